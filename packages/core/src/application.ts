@@ -1,0 +1,82 @@
+import { type DomainEntity, type Mutator } from './entity.js';
+import { type DomainEvent, type EventPublisher, VersionedEntityEvent } from './events.js';
+import { EventStore } from './event-store.js';
+import { SequencedItemMapper, type SequencedItemMapperOptions } from './mapper.js';
+import { NotificationLogReader } from './notification-log.js';
+import { PersistencePolicy } from './persistence-policy.js';
+import type { ActiveRecordStrategyInterface } from './record-strategy.js';
+import { EventSourcedRepository } from './repository.js';
+import { SnapshotStrategy } from './snapshots.js';
+
+export interface ApplicationOptions {
+  /** Where events are stored: the one thing that changes from backend to backend. */
+  activeRecordStrategy: ActiveRecordStrategyInterface<any>;
+  /** Where snapshots are stored (optional). */
+  snapshotStrategy?: ActiveRecordStrategyInterface<any>;
+  /** Mapper options: encryption, compression, topic registry. */
+  mapper?: SequencedItemMapperOptions<any>;
+  /** Which published events to store. Default: every versioned entity event. */
+  persistEventType?: abstract new (...args: any[]) => DomainEvent;
+  publisher?: EventPublisher;
+  /** Called by close() after the writes are flushed, to release connections. */
+  onClose?: () => Promise<void>;
+}
+
+/**
+ * The seed's application shape: an event store, a persistence policy and repositories, wired to
+ * whatever strategy is passed in. Use it with `await using app = ...` or call `close()`.
+ */
+export class Application {
+  readonly eventStore: EventStore;
+  readonly persistencePolicy: PersistencePolicy;
+  readonly notificationLog: NotificationLogReader;
+  readonly snapshotStrategy: SnapshotStrategy | undefined;
+  private readonly onClose: (() => Promise<void>) | undefined;
+  private closed = false;
+
+  constructor(options: ApplicationOptions) {
+    const mapper = new SequencedItemMapper(options.mapper ?? {});
+    this.eventStore = new EventStore({ activeRecordStrategy: options.activeRecordStrategy, sequencedItemMapper: mapper });
+    this.persistencePolicy = new PersistencePolicy(this.eventStore, {
+      eventType: options.persistEventType ?? VersionedEntityEvent,
+      ...(options.publisher ? { publisher: options.publisher } : {}),
+    });
+    this.notificationLog = new NotificationLogReader(options.activeRecordStrategy, mapper);
+    this.snapshotStrategy = options.snapshotStrategy
+      ? new SnapshotStrategy({
+          snapshotStore: new EventStore({ activeRecordStrategy: options.snapshotStrategy, sequencedItemMapper: mapper }),
+        })
+      : undefined;
+    this.onClose = options.onClose;
+  }
+
+  /** A repository of entities rebuilt by `mutator`, using this application's snapshots if any. */
+  repository<T extends DomainEntity>(mutator: Mutator<T>, options: { snapshotPeriod?: number } = {}): EventSourcedRepository<T> {
+    return new EventSourcedRepository<T>({
+      eventStore: this.eventStore,
+      mutator,
+      ...(this.snapshotStrategy ? { snapshotStrategy: this.snapshotStrategy } : {}),
+      ...(options.snapshotPeriod !== undefined ? { snapshotPeriod: options.snapshotPeriod } : {}),
+    });
+  }
+
+  /** Waits for queued writes, rethrowing a failure. */
+  flush(): Promise<void> {
+    return this.eventStore.flush();
+  }
+
+  /** Stops persisting, waits for queued writes (rethrowing a failure), then releases resources. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.persistencePolicy.close();
+    } finally {
+      await this.onClose?.();
+    }
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * One error hierarchy for the whole library. Every backend maps its driver's errors onto these at the
+ * transaction boundary, so callers catch by type, never by message.
+ *
+ * `instanceof` works even when two copies of @es/core are loaded (the dual-package hazard): each error
+ * carries the kinds of its class chain under a global symbol, and `Symbol.hasInstance` checks those.
+ */
+const KINDS = Symbol.for('@es/core/error-kinds');
+
+type Kinded = { [KINDS]: readonly string[] };
+
+function kindsOf(error: unknown): readonly string[] | undefined {
+  return typeof error === 'object' && error !== null ? (error as Partial<Kinded>)[KINDS] : undefined;
+}
+
+export class EsError extends Error {
+  static readonly kind: string = 'EsError';
+  declare readonly [KINDS]: readonly string[];
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    const kinds: string[] = [];
+    for (let c = new.target as unknown as typeof EsError | undefined; c && c.kind; c = Object.getPrototypeOf(c)) {
+      if (Object.prototype.hasOwnProperty.call(c, 'kind')) kinds.push(c.kind);
+    }
+    Object.defineProperty(this, KINDS, { value: kinds, enumerable: false });
+    this.name = new.target.name;
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return kindsOf(value)?.includes(this.kind) ?? false;
+  }
+
+  /** The same test as `instanceof`, for readers who prefer a named guard. */
+  static isInstance<T extends typeof EsError>(this: T, value: unknown): value is InstanceType<T> {
+    return kindsOf(value)?.includes(this.kind) ?? false;
+  }
+}
+
+/** Bad input: nothing was written. `field` names what was wrong. */
+export class ValidationError extends EsError {
+  static override readonly kind: string = 'ValidationError';
+  constructor(
+    message: string,
+    readonly field?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Another writer took a position first. Nothing of the rejected append was written. */
+export class ConcurrencyError extends EsError {
+  static override readonly kind: string = 'ConcurrencyError';
+  constructor(
+    message: string,
+    readonly sequenceId?: string,
+    readonly position?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The entity or item does not exist (or, for an entity, has been discarded). */
+export class NotFoundError extends EsError {
+  static override readonly kind: string = 'NotFoundError';
+  constructor(
+    message: string,
+    readonly id?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A discarded entity was used. */
+export class EntityIsDiscardedError extends EsError {
+  static override readonly kind: string = 'EntityIsDiscardedError';
+}
+
+/** An event does not fit the entity it was applied to (wrong id or version). */
+export class OriginatorError extends EsError {
+  static override readonly kind: string = 'OriginatorError';
+}
+
+/** A topic that is not in the registry, or a class that was never registered. */
+export class UnknownTopicError extends EsError {
+  static override readonly kind: string = 'UnknownTopicError';
+  constructor(
+    message: string,
+    readonly topic?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Event data failed the event class's schema, on encode or decode. */
+export class EventSchemaError extends ValidationError {
+  static override readonly kind: string = 'EventSchemaError';
+  constructor(
+    message: string,
+    readonly topic: string,
+    field: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, field, options);
+  }
+}
+
+/** Stored data could not be decoded or failed authentication: tampered, truncated or the wrong key. */
+export class DataIntegrityError extends EsError {
+  static override readonly kind: string = 'DataIntegrityError';
+}
+
+/** The backend cannot do this (for example, a notification log on a store that has none). */
+export class NotSupportedError extends EsError {
+  static override readonly kind: string = 'NotSupportedError';
+}
+
+/** The connection failed before anything was sent; `host`/`port` say where. */
+export class StoreConnectionError extends EsError {
+  static override readonly kind: string = 'StoreConnectionError';
+}
+
+/**
+ * The write may or may not have been applied (a connection lost during commit, a timeout the store
+ * could not resolve). The caller must read before retrying.
+ */
+export class OutcomeUnknownError extends EsError {
+  static override readonly kind: string = 'OutcomeUnknownError';
+}
+
+/** Settings that cannot work, rejected when constructed. */
+export class SettingsError extends ValidationError {
+  static override readonly kind: string = 'SettingsError';
+}

@@ -1,0 +1,89 @@
+import type { DomainEvent } from './events.js';
+import type { SequencedItemMapper } from './mapper.js';
+import { OrderedWrites } from './ordered-writes.js';
+import type { ActiveRecordStrategyInterface, ItemQuery } from './record-strategy.js';
+import type { SequencedItem } from './sequenced-item.js';
+
+export interface EventStoreOptions<I = SequencedItem> {
+  activeRecordStrategy: ActiveRecordStrategyInterface<I>;
+  sequencedItemMapper: SequencedItemMapper<I>;
+}
+
+/**
+ * Stores and retrieves domain events, through a mapper and an active record strategy. Every read of a
+ * sequence first waits for that sequence's queued writes (see `enqueue`) and surfaces their failure.
+ */
+export class EventStore<E extends DomainEvent = DomainEvent, I = SequencedItem> {
+  readonly activeRecordStrategy: ActiveRecordStrategyInterface<I>;
+  readonly sequencedItemMapper: SequencedItemMapper<I>;
+  private readonly writes = new OrderedWrites();
+
+  constructor(options: EventStoreOptions<I>) {
+    this.activeRecordStrategy = options.activeRecordStrategy;
+    this.sequencedItemMapper = options.sequencedItemMapper;
+  }
+
+  /** Appends events of one sequence atomically. Rejects with ConcurrencyError if a position is taken. */
+  async append(events: E | readonly E[]): Promise<void> {
+    const list = Array.isArray(events) ? (events as readonly E[]) : [events as E];
+    const items = list.map((event) => this.sequencedItemMapper.toSequencedItem(event));
+    await this.activeRecordStrategy.append(items);
+  }
+
+  /**
+   * Appends in the background, after earlier queued appends of the same sequence. The mapping runs
+   * now, so bad events throw here; a failed write is reported by the next read, `flush` or `close`.
+   */
+  enqueue(events: E | readonly E[]): void {
+    const list = Array.isArray(events) ? (events as readonly E[]) : [events as E];
+    if (list.length === 0) return;
+    const items = list.map((event) => this.sequencedItemMapper.toSequencedItem(event));
+    const key = this.keyOf(list[0]!);
+    this.writes.enqueue(key, () => this.activeRecordStrategy.append(items));
+  }
+
+  /** Waits for queued writes (of one sequence, or all) and rethrows a failure among them. */
+  flush(sequenceId?: string): Promise<void> {
+    return sequenceId === undefined ? this.writes.settleAll() : this.writes.settle(sequenceId);
+  }
+
+  async getDomainEvents(sequenceId: string, query: ItemQuery = {}): Promise<E[]> {
+    await this.writes.settle(sequenceId);
+    const items = await this.activeRecordStrategy.getItems(sequenceId, query);
+    return items.map((item) => this.sequencedItemMapper.fromSequencedItem(item) as E);
+  }
+
+  /** The events of a sequence, read page by page: for streams too long to hold at once. */
+  async *iterateDomainEvents(sequenceId: string, query: ItemQuery & { pageSize?: number } = {}): AsyncIterable<E> {
+    await this.writes.settle(sequenceId);
+    for await (const item of this.activeRecordStrategy.iterateItems(sequenceId, query)) {
+      yield this.sequencedItemMapper.fromSequencedItem(item) as E;
+    }
+  }
+
+  async getDomainEvent(sequenceId: string, position: number): Promise<E> {
+    await this.writes.settle(sequenceId);
+    const item = await this.activeRecordStrategy.getItem(sequenceId, position);
+    return this.sequencedItemMapper.fromSequencedItem(item) as E;
+  }
+
+  /** The newest event of a sequence (below `lt`/`lte` when given), or undefined. */
+  async getMostRecentEvent(sequenceId: string, query: Pick<ItemQuery, 'lt' | 'lte'> = {}): Promise<E | undefined> {
+    const [event] = await this.getDomainEvents(sequenceId, { ...query, descending: true, limit: 1 });
+    return event;
+  }
+
+  listSequenceIds(): Promise<string[]> {
+    return this.activeRecordStrategy.listSequenceIds();
+  }
+
+  /** Waits for queued writes, rethrowing a failure. The strategy stays open: its owner closes it. */
+  close(): Promise<void> {
+    return this.flush();
+  }
+
+  private keyOf(event: E): string {
+    const key = (event as unknown as Record<string, unknown>)[this.sequencedItemMapper.sequenceIdAttrName];
+    return String(key);
+  }
+}

@@ -1,0 +1,53 @@
+export * from './errors.js';
+export { TopicRegistry, defaultTopics, registerTopic } from './topics.js';
+export {
+  DomainEvent,
+  type DomainEventFields,
+  EntityEvent,
+  VersionedEntityEvent,
+  type EventRole,
+  roleOf,
+  createTimestamp,
+  EventPublisher,
+  type EventHandler,
+  type EventPredicate,
+  defaultPublisher,
+  publish,
+  subscribe,
+  unsubscribe,
+} from './events.js';
+export {
+  DomainEntity,
+  VersionedEntity,
+  TimestampedEntity,
+  TimestampedVersionedEntity,
+  AggregateRoot,
+  type EntityState,
+  type Mutator,
+  mutateEntity,
+} from './entity.js';
+export { isUuid, assertIdentifier } from './validation.js';
+export { SequencedItem, StoredEvent, ItemShape, type SequencedItemClass, type Notification } from './sequenced-item.js';
+export {
+  ActiveRecordStrategy,
+  type ActiveRecordStrategyInterface,
+  type ActiveRecordStrategyOptions,
+  type ItemQuery,
+  type NormalizedQuery,
+  type PositionKind,
+  type SequenceIdKind,
+  inRange,
+  MAX_TOPIC_LENGTH,
+  MAX_SEQUENCE_ID_LENGTH,
+} from './record-strategy.js';
+export { InMemoryActiveRecordStrategy } from './in-memory.js';
+export { type Transcoder, JsonTranscoder, AesGcmCipher, DataCodec, type DataCodecOptions } from './transcoding.js';
+export { SequencedItemMapper, type SequencedItemMapperOptions } from './mapper.js';
+export { OrderedWrites } from './ordered-writes.js';
+export { EventStore, type EventStoreOptions } from './event-store.js';
+export { Snapshot, SnapshotStrategy, type SnapshotStrategyOptions } from './snapshots.js';
+export { EventSourcedRepository, type EventSourcedRepositoryOptions } from './repository.js';
+export { PersistencePolicy, type PersistencePolicyOptions } from './persistence-policy.js';
+export { NotificationLogReader } from './notification-log.js';
+export { Application, type ApplicationOptions } from './application.js';
+export type { Tracking, TrackingRecorder } from './tracking.js';

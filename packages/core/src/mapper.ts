@@ -1,0 +1,84 @@
+import type { ZodType } from 'zod';
+import { EventSchemaError, ValidationError } from './errors.js';
+import type { DomainEvent } from './events.js';
+import { ItemShape, SequencedItem, type SequencedItemClass } from './sequenced-item.js';
+import { DataCodec, type DataCodecOptions } from './transcoding.js';
+import { type TopicRegistry, defaultTopics } from './topics.js';
+
+export interface SequencedItemMapperOptions<I = SequencedItem> extends DataCodecOptions {
+  sequencedItemClass?: SequencedItemClass<I>;
+  /** The event field that becomes the sequence id. Default `originatorId`. */
+  sequenceIdAttrName?: string;
+  /** The event field that becomes the position. Default `originatorVersion`. */
+  positionAttrName?: string;
+  /** Where topics resolve. Default: the process-wide registry the built-in classes register in. */
+  topics?: TopicRegistry;
+}
+
+type EventClass = { schema?: ZodType; prototype: object; name: string };
+
+/** Maps domain events to sequenced items and back. */
+export class SequencedItemMapper<I = SequencedItem> {
+  readonly sequenceIdAttrName: string;
+  readonly positionAttrName: string;
+  readonly topics: TopicRegistry;
+  private readonly codec: DataCodec;
+  private readonly shape: ItemShape<I>;
+
+  constructor(options: SequencedItemMapperOptions<I> = {}) {
+    this.shape = new ItemShape(options.sequencedItemClass ?? (SequencedItem as unknown as SequencedItemClass<I>));
+    this.sequenceIdAttrName = options.sequenceIdAttrName ?? 'originatorId';
+    this.positionAttrName = options.positionAttrName ?? 'originatorVersion';
+    this.topics = options.topics ?? defaultTopics;
+    this.codec = new DataCodec(options);
+  }
+
+  toSequencedItem(event: DomainEvent): I {
+    const cls = event.constructor as unknown as EventClass;
+    const topic = this.topics.topicOf(event.constructor);
+    const fields = event as unknown as Record<string, unknown>;
+    const sequenceId = fields[this.sequenceIdAttrName];
+    const position = fields[this.positionAttrName];
+    if (typeof sequenceId !== 'string') {
+      throw new ValidationError(`event ${topic} has no string "${this.sequenceIdAttrName}"`, this.sequenceIdAttrName);
+    }
+    if (typeof position !== 'number') {
+      throw new ValidationError(`event ${topic} has no numeric "${this.positionAttrName}"`, this.positionAttrName);
+    }
+    const payload: Record<string, unknown> = {};
+    for (const key of Object.keys(fields)) {
+      if (key !== this.sequenceIdAttrName && key !== this.positionAttrName) payload[key] = fields[key];
+    }
+    if (cls.schema) checkSchema(cls.schema, payload, topic, 'encode');
+    return this.shape.fromCanonical(new SequencedItem(sequenceId, position, topic, this.codec.encode(payload)));
+  }
+
+  fromSequencedItem(item: I): DomainEvent {
+    const { sequenceId, position, topic, data } = this.shape.toCanonical(item);
+    const cls = this.topics.resolve(topic) as unknown as EventClass;
+    let payload = this.codec.decode(data) as Record<string, unknown>;
+    if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
+      throw new EventSchemaError(`stored data of ${topic} is not an object`, topic, undefined);
+    }
+    if (cls.schema) payload = checkSchema(cls.schema, payload, topic, 'decode');
+    // Rebuild the event without running its constructor: a stored event keeps its own timestamp.
+    const event = Object.create(cls.prototype) as Record<string, unknown>;
+    Object.assign(event, payload);
+    event[this.sequenceIdAttrName] = sequenceId;
+    event[this.positionAttrName] = position;
+    return Object.freeze(event) as unknown as DomainEvent;
+  }
+}
+
+function checkSchema(schema: ZodType, payload: Record<string, unknown>, topic: string, when: string): Record<string, unknown> {
+  const result = schema.safeParse(payload);
+  if (result.success) return { ...payload, ...(result.data as Record<string, unknown>) };
+  const issue = result.error.issues[0];
+  const field = issue?.path.map(String).join('.') || undefined;
+  throw new EventSchemaError(
+    `event data of ${topic} failed its schema on ${when}${field ? ` at "${field}"` : ''}: ${issue?.message ?? 'invalid'}`,
+    topic,
+    field,
+    { cause: result.error },
+  );
+}

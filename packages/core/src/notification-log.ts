@@ -1,0 +1,42 @@
+import type { DomainEvent } from './events.js';
+import type { SequencedItemMapper } from './mapper.js';
+import type { ActiveRecordStrategyInterface } from './record-strategy.js';
+import { type Notification, SequencedItem } from './sequenced-item.js';
+import { ValidationError } from './errors.js';
+
+/**
+ * Reads the application-wide log in order, a page at a time. A follower keeps the id of the last
+ * notification it processed (its checkpoint) and resumes after it.
+ */
+export class NotificationLogReader {
+  constructor(
+    private readonly strategy: ActiveRecordStrategyInterface<any>,
+    private readonly mapper?: SequencedItemMapper<any>,
+  ) {}
+
+  /** Every notification after `after` (a checkpoint; 0 from the start), in pages of `pageSize`. */
+  async *read(options: { after?: number; pageSize?: number } = {}): AsyncIterable<Notification> {
+    const { after = 0, pageSize = 1000 } = options;
+    if (!Number.isSafeInteger(after) || after < 0) throw new ValidationError('after must be a non-negative integer', 'after');
+    let next = after + 1;
+    while (true) {
+      const page = await this.strategy.selectNotifications(next, pageSize);
+      for (const notification of page) yield notification;
+      if (page.length < pageSize) return;
+      next = page[page.length - 1]!.id + 1;
+    }
+  }
+
+  /** The same, decoded into domain events with their notification ids. */
+  async *readEvents(options: { after?: number; pageSize?: number } = {}): AsyncIterable<{ id: number; event: DomainEvent }> {
+    if (!this.mapper) throw new ValidationError('readEvents needs a mapper', 'mapper');
+    for await (const notification of this.read(options)) {
+      const { sequenceId, position, topic, data } = notification;
+      yield { id: notification.id, event: this.mapper.fromSequencedItem(new SequencedItem(sequenceId, position, topic, data)) };
+    }
+  }
+
+  maxNotificationId(): Promise<number> {
+    return this.strategy.maxNotificationId();
+  }
+}

@@ -1,0 +1,260 @@
+import { NotFoundError, NotSupportedError, ValidationError } from './errors.js';
+import { ItemShape, type Notification, SequencedItem, type SequencedItemClass } from './sequenced-item.js';
+import { isUuid } from './validation.js';
+
+/** A range of positions in one sequence. Bounds combine; `limit` counts from the first item returned. */
+export interface ItemQuery {
+  readonly gt?: number;
+  readonly gte?: number;
+  readonly lt?: number;
+  readonly lte?: number;
+  readonly limit?: number;
+  /** Newest first. With `limit`, the newest `limit` items in the range. */
+  readonly descending?: boolean;
+}
+
+/** How positions are counted: consecutive integers (versions) or timestamps. */
+export type PositionKind = 'integer' | 'timestamp';
+/** What a sequence id may be: a UUID (entity ids) or any non-empty string without NUL. */
+export type SequenceIdKind = 'uuid' | 'string';
+
+/**
+ * What every backend implements: the seed's active record strategy. Appends are atomic and optimistic:
+ * if any position of the batch is already taken, a `ConcurrencyError` rejects the whole batch and
+ * nothing is written. A batch holds the items of one sequence, in ascending positions.
+ */
+export interface ActiveRecordStrategyInterface<I = SequencedItem> {
+  readonly positionKind: PositionKind;
+  readonly sequenceIdKind: SequenceIdKind;
+  /** True when `selectNotifications` and `maxNotificationId` work; otherwise they throw NotSupportedError. */
+  readonly supportsNotifications: boolean;
+
+  append(items: I | readonly I[]): Promise<void>;
+  /** The item at a position; rejects with NotFoundError when there is none. */
+  getItem(sequenceId: string, position: number): Promise<I>;
+  getItems(sequenceId: string, query?: ItemQuery): Promise<I[]>;
+  /** All items in the range, fetched `pageSize` at a time (for long sequences). */
+  iterateItems(sequenceId: string, query?: ItemQuery & { pageSize?: number }): AsyncIterable<I>;
+  listSequenceIds(): Promise<string[]>;
+  /** Notifications with id >= start, ascending, at most `limit`. Ids increase in commit order. */
+  selectNotifications(start: number, limit: number): Promise<Notification[]>;
+  /** The highest notification id, or 0 when the log is empty. */
+  maxNotificationId(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface ActiveRecordStrategyOptions<I = SequencedItem> {
+  /** The class of the items this strategy accepts and returns (the seed's `sequenced_item_class`). */
+  sequencedItemClass?: SequencedItemClass<I>;
+  positionKind?: PositionKind;
+  sequenceIdKind?: SequenceIdKind;
+  /** Largest `data` accepted, in UTF-8 bytes. Default 1 MiB. */
+  maxItemBytes?: number;
+  /** Most items in one append. Default 10,000. */
+  maxBatchSize?: number;
+}
+
+/** A query after validation: every field present. */
+export interface NormalizedQuery {
+  readonly lower: number;
+  readonly lowerInclusive: boolean;
+  readonly upper: number;
+  readonly upperInclusive: boolean;
+  readonly limit: number | undefined;
+  readonly descending: boolean;
+}
+
+export const MAX_TOPIC_LENGTH = 255;
+export const MAX_SEQUENCE_ID_LENGTH = 255;
+
+/**
+ * The shared half of every backend: input validation, item-class conversion and paging. A backend
+ * extends it and implements the protected `insert`, `select`, `selectSequenceIds` and (when it keeps a
+ * notification log) the notification methods. Those receive only validated, canonical input.
+ */
+export abstract class ActiveRecordStrategy<I = SequencedItem> implements ActiveRecordStrategyInterface<I> {
+  readonly positionKind: PositionKind;
+  readonly sequenceIdKind: SequenceIdKind;
+  readonly maxItemBytes: number;
+  readonly maxBatchSize: number;
+  readonly supportsNotifications: boolean = false;
+  protected readonly shape: ItemShape<I>;
+
+  constructor(options: ActiveRecordStrategyOptions<I> = {}) {
+    this.shape = new ItemShape(options.sequencedItemClass ?? (SequencedItem as unknown as SequencedItemClass<I>));
+    this.positionKind = options.positionKind ?? 'integer';
+    this.sequenceIdKind = options.sequenceIdKind ?? 'uuid';
+    this.maxItemBytes = options.maxItemBytes ?? 1024 * 1024;
+    this.maxBatchSize = options.maxBatchSize ?? 10_000;
+    if (!Number.isSafeInteger(this.maxItemBytes) || this.maxItemBytes < 1) {
+      throw new ValidationError('maxItemBytes must be a positive integer', 'maxItemBytes');
+    }
+    if (!Number.isSafeInteger(this.maxBatchSize) || this.maxBatchSize < 1) {
+      throw new ValidationError('maxBatchSize must be a positive integer', 'maxBatchSize');
+    }
+  }
+
+  /** Inserts validated items of one sequence atomically; throws ConcurrencyError on a taken position. */
+  protected abstract insert(items: readonly SequencedItem[]): Promise<void>;
+  /** The items of a sequence in a validated range. */
+  protected abstract select(sequenceId: string, query: NormalizedQuery): Promise<SequencedItem[]>;
+  protected abstract selectSequenceIds(): Promise<string[]>;
+
+  protected selectNotificationsFrom(_start: number, _limit: number): Promise<Notification[]> {
+    return Promise.reject(new NotSupportedError(`${this.constructor.name} has no notification log`));
+  }
+
+  protected selectMaxNotificationId(): Promise<number> {
+    return Promise.reject(new NotSupportedError(`${this.constructor.name} has no notification log`));
+  }
+
+  async append(items: I | readonly I[]): Promise<void> {
+    const list = Array.isArray(items) ? (items as readonly I[]) : [items as I];
+    await this.insert(this.validateBatch(list.map((item) => this.shape.toCanonical(item))));
+  }
+
+  async getItem(sequenceId: string, position: number): Promise<I> {
+    const id = this.validateSequenceId(sequenceId);
+    this.validatePosition(position, 'position');
+    const [item] = await this.select(id, {
+      lower: position,
+      lowerInclusive: true,
+      upper: position,
+      upperInclusive: true,
+      limit: 1,
+      descending: false,
+    });
+    if (item === undefined) throw new NotFoundError(`no item at position ${position} of sequence ${id}`, id);
+    return this.shape.fromCanonical(item);
+  }
+
+  async getItems(sequenceId: string, query: ItemQuery = {}): Promise<I[]> {
+    const items = await this.select(this.validateSequenceId(sequenceId), this.normalizeQuery(query));
+    return this.shape.isCanonical ? (items as I[]) : items.map((item) => this.shape.fromCanonical(item));
+  }
+
+  async *iterateItems(sequenceId: string, query: ItemQuery & { pageSize?: number } = {}): AsyncIterable<I> {
+    const id = this.validateSequenceId(sequenceId);
+    const { pageSize = 1000, ...range } = query;
+    if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new ValidationError('pageSize must be a positive integer', 'pageSize');
+    let q = this.normalizeQuery(range);
+    let remaining = q.limit ?? Infinity;
+    while (remaining > 0) {
+      const page = await this.select(id, { ...q, limit: Math.min(pageSize, remaining) });
+      for (const item of page) yield this.shape.fromCanonical(item);
+      remaining -= page.length;
+      if (page.length < pageSize) return;
+      const last = page[page.length - 1]!.position;
+      q = q.descending ? { ...q, upper: last, upperInclusive: false } : { ...q, lower: last, lowerInclusive: false };
+    }
+  }
+
+  listSequenceIds(): Promise<string[]> {
+    return this.selectSequenceIds();
+  }
+
+  async selectNotifications(start: number, limit: number): Promise<Notification[]> {
+    if (!Number.isSafeInteger(start) || start < 0) throw new ValidationError('start must be a non-negative integer', 'start');
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new ValidationError('limit must be a positive integer', 'limit');
+    return this.selectNotificationsFrom(start, limit);
+  }
+
+  maxNotificationId(): Promise<number> {
+    return this.selectMaxNotificationId();
+  }
+
+  async close(): Promise<void> {}
+
+  // --- validation: every check runs before anything is written ---
+
+  protected validateBatch(items: readonly SequencedItem[]): SequencedItem[] {
+    if (items.length === 0) throw new ValidationError('cannot append an empty batch', 'items');
+    if (items.length > this.maxBatchSize) {
+      throw new ValidationError(`a batch holds at most ${this.maxBatchSize} items, got ${items.length}`, 'items');
+    }
+    const out: SequencedItem[] = new Array(items.length);
+    let sequenceId: string | undefined;
+    let previous = -Infinity;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      if (item === null || typeof item !== 'object') throw new ValidationError(`item ${i} is not a sequenced item`, 'items');
+      const id = this.validateSequenceId(item.sequenceId);
+      if (sequenceId === undefined) sequenceId = id;
+      else if (id !== sequenceId) {
+        throw new ValidationError('a batch must hold the items of one sequence (atomic appends are per sequence)', 'sequenceId');
+      }
+      this.validatePosition(item.position, 'position');
+      if (item.position <= previous) {
+        throw new ValidationError('positions in a batch must be strictly ascending', 'position');
+      }
+      if (this.positionKind === 'integer' && i > 0 && item.position !== previous + 1) {
+        throw new ValidationError('positions in a batch must be consecutive', 'position');
+      }
+      previous = item.position;
+      this.validateTopic(item.topic);
+      this.validateData(item.data);
+      out[i] = item instanceof SequencedItem && id === item.sequenceId ? item : new SequencedItem(id, item.position, item.topic, item.data);
+    }
+    return out;
+  }
+
+  protected validateSequenceId(sequenceId: unknown): string {
+    if (this.sequenceIdKind === 'uuid') {
+      if (!isUuid(sequenceId)) throw new ValidationError(`sequence id must be a UUID, got ${JSON.stringify(sequenceId)}`, 'sequenceId');
+      return sequenceId.toLowerCase();
+    }
+    if (typeof sequenceId !== 'string' || sequenceId.length === 0 || sequenceId.length > MAX_SEQUENCE_ID_LENGTH || sequenceId.includes('\0')) {
+      throw new ValidationError(`sequence id must be a non-empty string of at most ${MAX_SEQUENCE_ID_LENGTH} characters without NUL`, 'sequenceId');
+    }
+    return sequenceId;
+  }
+
+  protected validatePosition(position: unknown, field: string): asserts position is number {
+    const ok =
+      this.positionKind === 'integer'
+        ? Number.isSafeInteger(position) && (position as number) >= 0
+        : typeof position === 'number' && Number.isFinite(position) && position >= 0;
+    if (!ok) {
+      const what = this.positionKind === 'integer' ? 'a non-negative integer' : 'a non-negative finite number';
+      throw new ValidationError(`${field} must be ${what}, got ${String(position)}`, field);
+    }
+  }
+
+  protected validateTopic(topic: unknown): void {
+    if (typeof topic !== 'string' || topic.length === 0 || topic.length > MAX_TOPIC_LENGTH || topic.includes('\0')) {
+      throw new ValidationError(`topic must be a non-empty string of at most ${MAX_TOPIC_LENGTH} characters without NUL`, 'topic');
+    }
+  }
+
+  protected validateData(data: unknown): void {
+    if (typeof data !== 'string') throw new ValidationError('data must be a string', 'data');
+    // A UTF-16 code unit is at most 3 UTF-8 bytes: only long strings need their bytes counted.
+    if (data.length * 3 > this.maxItemBytes && Buffer.byteLength(data, 'utf8') > this.maxItemBytes) {
+      throw new ValidationError(`data is larger than ${this.maxItemBytes} bytes`, 'data');
+    }
+    if (data.includes('\0')) throw new ValidationError('data must not contain NUL characters', 'data');
+  }
+
+  protected normalizeQuery(query: ItemQuery): NormalizedQuery {
+    const { gt, gte, lt, lte, limit, descending = false } = query;
+    for (const [name, value] of [['gt', gt], ['gte', gte], ['lt', lt], ['lte', lte]] as const) {
+      if (value !== undefined && (typeof value !== 'number' || Number.isNaN(value))) {
+        throw new ValidationError(`${name} must be a number`, name);
+      }
+    }
+    if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) {
+      throw new ValidationError('limit must be a positive integer', 'limit');
+    }
+    let lower = -Infinity, lowerInclusive = true, upper = Infinity, upperInclusive = true;
+    if (gte !== undefined) lower = gte;
+    if (gt !== undefined && gt >= lower) { lower = gt; lowerInclusive = false; }
+    if (lte !== undefined) upper = lte;
+    if (lt !== undefined && lt <= upper) { upper = lt; upperInclusive = false; }
+    return { lower, lowerInclusive, upper, upperInclusive, limit, descending: Boolean(descending) };
+  }
+}
+
+/** True when a position lies in a normalized range. */
+export function inRange(position: number, q: NormalizedQuery): boolean {
+  return (q.lowerInclusive ? position >= q.lower : position > q.lower) && (q.upperInclusive ? position <= q.upper : position < q.upper);
+}

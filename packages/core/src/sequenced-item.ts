@@ -1,0 +1,66 @@
+/**
+ * The unit every backend stores: one event, serialised, at one position of one sequence.
+ * `data` is a string (JSON, or base64 when encrypted or compressed), so that every store keeps it as text.
+ */
+export class SequencedItem {
+  constructor(
+    readonly sequenceId: string,
+    readonly position: number,
+    readonly topic: string,
+    readonly data: string,
+  ) {}
+}
+
+/** The same four fields under the names of the seed's stored-event variant. */
+export class StoredEvent {
+  constructor(
+    readonly originatorId: string,
+    readonly originatorVersion: number,
+    readonly topic: string,
+    readonly state: string,
+  ) {}
+}
+
+/** A class of sequenced items: its constructor takes the four fields in the canonical order. */
+export type SequencedItemClass<I = SequencedItem> = new (
+  sequenceId: string,
+  position: number,
+  topic: string,
+  data: string,
+) => I;
+
+/** Converts between a sequenced-item class and the canonical `SequencedItem` fields. */
+export class ItemShape<I> {
+  private readonly names: readonly [string, string, string, string];
+
+  constructor(readonly itemClass: SequencedItemClass<I>) {
+    this.names = itemClass === (StoredEvent as unknown)
+      ? ['originatorId', 'originatorVersion', 'topic', 'state']
+      : ['sequenceId', 'position', 'topic', 'data'];
+  }
+
+  get isCanonical(): boolean {
+    return this.names[0] === 'sequenceId';
+  }
+
+  toCanonical(item: I): SequencedItem {
+    if (item instanceof SequencedItem) return item;
+    const r = item as Record<string, unknown>;
+    const [s, p, t, d] = this.names;
+    return new SequencedItem(r[s] as string, r[p] as number, r[t] as string, r[d] as string);
+  }
+
+  fromCanonical(item: SequencedItem): I {
+    if (this.itemClass === (SequencedItem as unknown)) return item as I;
+    return new this.itemClass(item.sequenceId, item.position, item.topic, item.data);
+  }
+}
+
+/** A sequenced item in the application-wide log, with its notification id. */
+export interface Notification {
+  readonly id: number;
+  readonly sequenceId: string;
+  readonly position: number;
+  readonly topic: string;
+  readonly data: string;
+}

@@ -1,0 +1,62 @@
+import type { DomainEntity, EntityState } from './entity.js';
+import { ConcurrencyError } from './errors.js';
+import { DomainEvent } from './events.js';
+import type { EventStore } from './event-store.js';
+import { type TopicRegistry, defaultTopics, registerTopic } from './topics.js';
+
+/** A snapshot is stored as an event of the entity's snapshot sequence, at the entity's version. */
+export class Snapshot extends DomainEvent {
+  declare readonly originatorId: string;
+  declare readonly originatorVersion: number;
+  /** The topic of the entity's class. */
+  declare readonly entityTopic: string;
+  declare readonly state: EntityState;
+}
+registerTopic('es.Snapshot', Snapshot);
+
+type EntityClass = { fromState(state: EntityState): DomainEntity; name: string };
+
+export interface SnapshotStrategyOptions {
+  /** An event store over the snapshots table (a strategy of its own, keyed by entity id and version). */
+  snapshotStore: EventStore<Snapshot, any>;
+  /** Where entity classes resolve. Default: the process-wide registry. */
+  topics?: TopicRegistry;
+}
+
+/**
+ * Takes and finds snapshots. An entity class must be registered (`registerTopic`) to be snapshotted,
+ * so that restoring it never evaluates a stored name.
+ */
+export class SnapshotStrategy {
+  private readonly store: EventStore<Snapshot, any>;
+  private readonly topics: TopicRegistry;
+
+  constructor(options: SnapshotStrategyOptions) {
+    this.store = options.snapshotStore;
+    this.topics = options.topics ?? defaultTopics;
+  }
+
+  async takeSnapshot(entity: DomainEntity): Promise<Snapshot> {
+    const snapshot = new Snapshot({
+      originatorId: entity.id,
+      originatorVersion: entity.version,
+      entityTopic: this.topics.topicOf(entity.constructor),
+      state: entity.toState(),
+    });
+    // Two readers may snapshot the same version at once; the states are equal, so either may win.
+    await this.store.append(snapshot).catch((error: unknown) => {
+      if (!(error instanceof ConcurrencyError)) throw error;
+    });
+    return snapshot;
+  }
+
+  /** The newest snapshot at or below `lte` (an entity version), or undefined. */
+  getSnapshot(entityId: string, query: { lte?: number } = {}): Promise<Snapshot | undefined> {
+    return this.store.getMostRecentEvent(entityId, query);
+  }
+
+  restore<T extends DomainEntity>(snapshot: Snapshot): T {
+    const cls = this.topics.resolve(snapshot.entityTopic) as unknown as EntityClass;
+    return cls.fromState(snapshot.state) as T;
+  }
+}

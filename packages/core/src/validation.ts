@@ -1,0 +1,20 @@
+import { ValidationError } from './errors.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && UUID.test(value);
+}
+
+/** Plain identifiers only: a table, keyspace or column name that needs no quoting anywhere. */
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/;
+
+export function assertIdentifier(value: unknown, what: string): string {
+  if (typeof value !== 'string' || !IDENTIFIER.test(value)) {
+    throw new ValidationError(
+      `${what} must be a plain identifier (a letter or underscore, then letters, digits or underscores; at most 48), got ${JSON.stringify(value)}`,
+      what,
+    );
+  }
+  return value;
+}

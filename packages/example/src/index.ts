@@ -1,0 +1,1 @@
+export { Example, createNewExample } from './domain.js';
