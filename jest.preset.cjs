@@ -1,6 +1,9 @@
 // Shared jest settings: CJS mode with @swc/jest, so TypeScript runs without a separate build.
+const path = require('node:path');
+
 module.exports = {
   testEnvironment: 'node',
+  reporters: ['default', path.join(__dirname, 'scripts/jest-summary-reporter.cjs')],
   transform: {
     '^.+\\.(t|j)sx?$': [
       '@swc/jest',
