@@ -8,7 +8,7 @@ import {
   SequencedItemMapper,
   VersionedEntityEvent,
 } from '@es/core';
-import { Example, createNewExample } from '../src/index';
+import { Example, createNewExample } from '../src/index.js';
 
 test("the seed's usage, on the in-memory backend", async () => {
   const eventStore = new EventStore({

@@ -1,0 +1,24 @@
+import { Application, type ApplicationOptions, type EventSourcedRepository } from '@es/core';
+import { Example, createNewExample } from './domain.js';
+
+/**
+ * The seed's example application. It never names a backend: the wiring passes the store in
+ * (`activeRecordStrategy`, optionally `snapshotStrategy`, and `onClose` to release connections), so the
+ * same class runs on every backend.
+ *
+ *     await using app = new ExampleApplication({ activeRecordStrategy, onClose });
+ *     const entity = app.createExample('bar1');
+ *     (await app.exampleRepository.get(entity.id)).foo; // 'bar1'
+ */
+export class ExampleApplication extends Application {
+  readonly exampleRepository: EventSourcedRepository<Example>;
+
+  constructor(options: ApplicationOptions) {
+    super(options);
+    this.exampleRepository = this.repository<Example>(Example.mutate);
+  }
+
+  createExample(foo: string): Example {
+    return createNewExample({ foo });
+  }
+}
