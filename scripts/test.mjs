@@ -40,7 +40,9 @@ if (!(await portOpen(cassandraPort))) {
       if (ci) process.exit(1);
     } else startedCassandra = true;
   } else if (ci) {
-    console.error('test: CI=true but Cassandra is not running and Java 17 + Maven are missing: cannot run the Cassandra suites.');
+    console.error(
+      'test: CI=true but Cassandra is not running and Java 17 + Maven are missing: cannot run the Cassandra suites.',
+    );
     process.exit(1);
   } else {
     banner([
@@ -64,7 +66,9 @@ const totals = { passed: 0, failed: 0, skipped: 0 };
 const rows = existsSync(summary) ? readFileSync(summary, 'utf8').trim().split('\n').filter(Boolean) : [];
 for (const row of rows.map((r) => JSON.parse(r))) {
   for (const k of Object.keys(totals)) totals[k] += row[k];
-  console.log(`  ${row.package.padEnd(28)} ${row.passed} passed, ${row.failed} failed, ${row.skipped} skipped`);
+  console.log(
+    `  ${row.package.padEnd(28)} ${row.passed} passed, ${row.failed} failed, ${row.skipped} skipped`,
+  );
 }
 // A package whose jest could not even start reports no counts: still count the run as failed.
 const failed = totals.failed || (result.status === 0 ? 0 : 1);

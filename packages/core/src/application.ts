@@ -36,7 +36,10 @@ export class Application {
 
   constructor(options: ApplicationOptions) {
     const mapper = new SequencedItemMapper(options.mapper ?? {});
-    this.eventStore = new EventStore({ activeRecordStrategy: options.activeRecordStrategy, sequencedItemMapper: mapper });
+    this.eventStore = new EventStore({
+      activeRecordStrategy: options.activeRecordStrategy,
+      sequencedItemMapper: mapper,
+    });
     this.persistencePolicy = new PersistencePolicy(this.eventStore, {
       eventType: options.persistEventType ?? VersionedEntityEvent,
       ...(options.publisher ? { publisher: options.publisher } : {}),
@@ -44,14 +47,20 @@ export class Application {
     this.notificationLog = new NotificationLogReader(options.activeRecordStrategy, mapper);
     this.snapshotStrategy = options.snapshotStrategy
       ? new SnapshotStrategy({
-          snapshotStore: new EventStore({ activeRecordStrategy: options.snapshotStrategy, sequencedItemMapper: mapper }),
+          snapshotStore: new EventStore({
+            activeRecordStrategy: options.snapshotStrategy,
+            sequencedItemMapper: mapper,
+          }),
         })
       : undefined;
     this.onClose = options.onClose;
   }
 
   /** A repository of entities rebuilt by `mutator`, using this application's snapshots if any. */
-  repository<T extends DomainEntity>(mutator: Mutator<T>, options: { snapshotPeriod?: number } = {}): EventSourcedRepository<T> {
+  repository<T extends DomainEntity>(
+    mutator: Mutator<T>,
+    options: { snapshotPeriod?: number } = {},
+  ): EventSourcedRepository<T> {
     return new EventSourcedRepository<T>({
       eventStore: this.eventStore,
       mutator,

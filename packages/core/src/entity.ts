@@ -167,10 +167,12 @@ export class DomainEntity {
 
   /** Sets the entity up from its Created event (the mutator calls this). Subclasses may extend it. */
   applyCreated(event: DomainEvent): void {
-    const { originatorId: _id, originatorVersion: _v, timestamp, ...attributes } = event as unknown as Record<
-      string,
-      unknown
-    >;
+    const {
+      originatorId: _id,
+      originatorVersion: _v,
+      timestamp,
+      ...attributes
+    } = event as unknown as Record<string, unknown>;
     Object.assign(this.attributes, attributes);
     this._createdOn = timestamp as number;
     this._lastModifiedOn = timestamp as number;
@@ -226,7 +228,9 @@ export function mutateEntity<T extends DomainEntity>(
     return entity;
   }
   if (initial === undefined) {
-    throw new OriginatorError(`a ${event.constructor.name} event needs an existing entity; the first event must be Created`);
+    throw new OriginatorError(
+      `a ${event.constructor.name} event needs an existing entity; the first event must be Created`,
+    );
   }
   initial.apply(event);
   return initial;
@@ -258,13 +262,16 @@ export class VersionedEntity extends DomainEntity {
     super.validateOriginator(event);
     const version = (event as VersionedEntityEvent).originatorVersion;
     if (version !== this._version) {
-      throw new OriginatorError(`event version ${String(version)} does not follow entity ${this.id} at version ${this._version}`);
+      throw new OriginatorError(
+        `event version ${String(version)} does not follow entity ${this.id} at version ${this._version}`,
+      );
     }
   }
 
   override applyCreated(event: DomainEvent): void {
     const version = (event as VersionedEntityEvent).originatorVersion;
-    if (version !== 0) throw new OriginatorError(`a Created event must have version 0, got ${String(version)}`);
+    if (version !== 0)
+      throw new OriginatorError(`a Created event must have version 0, got ${String(version)}`);
     super.applyCreated(event);
     this._version = 1;
   }
@@ -312,15 +319,22 @@ export class AggregateRoot extends TimestampedVersionedEntity {
     return this.pending;
   }
 
-  /** Hands over the pending events (the repository calls this when it saves). */
-  collectPendingEvents(): DomainEvent[] {
-    const events = this.pending;
-    this.pending = [];
+  /**
+   * Hands over the oldest `count` pending events, all by default (the repository calls this when it has
+   * saved them; events recorded while the save was in flight stay pending).
+   */
+  collectPendingEvents(count: number = this.pending.length): DomainEvent[] {
+    const events = this.pending.slice(0, count);
+    this.pending = this.pending.slice(count);
     return events;
   }
 
   /** Records a new aggregate: the Created event stays pending until saved. */
-  static create<T extends AggregateRoot>(this: new (id: string) => T, id: string, fields: Record<string, unknown> = {}): T {
+  static create<T extends AggregateRoot>(
+    this: new (id: string) => T,
+    id: string,
+    fields: Record<string, unknown> = {},
+  ): T {
     const cls = this as unknown as typeof AggregateRoot & (new (id: string) => T);
     const event = new cls.Created({ ...fields, originatorId: id, originatorVersion: 0 });
     const aggregate = mutateEntity(cls, undefined, event);

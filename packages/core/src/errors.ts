@@ -20,7 +20,11 @@ export class EsError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     const kinds: string[] = [];
-    for (let c = new.target as unknown as typeof EsError | undefined; c && c.kind; c = Object.getPrototypeOf(c)) {
+    for (
+      let c = new.target as unknown as typeof EsError | undefined;
+      c && c.kind;
+      c = Object.getPrototypeOf(c)
+    ) {
       if (Object.prototype.hasOwnProperty.call(c, 'kind')) kinds.push(c.kind);
     }
     Object.defineProperty(this, KINDS, { value: kinds, enumerable: false });
@@ -28,13 +32,21 @@ export class EsError extends Error {
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
-    return kindsOf(value)?.includes(this.kind) ?? false;
+    return isOfClass(this, value);
   }
 
   /** The same test as `instanceof`, for readers who prefer a named guard. */
   static isInstance<T extends typeof EsError>(this: T, value: unknown): value is InstanceType<T> {
-    return kindsOf(value)?.includes(this.kind) ?? false;
+    return isOfClass(this, value);
   }
+}
+
+function isOfClass(cls: typeof EsError, value: unknown): boolean {
+  // A subclass that declares no kind of its own would otherwise claim every error of its parent's kind:
+  // it is recognised by its prototype chain instead (within one copy only).
+  if (!Object.prototype.hasOwnProperty.call(cls, 'kind'))
+    return Function.prototype[Symbol.hasInstance].call(cls, value);
+  return kindsOf(value)?.includes(cls.kind) ?? false;
 }
 
 /** Bad input: nothing was written. `field` names what was wrong. */

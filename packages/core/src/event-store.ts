@@ -54,7 +54,10 @@ export class EventStore<E extends DomainEvent = DomainEvent, I = SequencedItem> 
   }
 
   /** The events of a sequence, read page by page: for streams too long to hold at once. */
-  async *iterateDomainEvents(sequenceId: string, query: ItemQuery & { pageSize?: number } = {}): AsyncIterable<E> {
+  async *iterateDomainEvents(
+    sequenceId: string,
+    query: ItemQuery & { pageSize?: number } = {},
+  ): AsyncIterable<E> {
     await this.writes.settle(sequenceId);
     for await (const item of this.activeRecordStrategy.iterateItems(sequenceId, query)) {
       yield this.sequencedItemMapper.fromSequencedItem(item) as E;
@@ -68,7 +71,10 @@ export class EventStore<E extends DomainEvent = DomainEvent, I = SequencedItem> 
   }
 
   /** The newest event of a sequence (below `lt`/`lte` when given), or undefined. */
-  async getMostRecentEvent(sequenceId: string, query: Pick<ItemQuery, 'lt' | 'lte'> = {}): Promise<E | undefined> {
+  async getMostRecentEvent(
+    sequenceId: string,
+    query: Pick<ItemQuery, 'lt' | 'lte'> = {},
+  ): Promise<E | undefined> {
     const [event] = await this.getDomainEvents(sequenceId, { ...query, descending: true, limit: 1 });
     return event;
   }

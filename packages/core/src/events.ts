@@ -79,7 +79,9 @@ export class EventPublisher {
   }
 
   unsubscribe(handler: EventHandler, predicate?: EventPredicate): void {
-    this.subscriptions = this.subscriptions.filter((s) => !(s.handler === handler && s.predicate === predicate));
+    this.subscriptions = this.subscriptions.filter(
+      (s) => !(s.handler === handler && s.predicate === predicate),
+    );
   }
 
   isSubscribed(handler: EventHandler): boolean {

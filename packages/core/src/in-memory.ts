@@ -52,7 +52,12 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem> extends ActiveRecor
       }
     }
     if (at === stored.length) stored.push(...items);
-    else stored.splice(at, 0, ...items);
+    else if (lowerBound(stored, last, true) === at) stored.splice(at, 0, ...items);
+    else {
+      // Timestamp positions may interleave with stored ones: merge, keeping the sequence sorted.
+      stored.push(...items);
+      stored.sort((a, b) => a.position - b.position);
+    }
     for (const item of items) {
       this.log.push({
         id: this.log.length + 1,
@@ -70,7 +75,8 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem> extends ActiveRecor
     const start = lowerBound(stored, q.lower, !q.lowerInclusive);
     const end = lowerBound(stored, q.upper, q.upperInclusive);
     if (end <= start) return [];
-    if (!q.descending) return stored.slice(start, q.limit === undefined ? end : Math.min(end, start + q.limit));
+    if (!q.descending)
+      return stored.slice(start, q.limit === undefined ? end : Math.min(end, start + q.limit));
     const from = q.limit === undefined ? start : Math.max(start, end - q.limit);
     return stored.slice(from, end).reverse();
   }

@@ -27,7 +27,13 @@ export {
   mutateEntity,
 } from './entity.js';
 export { isUuid, assertIdentifier } from './validation.js';
-export { SequencedItem, StoredEvent, ItemShape, type SequencedItemClass, type Notification } from './sequenced-item.js';
+export {
+  SequencedItem,
+  StoredEvent,
+  ItemShape,
+  type SequencedItemClass,
+  type Notification,
+} from './sequenced-item.js';
 export {
   ActiveRecordStrategy,
   type ActiveRecordStrategyInterface,
@@ -41,7 +47,13 @@ export {
   MAX_SEQUENCE_ID_LENGTH,
 } from './record-strategy.js';
 export { InMemoryActiveRecordStrategy } from './in-memory.js';
-export { type Transcoder, JsonTranscoder, AesGcmCipher, DataCodec, type DataCodecOptions } from './transcoding.js';
+export {
+  type Transcoder,
+  JsonTranscoder,
+  AesGcmCipher,
+  DataCodec,
+  type DataCodecOptions,
+} from './transcoding.js';
 export { SequencedItemMapper, type SequencedItemMapperOptions } from './mapper.js';
 export { OrderedWrites } from './ordered-writes.js';
 export { EventStore, type EventStoreOptions } from './event-store.js';

@@ -26,7 +26,9 @@ export class SequencedItemMapper<I = SequencedItem> {
   private readonly shape: ItemShape<I>;
 
   constructor(options: SequencedItemMapperOptions<I> = {}) {
-    this.shape = new ItemShape(options.sequencedItemClass ?? (SequencedItem as unknown as SequencedItemClass<I>));
+    this.shape = new ItemShape(
+      options.sequencedItemClass ?? (SequencedItem as unknown as SequencedItemClass<I>),
+    );
     this.sequenceIdAttrName = options.sequenceIdAttrName ?? 'originatorId';
     this.positionAttrName = options.positionAttrName ?? 'originatorVersion';
     this.topics = options.topics ?? defaultTopics;
@@ -40,17 +42,25 @@ export class SequencedItemMapper<I = SequencedItem> {
     const sequenceId = fields[this.sequenceIdAttrName];
     const position = fields[this.positionAttrName];
     if (typeof sequenceId !== 'string') {
-      throw new ValidationError(`event ${topic} has no string "${this.sequenceIdAttrName}"`, this.sequenceIdAttrName);
+      throw new ValidationError(
+        `event ${topic} has no string "${this.sequenceIdAttrName}"`,
+        this.sequenceIdAttrName,
+      );
     }
     if (typeof position !== 'number') {
-      throw new ValidationError(`event ${topic} has no numeric "${this.positionAttrName}"`, this.positionAttrName);
+      throw new ValidationError(
+        `event ${topic} has no numeric "${this.positionAttrName}"`,
+        this.positionAttrName,
+      );
     }
     const payload: Record<string, unknown> = {};
     for (const key of Object.keys(fields)) {
       if (key !== this.sequenceIdAttrName && key !== this.positionAttrName) payload[key] = fields[key];
     }
     if (cls.schema) checkSchema(cls.schema, payload, topic, 'encode');
-    return this.shape.fromCanonical(new SequencedItem(sequenceId, position, topic, this.codec.encode(payload)));
+    return this.shape.fromCanonical(
+      new SequencedItem(sequenceId, position, topic, this.codec.encode(payload)),
+    );
   }
 
   fromSequencedItem(item: I): DomainEvent {
@@ -70,7 +80,12 @@ export class SequencedItemMapper<I = SequencedItem> {
   }
 }
 
-function checkSchema(schema: ZodType, payload: Record<string, unknown>, topic: string, when: string): Record<string, unknown> {
+function checkSchema(
+  schema: ZodType,
+  payload: Record<string, unknown>,
+  topic: string,
+  when: string,
+): Record<string, unknown> {
   const result = schema.safeParse(payload);
   if (result.success) return { ...payload, ...(result.data as Record<string, unknown>) };
   const issue = result.error.issues[0];

@@ -17,7 +17,8 @@ export class NotificationLogReader {
   /** Every notification after `after` (a checkpoint; 0 from the start), in pages of `pageSize`. */
   async *read(options: { after?: number; pageSize?: number } = {}): AsyncIterable<Notification> {
     const { after = 0, pageSize = 1000 } = options;
-    if (!Number.isSafeInteger(after) || after < 0) throw new ValidationError('after must be a non-negative integer', 'after');
+    if (!Number.isSafeInteger(after) || after < 0)
+      throw new ValidationError('after must be a non-negative integer', 'after');
     let next = after + 1;
     while (true) {
       const page = await this.strategy.selectNotifications(next, pageSize);
@@ -28,11 +29,16 @@ export class NotificationLogReader {
   }
 
   /** The same, decoded into domain events with their notification ids. */
-  async *readEvents(options: { after?: number; pageSize?: number } = {}): AsyncIterable<{ id: number; event: DomainEvent }> {
+  async *readEvents(
+    options: { after?: number; pageSize?: number } = {},
+  ): AsyncIterable<{ id: number; event: DomainEvent }> {
     if (!this.mapper) throw new ValidationError('readEvents needs a mapper', 'mapper');
     for await (const notification of this.read(options)) {
       const { sequenceId, position, topic, data } = notification;
-      yield { id: notification.id, event: this.mapper.fromSequencedItem(new SequencedItem(sequenceId, position, topic, data)) };
+      yield {
+        id: notification.id,
+        event: this.mapper.fromSequencedItem(new SequencedItem(sequenceId, position, topic, data)),
+      };
     }
   }
 

@@ -81,7 +81,9 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements ActiveR
   protected readonly shape: ItemShape<I>;
 
   constructor(options: ActiveRecordStrategyOptions<I> = {}) {
-    this.shape = new ItemShape(options.sequencedItemClass ?? (SequencedItem as unknown as SequencedItemClass<I>));
+    this.shape = new ItemShape(
+      options.sequencedItemClass ?? (SequencedItem as unknown as SequencedItemClass<I>),
+    );
     this.positionKind = options.positionKind ?? 'integer';
     this.sequenceIdKind = options.sequenceIdKind ?? 'uuid';
     this.maxItemBytes = options.maxItemBytes ?? 1024 * 1024;
@@ -130,13 +132,14 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements ActiveR
 
   async getItems(sequenceId: string, query: ItemQuery = {}): Promise<I[]> {
     const items = await this.select(this.validateSequenceId(sequenceId), this.normalizeQuery(query));
-    return this.shape.isCanonical ? (items as I[]) : items.map((item) => this.shape.fromCanonical(item));
+    return items.map((item) => this.shape.fromCanonical(item));
   }
 
   async *iterateItems(sequenceId: string, query: ItemQuery & { pageSize?: number } = {}): AsyncIterable<I> {
     const id = this.validateSequenceId(sequenceId);
     const { pageSize = 1000, ...range } = query;
-    if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new ValidationError('pageSize must be a positive integer', 'pageSize');
+    if (!Number.isSafeInteger(pageSize) || pageSize < 1)
+      throw new ValidationError('pageSize must be a positive integer', 'pageSize');
     let q = this.normalizeQuery(range);
     let remaining = q.limit ?? Infinity;
     while (remaining > 0) {
@@ -145,7 +148,9 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements ActiveR
       remaining -= page.length;
       if (page.length < pageSize) return;
       const last = page[page.length - 1]!.position;
-      q = q.descending ? { ...q, upper: last, upperInclusive: false } : { ...q, lower: last, lowerInclusive: false };
+      q = q.descending
+        ? { ...q, upper: last, upperInclusive: false }
+        : { ...q, lower: last, lowerInclusive: false };
     }
   }
 
@@ -154,8 +159,10 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements ActiveR
   }
 
   async selectNotifications(start: number, limit: number): Promise<Notification[]> {
-    if (!Number.isSafeInteger(start) || start < 0) throw new ValidationError('start must be a non-negative integer', 'start');
-    if (!Number.isSafeInteger(limit) || limit < 1) throw new ValidationError('limit must be a positive integer', 'limit');
+    if (!Number.isSafeInteger(start) || start < 0)
+      throw new ValidationError('start must be a non-negative integer', 'start');
+    if (!Number.isSafeInteger(limit) || limit < 1)
+      throw new ValidationError('limit must be a positive integer', 'limit');
     return this.selectNotificationsFrom(start, limit);
   }
 
@@ -170,18 +177,25 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements ActiveR
   protected validateBatch(items: readonly SequencedItem[]): SequencedItem[] {
     if (items.length === 0) throw new ValidationError('cannot append an empty batch', 'items');
     if (items.length > this.maxBatchSize) {
-      throw new ValidationError(`a batch holds at most ${this.maxBatchSize} items, got ${items.length}`, 'items');
+      throw new ValidationError(
+        `a batch holds at most ${this.maxBatchSize} items, got ${items.length}`,
+        'items',
+      );
     }
     const out: SequencedItem[] = new Array(items.length);
     let sequenceId: string | undefined;
     let previous = -Infinity;
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
-      if (item === null || typeof item !== 'object') throw new ValidationError(`item ${i} is not a sequenced item`, 'items');
+      if (item === null || typeof item !== 'object')
+        throw new ValidationError(`item ${i} is not a sequenced item`, 'items');
       const id = this.validateSequenceId(item.sequenceId);
       if (sequenceId === undefined) sequenceId = id;
       else if (id !== sequenceId) {
-        throw new ValidationError('a batch must hold the items of one sequence (atomic appends are per sequence)', 'sequenceId');
+        throw new ValidationError(
+          'a batch must hold the items of one sequence (atomic appends are per sequence)',
+          'sequenceId',
+        );
       }
       this.validatePosition(item.position, 'position');
       if (item.position <= previous) {
@@ -193,18 +207,33 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements ActiveR
       previous = item.position;
       this.validateTopic(item.topic);
       this.validateData(item.data);
-      out[i] = item instanceof SequencedItem && id === item.sequenceId ? item : new SequencedItem(id, item.position, item.topic, item.data);
+      out[i] =
+        item instanceof SequencedItem && id === item.sequenceId
+          ? item
+          : new SequencedItem(id, item.position, item.topic, item.data);
     }
     return out;
   }
 
   protected validateSequenceId(sequenceId: unknown): string {
     if (this.sequenceIdKind === 'uuid') {
-      if (!isUuid(sequenceId)) throw new ValidationError(`sequence id must be a UUID, got ${JSON.stringify(sequenceId)}`, 'sequenceId');
+      if (!isUuid(sequenceId))
+        throw new ValidationError(
+          `sequence id must be a UUID, got ${JSON.stringify(sequenceId)}`,
+          'sequenceId',
+        );
       return sequenceId.toLowerCase();
     }
-    if (typeof sequenceId !== 'string' || sequenceId.length === 0 || sequenceId.length > MAX_SEQUENCE_ID_LENGTH || sequenceId.includes('\0')) {
-      throw new ValidationError(`sequence id must be a non-empty string of at most ${MAX_SEQUENCE_ID_LENGTH} characters without NUL`, 'sequenceId');
+    if (
+      typeof sequenceId !== 'string' ||
+      sequenceId.length === 0 ||
+      sequenceId.length > MAX_SEQUENCE_ID_LENGTH ||
+      sequenceId.includes('\0')
+    ) {
+      throw new ValidationError(
+        `sequence id must be a non-empty string of at most ${MAX_SEQUENCE_ID_LENGTH} characters without NUL`,
+        'sequenceId',
+      );
     }
     return sequenceId;
   }
@@ -215,14 +244,23 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements ActiveR
         ? Number.isSafeInteger(position) && (position as number) >= 0
         : typeof position === 'number' && Number.isFinite(position) && position >= 0;
     if (!ok) {
-      const what = this.positionKind === 'integer' ? 'a non-negative integer' : 'a non-negative finite number';
+      const what =
+        this.positionKind === 'integer' ? 'a non-negative integer' : 'a non-negative finite number';
       throw new ValidationError(`${field} must be ${what}, got ${String(position)}`, field);
     }
   }
 
   protected validateTopic(topic: unknown): void {
-    if (typeof topic !== 'string' || topic.length === 0 || topic.length > MAX_TOPIC_LENGTH || topic.includes('\0')) {
-      throw new ValidationError(`topic must be a non-empty string of at most ${MAX_TOPIC_LENGTH} characters without NUL`, 'topic');
+    if (
+      typeof topic !== 'string' ||
+      topic.length === 0 ||
+      topic.length > MAX_TOPIC_LENGTH ||
+      topic.includes('\0')
+    ) {
+      throw new ValidationError(
+        `topic must be a non-empty string of at most ${MAX_TOPIC_LENGTH} characters without NUL`,
+        'topic',
+      );
     }
   }
 
@@ -237,7 +275,12 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements ActiveR
 
   protected normalizeQuery(query: ItemQuery): NormalizedQuery {
     const { gt, gte, lt, lte, limit, descending = false } = query;
-    for (const [name, value] of [['gt', gt], ['gte', gte], ['lt', lt], ['lte', lte]] as const) {
+    for (const [name, value] of [
+      ['gt', gt],
+      ['gte', gte],
+      ['lt', lt],
+      ['lte', lte],
+    ] as const) {
       if (value !== undefined && (typeof value !== 'number' || Number.isNaN(value))) {
         throw new ValidationError(`${name} must be a number`, name);
       }
@@ -245,16 +288,28 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements ActiveR
     if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) {
       throw new ValidationError('limit must be a positive integer', 'limit');
     }
-    let lower = -Infinity, lowerInclusive = true, upper = Infinity, upperInclusive = true;
+    let lower = -Infinity,
+      lowerInclusive = true,
+      upper = Infinity,
+      upperInclusive = true;
     if (gte !== undefined) lower = gte;
-    if (gt !== undefined && gt >= lower) { lower = gt; lowerInclusive = false; }
+    if (gt !== undefined && gt >= lower) {
+      lower = gt;
+      lowerInclusive = false;
+    }
     if (lte !== undefined) upper = lte;
-    if (lt !== undefined && lt <= upper) { upper = lt; upperInclusive = false; }
+    if (lt !== undefined && lt <= upper) {
+      upper = lt;
+      upperInclusive = false;
+    }
     return { lower, lowerInclusive, upper, upperInclusive, limit, descending: Boolean(descending) };
   }
 }
 
 /** True when a position lies in a normalized range. */
 export function inRange(position: number, q: NormalizedQuery): boolean {
-  return (q.lowerInclusive ? position >= q.lower : position > q.lower) && (q.upperInclusive ? position <= q.upper : position < q.upper);
+  return (
+    (q.lowerInclusive ? position >= q.lower : position > q.lower) &&
+    (q.upperInclusive ? position <= q.upper : position < q.upper)
+  );
 }

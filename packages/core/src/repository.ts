@@ -1,6 +1,5 @@
 import { type AggregateRoot, type DomainEntity, type Mutator } from './entity.js';
 import { NotFoundError, ValidationError } from './errors.js';
-import type { DomainEvent } from './events.js';
 import type { EventStore } from './event-store.js';
 import type { SnapshotStrategy } from './snapshots.js';
 
@@ -33,7 +32,8 @@ export class EventSourcedRepository<T extends DomainEntity = DomainEntity> {
     this.snapshotPeriod = options.snapshotPeriod;
     this.pageSize = options.pageSize ?? 1000;
     if (this.snapshotPeriod !== undefined) {
-      if (!this.snapshots) throw new ValidationError('snapshotPeriod needs a snapshotStrategy', 'snapshotPeriod');
+      if (!this.snapshots)
+        throw new ValidationError('snapshotPeriod needs a snapshotStrategy', 'snapshotPeriod');
       if (!Number.isSafeInteger(this.snapshotPeriod) || this.snapshotPeriod < 1) {
         throw new ValidationError('snapshotPeriod must be a positive integer', 'snapshotPeriod');
       }
@@ -61,15 +61,16 @@ export class EventSourcedRepository<T extends DomainEntity = DomainEntity> {
 
   /** Appends an aggregate's pending events atomically. On a conflict nothing is written. */
   async save(aggregate: AggregateRoot): Promise<void> {
-    const events = aggregate.pendingEvents;
+    const events = [...aggregate.pendingEvents];
     if (events.length === 0) return;
-    await this.eventStore.append(events as DomainEvent[]);
-    aggregate.collectPendingEvents();
+    await this.eventStore.append(events);
+    aggregate.collectPendingEvents(events.length);
   }
 
   /** Takes a snapshot of the entity at its current version (or the given one). */
   async takeSnapshot(id: string, options: { version?: number } = {}): Promise<void> {
-    if (!this.snapshots) throw new ValidationError('this repository has no snapshot strategy', 'snapshotStrategy');
+    if (!this.snapshots)
+      throw new ValidationError('this repository has no snapshot strategy', 'snapshotStrategy');
     const entity = await this.load(id, options.version, false);
     if (entity === undefined) throw new NotFoundError(`entity ${id} not found`, id);
     await this.snapshots.takeSnapshot(entity);
@@ -91,12 +92,22 @@ export class EventSourcedRepository<T extends DomainEntity = DomainEntity> {
       }
     }
     let replayed = 0;
-    const range = { ...(gte === undefined ? {} : { gte }), ...(version === undefined ? {} : { lt: version }), pageSize: this.pageSize };
+    const range = {
+      ...(gte === undefined ? {} : { gte }),
+      ...(version === undefined ? {} : { lt: version }),
+      pageSize: this.pageSize,
+    };
     for await (const event of this.eventStore.iterateDomainEvents(id, range)) {
       entity = this.mutator(entity, event);
       replayed += 1;
     }
-    if (autoSnapshot && entity && this.snapshots && this.snapshotPeriod !== undefined && replayed >= this.snapshotPeriod) {
+    if (
+      autoSnapshot &&
+      entity &&
+      this.snapshots &&
+      this.snapshotPeriod !== undefined &&
+      replayed >= this.snapshotPeriod
+    ) {
       await this.snapshots.takeSnapshot(entity);
     }
     return entity;

@@ -34,9 +34,10 @@ export class ItemShape<I> {
   private readonly names: readonly [string, string, string, string];
 
   constructor(readonly itemClass: SequencedItemClass<I>) {
-    this.names = itemClass === (StoredEvent as unknown)
-      ? ['originatorId', 'originatorVersion', 'topic', 'state']
-      : ['sequenceId', 'position', 'topic', 'data'];
+    this.names =
+      itemClass === (StoredEvent as unknown)
+        ? ['originatorId', 'originatorVersion', 'topic', 'state']
+        : ['sequenceId', 'position', 'topic', 'data'];
   }
 
   get isCanonical(): boolean {
@@ -44,7 +45,9 @@ export class ItemShape<I> {
   }
 
   toCanonical(item: I): SequencedItem {
-    if (item instanceof SequencedItem) return item;
+    // A non-object passes through for the strategy's validation to refuse with a ValidationError.
+    if (item instanceof SequencedItem || item === null || typeof item !== 'object')
+      return item as SequencedItem;
     const r = item as Record<string, unknown>;
     const [s, p, t, d] = this.names;
     return new SequencedItem(r[s] as string, r[p] as number, r[t] as string, r[d] as string);

@@ -12,7 +12,8 @@ export class TopicRegistry {
   private readonly topics = new Map<Class, string>();
 
   register(topic: string, cls: Class): this {
-    if (typeof topic !== 'string' || topic.length === 0) throw new UnknownTopicError('a topic must be a non-empty string');
+    if (typeof topic !== 'string' || topic.length === 0)
+      throw new UnknownTopicError('a topic must be a non-empty string');
     const existing = this.classes.get(topic);
     if (existing !== undefined && existing !== cls) {
       throw new UnknownTopicError(`topic "${topic}" is already registered to class ${existing.name}`, topic);
@@ -32,7 +33,8 @@ export class TopicRegistry {
 
   resolve(topic: string): Class {
     const cls = this.classes.get(topic);
-    if (cls === undefined) throw new UnknownTopicError(`unknown topic "${topic}": register its class first`, topic);
+    if (cls === undefined)
+      throw new UnknownTopicError(`unknown topic "${topic}": register its class first`, topic);
     return cls;
   }
 
@@ -48,7 +50,11 @@ export class TopicRegistry {
 /** The registry used when none is passed: event and entity classes register themselves here. */
 export const defaultTopics = new TopicRegistry();
 
-export function registerTopic<C extends Class>(topic: string, cls: C, registry: TopicRegistry = defaultTopics): C {
+export function registerTopic<C extends Class>(
+  topic: string,
+  cls: C,
+  registry: TopicRegistry = defaultTopics,
+): C {
   registry.register(topic, cls);
   return cls;
 }

@@ -23,12 +23,22 @@ function isTagLike(value: Record<string, unknown>): boolean {
  */
 export class JsonTranscoder implements Transcoder {
   encode(value: unknown): string {
+    // JSON.stringify passes a wrapper's own content back to the replacer: it must not be wrapped again.
+    const wrappers = new WeakSet<object>();
     return JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
       const raw = this[key];
       if (raw instanceof Date) return { $date: Number.isNaN(raw.getTime()) ? null : raw.toISOString() };
       if (typeof raw === 'bigint') return { $bigint: raw.toString() };
-      if (v !== null && typeof v === 'object' && !Array.isArray(v) && isTagLike(v as Record<string, unknown>)) {
-        return { $object: v };
+      if (
+        v !== null &&
+        typeof v === 'object' &&
+        !Array.isArray(v) &&
+        !wrappers.has(this) &&
+        isTagLike(v as Record<string, unknown>)
+      ) {
+        const wrapper = { $object: v };
+        wrappers.add(wrapper);
+        return wrapper;
       }
       return v;
     });
@@ -41,7 +51,11 @@ export class JsonTranscoder implements Transcoder {
     } catch (cause) {
       throw new DataIntegrityError('stored data is not valid JSON', { cause });
     }
-    return revive(parsed);
+    try {
+      return revive(parsed);
+    } catch (cause) {
+      throw new DataIntegrityError('stored data holds a malformed tagged value', { cause });
+    }
   }
 }
 
@@ -76,7 +90,8 @@ export class AesGcmCipher {
 
   constructor(key: Buffer | Uint8Array | string) {
     this.key = typeof key === 'string' ? Buffer.from(key, 'base64') : Buffer.from(key);
-    if (this.key.length !== 32) throw new SettingsError('an AES-256-GCM key must be 32 bytes (base64 of 32 bytes)', 'key');
+    if (this.key.length !== 32)
+      throw new SettingsError('an AES-256-GCM key must be 32 bytes (base64 of 32 bytes)', 'key');
   }
 
   /** A fresh random key, base64-encoded. */
@@ -98,7 +113,9 @@ export class AesGcmCipher {
       decipher.setAuthTag(sealed.subarray(12, 28));
       return Buffer.concat([decipher.update(sealed.subarray(28)), decipher.final()]);
     } catch (cause) {
-      throw new DataIntegrityError('encrypted data failed authentication: tampered with, or the wrong key', { cause });
+      throw new DataIntegrityError('encrypted data failed authentication: tampered with, or the wrong key', {
+        cause,
+      });
     }
   }
 }
@@ -136,7 +153,8 @@ export class DataCodec {
 
   decode(data: string): unknown {
     if (!this.cipher && !this.compress) return this.transcoder.decode(data);
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(data)) throw new DataIntegrityError('stored data is not base64: expected encrypted or compressed data');
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(data))
+      throw new DataIntegrityError('stored data is not base64: expected encrypted or compressed data');
     let bytes: Buffer = Buffer.from(data, 'base64');
     if (this.cipher) bytes = this.cipher.decrypt(bytes);
     if (this.compress) {
