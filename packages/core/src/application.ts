@@ -32,7 +32,7 @@ export class Application {
   readonly notificationLog: NotificationLogReader;
   readonly snapshotStrategy: SnapshotStrategy | undefined;
   private readonly onClose: (() => Promise<void>) | undefined;
-  private closed = false;
+  private closing: Promise<void> | undefined;
 
   constructor(options: ApplicationOptions) {
     const mapper = new SequencedItemMapper(options.mapper ?? {});
@@ -74,10 +74,17 @@ export class Application {
     return this.eventStore.flush();
   }
 
-  /** Stops persisting, waits for queued writes (rethrowing a failure), then releases resources. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+  /**
+   * Stops persisting, waits for queued writes (rethrowing a failure), then releases resources. A later
+   * call waits for the first one to finish; only the first rethrows.
+   */
+  close(): Promise<void> {
+    if (this.closing) return this.closing.catch(() => undefined);
+    this.closing = this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
     try {
       await this.persistencePolicy.close();
     } finally {

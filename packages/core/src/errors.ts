@@ -36,8 +36,11 @@ export class EsError extends Error {
   }
 
   /** The same test as `instanceof`, for readers who prefer a named guard. */
-  static isInstance<T extends typeof EsError>(this: T, value: unknown): value is InstanceType<T> {
-    return isOfClass(this, value);
+  static isInstance<T extends abstract new (...args: any[]) => EsError>(
+    this: T,
+    value: unknown,
+  ): value is InstanceType<T> {
+    return isOfClass(this as unknown as typeof EsError, value);
   }
 }
 

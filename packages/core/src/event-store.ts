@@ -44,11 +44,11 @@ export class EventStore<E extends DomainEvent = DomainEvent, I = SequencedItem> 
 
   /** Waits for queued writes (of one sequence, or all) and rethrows a failure among them. */
   flush(sequenceId?: string): Promise<void> {
-    return sequenceId === undefined ? this.writes.settleAll() : this.writes.settle(sequenceId);
+    return sequenceId === undefined ? this.writes.settleAll() : this.writes.settle(this.keyFor(sequenceId));
   }
 
   async getDomainEvents(sequenceId: string, query: ItemQuery = {}): Promise<E[]> {
-    await this.writes.settle(sequenceId);
+    await this.writes.settle(this.keyFor(sequenceId));
     const items = await this.activeRecordStrategy.getItems(sequenceId, query);
     return items.map((item) => this.sequencedItemMapper.fromSequencedItem(item) as E);
   }
@@ -58,14 +58,14 @@ export class EventStore<E extends DomainEvent = DomainEvent, I = SequencedItem> 
     sequenceId: string,
     query: ItemQuery & { pageSize?: number } = {},
   ): AsyncIterable<E> {
-    await this.writes.settle(sequenceId);
+    await this.writes.settle(this.keyFor(sequenceId));
     for await (const item of this.activeRecordStrategy.iterateItems(sequenceId, query)) {
       yield this.sequencedItemMapper.fromSequencedItem(item) as E;
     }
   }
 
   async getDomainEvent(sequenceId: string, position: number): Promise<E> {
-    await this.writes.settle(sequenceId);
+    await this.writes.settle(this.keyFor(sequenceId));
     const item = await this.activeRecordStrategy.getItem(sequenceId, position);
     return this.sequencedItemMapper.fromSequencedItem(item) as E;
   }
@@ -90,6 +90,11 @@ export class EventStore<E extends DomainEvent = DomainEvent, I = SequencedItem> 
 
   private keyOf(event: E): string {
     const key = (event as unknown as Record<string, unknown>)[this.sequencedItemMapper.sequenceIdAttrName];
-    return String(key);
+    return this.keyFor(String(key));
+  }
+
+  /** The strategy stores UUIDs in lower case: queue and wait under that key, whatever case was used. */
+  private keyFor(sequenceId: string): string {
+    return this.activeRecordStrategy.sequenceIdKind === 'uuid' ? sequenceId.toLowerCase() : sequenceId;
   }
 }

@@ -82,18 +82,22 @@ export class EventSourcedRepository<T extends DomainEntity = DomainEntity> {
     }
     // Positions are the versions before each event, so the entity at version v has replayed positions < v.
     let entity: T | undefined;
-    let gte: number | undefined;
+    let after: { gte: number } | { gt: number } | undefined;
     if (this.snapshots) {
       await this.eventStore.flush(id);
       const snapshot = await this.snapshots.getSnapshot(id, version === undefined ? {} : { lte: version });
       if (snapshot) {
         entity = this.snapshots.restore<T>(snapshot);
-        gte = snapshot.originatorVersion;
+        // An unversioned entity (version 0) is sequenced by timestamp: replay what came after its last event.
+        after =
+          snapshot.originatorVersion > 0
+            ? { gte: snapshot.originatorVersion }
+            : { gt: snapshot.state.lastModifiedOn ?? -Infinity };
       }
     }
     let replayed = 0;
     const range = {
-      ...(gte === undefined ? {} : { gte }),
+      ...after,
       ...(version === undefined ? {} : { lt: version }),
       pageSize: this.pageSize,
     };
