@@ -1,0 +1,148 @@
+import {
+  DomainEvent,
+  EntityEvent,
+  EventPublisher,
+  VersionedEntityEvent,
+  createTimestamp,
+  defaultPublisher,
+  publish,
+  roleOf,
+  subscribe,
+  unsubscribe,
+  VersionedEntity,
+} from '../src/index.js';
+
+class Happened extends DomainEvent {
+  declare readonly what: string;
+}
+
+describe('DomainEvent', () => {
+  it('carries its fields and a timestamp, and is frozen', () => {
+    const event = new Happened({ what: 'x' });
+    expect(event.what).toBe('x');
+    expect(typeof event.timestamp).toBe('number');
+    expect(Object.isFrozen(event)).toBe(true);
+    expect(() => {
+      (event as { what: string }).what = 'y';
+    }).toThrow(TypeError);
+    expect(event.what).toBe('x');
+  });
+
+  it('keeps a given timestamp, and shows it as a Date', () => {
+    const event = new Happened({ what: 'x', timestamp: 1_700_000_000_123.456 });
+    expect(event.timestamp).toBe(1_700_000_000_123.456);
+    expect(event.occurredOn).toEqual(new Date(1_700_000_000_123));
+  });
+
+  it('gets a timestamp close to now', () => {
+    const before = Date.now();
+    const event = new DomainEvent();
+    const after = Date.now();
+    expect(event.timestamp).toBeGreaterThanOrEqual(before - 1);
+    expect(event.timestamp).toBeLessThanOrEqual(after + 1);
+  });
+
+  it('timestamps are strictly increasing, even within one millisecond', () => {
+    const stamps = Array.from({ length: 5000 }, () => new DomainEvent().timestamp);
+    for (let i = 1; i < stamps.length; i++) expect(stamps[i]! > stamps[i - 1]!).toBe(true);
+    expect(new Set(stamps).size).toBe(stamps.length);
+    const a = createTimestamp();
+    const b = createTimestamp();
+    expect(b).toBeGreaterThan(a);
+  });
+
+  it('the event classes of entities form a hierarchy', () => {
+    const event = new VersionedEntityEvent({ originatorId: 'x', originatorVersion: 3 });
+    expect(event).toBeInstanceOf(EntityEvent);
+    expect(event).toBeInstanceOf(DomainEvent);
+    expect(event.originatorVersion).toBe(3);
+  });
+
+  it('roleOf reads the role of the event class', () => {
+    expect(roleOf(new VersionedEntity.Created({ originatorId: 'x', originatorVersion: 0 }))).toBe('created');
+    expect(roleOf(new VersionedEntity.AttributeChanged({ originatorId: 'x', originatorVersion: 1 }))).toBe(
+      'attributeChanged',
+    );
+    expect(roleOf(new VersionedEntity.Discarded({ originatorId: 'x', originatorVersion: 1 }))).toBe(
+      'discarded',
+    );
+    expect(roleOf(new Happened({ what: 'x' }))).toBe('other');
+  });
+});
+
+describe('EventPublisher', () => {
+  it('delivers published events to every subscriber, in order, as a list', () => {
+    const publisher = new EventPublisher();
+    const seen: string[] = [];
+    publisher.subscribe((events) => seen.push(`a:${events.map((e) => (e as Happened).what).join(',')}`));
+    publisher.subscribe((events) => seen.push(`b:${events.length}`));
+    publisher.publish(new Happened({ what: '1' }));
+    publisher.publish([new Happened({ what: '2' }), new Happened({ what: '3' })]);
+    expect(seen).toEqual(['a:1', 'b:1', 'a:2,3', 'b:2']);
+  });
+
+  it('a predicate filters what a subscriber receives', () => {
+    const publisher = new EventPublisher();
+    const received: DomainEvent[] = [];
+    const handler = (events: readonly DomainEvent[]): void => void received.push(...events);
+    const onlyHappened = (events: readonly DomainEvent[]): boolean =>
+      events.every((e) => e instanceof Happened);
+    publisher.subscribe(handler, onlyHappened);
+    const wanted = new Happened({ what: 'x' });
+    publisher.publish(wanted);
+    publisher.publish(new DomainEvent());
+    publisher.publish([new Happened({ what: 'y' }), new DomainEvent()]);
+    expect(received).toEqual([wanted]);
+  });
+
+  it('unsubscribe stops delivery; it needs the same handler and predicate', () => {
+    const publisher = new EventPublisher();
+    const received: DomainEvent[] = [];
+    const handler = (events: readonly DomainEvent[]): void => void received.push(...events);
+    const predicate = (): boolean => true;
+    publisher.subscribe(handler, predicate);
+    expect(publisher.isSubscribed(handler)).toBe(true);
+    publisher.unsubscribe(handler); // without the predicate: a different subscription
+    expect(publisher.isSubscribed(handler)).toBe(true);
+    publisher.publish(new DomainEvent());
+    expect(received).toHaveLength(1);
+    publisher.unsubscribe(handler, predicate);
+    expect(publisher.isSubscribed(handler)).toBe(false);
+    publisher.publish(new DomainEvent());
+    expect(received).toHaveLength(1);
+  });
+
+  it('a handler that unsubscribes during delivery does not disturb that delivery', () => {
+    const publisher = new EventPublisher();
+    const calls: string[] = [];
+    const first = (): void => {
+      calls.push('first');
+      publisher.unsubscribe(first);
+      publisher.unsubscribe(second);
+    };
+    const second = (): void => void calls.push('second');
+    publisher.subscribe(first);
+    publisher.subscribe(second);
+    publisher.publish(new DomainEvent());
+    publisher.publish(new DomainEvent());
+    expect(calls).toEqual(['first', 'second']);
+  });
+
+  it('publish/subscribe/unsubscribe use the process-wide publisher', () => {
+    const received: DomainEvent[] = [];
+    const handler = (events: readonly DomainEvent[]): void => void received.push(...events);
+    subscribe(handler);
+    try {
+      expect(defaultPublisher.isSubscribed(handler)).toBe(true);
+      const event = new DomainEvent();
+      publish(event);
+      publish([event, event]);
+      expect(received).toEqual([event, event, event]);
+    } finally {
+      unsubscribe(handler);
+    }
+    expect(defaultPublisher.isSubscribed(handler)).toBe(false);
+    publish(new DomainEvent());
+    expect(received).toHaveLength(3);
+  });
+});
