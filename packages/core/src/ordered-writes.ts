@@ -60,7 +60,8 @@ export class OrderedWrites {
   private take(key: string): unknown {
     const { error, abandoned } = this.failures.get(key)!;
     this.failures.delete(key);
-    if (typeof error === 'object' && error !== null) {
+    // A frozen error cannot carry the count; it is still rethrown as it is.
+    if (typeof error === 'object' && error !== null && Object.isExtensible(error)) {
       Object.defineProperty(error, 'abandonedWrites', { value: abandoned, configurable: true });
     }
     return error;
