@@ -17,12 +17,29 @@ function isTagLike(value: Record<string, unknown>): boolean {
   return keys.length === 1 && TAGS.has(keys[0]!);
 }
 
+/** True when plain JSON would lose something: a Date, a bigint, or a key that could read as a tag. */
+function needsTags(value: unknown, depth: number): boolean {
+  if (value === null || typeof value !== 'object') return typeof value === 'bigint';
+  if (depth > 64 || value instanceof Date) return true; // deep (or cyclic) values take the careful path
+  if (Array.isArray(value)) {
+    for (const item of value) if (needsTags(item, depth + 1)) return true;
+    return false;
+  }
+  for (const key in value) {
+    if (key.charCodeAt(0) === 36 /* $ */ || needsTags((value as Record<string, unknown>)[key], depth + 1))
+      return true;
+  }
+  return false;
+}
+
 /**
  * JSON that round-trips what events carry: Date, bigint, nested objects and arrays. (As in JSON, a field
  * whose value is undefined is omitted.) UUIDs are strings and stay strings.
  */
 export class JsonTranscoder implements Transcoder {
   encode(value: unknown): string {
+    // Most payloads hold no Date, bigint or '$' key: plain JSON is then exact, and ~2x faster than a replacer.
+    if (!needsTags(value, 0)) return JSON.stringify(value);
     // JSON.stringify passes a wrapper's own content back to the replacer: it must not be wrapped again.
     const wrappers = new WeakSet<object>();
     return JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
@@ -51,6 +68,8 @@ export class JsonTranscoder implements Transcoder {
     } catch (cause) {
       throw new DataIntegrityError('stored data is not valid JSON', { cause });
     }
+    // No tag can be present unless a key starts with '$'.
+    if (!data.includes('"$')) return parsed;
     try {
       return revive(parsed);
     } catch (cause) {
