@@ -1,0 +1,193 @@
+import { SettingsError, StoreConnectionError } from '@es/core';
+import { Client, ExecutionProfile, errors } from 'cassandra-driver';
+import { CassandraSettings } from './settings.js';
+import type { CqlTable } from './tables.js';
+
+/** The two calls a strategy makes: any object with them (a wrapper for tests, a shared client) will do. */
+export type CqlClient = Pick<Client, 'execute' | 'batch'>;
+
+/** What a strategy needs to run statements: a client, the keyspace its tables are in, and the settings. */
+export interface CqlSession {
+  readonly client: CqlClient;
+  readonly keyspace: string;
+  readonly settings: CassandraSettings;
+}
+
+export interface CassandraDatastoreOptions {
+  settings?: CassandraSettings;
+  /** The tables `setupTables()` creates and `dropTables()` drops. */
+  tables?: readonly CqlTable[];
+}
+
+// The seed's strategies find the connection the datastore set up: the last datastore connected here.
+const registry: { current: CassandraDatastore | undefined } = { current: undefined };
+
+/** The session of the datastore most recently connected by `setupConnection()`. */
+export function defaultSession(): CqlSession {
+  if (registry.current === undefined) {
+    throw new StoreConnectionError('no Cassandra connection: call CassandraDatastore.setupConnection() first, or pass a datastore');
+  }
+  return registry.current.session;
+}
+
+/**
+ * The seed's CassandraDatastore: connects (and becomes the default connection of strategies created
+ * without one), creates and drops the keyspace's tables, and closes.
+ */
+export class CassandraDatastore {
+  readonly settings: CassandraSettings;
+  readonly tables: readonly CqlTable[];
+  private connected: Client | undefined;
+
+  constructor(options: CassandraDatastoreOptions = {}) {
+    this.settings = options.settings ?? new CassandraSettings();
+    this.tables = [...(options.tables ?? [])];
+  }
+
+  /** The driver client. Throws StoreConnectionError before `setupConnection()`. */
+  get client(): Client {
+    if (this.connected === undefined) {
+      throw new StoreConnectionError(`not connected to Cassandra at ${this.settings.address}: call setupConnection() first`);
+    }
+    return this.connected;
+  }
+
+  get session(): CqlSession {
+    return { client: this.client, keyspace: this.settings.keyspace, settings: this.settings };
+  }
+
+  /**
+   * Connects, within `connectTimeoutMs`, and registers this datastore as the default connection.
+   * Rejects with StoreConnectionError naming the hosts and port (and saying when credentials are
+   * missing or refused), or SettingsError when no node is in the configured local data centre.
+   */
+  async setupConnection(): Promise<void> {
+    if (this.connected === undefined) {
+      const s = this.settings;
+      const codes = s.consistencyCodes;
+      const client = new Client({
+        contactPoints: [...s.hosts],
+        localDataCenter: s.localDataCenter,
+        protocolOptions: { port: s.port },
+        socketOptions: { connectTimeout: s.connectTimeoutMs, readTimeout: s.requestTimeoutMs },
+        ...(s.username !== undefined ? { credentials: { username: s.username, password: s.password ?? '' } } : {}),
+        // The driver's default is LOCAL_ONE; any statement run on this client reads and writes at the configured levels.
+        profiles: [new ExecutionProfile('default', { consistency: codes.read, serialConsistency: codes.serial, readTimeout: s.requestTimeoutMs })],
+      });
+      try {
+        await withDeadline(client.connect(), s.connectTimeoutMs + 1000, () => new StoreConnectionError(`cannot connect to Cassandra at ${s.address}: no answer within ${s.connectTimeoutMs} ms`));
+      } catch (error) {
+        await client.shutdown().catch(() => undefined);
+        throw connectionError(error, s);
+      }
+      const dataCentres = new Set([...client.hosts.values()].map((host) => host.datacenter));
+      if (!dataCentres.has(s.localDataCenter)) {
+        await client.shutdown().catch(() => undefined);
+        throw new SettingsError(
+          `no Cassandra node at ${s.address} is in data centre "${s.localDataCenter}" (found: ${[...dataCentres].join(', ')}); set localDataCenter or CASSANDRA_LOCAL_DATACENTER`,
+          'localDataCenter',
+        );
+      }
+      this.connected = client;
+    }
+    registry.current = this;
+  }
+
+  /** Creates the keyspace (if missing) and every table (if missing). Idempotent. */
+  async setupTables(): Promise<void> {
+    const { keyspace } = this.settings;
+    await this.run(`CREATE KEYSPACE IF NOT EXISTS ${keyspace} WITH replication = ${this.settings.replicationCql}`);
+    for (const table of this.tables) {
+      for (const statement of table.createStatements(keyspace)) await this.run(statement);
+      await checkLayout(this.session, table);
+    }
+  }
+
+  /** Drops every table (the keyspace stays). */
+  async dropTables(): Promise<void> {
+    for (const table of this.tables) {
+      for (const statement of table.dropStatements(this.settings.keyspace)) await this.run(statement);
+    }
+  }
+
+  /** Shuts the client down; the default connection is cleared if it was this one. */
+  async close(): Promise<void> {
+    const client = this.connected;
+    this.connected = undefined;
+    if (registry.current === this) registry.current = undefined;
+    if (client !== undefined) await client.shutdown();
+  }
+
+  private async run(cql: string): Promise<void> {
+    try {
+      await this.client.execute(cql, [], { consistency: this.settings.consistencyCodes.write });
+    } catch (error) {
+      throw connectionError(error, this.settings);
+    }
+  }
+}
+
+/**
+ * Compares a table's stored layout (its comment) with the definition's: two writers with different
+ * bucket sizes would break the append guarantees, so a mismatch is refused.
+ */
+export async function checkLayout(session: CqlSession, table: CqlTable): Promise<void> {
+  const result = await session.client.execute(
+    'SELECT comment FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?',
+    [session.keyspace, table.tableName],
+    { prepare: true },
+  );
+  const stored = result.first()?.get('comment') as string | undefined;
+  if (stored === undefined) {
+    throw new SettingsError(`table ${session.keyspace}.${table.tableName} does not exist: call CassandraDatastore.setupTables()`, 'tableName');
+  }
+  if (stored !== table.layout) {
+    throw new SettingsError(
+      `table ${session.keyspace}.${table.tableName} was created as "${stored}", but is used as "${table.layout}": use the same kind and bucket size everywhere`,
+      'bucketSize',
+    );
+  }
+}
+
+/**
+ * Driver errors that mean "could not reach or use the server" as StoreConnectionError; others unchanged.
+ * Writes whose outcome may be unknown are classified by the strategy before it gets here.
+ */
+export function connectionError(error: unknown, settings: CassandraSettings): unknown {
+  const where = `Cassandra at ${settings.address}`;
+  if (error instanceof errors.NoHostAvailableError) {
+    const inner = Object.values((error.innerErrors ?? {}) as Record<string, unknown>);
+    const reasons = inner.map((e) => (e instanceof Error ? e.message : String(e))).join('; ');
+    if (inner.some((e) => e instanceof errors.AuthenticationError)) {
+      const hint = settings.username === undefined ? 'it requires a username and password (CASSANDRA_USERNAME, CASSANDRA_PASSWORD)' : `the credentials of user "${settings.username}" were refused`;
+      return new StoreConnectionError(`cannot authenticate to ${where}: ${hint}. ${reasons}`, { cause: error });
+    }
+    return new StoreConnectionError(`cannot connect to ${where}: ${reasons || error.message}`, { cause: error });
+  }
+  if (error instanceof errors.AuthenticationError) {
+    return new StoreConnectionError(`cannot authenticate to ${where}: ${error.message}`, { cause: error });
+  }
+  if (error instanceof errors.BusyConnectionError) {
+    return new StoreConnectionError(`${where} is busy: ${error.message}`, { cause: error });
+  }
+  if (error instanceof errors.OperationTimedOutError) {
+    return new StoreConnectionError(`no answer from ${where} within ${settings.requestTimeoutMs} ms: ${error.message}`, { cause: error });
+  }
+  // Unavailable, overloaded, bootstrapping, read timeout, read failure: the request was refused or was a read.
+  if (error instanceof errors.ResponseError && [0x1000, 0x1001, 0x1002, 0x1200, 0x1300].includes(error.code)) {
+    return new StoreConnectionError(`${where} could not serve the request: ${error.message}`, { cause: error });
+  }
+  return error;
+}
+
+async function withDeadline<T>(promise: Promise<T>, ms: number, error: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(error()), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,12 @@
+export {
+  CassandraSettings,
+  type CassandraSettingsOptions,
+  type ConsistencyLevel,
+  type SerialConsistencyLevel,
+  type ReplicationStrategy,
+  CONSISTENCY_LEVELS,
+  SERIAL_CONSISTENCY_LEVELS,
+} from './settings.js';
+export { CqlTable, type CqlTableKind, CqlIntegerSequencedItem, CqlTimestampSequencedItem, CqlSnapshot } from './tables.js';
+export { CassandraDatastore, type CassandraDatastoreOptions, type CqlClient, type CqlSession } from './datastore.js';
+export { CassandraActiveRecordStrategy, type CassandraActiveRecordStrategyOptions } from './strategy.js';

@@ -1,0 +1,212 @@
+import { SettingsError, ValidationError, assertIdentifier } from '@es/core';
+import { types } from 'cassandra-driver';
+import { z } from 'zod';
+
+/** Consistency levels for ordinary reads and writes (CQL names). ANY and the serial levels are not among them. */
+export const CONSISTENCY_LEVELS = ['ONE', 'TWO', 'THREE', 'QUORUM', 'ALL', 'LOCAL_QUORUM', 'EACH_QUORUM', 'LOCAL_ONE'] as const;
+export type ConsistencyLevel = (typeof CONSISTENCY_LEVELS)[number];
+/** Consistency levels of the Paxos phase of lightweight transactions, and of the reads that resolve them. */
+export const SERIAL_CONSISTENCY_LEVELS = ['SERIAL', 'LOCAL_SERIAL'] as const;
+export type SerialConsistencyLevel = (typeof SERIAL_CONSISTENCY_LEVELS)[number];
+export type ReplicationStrategy = 'SimpleStrategy' | 'NetworkTopologyStrategy';
+
+export interface CassandraSettingsOptions {
+  /** Contact points (host names or addresses), or one comma-separated string. Default `127.0.0.1`. */
+  hosts?: readonly string[] | string;
+  /** CQL native transport port. Default 9042. */
+  port?: number;
+  /** The data centre whose nodes are queried (the driver's `localDataCenter`). Default `datacenter1`. */
+  localDataCenter?: string;
+  /** Default `eventsourcing`, as the original. A plain identifier. */
+  keyspace?: string;
+  /** Used when `setupTables()` creates the keyspace. Default `SimpleStrategy`. */
+  replicationStrategy?: ReplicationStrategy;
+  /** Default 1 (a single test node); use 3 in production. */
+  replicationFactor?: number;
+  /** Sets both `readConsistency` and `writeConsistency`. */
+  consistency?: ConsistencyLevel | string;
+  /** Default LOCAL_QUORUM. EACH_QUORUM is not allowed for reads. */
+  readConsistency?: ConsistencyLevel | string;
+  /** Default LOCAL_QUORUM: also the commit consistency of lightweight transactions. */
+  writeConsistency?: ConsistencyLevel | string;
+  /** Default LOCAL_SERIAL. Use SERIAL when writers of one sequence run in several data centres. */
+  serialConsistency?: SerialConsistencyLevel | string;
+  username?: string;
+  password?: string;
+  /** How long to wait for a TCP connection to a host. Default 5000 ms. */
+  connectTimeoutMs?: number;
+  /** How long the driver waits for one request's response (its `readTimeout`). Default 12000 ms. */
+  requestTimeoutMs?: number;
+  /** Rows per page when reading long ranges. Default 1000. */
+  fetchSize?: number;
+}
+
+/** The environment variables read, by option (the first five as in the original library). */
+const ENV: Record<keyof CassandraSettingsOptions, string> = {
+  hosts: 'CASSANDRA_HOSTS',
+  port: 'CASSANDRA_PORT',
+  keyspace: 'CASSANDRA_KEYSPACE',
+  username: 'CASSANDRA_USERNAME',
+  password: 'CASSANDRA_PASSWORD',
+  consistency: 'CASSANDRA_CONSISTENCY_LEVEL',
+  replicationFactor: 'CASSANDRA_REPLICATION_FACTOR',
+  replicationStrategy: 'CASSANDRA_REPLICATION_STRATEGY',
+  localDataCenter: 'CASSANDRA_LOCAL_DATACENTER',
+  readConsistency: 'CASSANDRA_READ_CONSISTENCY_LEVEL',
+  writeConsistency: 'CASSANDRA_WRITE_CONSISTENCY_LEVEL',
+  serialConsistency: 'CASSANDRA_SERIAL_CONSISTENCY_LEVEL',
+  connectTimeoutMs: 'CASSANDRA_CONNECT_TIMEOUT_MS',
+  requestTimeoutMs: 'CASSANDRA_REQUEST_TIMEOUT_MS',
+  fetchSize: 'CASSANDRA_FETCH_SIZE',
+};
+
+const NUMERIC = new Set<keyof CassandraSettingsOptions>(['port', 'replicationFactor', 'connectTimeoutMs', 'requestTimeoutMs', 'fetchSize']);
+
+/** `localQuorum`, `local_quorum` and `LOCAL_QUORUM` all name LOCAL_QUORUM. */
+const levelName = (value: unknown): unknown =>
+  typeof value === 'string' ? value.trim().replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase() : value;
+
+const integer = (min: number, max: number) =>
+  z.number({ error: `must be an integer from ${min} to ${max}` }).int({ error: `must be an integer from ${min} to ${max}` }).min(min, { error: `must be at least ${min}` }).max(max, { error: `must be at most ${max}` });
+
+const readLevels = CONSISTENCY_LEVELS.filter((level) => level !== 'EACH_QUORUM');
+
+const schema = z.object({
+  hosts: z
+    .array(z.string().regex(/^[A-Za-z0-9_.:[\]-]+$/, { error: 'each host must be a host name or address' }))
+    .min(1, { error: 'needs at least one host' }),
+  port: integer(1, 65535),
+  localDataCenter: z.string().min(1, { error: 'must not be empty' }),
+  keyspace: z.string(),
+  replicationStrategy: z.enum(['SimpleStrategy', 'NetworkTopologyStrategy'], { error: 'must be SimpleStrategy or NetworkTopologyStrategy' }),
+  replicationFactor: integer(1, 99),
+  readConsistency: z.preprocess(levelName, z.enum(readLevels, { error: `must be one of ${readLevels.join(', ')}` })),
+  writeConsistency: z.preprocess(levelName, z.enum(CONSISTENCY_LEVELS, { error: `must be one of ${CONSISTENCY_LEVELS.join(', ')}` })),
+  serialConsistency: z.preprocess(levelName, z.enum(SERIAL_CONSISTENCY_LEVELS, { error: 'must be SERIAL or LOCAL_SERIAL' })),
+  username: z.string().min(1, { error: 'must not be empty' }).optional(),
+  password: z.string().optional(),
+  connectTimeoutMs: integer(1, 600_000),
+  requestTimeoutMs: integer(1, 600_000),
+  fetchSize: integer(1, 100_000),
+});
+
+/**
+ * Where and how to connect, and how strongly to read and write. Each setting comes from the options,
+ * else from its environment variable (`CASSANDRA_HOSTS`, `CASSANDRA_PORT`, `CASSANDRA_KEYSPACE`,
+ * `CASSANDRA_USERNAME`, `CASSANDRA_PASSWORD`, `CASSANDRA_CONSISTENCY_LEVEL`, `CASSANDRA_REPLICATION_FACTOR`, ...),
+ * else from a default that works against a local node. Invalid values throw SettingsError.
+ */
+export class CassandraSettings {
+  readonly hosts: readonly string[];
+  readonly port: number;
+  readonly localDataCenter: string;
+  readonly keyspace: string;
+  readonly replicationStrategy: ReplicationStrategy;
+  readonly replicationFactor: number;
+  readonly readConsistency: ConsistencyLevel;
+  readonly writeConsistency: ConsistencyLevel;
+  readonly serialConsistency: SerialConsistencyLevel;
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  readonly connectTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly fetchSize: number;
+
+  constructor(options: CassandraSettingsOptions = {}, env: Readonly<Record<string, string | undefined>> = process.env) {
+    const sources: Partial<Record<keyof CassandraSettingsOptions, string>> = {};
+    const pick = (name: keyof CassandraSettingsOptions): unknown => {
+      if (options[name] !== undefined) {
+        sources[name] = `option ${name}`;
+        return options[name];
+      }
+      const raw = env[ENV[name]];
+      if (raw === undefined || raw === '') return undefined;
+      sources[name] = `${ENV[name]}=${JSON.stringify(raw)}`;
+      if (name === 'hosts') return raw;
+      return NUMERIC.has(name) ? (/^\s*\d+\s*$/.test(raw) ? Number(raw) : raw) : raw.trim();
+    };
+    const hosts = pick('hosts') ?? '127.0.0.1';
+    const consistency = pick('consistency');
+    const raw = {
+      hosts: typeof hosts === 'string' ? hosts.split(',').map((h) => h.trim()) : hosts,
+      port: pick('port') ?? 9042,
+      localDataCenter: pick('localDataCenter') ?? 'datacenter1',
+      keyspace: pick('keyspace') ?? 'eventsourcing',
+      replicationStrategy: pick('replicationStrategy') ?? 'SimpleStrategy',
+      replicationFactor: pick('replicationFactor') ?? 1,
+      readConsistency: options.readConsistency ?? options.consistency ?? pick('readConsistency') ?? consistency ?? 'LOCAL_QUORUM',
+      writeConsistency: options.writeConsistency ?? options.consistency ?? pick('writeConsistency') ?? consistency ?? 'LOCAL_QUORUM',
+      serialConsistency: pick('serialConsistency') ?? 'LOCAL_SERIAL',
+      username: pick('username'),
+      password: pick('password'),
+      connectTimeoutMs: pick('connectTimeoutMs') ?? 5000,
+      requestTimeoutMs: pick('requestTimeoutMs') ?? 12_000,
+      fetchSize: pick('fetchSize') ?? 1000,
+    };
+    // Explicit read/write levels were taken above without `pick`; name their source for error messages.
+    for (const name of ['readConsistency', 'writeConsistency'] as const) {
+      if (options[name] !== undefined) sources[name] = `option ${name}`;
+      else if (options.consistency !== undefined) sources[name] = 'option consistency';
+      else if (env[ENV[name]]) sources[name] = `${ENV[name]}=${JSON.stringify(env[ENV[name]])}`;
+      else if (env[ENV.consistency]) sources[name] = `${ENV.consistency}=${JSON.stringify(env[ENV.consistency])}`;
+    }
+
+    const result = schema.safeParse(raw);
+    if (!result.success) {
+      const issue = result.error.issues[0]!;
+      const field = String(issue.path[0]) as keyof CassandraSettingsOptions;
+      const from = sources[field] ? ` (from ${sources[field]})` : '';
+      throw new SettingsError(`invalid Cassandra setting ${field}${from}: ${issue.message}`, field);
+    }
+    const s = result.data;
+    try {
+      this.keyspace = assertIdentifier(s.keyspace, 'keyspace').toLowerCase();
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      throw new SettingsError(`invalid Cassandra setting keyspace: ${error.message}`, 'keyspace', { cause: error });
+    }
+    if ((s.username === undefined) !== (s.password === undefined)) {
+      throw new SettingsError('Cassandra username and password must be given together (CASSANDRA_USERNAME, CASSANDRA_PASSWORD)', s.username === undefined ? 'username' : 'password');
+    }
+    this.hosts = Object.freeze([...s.hosts]);
+    this.port = s.port;
+    this.localDataCenter = s.localDataCenter;
+    this.replicationStrategy = s.replicationStrategy;
+    this.replicationFactor = s.replicationFactor;
+    this.readConsistency = s.readConsistency as ConsistencyLevel;
+    this.writeConsistency = s.writeConsistency;
+    this.serialConsistency = s.serialConsistency;
+    this.username = s.username;
+    this.password = s.password;
+    this.connectTimeoutMs = s.connectTimeoutMs;
+    this.requestTimeoutMs = s.requestTimeoutMs;
+    this.fetchSize = s.fetchSize;
+  }
+
+  /** `host1,host2:9042`, for messages. */
+  get address(): string {
+    return `${this.hosts.join(',')}:${this.port}`;
+  }
+
+  /** The CQL replication map `setupTables()` creates the keyspace with. */
+  get replicationCql(): string {
+    return this.replicationStrategy === 'SimpleStrategy'
+      ? `{'class': 'SimpleStrategy', 'replication_factor': ${this.replicationFactor}}`
+      : `{'class': 'NetworkTopologyStrategy', '${this.localDataCenter.replace(/'/g, "''")}': ${this.replicationFactor}}`;
+  }
+
+  /** The driver's numeric codes for the configured levels. */
+  get consistencyCodes(): { read: number; write: number; serial: number } {
+    return { read: code(this.readConsistency), write: code(this.writeConsistency), serial: code(this.serialConsistency) };
+  }
+
+  /** The settings without the password, for logs. */
+  toJSON(): Record<string, unknown> {
+    return { ...(this as object), password: this.password === undefined ? undefined : '***' };
+  }
+}
+
+function code(level: ConsistencyLevel | SerialConsistencyLevel): number {
+  const camel = level.toLowerCase().replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof typeof types.consistencies;
+  return types.consistencies[camel];
+}

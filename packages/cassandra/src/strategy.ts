@@ -1,0 +1,447 @@
+import {
+  ActiveRecordStrategy,
+  type ActiveRecordStrategyOptions,
+  ConcurrencyError,
+  type NormalizedQuery,
+  OutcomeUnknownError,
+  SequencedItem,
+  StoreConnectionError,
+  ValidationError,
+} from '@es/core';
+import { errors, policies, types } from 'cassandra-driver';
+import { type CassandraDatastore, type CqlSession, checkLayout, connectionError, defaultSession } from './datastore.js';
+import type { CqlTable } from './tables.js';
+
+export interface CassandraActiveRecordStrategyOptions<I = SequencedItem> extends Omit<ActiveRecordStrategyOptions<I>, 'positionKind'> {
+  /** The table definition (the seed's `active_record_class`): CqlIntegerSequencedItem, CqlTimestampSequencedItem, CqlSnapshot. */
+  activeRecordClass: CqlTable;
+  /** Whose connection to use. Default: the datastore most recently connected by `setupConnection()`. */
+  datastore?: CassandraDatastore;
+  /** An explicit client, keyspace and settings (takes precedence over `datastore`). */
+  session?: CqlSession;
+  /** Largest append in bytes of data and topics. Default 12 MiB, below Cassandra's 16 MiB mutation limit. */
+  maxBatchBytes?: number;
+}
+
+type Statement = { query: string; params: unknown[] };
+type Outcome = { applied: boolean; row: types.Row | null };
+
+/** ResponseError codes that mean the coordinator refused or rejected the request before applying anything. */
+const REJECTED = new Set([
+  0x000a, // protocol error
+  0x0100, // bad credentials
+  0x1000, // unavailable
+  0x1001, // overloaded
+  0x1002, // bootstrapping
+  0x2000, // syntax error
+  0x2100, // unauthorized
+  0x2200, // invalid
+  0x2300, // config error
+  0x2400, // already exists
+  0x2500, // unprepared
+]);
+
+/** True when a failed conditional batch may nevertheless have been applied (a timeout, a lost connection). */
+function outcomeMayBeUnknown(error: unknown): boolean {
+  if (error instanceof errors.NoHostAvailableError || error instanceof errors.BusyConnectionError) return false;
+  if (error instanceof errors.ArgumentError || error instanceof TypeError) return false;
+  if (error instanceof errors.ResponseError) return !REJECTED.has(error.code);
+  return true;
+}
+
+const NEVER_RETRY = new policies.retry.FallthroughRetryPolicy();
+const MAX_INT = 2_147_483_647;
+const INDEX_PAGE = 100;
+const toNumber = (value: unknown): number => (typeof value === 'number' ? value : (value as types.Long).toNumber());
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A position range as CQL: clauses on `position`, their values, and the buckets it may touch. */
+interface PositionRange {
+  readonly clauses: string;
+  readonly params: number[];
+  /** Lowest and highest position in the range (for integer tables: inclusive integers). */
+  readonly low: number;
+  readonly high: number;
+}
+
+/**
+ * The seed's CassandraActiveRecordStrategy, with an atomic, optimistic append that holds under
+ * concurrent writers. How (see docs/cassandra.md for the proof sketch):
+ *
+ * Integer tables. A sequence is split into partitions (sequence_id, bucket). An append of positions
+ * f..l goes, whole, into bucket t = floor(f / B) (the first position decides; the batch may run past the
+ * bucket's range, which keeps it one partition and so atomic). It is one conditional batch:
+ * `UPDATE ... SET head = l IF head = f - 1` plus a plain INSERT per item. When bucket t is still empty,
+ * the item f - 1 is in an earlier bucket: the writer checks (SERIAL read) that that bucket's head is
+ * f - 1, which freezes it forever, and opens t with `INSERT ... IF NOT EXISTS`. Positions stay contiguous
+ * from 0 and exactly one of several writers expecting the same head wins.
+ *
+ * Timestamp and snapshot tables. Positions have gaps, so each row is `INSERT ... IF NOT EXISTS` in one
+ * conditional batch on the partition of bucket floor(position / B); a batch must lie in one bucket.
+ *
+ * A bucket index table (`<table>_buckets`) lists each sequence's buckets, written before a bucket is
+ * first used, so reads walk only the buckets that exist.
+ */
+export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveRecordStrategy<I> {
+  readonly table: CqlTable;
+  /** True for integer tables: an append must start exactly one past the sequence's last position. */
+  readonly contiguous: boolean;
+  readonly maxBatchBytes: number;
+  private readonly session: CqlSession | undefined;
+  private readonly datastore: CassandraDatastore | undefined;
+  private readonly layoutChecks = new WeakMap<object, Promise<void>>();
+
+  constructor(options: CassandraActiveRecordStrategyOptions<I>) {
+    const { activeRecordClass: table, datastore, session, maxBatchBytes = 12 * 1024 * 1024, ...rest } = options;
+    if (table === undefined || typeof table.createStatements !== 'function') {
+      throw new ValidationError('activeRecordClass must be a table definition such as CqlIntegerSequencedItem', 'activeRecordClass');
+    }
+    super({ ...rest, positionKind: table.positionKind });
+    if (!Number.isSafeInteger(maxBatchBytes) || maxBatchBytes < 1) {
+      throw new ValidationError('maxBatchBytes must be a positive integer', 'maxBatchBytes');
+    }
+    this.table = table;
+    this.contiguous = table.contiguous;
+    this.maxBatchBytes = maxBatchBytes;
+    this.session = session;
+    this.datastore = datastore;
+  }
+
+  // --- writes ---
+
+  protected async insert(items: readonly SequencedItem[]): Promise<void> {
+    let bytes = 0;
+    for (const item of items) bytes += Buffer.byteLength(item.data, 'utf8') + Buffer.byteLength(item.topic, 'utf8');
+    if (bytes > this.maxBatchBytes) {
+      throw new ValidationError(`a batch holds at most ${this.maxBatchBytes} bytes of data and topics, got ${bytes}`, 'items');
+    }
+    const session = await this.ready();
+    if (this.contiguous) await this.appendContiguous(session, items);
+    else await this.appendSparse(session, items);
+  }
+
+  private async appendContiguous(session: CqlSession, items: readonly SequencedItem[]): Promise<void> {
+    const { sequenceId, position: first } = items[0]!;
+    const last = items[items.length - 1]!.position;
+    const bucket = this.table.bucketOf(first);
+    const commit = types.Uuid.random();
+    const t = this.tableRef(session);
+    const rows = items.map((item) => ({
+      query: `INSERT INTO ${t} (sequence_id, bucket, position, topic, data, commit_id) VALUES (?, ?, ?, ?, ?, ?)`,
+      params: [sequenceId, bucket, item.position, item.topic, item.data, commit],
+    }));
+    if (first > 0) {
+      const advance = {
+        query: `UPDATE ${t} SET head = ?, last_commit = ? WHERE sequence_id = ? AND bucket = ? IF head = ?`,
+        params: [last, commit, sequenceId, bucket, first - 1],
+      };
+      const outcome = await this.commit(session, [advance, ...rows], sequenceId, bucket, first, commit);
+      if (outcome.applied) return;
+      const head = outcome.row?.get('head') as types.Long | null | undefined;
+      if (head != null) throw this.conflict(sequenceId, first, toNumber(head));
+      // Bucket t is empty: f - 1 must be the head of the last bucket before it, which is then frozen.
+      const previous = bucket === 0 ? undefined : await this.headBefore(session, sequenceId, bucket);
+      if (previous !== first - 1) throw this.conflict(sequenceId, first, previous);
+    }
+    await this.indexBucket(session, sequenceId, bucket);
+    const open = {
+      query: `INSERT INTO ${t} (sequence_id, bucket, head, last_commit) VALUES (?, ?, ?, ?) IF NOT EXISTS`,
+      params: [sequenceId, bucket, last, commit],
+    };
+    const outcome = await this.commit(session, [open, ...rows], sequenceId, bucket, first, commit);
+    if (!outcome.applied) {
+      const head = outcome.row?.get('head') as types.Long | null | undefined;
+      throw this.conflict(sequenceId, first, head == null ? undefined : toNumber(head));
+    }
+  }
+
+  private async appendSparse(session: CqlSession, items: readonly SequencedItem[]): Promise<void> {
+    const { sequenceId, position: first } = items[0]!;
+    const last = items[items.length - 1]!.position;
+    const bucket = this.table.bucketOf(first);
+    if (this.table.bucketOf(last) !== bucket) {
+      const unit = this.table.kind === 'timestamp' ? ' ms' : '';
+      throw new ValidationError(
+        `a batch must lie in one bucket of ${this.table.bucketSize}${unit} (one partition, so that it is atomic): positions ${first} and ${last} are in buckets ${bucket} and ${this.table.bucketOf(last)}`,
+        'position',
+      );
+    }
+    const commit = types.Uuid.random();
+    const t = this.tableRef(session);
+    await this.indexBucket(session, sequenceId, bucket);
+    const rows = items.map((item) => ({
+      query: `INSERT INTO ${t} (sequence_id, bucket, position, topic, data, commit_id) VALUES (?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
+      params: [sequenceId, bucket, item.position, item.topic, item.data, commit],
+    }));
+    const outcome = await this.commit(session, rows, sequenceId, bucket, first, commit);
+    if (!outcome.applied) {
+      const taken = outcome.row?.get('position') as types.Long | number | null | undefined;
+      const position = taken == null ? first : toNumber(taken);
+      throw new ConcurrencyError(`position ${position} of sequence ${sequenceId} is already taken`, sequenceId, position);
+    }
+  }
+
+  /**
+   * Runs one conditional batch. A failure that may hide a success (a timeout, a dropped connection) is
+   * resolved by a SERIAL read of the first row's commit id, never by sending the batch again.
+   */
+  private async commit(session: CqlSession, statements: Statement[], sequenceId: string, bucket: number, first: number, commit: types.Uuid): Promise<Outcome> {
+    const { settings } = session;
+    const codes = settings.consistencyCodes;
+    try {
+      const result = await session.client.batch(statements, {
+        prepare: true,
+        logged: true,
+        consistency: codes.write,
+        serialConsistency: codes.serial,
+        readTimeout: settings.requestTimeoutMs,
+        isIdempotent: false,
+        retry: NEVER_RETRY,
+      });
+      return { applied: result.wasApplied(), row: result.first() };
+    } catch (error) {
+      if (!outcomeMayBeUnknown(error)) throw connectionError(error, settings);
+      const stored = await this.committedAt(session, sequenceId, bucket, first, commit, error);
+      if (stored === 'ours') return { applied: true, row: null };
+      if (stored === 'theirs') {
+        throw new ConcurrencyError(`position ${first} of sequence ${sequenceId} is already taken`, sequenceId, first, { cause: error });
+      }
+      throw new StoreConnectionError(
+        `the append at position ${first} of sequence ${sequenceId} failed (${explain(error)}) and a SERIAL read shows it was not applied: nothing was written, it is safe to retry`,
+        { cause: error },
+      );
+    }
+  }
+
+  /**
+   * Whose commit holds the row at `first`: ours, another writer's, or nobody's. A SERIAL read completes
+   * any Paxos round still in flight, so its answer is final. Unresolvable: OutcomeUnknownError.
+   */
+  private async committedAt(session: CqlSession, sequenceId: string, bucket: number, first: number, commit: types.Uuid, cause: unknown): Promise<'ours' | 'theirs' | 'none'> {
+    const { settings } = session;
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (attempt > 0) await sleep(200 * attempt);
+      try {
+        const result = await session.client.execute(
+          `SELECT commit_id FROM ${this.tableRef(session)} WHERE sequence_id = ? AND bucket = ? AND position = ?`,
+          [sequenceId, bucket, first],
+          { prepare: true, consistency: settings.consistencyCodes.serial, readTimeout: settings.requestTimeoutMs, isIdempotent: true },
+        );
+        const found = result.first()?.get('commit_id') as types.Uuid | null | undefined;
+        if (found == null) return 'none';
+        return found.equals(commit) ? 'ours' : 'theirs';
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw new OutcomeUnknownError(
+      `the append at position ${first} of sequence ${sequenceId} (commit ${commit.toString()}) may or may not have been applied: ${explain(cause)}; resolving it with a SERIAL read failed too (${explain(lastError)}). Read the sequence before retrying.`,
+      { cause },
+    );
+  }
+
+  /** The head of the last non-empty bucket before `bucket` (SERIAL), or undefined when there is none. */
+  private async headBefore(session: CqlSession, sequenceId: string, bucket: number): Promise<number | undefined> {
+    // At most one indexed bucket is empty (the newest, when its opening failed), so two candidates suffice.
+    const candidates = await this.indexedBuckets(session, sequenceId, 0, bucket - 1, true, 2);
+    for (const candidate of candidates) {
+      const result = await this.run(session, `SELECT head FROM ${this.tableRef(session)} WHERE sequence_id = ? AND bucket = ? LIMIT 1`, [sequenceId, candidate], session.settings.consistencyCodes.serial);
+      const head = result.first()?.get('head') as types.Long | null | undefined;
+      if (head != null) return toNumber(head);
+    }
+    return undefined;
+  }
+
+  private async indexBucket(session: CqlSession, sequenceId: string, bucket: number): Promise<void> {
+    await this.run(
+      session,
+      `INSERT INTO ${this.indexRef(session)} (sequence_id, bucket) VALUES (?, ?)`,
+      [sequenceId, bucket],
+      session.settings.consistencyCodes.write,
+    );
+  }
+
+  private conflict(sequenceId: string, first: number, head: number | undefined): ConcurrencyError {
+    const why =
+      head === undefined
+        ? `the sequence has no item at position ${first - 1}`
+        : head >= first
+          ? `the position is already taken (the sequence ends at ${head})`
+          : `the sequence ends at ${head}`;
+    return new ConcurrencyError(
+      `cannot append at position ${first} of sequence ${sequenceId}: ${why}; integer sequences are contiguous from 0`,
+      sequenceId,
+      first,
+    );
+  }
+
+  // --- reads ---
+
+  protected async select(sequenceId: string, query: NormalizedQuery): Promise<SequencedItem[]> {
+    const session = await this.ready();
+    const range = this.positionRange(query);
+    if (range === undefined) return [];
+    const limit = query.limit ?? Infinity;
+    const out: SequencedItem[] = [];
+    const take = async (bucket: number): Promise<void> => {
+      for await (const item of this.rowsIn(session, sequenceId, bucket, range, query.descending, limit - out.length)) out.push(item);
+    };
+    const low = this.table.bucketOf(range.low);
+    const high = this.table.bucketOf(range.high);
+
+    if (!this.contiguous) {
+      // Items lie in the bucket of their position: walk the indexed buckets of the range.
+      if (low === high) await take(low);
+      else for await (const bucket of this.walkIndex(session, sequenceId, low, high, query.descending)) if (out.length < limit) await take(bucket);
+      return out;
+    }
+
+    if (query.descending) {
+      // Buckets hold ascending, disjoint runs of positions. A non-empty bucket below `low` holds the
+      // runs below position `low · B` and perhaps some above it; the buckets under it hold nothing in range.
+      let visited = 0;
+      for await (const bucket of this.walkIndex(session, sequenceId, 0, high, true)) {
+        const before = out.length;
+        await take(bucket);
+        visited += 1;
+        if (out.length >= limit) break;
+        // The first bucket visited may be the one empty bucket (an opening that failed); any other is not.
+        if (bucket < low && (out.length > before || visited > 1)) break;
+      }
+      return out;
+    }
+
+    // Ascending. A point read usually finds its item in the bucket of its position.
+    if (range.low === range.high) {
+      await take(low);
+      if (out.length > 0) return out;
+    }
+    // The first item in range is in one of the two newest non-empty buckets at or below `low`, and at most
+    // one indexed bucket is empty: read the three newest in parallel, then the later buckets in order.
+    const start = await this.indexedBuckets(session, sequenceId, 0, low, true, 3);
+    const first = await Promise.all(start.reverse().map((bucket) => this.collectRows(session, sequenceId, bucket, range, limit)));
+    for (const items of first) for (const item of items) if (out.length < limit) out.push(item);
+    if (out.length < limit && high > low) {
+      for await (const bucket of this.walkIndex(session, sequenceId, low + 1, high, false)) {
+        await take(bucket);
+        if (out.length >= limit) break;
+      }
+    }
+    return out;
+  }
+
+  protected async selectSequenceIds(): Promise<string[]> {
+    const session = await this.ready();
+    const ids = new Set<string>();
+    for await (const row of this.pages(session, `SELECT DISTINCT sequence_id, bucket FROM ${this.tableRef(session)}`, [], session.settings.fetchSize)) {
+      ids.add(row.get('sequence_id') as string);
+    }
+    return [...ids];
+  }
+
+  /** The query's bounds as CQL clauses; undefined when the range holds no possible position. */
+  private positionRange(q: NormalizedQuery): PositionRange | undefined {
+    if (this.positionKind === 'integer') {
+      // Integer positions: turn any bounds (fractional, exclusive, infinite) into inclusive integers.
+      const low = Math.max(0, q.lower === -Infinity ? 0 : q.lowerInclusive ? Math.ceil(q.lower) : Math.floor(q.lower) + 1);
+      const high = Math.min(Number.MAX_SAFE_INTEGER, q.upper === Infinity ? Infinity : q.upperInclusive ? Math.floor(q.upper) : Math.ceil(q.upper) - 1);
+      if (low > high) return undefined;
+      return { clauses: ' AND position >= ? AND position <= ?', params: [low, high], low, high };
+    }
+    let clauses = '';
+    const params: number[] = [];
+    if (q.lower !== -Infinity) {
+      clauses += q.lowerInclusive ? ' AND position >= ?' : ' AND position > ?';
+      params.push(q.lower);
+    }
+    if (q.upper !== Infinity) {
+      clauses += q.upperInclusive ? ' AND position <= ?' : ' AND position < ?';
+      params.push(q.upper);
+    }
+    if (q.lower > q.upper || (q.lower === q.upper && !(q.lowerInclusive && q.upperInclusive))) return undefined;
+    return { clauses, params, low: Math.max(0, q.lower), high: Math.min(Number.MAX_SAFE_INTEGER, q.upper) };
+  }
+
+  /** The items of one bucket in range, in order, paged. */
+  private async *rowsIn(session: CqlSession, sequenceId: string, bucket: number, range: PositionRange, descending: boolean, limit: number): AsyncGenerator<SequencedItem> {
+    if (limit <= 0) return;
+    const cql = `SELECT position, topic, data FROM ${this.tableRef(session)} WHERE sequence_id = ? AND bucket = ?${range.clauses} ORDER BY position ${descending ? 'DESC' : 'ASC'} LIMIT ?`;
+    const fetchSize = Math.min(limit, session.settings.fetchSize);
+    for await (const row of this.pages(session, cql, [sequenceId, bucket, ...range.params, Math.min(limit, MAX_INT)], fetchSize)) {
+      yield new SequencedItem(sequenceId, toNumber(row.get('position')), row.get('topic') as string, row.get('data') as string);
+    }
+  }
+
+  private async collectRows(session: CqlSession, sequenceId: string, bucket: number, range: PositionRange, limit: number): Promise<SequencedItem[]> {
+    const out: SequencedItem[] = [];
+    for await (const item of this.rowsIn(session, sequenceId, bucket, range, false, limit)) out.push(item);
+    return out;
+  }
+
+  /** The indexed buckets of a sequence in [from, to], in order, paged. */
+  private async *walkIndex(session: CqlSession, sequenceId: string, from: number, to: number, descending: boolean): AsyncGenerator<number> {
+    const cql = `SELECT bucket FROM ${this.indexRef(session)} WHERE sequence_id = ? AND bucket >= ? AND bucket <= ? ORDER BY bucket ${descending ? 'DESC' : 'ASC'}`;
+    for await (const row of this.pages(session, cql, [sequenceId, from, to], INDEX_PAGE)) yield toNumber(row.get('bucket'));
+  }
+
+  private async indexedBuckets(session: CqlSession, sequenceId: string, from: number, to: number, descending: boolean, limit: number): Promise<number[]> {
+    const cql = `SELECT bucket FROM ${this.indexRef(session)} WHERE sequence_id = ? AND bucket >= ? AND bucket <= ? ORDER BY bucket ${descending ? 'DESC' : 'ASC'} LIMIT ?`;
+    const result = await this.run(session, cql, [sequenceId, from, to, limit], session.settings.consistencyCodes.read);
+    return result.rows.map((row) => toNumber(row.get('bucket')));
+  }
+
+  // --- plumbing ---
+
+  /** The session to use, after checking once per client that the table exists with this layout. */
+  private async ready(): Promise<CqlSession> {
+    const session = this.session ?? this.datastore?.session ?? defaultSession();
+    let check = this.layoutChecks.get(session.client);
+    if (check === undefined) {
+      check = checkLayout(session, this.table).catch((error: unknown) => {
+        this.layoutChecks.delete(session.client);
+        throw connectionError(error, session.settings);
+      });
+      this.layoutChecks.set(session.client, check);
+    }
+    await check;
+    return session;
+  }
+
+  private tableRef(session: CqlSession): string {
+    return `${session.keyspace}.${this.table.tableName}`;
+  }
+
+  private indexRef(session: CqlSession): string {
+    return `${session.keyspace}.${this.table.indexTableName}`;
+  }
+
+  /** One idempotent statement (a read, or the index's upsert). */
+  private async run(session: CqlSession, cql: string, params: unknown[], consistency: number, extra: { fetchSize?: number; pageState?: string } = {}): Promise<types.ResultSet> {
+    try {
+      return await session.client.execute(cql, params, {
+        prepare: true,
+        consistency,
+        readTimeout: session.settings.requestTimeoutMs,
+        isIdempotent: true,
+        ...extra,
+      });
+    } catch (error) {
+      throw connectionError(error, session.settings);
+    }
+  }
+
+  /** All rows of a read, `fetchSize` at a time. */
+  private async *pages(session: CqlSession, cql: string, params: unknown[], fetchSize: number): AsyncGenerator<types.Row> {
+    let pageState: string | undefined;
+    do {
+      const result = await this.run(session, cql, params, session.settings.consistencyCodes.read, { fetchSize, ...(pageState ? { pageState } : {}) });
+      yield* result.rows;
+      pageState = result.pageState ?? undefined;
+    } while (pageState !== undefined);
+  }
+}
+
+function explain(error: unknown): string {
+  return error instanceof Error ? `${error.constructor.name}: ${error.message}` : String(error);
+}
