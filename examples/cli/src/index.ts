@@ -1,0 +1,2 @@
+export { main, type CliIo } from './cli.js';
+export { BACKENDS, type BackendName, backends } from './backends.js';

@@ -1,0 +1,60 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../src/index.js';
+
+async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l), env, cwd: tmpdir() });
+  return { code, out: out.join('\n'), err: err.join('\n'), errLines: err };
+}
+
+describe('pnpm example', () => {
+  it('prints each step of the seed scenario on the in-memory backend', async () => {
+    const { code, out, err } = await run(['--backend', 'memory']);
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    expect(out).toContain("The seed's scenario on in-memory");
+    expect(out).toMatch(/1\. create +entity = app\.createExample\('bar1'\)/);
+    expect(out).toMatch(/stored +version 0 +example\.Example\.Created +\{.*"foo":"bar1"/);
+    expect(out).toMatch(/get\(id\) +foo = 'bar1', version 1/);
+    expect(out).toMatch(
+      /stored +version 1 +example\.Example\.AttributeChanged +\{.*"name":"foo","value":"bar2"/,
+    );
+    expect(out).toMatch(/get\(id\) +foo = 'bar2', version 2/);
+    expect(out).toMatch(/stored +version 2 +example\.Example\.Discarded/);
+    expect(out).toMatch(/has\(id\) +false/);
+    expect(out).toMatch(/get\(id\) +rejected with NotFoundError/);
+    expect(out).toMatch(/entity +discarded at version 3/);
+    expect(out).toContain('Notification log: this run added 3 entries (ids 1..3).');
+    expect(out).toContain('Nothing is kept');
+    expect(out).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('takes the backend from ES_BACKEND', async () => {
+    const { code, out } = await run([], { ES_BACKEND: 'memory' });
+    expect(code).toBe(0);
+    expect(out).toContain('on in-memory');
+  });
+
+  it('rejects an unknown backend in one line, with exit code 1', async () => {
+    const fromFlag = await run(['--backend', 'oracle']);
+    expect(fromFlag.code).toBe(1);
+    expect(fromFlag.errLines).toHaveLength(1);
+    expect(fromFlag.err).toMatch(/oracle.*Allowed choices are sqlite, memory, postgres, mysql, cassandra/);
+    const fromEnv = await run([], { ES_BACKEND: 'oracle' });
+    expect(fromEnv.code).toBe(1);
+    expect(fromEnv.err).toBe(
+      'Unknown backend "oracle" (from ES_BACKEND): choose one of sqlite, memory, postgres, mysql, cassandra.',
+    );
+  });
+
+  it('prints help and exits 0', async () => {
+    const { code, out } = await run(['--help']);
+    expect(code).toBe(0);
+    expect(out).toMatch(/--backend <name>/);
+  });
+});
+
+export const tempDir = () => mkdtempSync(join(tmpdir(), 'es-example-cli-'));
