@@ -4,6 +4,7 @@ export {
   runSeedScenario,
   checkSeedScenario,
   describeStore,
+  type SeedApplication,
   type SeedScenarioReport,
   type ScenarioStep,
   type StoredItemView,

@@ -1,6 +1,21 @@
-import { NotFoundError, type Notification } from '@es/core';
-import type { ExampleApplication } from './application.js';
+import {
+  type EventSourcedRepository,
+  type EventStore,
+  type Notification,
+  NotFoundError,
+  NotificationLogReader,
+} from '@es/core';
 import type { Example } from './domain.js';
+
+/**
+ * What the scenario needs of an application: `ExampleApplication` has it, and so does an application
+ * written out by hand as the seed's `CassandraApplication` is.
+ */
+export interface SeedApplication {
+  readonly eventStore: EventStore<any, any>;
+  readonly exampleRepository: EventSourcedRepository<Example>;
+  createExample(foo: string): Example;
+}
 
 /** One stored item, as the backend holds it: `position` is the entity's version before the event. */
 export interface StoredItemView {
@@ -49,13 +64,13 @@ export interface SeedScenarioReport {
  * It reports rather than asserts, so that tests assert on the report (see `checkSeedScenario`) and the
  * CLI prints it. Errors other than the expected NotFoundError (a lost connection, a failed write) reject.
  */
-export async function runSeedScenario(app: ExampleApplication): Promise<SeedScenarioReport> {
+export async function runSeedScenario(app: SeedApplication): Promise<SeedScenarioReport> {
   const strategy = app.eventStore.activeRecordStrategy;
   const logBefore = strategy.supportsNotifications ? await strategy.maxNotificationId() : undefined;
   const repository = app.exampleRepository;
 
   const storedSince = async (id: string, position: number): Promise<StoredItemView[]> => {
-    await app.flush();
+    await app.eventStore.flush();
     const items = await strategy.getItems(id, { gte: position });
     return items.map(viewOfItem);
   };
@@ -98,7 +113,7 @@ export async function runSeedScenario(app: ExampleApplication): Promise<SeedScen
   let notificationLogSize: number | undefined;
   if (logBefore !== undefined) {
     notifications = [];
-    for await (const notification of app.notificationLog.read({ after: logBefore })) {
+    for await (const notification of new NotificationLogReader(strategy).read({ after: logBefore })) {
       if (notification.sequenceId === entity.id) notifications.push(notification);
     }
     notificationLogSize = await strategy.maxNotificationId();
@@ -189,7 +204,7 @@ export interface StoreSummary {
 }
 
 /** How much the application's store holds: for showing what earlier runs left behind. */
-export async function describeStore(app: ExampleApplication): Promise<StoreSummary> {
+export async function describeStore(app: SeedApplication): Promise<StoreSummary> {
   const strategy = app.eventStore.activeRecordStrategy;
   const entities = (await strategy.listSequenceIds()).length;
   const notificationLogSize = strategy.supportsNotifications ? await strategy.maxNotificationId() : undefined;
