@@ -57,8 +57,11 @@ export const backends: Record<BackendName, Backend> = {
   },
   cassandra: {
     label: 'Cassandra',
-    async open() {
-      throw new Error('not yet');
+    async open({ env }) {
+      const { CassandraSettings, createApplication, dataLocation } = await import('@es/example-cassandra');
+      const settings = new CassandraSettings({}, env);
+      return { app: await createApplication(settings), where: dataLocation(settings), persists: true };
     },
+    startHint: () => 'Start one with: pnpm cassandra start (or set CASSANDRA_HOSTS / CASSANDRA_PORT).',
   },
 };

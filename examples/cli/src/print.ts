@@ -21,7 +21,9 @@ export function formatReport(report: SeedScenarioReport): string[] {
     lines.push('');
   });
   if (report.notifications === undefined) {
-    lines.push('Notification log: this backend keeps none.');
+    lines.push(
+      'Notification log: none (this backend keeps no application-wide log; see docs/guarantees.md).',
+    );
   } else {
     lines.push(
       `Notification log: this run added ${report.notifications.length} entries (ids ${idRange(report)}).`,

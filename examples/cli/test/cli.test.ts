@@ -1,6 +1,4 @@
-import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { main } from '../src/index.js';
 
 async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
@@ -50,11 +48,20 @@ describe('pnpm example', () => {
     );
   });
 
+  it('says in one line how to start a server that is not reachable, with exit code 1', async () => {
+    const { code, errLines, out } = await run(['--backend', 'cassandra'], { CASSANDRA_PORT: '1' });
+    expect(code).toBe(1);
+    expect(errLines).toEqual([
+      expect.stringMatching(
+        /^Cassandra is not reachable \(.*127\.0\.0\.1:1.*\)\. Start one with: pnpm cassandra start \(or set CASSANDRA_HOSTS \/ CASSANDRA_PORT\)\.$/,
+      ),
+    ]);
+    expect(out).toBe('');
+  });
+
   it('prints help and exits 0', async () => {
     const { code, out } = await run(['--help']);
     expect(code).toBe(0);
     expect(out).toMatch(/--backend <name>/);
   });
 });
-
-export const tempDir = () => mkdtempSync(join(tmpdir(), 'es-example-cli-'));
