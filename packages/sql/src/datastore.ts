@@ -1,0 +1,100 @@
+import type { Kysely } from 'kysely';
+import { type SqlConnection, openConnection } from './dialects.js';
+import { mapDriverError } from './errors.js';
+import { SqlSettings } from './settings.js';
+import { type SqlTable, createTableStatements, dropTableStatements } from './tables.js';
+
+export interface SqlDatastoreOptions {
+  /** Default: `new SqlSettings()` (ES_SQL_URL, else SQLite in memory). */
+  settings?: SqlSettings;
+  /** The tables `setupTables()` creates and `dropTables()` drops. */
+  tables?: readonly SqlTable[];
+}
+
+/**
+ * The seed's datastore: where the database is and which tables it holds. `setupConnection()` opens the
+ * pool (and checks that the database answers); strategies open it on first use when it was not called.
+ */
+export class SqlDatastore {
+  readonly settings: SqlSettings;
+  readonly tables: readonly SqlTable[];
+  private opening: Promise<SqlConnection> | undefined;
+  private opened: SqlConnection | undefined;
+
+  constructor(options: SqlDatastoreOptions = {}) {
+    this.settings = options.settings ?? new SqlSettings();
+    this.tables = options.tables ?? [];
+  }
+
+  /** Opens the connection pool once and checks that the database answers (StoreConnectionError if not). */
+  async setupConnection(): Promise<void> {
+    await this.connection();
+  }
+
+  /** Creates the tables that do not exist yet. Safe to call again. */
+  async setupTables(): Promise<void> {
+    const connection = await this.connection();
+    for (const table of this.tables) {
+      for (const statement of createTableStatements(connection.db, this.settings.dialect, table)) {
+        await this.run(connection, statement, `creating table ${table.name}`);
+      }
+    }
+  }
+
+  /** Drops the tables, and everything in them. */
+  async dropTables(): Promise<void> {
+    const connection = await this.connection();
+    for (const table of this.tables) {
+      for (const statement of dropTableStatements(connection.db, this.settings.dialect, table)) {
+        await this.run(connection, statement, `dropping table ${table.name}`);
+      }
+    }
+  }
+
+  /**
+   * The Kysely instance over this datastore's pool, for read models and tracking transactions. Only
+   * after `setupConnection()`.
+   */
+  get db(): Kysely<any> {
+    if (this.opened === undefined) throw new Error('SqlDatastore: call and await setupConnection() before using db');
+    return this.opened.db;
+  }
+
+  /** Closes the pool. A SQLite database in memory is gone afterwards. */
+  async close(): Promise<void> {
+    const opening = this.opening;
+    this.opening = undefined;
+    if (opening) await (await opening.catch(() => undefined))?.close();
+    this.opened = undefined;
+  }
+
+  /** The open connection, opened on first use. @internal */
+  connection(): Promise<SqlConnection> {
+    // A failed attempt is not kept: the next call tries again.
+    this.opening ??= this.open().catch((error: unknown) => {
+      this.opening = undefined;
+      throw error;
+    });
+    return this.opening;
+  }
+
+  private async open(): Promise<SqlConnection> {
+    const connection = await openConnection(this.settings);
+    try {
+      await connection.ping();
+    } catch (error) {
+      await connection.close().catch(() => {});
+      throw mapDriverError(this.settings, error, { write: false, what: 'connecting' });
+    }
+    this.opened = connection;
+    return connection;
+  }
+
+  private async run(connection: SqlConnection, statement: { compile(): any }, what: string): Promise<void> {
+    try {
+      await connection.db.executeQuery(statement.compile());
+    } catch (error) {
+      throw mapDriverError(this.settings, error, { write: true, what });
+    }
+  }
+}

@@ -1,0 +1,121 @@
+import { ConcurrencyError, EsError, OutcomeUnknownError, type SequencedItem, StoreConnectionError } from '@es/core';
+import type { SqlSettings } from './settings.js';
+
+/**
+ * A projection tried to record a notification it (or a competing copy of it) already processed. The
+ * read-model update that came with it was rolled back.
+ */
+export class AlreadyProcessedError extends ConcurrencyError {
+  static override readonly kind: string = 'AlreadyProcessedError';
+  constructor(
+    readonly applicationName: string,
+    readonly notificationId: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`notification ${notificationId} of ${JSON.stringify(applicationName)} was already processed`, applicationName, notificationId, options);
+  }
+}
+
+/** A writer waited longer than `lockTimeoutMs` for another writer. Nothing was written: try again. */
+export class LockTimeoutError extends EsError {
+  static override readonly kind: string = 'LockTimeoutError';
+}
+
+/** What a driver error says, in the terms the mapping below needs. */
+export type DriverErrorKind = 'unique' | 'lock-timeout' | 'connection-lost' | 'cannot-connect' | 'other';
+
+const CANNOT_CONNECT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'SQLITE_CANTOPEN',
+  'SQLITE_NOTADB',
+  '28P01', // PostgreSQL: password authentication failed
+  '28000', // PostgreSQL: invalid authorization
+  '3D000', // PostgreSQL: database does not exist
+  'ER_ACCESS_DENIED_ERROR',
+  'ER_DBACCESS_DENIED_ERROR',
+  'ER_BAD_DB_ERROR',
+]);
+
+const CONNECTION_LOST_CODES = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+  'ER_SERVER_SHUTDOWN',
+  '57P01', // PostgreSQL: terminating connection due to administrator command
+  '57P02',
+  '57P03',
+]);
+
+/** Sorts a driver's error into the few kinds the store reacts to. */
+export function classify(error: unknown): DriverErrorKind {
+  const e = error as { code?: unknown; errno?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' ? e.code : undefined;
+  const message = typeof e?.message === 'string' ? e.message : '';
+  if (code === '23505' || code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') {
+    return 'unique';
+  }
+  if (code === '55P03' || code === 'ER_LOCK_WAIT_TIMEOUT' || code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT') return 'lock-timeout';
+  if (code !== undefined && CANNOT_CONNECT_CODES.has(code)) return 'cannot-connect';
+  if (code !== undefined && CONNECTION_LOST_CODES.has(code)) return 'connection-lost';
+  // node-postgres reports a dropped socket without a code; mysql2 after a fatal error, with one.
+  if (/Connection terminated|connection is in closed state|Client has encountered a connection error|Connection lost/i.test(message)) {
+    return 'connection-lost';
+  }
+  if (/timeout expired|timeout exceeded when trying to connect/i.test(message)) return 'cannot-connect';
+  return 'other';
+}
+
+/** Where the settings point, for messages: host and port, or the SQLite file. */
+function where(settings: SqlSettings): string {
+  return settings.dialect === 'sqlite' ? `file ${settings.filename}` : `${settings.host}:${settings.port} (${settings})`;
+}
+
+/** The error for a connection that could not be opened: nothing was sent. */
+export function cannotConnect(settings: SqlSettings, error: unknown): StoreConnectionError {
+  const reason = error instanceof Error ? error.message || (error as { code?: string }).code : String(error);
+  return new StoreConnectionError(`cannot connect to ${settings.dialect} at ${where(settings)}: ${reason}`, { cause: error });
+}
+
+/**
+ * Maps a driver error thrown by a statement. A write whose connection was lost after it was sent may or
+ * may not have been applied (OutcomeUnknownError); a read that lost its connection is simply failed.
+ */
+export function mapDriverError(settings: SqlSettings, error: unknown, operation: { write: boolean; what: string }): unknown {
+  if (error instanceof EsError) return error;
+  switch (classify(error)) {
+    case 'cannot-connect':
+      return cannotConnect(settings, error);
+    case 'connection-lost':
+      if (operation.write) {
+        return new OutcomeUnknownError(
+          `the connection to ${settings.dialect} at ${where(settings)} was lost during ${operation.what}: the outcome is unknown, read before retrying`,
+          { cause: error },
+        );
+      }
+      return new StoreConnectionError(`the connection to ${settings.dialect} at ${where(settings)} was lost during ${operation.what}`, {
+        cause: error,
+      });
+    case 'lock-timeout':
+      return new LockTimeoutError(
+        `${operation.what} waited longer than ${settings.lockTimeoutMs} ms for a lock held by another writer${operation.write ? '; nothing was written' : ''}`,
+        { cause: error },
+      );
+    default:
+      return error;
+  }
+}
+
+/** The ConcurrencyError for a batch that hit a taken position: nothing of it was written. */
+export function positionTaken(items: readonly SequencedItem[], cause: unknown): ConcurrencyError {
+  const { sequenceId, position } = items[0]!;
+  const last = items[items.length - 1]!.position;
+  const range = items.length === 1 ? `position ${position}` : `positions ${position}..${last}`;
+  return new ConcurrencyError(`${range} of sequence ${JSON.stringify(sequenceId)}: a position is already taken`, sequenceId, position, {
+    cause,
+  });
+}

@@ -1,0 +1,128 @@
+import { type SequencedItem, ValidationError } from '@es/core';
+import { Kysely, MysqlDialect, sql } from 'kysely';
+import type { SqlConnection } from './dialects.js';
+import { cannotConnect, classify, mapDriverError, positionTaken } from './errors.js';
+import type { SqlSettings } from './settings.js';
+import type { SqlItemsTable } from './tables.js';
+
+/** The part of mysql2's callback API used here (its types stay out of the public API). */
+interface Connection {
+  query(sql: string, callback: (error: Error | null) => void): void;
+  execute(sql: string, values: unknown[], callback: (error: Error | null) => void): void;
+  release(): void;
+  destroy(): void;
+}
+interface Pool {
+  getConnection(callback: (error: Error | null, connection: Connection) => void): void;
+  on(event: 'connection', listener: (connection: Connection) => void): void;
+}
+
+/**
+ * MySQL and MariaDB through mysql2. An append is ONE autocommit statement, `INSERT ... SELECT` from
+ * the batch (one JSON parameter, unpacked by JSON_TABLE) joined to the row of a one-row lock table
+ * read `FOR UPDATE`: the row lock is taken before any auto-increment id is drawn and held until the
+ * statement commits, so ids are drawn in commit order; a duplicate key rolls the statement back. The
+ * statement is prepared once per connection (the same text for every batch size).
+ */
+export class MysqlConnection implements SqlConnection {
+  private readonly inserts = new Map<string, string>();
+
+  private constructor(
+    readonly settings: SqlSettings,
+    readonly db: Kysely<any>,
+    private readonly pool: Pool,
+    /** The server's max_allowed_packet: a larger batch would cost the connection, so it is refused first. */
+    private readonly maxPacketBytes: number,
+  ) {}
+
+  static async open(settings: SqlSettings, mysql: { createPool(config: object): Pool }): Promise<MysqlConnection> {
+    const pool = mysql.createPool({
+      host: settings.host,
+      port: settings.port,
+      user: settings.user,
+      password: settings.password,
+      database: settings.database,
+      connectionLimit: settings.poolSize,
+      maxIdle: settings.poolSize,
+      idleTimeout: settings.idleTimeoutMs,
+      connectTimeout: settings.connectTimeoutMs,
+      charset: 'utf8mb4',
+    });
+    // Strict mode: a value that does not fit is an error, never silently cut. Without
+    // NO_BACKSLASH_ESCAPES, because mysql2 escapes the parameters of Kysely's queries with backslashes.
+    const lockWaitSeconds = Math.max(1, Math.ceil(settings.lockTimeoutMs / 1000));
+    pool.on('connection', (connection) =>
+      connection.query(
+        `SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION', innodb_lock_wait_timeout = ${lockWaitSeconds}`,
+        () => {},
+      ),
+    );
+    const db = new Kysely<any>({ dialect: new MysqlDialect({ pool: pool as any }) });
+    let maxPacketBytes: number;
+    try {
+      const { rows } = await sql<{ max: number }>`select @@max_allowed_packet as max`.execute(db);
+      maxPacketBytes = Number(rows[0]!.max);
+    } catch (error) {
+      await db.destroy().catch(() => {});
+      throw mapDriverError(settings, error, { write: false, what: 'connecting' });
+    }
+    return new MysqlConnection(settings, db, pool, maxPacketBytes);
+  }
+
+  async insertItems(table: SqlItemsTable, items: readonly SequencedItem[]): Promise<void> {
+    const text = this.insertStatement(table);
+    const batch = JSON.stringify(items.map((i) => [i.position, i.topic, i.data]));
+    const bytes = Buffer.byteLength(batch) + Buffer.byteLength(items[0]!.sequenceId) + text.length + 1024;
+    if (bytes > this.maxPacketBytes) {
+      throw new ValidationError(
+        `a batch of ${bytes} bytes is larger than the server's max_allowed_packet (${this.maxPacketBytes} bytes): append fewer or smaller items`,
+        'items',
+      );
+    }
+    const connection = await new Promise<Connection>((resolve, reject) =>
+      this.pool.getConnection((error, c) => (error ? reject(cannotConnect(this.settings, error)) : resolve(c))),
+    );
+    let broken = false;
+    try {
+      await new Promise<void>((resolve, reject) =>
+        connection.execute(text, [items[0]!.sequenceId, batch], (error) => (error ? reject(error) : resolve())),
+      );
+    } catch (error) {
+      const kind = classify(error);
+      if (kind === 'unique') throw positionTaken(items, error);
+      broken = kind === 'connection-lost';
+      throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.name}` });
+    } finally {
+      if (broken) connection.destroy();
+      else connection.release();
+    }
+  }
+
+  private insertStatement(table: SqlItemsTable): string {
+    let text = this.inserts.get(table.name);
+    if (text === undefined) {
+      const position = table.positionKind === 'integer' ? 'bigint' : 'double';
+      const rows =
+        `json_table(?, '$[*]' columns (n for ordinality, position ${position} path '$[0]', ` +
+        `topic varchar(255) character set utf8mb4 path '$[1]', data longtext character set utf8mb4 path '$[2]')) as i`;
+      const insert = `insert into \`${table.name}\` (sequence_id, position, topic, data) select ?, i.position, i.topic, i.data`;
+      text = table.notificationLog
+        ? `${insert} from \`${table.lockTableName}\` as l join ${rows} where l.id = 1 order by i.n for update`
+        : `${insert} from ${rows} order by i.n`;
+      this.inserts.set(table.name, text);
+    }
+    return text;
+  }
+
+  text(value: unknown): string {
+    return Buffer.isBuffer(value) ? value.toString('utf8') : (value as string);
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}

@@ -1,0 +1,115 @@
+import type { SequencedItem } from '@es/core';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import type { SqlConnection } from './dialects.js';
+import { cannotConnect, classify, mapDriverError, positionTaken } from './errors.js';
+import type { SqlSettings } from './settings.js';
+import type { SqlItemsTable } from './tables.js';
+
+/** The part of node-postgres used here (its types stay out of the public API). */
+interface PoolClient {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<unknown>;
+  release(destroy?: Error | boolean): void;
+}
+interface Pool {
+  connect(): Promise<PoolClient>;
+  on(event: 'error', listener: (error: Error) => void): void;
+  end(): Promise<void>;
+}
+
+/** The first half of every advisory lock key of @es/sql ("ES" in ASCII); the second is the table's. */
+const LOCK_NAMESPACE = 0x4553;
+
+/** A 32-bit signed hash of a table name (FNV-1a): the table's advisory lock key. */
+export function lockKey(name: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) {
+    hash ^= name.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash | 0;
+}
+
+/**
+ * PostgreSQL through node-postgres. An append is ONE autocommit statement: it first takes the table's
+ * transaction-scoped advisory lock, then draws ids from the identity sequence and inserts the rows
+ * from arrays. The lock is held until the statement's implicit commit, so ids are drawn in commit
+ * order, and a unique violation rolls the whole statement back. The statement is a named prepared
+ * statement, planned once per connection, the same for every batch size.
+ */
+export class PostgresConnection implements SqlConnection {
+  private readonly inserts = new Map<string, { name: string; text: string }>();
+
+  private constructor(
+    readonly settings: SqlSettings,
+    readonly db: Kysely<any>,
+    private readonly pool: Pool,
+  ) {}
+
+  static open(settings: SqlSettings, pg: { Pool: new (config: object) => Pool }): PostgresConnection {
+    const pool = new pg.Pool({
+      host: settings.host,
+      port: settings.port,
+      user: settings.user,
+      password: settings.password,
+      database: settings.database,
+      max: settings.poolSize,
+      connectionTimeoutMillis: settings.connectTimeoutMs,
+      idleTimeoutMillis: settings.idleTimeoutMs,
+      application_name: 'es-sql',
+      // Also bounds the wait for the advisory lock, which a writer otherwise waits for forever.
+      options: `-c lock_timeout=${settings.lockTimeoutMs}`,
+    });
+    // An idle connection that breaks (a server restart) fails its next use; it must not crash the process.
+    pool.on('error', () => {});
+    return new PostgresConnection(settings, new Kysely({ dialect: new PostgresDialect({ pool: pool as any }) }), pool);
+  }
+
+  async insertItems(table: SqlItemsTable, items: readonly SequencedItem[]): Promise<void> {
+    const statement = this.insertStatement(table);
+    const values = [items[0]!.sequenceId, items.map((i) => i.position), items.map((i) => i.topic), items.map((i) => i.data)];
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw cannotConnect(this.settings, error);
+    }
+    let broken: Error | undefined;
+    try {
+      await client.query({ ...statement, values });
+    } catch (error) {
+      const kind = classify(error);
+      if (kind === 'unique') throw positionTaken(items, error);
+      if (kind === 'connection-lost') broken = error as Error;
+      throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.name}` });
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  private insertStatement(table: SqlItemsTable): { name: string; text: string } {
+    let statement = this.inserts.get(table.name);
+    if (statement === undefined) {
+      const positions = table.positionKind === 'integer' ? 'bigint[]' : 'float8[]';
+      const rows = `unnest($2::${positions}, $3::text[], $4::text[]) with ordinality as i (position, topic, data, n)`;
+      const insert = `insert into "${table.name}" (sequence_id, position, topic, data) select $1, i.position, i.topic, i.data`;
+      const text = table.notificationLog
+        ? `with ordering as (select pg_advisory_xact_lock(${LOCK_NAMESPACE}, ${lockKey(table.name)})) ${insert} from ordering, ${rows} order by i.n`
+        : `${insert} from ${rows} order by i.n`;
+      statement = { name: `es_insert_${table.name}`, text };
+      this.inserts.set(table.name, statement);
+    }
+    return statement;
+  }
+
+  text(value: unknown): string {
+    return value as string;
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}

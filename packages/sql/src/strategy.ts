@@ -1,0 +1,156 @@
+import {
+  ActiveRecordStrategy,
+  type ActiveRecordStrategyOptions,
+  type NormalizedQuery,
+  type Notification,
+  NotSupportedError,
+  SequencedItem,
+  type Tracking,
+  type TrackingRecorder,
+} from '@es/core';
+import type { Transaction } from 'kysely';
+import type { SqlDatastore } from './datastore.js';
+import type { SqlConnection } from './dialects.js';
+import { mapDriverError } from './errors.js';
+import type { SqlItemsTable, SqlTracking } from './tables.js';
+import { SqlTrackingRecorder } from './tracking.js';
+
+export interface SqlActiveRecordStrategyOptions<I = SequencedItem> extends Omit<ActiveRecordStrategyOptions<I>, 'positionKind'> {
+  datastore: SqlDatastore;
+  /** The items table: its kind sets the position kind and whether there is a notification log. */
+  table: SqlItemsTable;
+  /** A tracking table, for `processWithTracking` and `maxTrackingId`. */
+  tracking?: SqlTracking;
+}
+
+/**
+ * The seed's active record strategy over one SQL table, on any dialect. Reads are built with Kysely;
+ * appends use each dialect's one-round-trip ordered insert (see the dialect files).
+ */
+export class SqlActiveRecordStrategy<I = SequencedItem> extends ActiveRecordStrategy<I> implements TrackingRecorder {
+  override readonly supportsNotifications: boolean;
+  readonly datastore: SqlDatastore;
+  readonly table: SqlItemsTable;
+  private readonly tracking: SqlTrackingRecorder | undefined;
+
+  constructor(options: SqlActiveRecordStrategyOptions<I>) {
+    const { datastore, table, tracking, ...rest } = options;
+    super({ ...rest, positionKind: table.positionKind });
+    this.datastore = datastore;
+    this.table = table;
+    this.supportsNotifications = table.notificationLog;
+    this.tracking = tracking ? new SqlTrackingRecorder({ datastore, table: tracking }) : undefined;
+  }
+
+  protected async insert(items: readonly SequencedItem[]): Promise<void> {
+    const connection = await this.datastore.connection();
+    await connection.insertItems(this.table, items);
+  }
+
+  protected async select(sequenceId: string, q: NormalizedQuery): Promise<SequencedItem[]> {
+    const bounds = this.bounds(q);
+    if (bounds === undefined) return [];
+    return this.read(async ({ db }) => {
+      let query = db.selectFrom(this.table.name).select(['position', 'topic', 'data']).where('sequence_id', '=', sequenceId);
+      if (bounds.lower !== undefined) query = query.where('position', bounds.lowerOp, bounds.lower);
+      if (bounds.upper !== undefined) query = query.where('position', bounds.upperOp, bounds.upper);
+      query = query.orderBy('position', q.descending ? 'desc' : 'asc');
+      if (q.limit !== undefined) query = query.limit(q.limit);
+      const rows = await query.execute();
+      return rows.map((r) => new SequencedItem(sequenceId, Number(r.position), r.topic, r.data));
+    });
+  }
+
+  protected async selectSequenceIds(): Promise<string[]> {
+    return this.read(async (connection) => {
+      const rows = await connection.db.selectFrom(this.table.name).select('sequence_id').distinct().execute();
+      return rows.map((r) => connection.text(r.sequence_id));
+    });
+  }
+
+  protected override async selectNotificationsFrom(start: number, limit: number): Promise<Notification[]> {
+    this.assertNotificationLog();
+    return this.read(async (connection) => {
+      const rows = await connection.db
+        .selectFrom(this.table.name)
+        .select(['id', 'sequence_id', 'position', 'topic', 'data'])
+        .where('id', '>=', start)
+        .orderBy('id')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => ({
+        id: Number(r.id),
+        sequenceId: connection.text(r.sequence_id),
+        position: Number(r.position),
+        topic: r.topic,
+        data: r.data,
+      }));
+    });
+  }
+
+  protected override async selectMaxNotificationId(): Promise<number> {
+    this.assertNotificationLog();
+    return this.read(async ({ db }) => {
+      const row = await db
+        .selectFrom(this.table.name)
+        .select((eb) => eb.fn.max('id').as('max'))
+        .executeTakeFirst();
+      return Number(row?.max ?? 0);
+    });
+  }
+
+  /** See SqlTrackingRecorder.processWithTracking. Needs the `tracking` option. */
+  processWithTracking<T>(tracking: Tracking, process: (trx: Transaction<any>) => Promise<T>): Promise<T> {
+    return this.tracker().processWithTracking(tracking, process);
+  }
+
+  maxTrackingId(applicationName: string): Promise<number> {
+    return this.tracker().maxTrackingId(applicationName);
+  }
+
+  /** The datastore belongs to its creator, who closes it: this strategy holds nothing of its own. */
+  override async close(): Promise<void> {}
+
+  private tracker(): SqlTrackingRecorder {
+    if (this.tracking === undefined) throw new NotSupportedError('this strategy has no tracking table: pass the `tracking` option');
+    return this.tracking;
+  }
+
+  private assertNotificationLog(): void {
+    if (!this.table.notificationLog) throw new NotSupportedError(`table ${this.table.name} has no notification log`);
+  }
+
+  private async read<T>(run: (connection: SqlConnection) => Promise<T>): Promise<T> {
+    const connection = await this.datastore.connection();
+    try {
+      return await run(connection);
+    } catch (error) {
+      throw mapDriverError(this.datastore.settings, error, { write: false, what: `a read of ${this.table.name}` });
+    }
+  }
+
+  /**
+   * The query's bounds as the column can hold them: integer positions get inclusive integer bounds (a
+   * bigint column rejects 1.5), and a bound that excludes nothing is left out. Undefined when nothing
+   * can match.
+   */
+  private bounds(q: NormalizedQuery): { lower?: number; lowerOp: '>' | '>='; upper?: number; upperOp: '<' | '<=' } | undefined {
+    if (this.positionKind === 'timestamp') {
+      return {
+        ...(Number.isFinite(q.lower) ? { lower: q.lower } : {}),
+        lowerOp: q.lowerInclusive ? '>=' : '>',
+        ...(Number.isFinite(q.upper) ? { upper: q.upper } : {}),
+        upperOp: q.upperInclusive ? '<=' : '<',
+      };
+    }
+    const lower = q.lowerInclusive ? Math.ceil(q.lower) : Math.floor(q.lower) + 1;
+    const upper = q.upperInclusive ? Math.floor(q.upper) : Math.ceil(q.upper) - 1;
+    if (lower > upper || upper < 0 || lower > Number.MAX_SAFE_INTEGER) return undefined;
+    return {
+      ...(lower > 0 ? { lower } : {}),
+      lowerOp: '>=',
+      ...(upper < Number.MAX_SAFE_INTEGER ? { upper } : {}),
+      upperOp: '<=',
+    };
+  }
+}
