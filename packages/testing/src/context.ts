@@ -1,0 +1,178 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, expect } from '@jest/globals';
+import {
+  type ActiveRecordStrategyInterface,
+  type Notification,
+  type PositionKind,
+  SequencedItem,
+  type SequenceIdKind,
+} from '@es/core';
+
+/** What the suite asks of a backend's factory. */
+export interface CreateStrategyOptions {
+  positionKind: PositionKind;
+  sequenceIdKind?: SequenceIdKind;
+  /** Largest `data` accepted, in UTF-8 bytes (the suite sets it only to test the limit). */
+  maxItemBytes?: number;
+}
+
+export interface ActiveRecordStrategySuiteOptions {
+  /** Names the backend in the test titles. */
+  name: string;
+  /**
+   * Called in `beforeAll`, several times per suite (the main store, a timestamp-positioned store, a
+   * store with a small `maxItemBytes`, a snapshot store). Each call must return a store independent of
+   * the others; it may hold data from earlier runs (the suite uses fresh UUIDs and relative
+   * notification ids, so no cleanup is needed).
+   */
+  createStrategy: (options: CreateStrategyOptions) => Promise<ActiveRecordStrategyInterface>;
+  /** Called in `afterAll` for every strategy created. Default: `strategy.close()`. */
+  closeStrategy?: (strategy: ActiveRecordStrategyInterface) => Promise<void>;
+  /** True when the backend keeps a notification log; false makes the suite expect NotSupportedError. */
+  notifications: boolean;
+}
+
+/** A getter for a strategy opened in `beforeAll` (it does not exist when the tests are defined). */
+export type StrategyRef = () => ActiveRecordStrategyInterface;
+
+/** Generous ceilings for slow stores; speed is measured by benchmarks, not here. */
+export const HOOK_TIMEOUT = 120_000;
+export const TEST_TIMEOUT = 60_000;
+
+export const TOPIC = 'es-testing.Item';
+
+export const newSequenceId = (): string => randomUUID();
+
+export function item(
+  sequenceId: string,
+  position: number,
+  data = `{"position":${position}}`,
+  topic = TOPIC,
+): SequencedItem {
+  return new SequencedItem(sequenceId, position, topic, data);
+}
+
+/** Items at consecutive positions `from`, `from + 1`, ... of one sequence. */
+export function items(
+  sequenceId: string,
+  from: number,
+  count: number,
+  data?: (position: number) => string,
+): SequencedItem[] {
+  return Array.from({ length: count }, (_, i) => item(sequenceId, from + i, data?.(from + i)));
+}
+
+export function range(from: number, toExclusive: number, step = 1): number[] {
+  const out: number[] = [];
+  if (step > 0) for (let p = from; p < toExclusive; p += step) out.push(p);
+  else for (let p = from; p > toExclusive; p += step) out.push(p);
+  return out;
+}
+
+export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const value of iterable) out.push(value);
+  return out;
+}
+
+/**
+ * Positions compared in one line of failure output: a mismatch in a list of 10,000 positions names
+ * its index and values instead of printing both lists.
+ */
+export function expectPositions(actual: readonly { position: number }[], expected: readonly number[]): void {
+  const length = Math.max(actual.length, expected.length);
+  let mismatch = -1;
+  for (let i = 0; i < length && mismatch < 0; i++) if (actual[i]?.position !== expected[i]) mismatch = i;
+  expect({
+    length: actual.length,
+    firstMismatch:
+      mismatch < 0
+        ? null
+        : { index: mismatch, actual: actual[mismatch]?.position, expected: expected[mismatch] },
+  }).toEqual({ length: expected.length, firstMismatch: null });
+}
+
+/** The settled outcome of a promise, so one rejection can be checked several ways. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the promise to reject, but it resolved');
+}
+
+/**
+ * The strategies of one suite: opens them through the backend's factory in `beforeAll` hooks, closes
+ * them all in one `afterAll`, and offers the checks most tests share.
+ */
+export class SuiteContext {
+  private readonly opened: ActiveRecordStrategyInterface[] = [];
+
+  constructor(readonly options: ActiveRecordStrategySuiteOptions) {}
+
+  get notifications(): boolean {
+    return this.options.notifications;
+  }
+
+  /** Registers a `beforeAll` (in the calling describe) that opens a strategy; returns its getter. */
+  useStrategy(createOptions: CreateStrategyOptions): StrategyRef {
+    let strategy: ActiveRecordStrategyInterface | undefined;
+    beforeAll(async () => {
+      strategy = await this.options.createStrategy(createOptions);
+      this.opened.push(strategy);
+    }, HOOK_TIMEOUT);
+    return () => {
+      if (strategy === undefined)
+        throw new Error(`createStrategy(${JSON.stringify(createOptions)}) did not complete`);
+      return strategy;
+    };
+  }
+
+  /** Registers the `afterAll` that closes every strategy opened. Call once, in the outermost describe. */
+  closeAllAfter(): void {
+    afterAll(async () => {
+      const close = this.options.closeStrategy ?? ((s: ActiveRecordStrategyInterface) => s.close());
+      for (const strategy of this.opened.splice(0).reverse()) await close(strategy);
+    }, HOOK_TIMEOUT);
+  }
+
+  /** Where the notification log ends now (0 without a log): later checks look only above it. */
+  async mark(strategy: ActiveRecordStrategyInterface): Promise<number> {
+    return this.notifications ? strategy.maxNotificationId() : 0;
+  }
+
+  /**
+   * The notifications above `after` that belong to the given sequences. Other tests' or other
+   * processes' writes may interleave, so the suite always filters by its own fresh sequence ids.
+   */
+  async notificationsOf(
+    strategy: ActiveRecordStrategyInterface,
+    after: number,
+    sequenceIds: Iterable<string>,
+  ): Promise<Notification[]> {
+    const ids = new Set([...sequenceIds].map((id) => id.toLowerCase()));
+    const out: Notification[] = [];
+    const pageSize = 1000;
+    let start = after + 1;
+    while (true) {
+      const page = await strategy.selectNotifications(start, pageSize);
+      for (const n of page) if (ids.has(n.sequenceId.toLowerCase())) out.push(n);
+      if (page.length < pageSize) return out;
+      const next = page[page.length - 1]!.id + 1;
+      if (!(next > start))
+        throw new Error(`selectNotifications(${start}, ${pageSize}) returned ids below start`);
+      start = next;
+    }
+  }
+
+  /** Nothing of these sequences is stored, nor in the notification log above `mark`. */
+  async expectNothingWritten(
+    strategy: ActiveRecordStrategyInterface,
+    mark: number,
+    sequenceIds: readonly string[],
+  ): Promise<void> {
+    for (const id of sequenceIds) expect(await strategy.getItems(id)).toEqual([]);
+    if (this.notifications) expect(await this.notificationsOf(strategy, mark, sequenceIds)).toEqual([]);
+  }
+}

@@ -1,0 +1,35 @@
+import { describe } from '@jest/globals';
+import { defineConcurrencyTests } from './concurrency.js';
+import { type ActiveRecordStrategySuiteOptions, SuiteContext } from './context.js';
+import { defineDomainTests } from './domain.js';
+import { defineItemTests } from './items.js';
+import { defineNotificationTests } from './notifications.js';
+import { defineRangeTests } from './ranges.js';
+import { defineTimestampTests } from './timestamps.js';
+import { defineValidationTests } from './validation.js';
+
+/**
+ * The contract every active record strategy must pass: defines jest `describe` blocks, so call it at
+ * the top level of a backend's test file (or inside `describeIfAvailable`).
+ *
+ *     defineActiveRecordStrategySuite({
+ *       name: 'sqlite',
+ *       createStrategy: async (options) => new SqliteActiveRecordStrategy({ database, ...options }),
+ *       notifications: true,
+ *     });
+ */
+export function defineActiveRecordStrategySuite(options: ActiveRecordStrategySuiteOptions): void {
+  describe(`${options.name}: active record strategy conformance`, () => {
+    const ctx = new SuiteContext(options);
+    ctx.closeAllAfter();
+    const strategy = ctx.useStrategy({ positionKind: 'integer', sequenceIdKind: 'uuid' });
+
+    describe('items', () => defineItemTests(ctx, strategy));
+    defineRangeTests(strategy);
+    defineConcurrencyTests(ctx, strategy);
+    defineTimestampTests(ctx);
+    defineNotificationTests(ctx, strategy);
+    defineValidationTests(ctx, strategy);
+    defineDomainTests(ctx, strategy);
+  });
+}

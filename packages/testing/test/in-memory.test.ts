@@ -1,0 +1,60 @@
+import {
+  type ActiveRecordStrategyInterface,
+  InMemoryActiveRecordStrategy,
+  type ItemQuery,
+  type Notification,
+  NotSupportedError,
+  type SequencedItem,
+} from '@es/core';
+import { defineActiveRecordStrategySuite } from '../src/index.js';
+
+// The reference backend, with its notification log.
+defineActiveRecordStrategySuite({
+  name: 'in-memory',
+  createStrategy: async (options) => new InMemoryActiveRecordStrategy(options),
+  notifications: true,
+});
+
+/** The in-memory backend seen through a store that keeps no notification log (as Cassandra's does not). */
+class WithoutNotificationLog implements ActiveRecordStrategyInterface {
+  readonly supportsNotifications = false;
+
+  constructor(private readonly inner: InMemoryActiveRecordStrategy) {}
+
+  get positionKind() {
+    return this.inner.positionKind;
+  }
+  get sequenceIdKind() {
+    return this.inner.sequenceIdKind;
+  }
+  append(items: SequencedItem | readonly SequencedItem[]): Promise<void> {
+    return this.inner.append(items);
+  }
+  getItem(sequenceId: string, position: number): Promise<SequencedItem> {
+    return this.inner.getItem(sequenceId, position);
+  }
+  getItems(sequenceId: string, query?: ItemQuery): Promise<SequencedItem[]> {
+    return this.inner.getItems(sequenceId, query);
+  }
+  iterateItems(sequenceId: string, query?: ItemQuery & { pageSize?: number }): AsyncIterable<SequencedItem> {
+    return this.inner.iterateItems(sequenceId, query);
+  }
+  listSequenceIds(): Promise<string[]> {
+    return this.inner.listSequenceIds();
+  }
+  selectNotifications(): Promise<Notification[]> {
+    return Promise.reject(new NotSupportedError('this store keeps no notification log'));
+  }
+  maxNotificationId(): Promise<number> {
+    return Promise.reject(new NotSupportedError('this store keeps no notification log'));
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+defineActiveRecordStrategySuite({
+  name: 'in-memory without a notification log',
+  createStrategy: async (options) => new WithoutNotificationLog(new InMemoryActiveRecordStrategy(options)),
+  notifications: false,
+});
