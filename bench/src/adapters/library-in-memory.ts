@@ -1,0 +1,15 @@
+import { InMemoryActiveRecordStrategy } from '@es/core';
+import { LibraryAdapter } from './library.js';
+
+export function libraryInMemory(): LibraryAdapter {
+  return new LibraryAdapter({
+    strategyDescription: 'InMemoryActiveRecordStrategy',
+    async open() {
+      return { events: new InMemoryActiveRecordStrategy(), snapshots: new InMemoryActiveRecordStrategy() };
+    },
+    async close() {},
+    async serverVersion() {
+      return undefined;
+    },
+  });
+}

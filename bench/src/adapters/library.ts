@@ -1,0 +1,126 @@
+import {
+  type ActiveRecordStrategyInterface,
+  ConcurrencyError,
+  EventSourcedRepository,
+  EventStore,
+  NotificationLogReader,
+  SequencedItemMapper,
+  type Snapshot,
+  SnapshotStrategy,
+  type VersionedEntityEvent,
+} from '@es/core';
+import type { BenchAdapter, EventSpec, ReadBack, ScenarioName } from '../adapter.js';
+import { BenchEntity } from '../domain.js';
+
+/** What differs between backends for the library: how its two strategies are made and torn down. */
+export interface LibraryBackend {
+  /** Which strategy class, and how it is configured (for the output). */
+  readonly strategyDescription: string;
+  /** Strategies over fresh, empty tables: one for events, one for snapshots. */
+  open(): Promise<{ events: ActiveRecordStrategyInterface; snapshots: ActiveRecordStrategyInterface }>;
+  close(): Promise<void>;
+  serverVersion(): Promise<string | undefined>;
+  /** Scenarios the backend cannot run (e.g. no notification log), with the reason. */
+  readonly unsupported?: Partial<Record<ScenarioName, string>>;
+}
+
+/**
+ * @es as a user drives it: domain events built with their class, appended with `EventStore.append`
+ * (the SequencedItemMapper serialises them, the strategy validates and writes them); entities loaded
+ * with `EventSourcedRepository.get` (with a SnapshotStrategy for the snapshot case); the log read with
+ * `NotificationLogReader.readEvents`, which decodes each event.
+ */
+export class LibraryAdapter implements BenchAdapter<EventSpec> {
+  readonly implementation = 'library' as const;
+  readonly description: string;
+  readonly unsupported: Partial<Record<ScenarioName, string>>;
+  readonly snapshots = true as const;
+  private readonly mapper = new SequencedItemMapper();
+  private events!: ActiveRecordStrategyInterface;
+  private eventStore!: EventStore<VersionedEntityEvent>;
+  private repository!: EventSourcedRepository<BenchEntity>;
+  private snapshotRepository!: EventSourcedRepository<BenchEntity>;
+
+  constructor(private readonly backend: LibraryBackend) {
+    this.description = `EventStore.append / EventSourcedRepository.get / NotificationLogReader.readEvents over ${backend.strategyDescription}`;
+    this.unsupported = backend.unsupported ?? {};
+  }
+
+  async open(): Promise<void> {
+    const { events, snapshots } = await this.backend.open();
+    this.events = events;
+    this.eventStore = new EventStore({ activeRecordStrategy: events, sequencedItemMapper: this.mapper });
+    const snapshotStore = new EventStore<Snapshot>({
+      activeRecordStrategy: snapshots,
+      sequencedItemMapper: this.mapper,
+    });
+    this.repository = new EventSourcedRepository({
+      eventStore: this.eventStore,
+      mutator: BenchEntity.mutate,
+    });
+    this.snapshotRepository = new EventSourcedRepository({
+      eventStore: this.eventStore,
+      mutator: BenchEntity.mutate,
+      snapshotStrategy: new SnapshotStrategy({ snapshotStore }),
+    });
+  }
+
+  close(): Promise<void> {
+    return this.backend.close();
+  }
+
+  serverVersion(): Promise<string | undefined> {
+    return this.backend.serverVersion();
+  }
+
+  prepare(specs: readonly EventSpec[]): EventSpec[] {
+    return [...specs];
+  }
+
+  async append(stream: string, expectedVersion: number, specs: readonly EventSpec[]): Promise<boolean> {
+    const events = specs.map((spec, i) => {
+      const fields = { originatorId: stream, originatorVersion: expectedVersion + i };
+      return spec.created
+        ? new BenchEntity.Created({ ...fields, value: spec.value })
+        : new BenchEntity.AttributeChanged({ ...fields, name: 'value', value: spec.value });
+    });
+    try {
+      await this.eventStore.append(events);
+      return true;
+    } catch (error) {
+      if (error instanceof ConcurrencyError) return false;
+      throw error;
+    }
+  }
+
+  async streamVersion(stream: string): Promise<number> {
+    const last = await this.eventStore.getMostRecentEvent(stream);
+    return last === undefined ? 0 : last.originatorVersion + 1;
+  }
+
+  async readStream(stream: string): Promise<ReadBack[]> {
+    const events = await this.eventStore.getDomainEvents(stream);
+    return events.map((event) => ({
+      position: event.originatorVersion,
+      value: (event as unknown as { value: string }).value,
+    }));
+  }
+
+  async load(stream: string, fromSnapshot: boolean): Promise<number> {
+    const entity = await (fromSnapshot ? this.snapshotRepository : this.repository).get(stream);
+    return entity.version;
+  }
+
+  takeSnapshot(stream: string): Promise<void> {
+    return this.snapshotRepository.takeSnapshot(stream);
+  }
+
+  async readLog(count: number, pageSize: number): Promise<number> {
+    const reader = new NotificationLogReader(this.events, this.mapper);
+    let read = 0;
+    for await (const _ of reader.readEvents({ pageSize })) {
+      if (++read >= count) break;
+    }
+    return read;
+  }
+}

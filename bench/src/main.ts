@@ -1,0 +1,278 @@
+/**
+ * `pnpm bench`: every scenario on every backend, for @es, the raw driver and Emmett, each in a process
+ * of its own; a Markdown table per backend on stdout, progress on stderr, and the figures as JSON in
+ * bench/results/. See `pnpm bench --help`.
+ */
+import { fork } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { cpus, tmpdir, totalmem, release } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { type Implementation, SCENARIOS, type ScenarioName } from './adapter.js';
+import { BACKENDS, type BackendName, type Connections, DEFINITIONS } from './backends.js';
+import { FULL_SIZES, QUICK_SIZES, type Sizes } from './scenarios.js';
+import { type BackendReport, type ImplementationReport, formatBackend } from './table.js';
+import type { Job } from './worker.js';
+
+const IMPLEMENTATIONS: readonly Implementation[] = ['library', 'raw', 'emmett'];
+const resultsDir = fileURLToPath(new URL('../results/', import.meta.url));
+
+function list<T extends string>(allowed: readonly T[]) {
+  return (value: string): T[] => {
+    const items = value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    for (const item of items) {
+      if (!allowed.includes(item as T))
+        throw new InvalidArgumentError(`"${item}" is not one of ${allowed.join(', ')}`);
+    }
+    return items as T[];
+  };
+}
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+const SIZE_OPTIONS: [keyof Sizes, string, string][] = [
+  ['single', '--single <n>', 'scenario 1: single-event appends'],
+  ['batches', '--batches <n>', 'scenario 2: batches appended'],
+  ['batchSize', '--batch-size <n>', 'scenario 2: events per batch'],
+  ['writers', '--writers <n>', 'scenarios 3, 4: concurrent writers'],
+  ['writerAppends', '--writer-appends <n>', 'scenarios 3, 4: appends per writer'],
+  ['contendedStreams', '--contended-streams <n>', 'scenario 4: streams contended on'],
+  ['streamLength', '--stream-length <n>', 'scenario 5: events in the loaded stream'],
+  ['loads', '--loads <n>', 'scenario 5: loads without a snapshot'],
+  ['snapshotLoads', '--snapshot-loads <n>', 'scenario 5: loads from a snapshot'],
+  ['logEvents', '--log-events <n>', 'scenario 6: events read from the log'],
+  ['pageSize', '--page-size <n>', 'scenario 6: page size'],
+  ['repeat', '--repeat <n>', 'measured passes per scenario (the median is reported)'],
+];
+
+const program = new Command('bench')
+  .description(
+    'Benchmarks @es through its public API (EventStore.append with the SequencedItemMapper, EventSourcedRepository.get, ' +
+      'NotificationLogReader) against the raw drivers and Emmett 0.42, on every backend.',
+  )
+  .addOption(
+    new Option(
+      '-b, --backends <list>',
+      `backends, comma-separated (${BACKENDS.join(',')}); named ones must be reachable`,
+    ).argParser(list(BACKENDS)),
+  )
+  .addOption(
+    new Option('-s, --scenarios <list>', `scenarios (${SCENARIOS.join(',')})`)
+      .argParser(list(SCENARIOS))
+      .default([...SCENARIOS], 'all'),
+  )
+  .addOption(
+    new Option('-i, --implementations <list>', `implementations (${IMPLEMENTATIONS.join(',')})`)
+      .argParser(list(IMPLEMENTATIONS))
+      .default([...IMPLEMENTATIONS], 'all'),
+  )
+  .option('-q, --quick', 'tiny sizes: checks that everything runs (CI), the figures mean nothing', false)
+  .option(
+    '--postgres-url <url>',
+    'PostgreSQL',
+    process.env.ES_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+  )
+  .option(
+    '--mariadb-url <url>',
+    'MariaDB',
+    process.env.ES_BENCH_MARIADB_URL ?? 'mysql://root@127.0.0.1:3306/test',
+  )
+  .option(
+    '--cassandra-host <host>',
+    'Cassandra contact point',
+    process.env.ES_BENCH_CASSANDRA_HOST ?? '127.0.0.1',
+  )
+  .option(
+    '--cassandra-port <port>',
+    'Cassandra native port',
+    positive,
+    Number(process.env.ES_BENCH_CASSANDRA_PORT ?? 9042),
+  )
+  .option(
+    '--cassandra-dc <name>',
+    'Cassandra local data centre',
+    process.env.ES_BENCH_CASSANDRA_DC ?? 'datacenter1',
+  )
+  .option('-o, --out <file>', 'the JSON results file (default: bench/results/<date>.json)')
+  .option(
+    '--cpu-prof',
+    'write V8 CPU profiles of each worker to bench/results/profiles/<backend>-<implementation>/',
+    false,
+  );
+for (const [, flags, description] of SIZE_OPTIONS) program.option(flags, description, positive);
+
+interface Options {
+  backends?: BackendName[];
+  scenarios: ScenarioName[];
+  implementations: Implementation[];
+  quick: boolean;
+  postgresUrl: string;
+  mariadbUrl: string;
+  cassandraHost: string;
+  cassandraPort: number;
+  cassandraDc: string;
+  out?: string;
+  cpuProf: boolean;
+  [size: string]: unknown;
+}
+
+function reachable(host: string, port: number, timeoutMs = 2000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port, timeout: timeoutMs });
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => (socket.destroy(), resolve(false)));
+  });
+}
+
+function banner(lines: string[]): void {
+  const width = Math.max(...lines.map((l) => l.length)) + 4;
+  process.stderr.write(['!'.repeat(width), ...lines.map((l) => `! ${l}`), '!'.repeat(width), ''].join('\n'));
+}
+
+/** Runs one job in a child process (same Node flags, so tsx keeps working) and waits for its report. */
+function runWorker(job: Job, cpuProf: boolean): Promise<ImplementationReport> {
+  const execArgv = [...process.execArgv];
+  if (cpuProf) {
+    // One directory per job: V8 writes a profile per thread (tsx's loader runs in a thread of its own).
+    const dir = join(resultsDir, 'profiles', `${job.backend}-${job.implementation}`);
+    mkdirSync(dir, { recursive: true });
+    execArgv.push('--cpu-prof', `--cpu-prof-dir=${dir}`);
+  }
+  return new Promise((resolve) => {
+    let report: ImplementationReport | undefined;
+    const child = fork(fileURLToPath(new URL('./worker.ts', import.meta.url)), [], {
+      execArgv,
+      env: { ...process.env, ES_BENCH_JOB: JSON.stringify(job) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    child.on('message', (message) => (report = message as ImplementationReport));
+    child.on('exit', (code, signal) => {
+      resolve(
+        report ?? {
+          implementation: job.implementation,
+          notRun: `worker exited with ${signal ?? `code ${code}`} before reporting`,
+          scenarios: {},
+        },
+      );
+    });
+  });
+}
+
+async function main(): Promise<number> {
+  program.parse();
+  const options = program.opts<Options>();
+  const sizes: Sizes = { ...(options.quick ? QUICK_SIZES : FULL_SIZES) };
+  for (const [key] of SIZE_OPTIONS) {
+    const option = options[key];
+    if (typeof option === 'number') sizes[key] = option;
+  }
+  const explicit = options.backends !== undefined;
+  const backends = options.backends ?? [...BACKENDS];
+  const sqliteDir = mkdtempSync(join(tmpdir(), 'es-bench-'));
+  const connections: Connections = {
+    postgresUrl: options.postgresUrl,
+    mariadbUrl: options.mariadbUrl,
+    cassandraHost: options.cassandraHost,
+    cassandraPort: options.cassandraPort,
+    cassandraDataCenter: options.cassandraDc,
+    sqliteDir,
+  };
+  const started = new Date();
+  process.stderr.write(
+    `bench: ${options.quick ? 'QUICK (tiny sizes: a breakage check, not figures)' : 'full'} run of ${options.scenarios.join(',')} ` +
+      `on ${backends.join(',')} for ${options.implementations.join(',')}\n`,
+  );
+
+  const reports: BackendReport[] = [];
+  let failed = false;
+  try {
+    for (const name of backends) {
+      const definition = DEFINITIONS[name];
+      const title = definition.title(connections);
+      const server = definition.server?.(connections);
+      if (server && !(await reachable(server.host, server.port))) {
+        const why = `server unreachable at ${server.host}:${server.port}`;
+        if (explicit) {
+          process.stderr.write(
+            `bench: ${title}: ${why}, and it was asked for explicitly (--backends): failing.\n`,
+          );
+          return 1;
+        }
+        banner([`${title}: SKIPPED, ${why}.`, 'Start it, or leave it out with --backends.']);
+        const report: BackendReport = { backend: name, title, skipped: why, implementations: [] };
+        reports.push(report);
+        process.stdout.write(`${formatBackend(report, options.scenarios, sizes)}\n`);
+        continue;
+      }
+      const implementations: ImplementationReport[] = [];
+      for (const implementation of options.implementations) {
+        const job: Job = { backend: name, implementation, scenarios: options.scenarios, sizes, connections };
+        const report = await runWorker(job, options.cpuProf);
+        implementations.push(report);
+        // The raw driver and the library must always run; Emmett's failures are its own.
+        const broken =
+          report.notRun !== undefined && typeof definition.implementations[implementation] !== 'string';
+        const scenarioFailed = Object.values(report.scenarios).some((o) => o?.status === 'failed');
+        if (implementation !== 'emmett' && (broken || scenarioFailed)) failed = true;
+      }
+      const report: BackendReport = {
+        backend: name,
+        title,
+        implementations,
+        ...(definition.batchTarget !== undefined ? { batchTarget: definition.batchTarget } : {}),
+      };
+      reports.push(report);
+      process.stdout.write(`${formatBackend(report, options.scenarios, sizes)}\n`);
+    }
+  } finally {
+    rmSync(sqliteDir, { recursive: true, force: true });
+  }
+
+  const skipped = reports.filter((r) => r.skipped);
+  if (skipped.length > 0) banner(skipped.map((r) => `${r.title}: SKIPPED (${r.skipped})`));
+  const machine = {
+    cores: cpus().length,
+    cpu: cpus()[0]?.model,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    kernel: release(),
+  };
+  const out =
+    options.out ??
+    join(resultsDir, `${started.toISOString().replace(/[:.]/g, '-')}${options.quick ? '-quick' : ''}.json`);
+  mkdirSync(join(out, '..'), { recursive: true });
+  writeFileSync(
+    out,
+    JSON.stringify(
+      { started: started.toISOString(), command: process.argv.slice(2), machine, sizes, reports },
+      null,
+      2,
+    ) + '\n',
+  );
+  process.stderr.write(
+    `bench: results written to ${out} (${((Date.now() - started.getTime()) / 1000).toFixed(0)} s)\n`,
+  );
+  if (failed)
+    process.stderr.write('bench: FAILED: the library or a raw baseline failed a scenario (see the tables)\n');
+  return failed ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(
+      `bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  },
+);
