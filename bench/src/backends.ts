@@ -48,7 +48,7 @@ export const DEFINITIONS: Record<BackendName, BackendDefinition> = {
     name: 'sqlite',
     title: () => 'SQLite file (WAL, synchronous=FULL)',
     implementations: {
-      library: '@es/sql has not landed yet',
+      library: async (c) => (await import('./adapters/library-sqlite.js')).librarySqlite(c.sqliteDir),
       raw: async (c) => (await import('./adapters/raw-sqlite.js')).rawSqlite(c.sqliteDir),
       emmett: async (c) => (await import('./adapters/emmett-sqlite.js')).emmettSqlite(c.sqliteDir),
     },
@@ -59,7 +59,7 @@ export const DEFINITIONS: Record<BackendName, BackendDefinition> = {
     title: (c) => `PostgreSQL (${c.postgresUrl})`,
     server: (c) => hostPort(c.postgresUrl, 5432),
     implementations: {
-      library: '@es/sql has not landed yet',
+      library: async (c) => (await import('./adapters/library-postgres.js')).libraryPostgres(c.postgresUrl),
       raw: async (c) => (await import('./adapters/raw-postgres.js')).rawPostgres(c.postgresUrl),
       emmett: async (c) => (await import('./adapters/emmett-postgres.js')).emmettPostgres(c.postgresUrl),
     },
@@ -70,7 +70,7 @@ export const DEFINITIONS: Record<BackendName, BackendDefinition> = {
     title: (c) => `MariaDB (${c.mariadbUrl})`,
     server: (c) => hostPort(c.mariadbUrl, 3306),
     implementations: {
-      library: '@es/sql has not landed yet',
+      library: async (c) => (await import('./adapters/library-mariadb.js')).libraryMariadb(c.mariadbUrl),
       raw: async (c) => (await import('./adapters/raw-mariadb.js')).rawMariadb(c.mariadbUrl),
       emmett: 'Emmett 0.42 has no MySQL/MariaDB event store',
     },

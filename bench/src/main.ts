@@ -153,7 +153,8 @@ function runWorker(job: Job, cpuProf: boolean): Promise<ImplementationReport> {
     const child = fork(fileURLToPath(new URL('./worker.ts', import.meta.url)), [], {
       execArgv,
       env: { ...process.env, ES_BENCH_JOB: JSON.stringify(job) },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // The worker's stdout (a peer library's console.log) goes to stderr: stdout carries only the tables.
+      stdio: ['ignore', 2, 'inherit', 'ipc'],
     });
     child.on('message', (message) => (report = message as ImplementationReport));
     child.on('exit', (code, signal) => {

@@ -30,25 +30,26 @@ export function rawMariadb(url: string): BenchAdapter<Row> {
 
   return {
     implementation: 'raw',
-    description: `mysql2 3 (pool.execute): one autocommit multi-row INSERT per append, one SELECT per read, JSON.parse per row; InnoDB table (id BIGINT AUTO_INCREMENT UNIQUE, sequence_id CHAR(36), position BIGINT, topic VARCHAR(255), data LONGTEXT, PK (sequence_id, position))`,
+    description: `mysql2 3 (pool.execute): one autocommit multi-row INSERT per append, one SELECT per read, JSON.parse per row; the table layout of @es/sql`,
     unsupported: {},
     snapshots: true,
 
     async open() {
       await pool.query(`DROP TABLE IF EXISTS ${EVENTS}, ${SNAPSHOTS}`);
+      // The layout @es/sql creates, so that only the statements differ.
       await pool.query(`CREATE TABLE ${EVENTS} (
         id BIGINT NOT NULL AUTO_INCREMENT,
-        sequence_id CHAR(36) CHARACTER SET ascii NOT NULL,
+        sequence_id VARBINARY(1020) NOT NULL,
         position BIGINT NOT NULL,
-        topic VARCHAR(255) NOT NULL,
-        data LONGTEXT NOT NULL,
+        topic VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+        data LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
         PRIMARY KEY (sequence_id, position),
         UNIQUE KEY (id)) ENGINE=InnoDB`);
       await pool.query(`CREATE TABLE ${SNAPSHOTS} (
-        sequence_id CHAR(36) CHARACTER SET ascii NOT NULL,
+        sequence_id VARBINARY(1020) NOT NULL,
         position BIGINT NOT NULL,
-        topic VARCHAR(255) NOT NULL,
-        data LONGTEXT NOT NULL,
+        topic VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+        data LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
         PRIMARY KEY (sequence_id, position)) ENGINE=InnoDB`);
     },
     async close() {

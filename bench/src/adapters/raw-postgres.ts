@@ -42,21 +42,22 @@ export function rawPostgres(url: string): BenchAdapter<Row> {
 
   return {
     implementation: 'raw',
-    description: `pg 8: one autocommit multi-row INSERT per append, one SELECT per read, JSON.parse per row; table (id bigserial unique, sequence_id uuid, position bigint, topic text, data text, PK (sequence_id, position))`,
+    description: `pg 8: one autocommit multi-row INSERT per append, one SELECT per read, JSON.parse per row; the table layout of @es/sql`,
     unsupported: {},
     snapshots: true,
 
     async open() {
       await query(`DROP TABLE IF EXISTS ${EVENTS}, ${SNAPSHOTS}`);
+      // The layout @es/sql creates, so that only the statements differ.
       await query(`CREATE TABLE ${EVENTS} (
-        id bigserial NOT NULL UNIQUE,
-        sequence_id uuid NOT NULL,
+        id bigint NOT NULL GENERATED ALWAYS AS IDENTITY UNIQUE,
+        sequence_id text COLLATE "C" NOT NULL,
         position bigint NOT NULL,
         topic text NOT NULL,
         data text NOT NULL,
         PRIMARY KEY (sequence_id, position))`);
       await query(`CREATE TABLE ${SNAPSHOTS} (
-        sequence_id uuid NOT NULL,
+        sequence_id text COLLATE "C" NOT NULL,
         position bigint NOT NULL,
         topic text NOT NULL,
         data text NOT NULL,
