@@ -100,11 +100,11 @@ export class SqlActiveRecordStrategy<I = SequencedItem> extends ActiveRecordStra
   }
 
   /** See SqlTrackingRecorder.processWithTracking. Needs the `tracking` option. */
-  processWithTracking<T>(tracking: Tracking, process: (trx: Transaction<any>) => Promise<T>): Promise<T> {
+  async processWithTracking<T>(tracking: Tracking, process: (trx: Transaction<any>) => Promise<T>): Promise<T> {
     return this.tracker().processWithTracking(tracking, process);
   }
 
-  maxTrackingId(applicationName: string): Promise<number> {
+  async maxTrackingId(applicationName: string): Promise<number> {
     return this.tracker().maxTrackingId(applicationName);
   }
 

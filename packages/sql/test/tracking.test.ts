@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import { NotSupportedError, SequencedItem, ValidationError } from '@es/core';
+import type { Kysely } from 'kysely';
+import {
+  AlreadyProcessedError,
+  SqlActiveRecordStrategy,
+  SqlIntegerSequencedItem,
+  SqlTracking,
+  SqlTrackingRecorder,
+} from '../src/index';
+import { describeEachDialect, uniqueName, useDatastore } from './dialects';
+
+describeEachDialect('tracking: exactly-once read models', (dialect) => {
+  const events = new SqlIntegerSequencedItem(uniqueName('tracked_events'));
+  const tracking = new SqlTracking(uniqueName('tracking'));
+  const readModel = uniqueName('totals'); // a read model of the test's own: (name, n)
+  // Hooks run in the order defined: the read model is dropped before the datastore closes.
+  afterAll(async () => {
+    await datastore().db.schema.dropTable(readModel).ifExists().execute();
+  });
+  const datastore = useDatastore(dialect, [events, tracking]);
+  const recorder = () => new SqlTrackingRecorder({ datastore: datastore(), table: tracking });
+  beforeAll(async () => {
+    await datastore().db.schema.createTable(readModel).addColumn('name', 'varchar(100)', (c) => c.primaryKey()).addColumn('n', 'integer', (c) => c.notNull()).execute();
+  });
+
+  /** A fresh counter in the read model, and a way to read it. */
+  async function counter(): Promise<{ name: string; value: () => Promise<number>; increment: (trx: Kysely<any>) => Promise<void> }> {
+    const name = randomUUID();
+    await datastore().db.insertInto(readModel).values({ name, n: 0 }).execute();
+    return {
+      name,
+      value: async () => Number((await datastore().db.selectFrom(readModel).select('n').where('name', '=', name).executeTakeFirstOrThrow()).n),
+      increment: async (trx) => {
+        await trx.updateTable(readModel).set((eb) => ({ n: eb('n', '+', 1) })).where('name', '=', name).execute();
+      },
+    };
+  }
+
+  it('processing the same notification twice is refused, and the read model is updated once', async () => {
+    const r = recorder();
+    const total = await counter();
+    const app = `app-${randomUUID()}`;
+    expect(await r.maxTrackingId(app)).toBe(0);
+
+    expect(await r.processWithTracking({ applicationName: app, notificationId: 7 }, async (trx) => (await total.increment(trx), 'done'))).toBe('done');
+    let calledAgain = false;
+    const again = r.processWithTracking({ applicationName: app, notificationId: 7 }, async (trx) => {
+      calledAgain = true;
+      await total.increment(trx);
+    });
+    await expect(again).rejects.toBeInstanceOf(AlreadyProcessedError);
+    await expect(again).rejects.toMatchObject({ applicationName: app, notificationId: 7, name: 'AlreadyProcessedError' });
+    expect(calledAgain).toBe(false);
+    expect(await total.value()).toBe(1);
+    expect(await r.maxTrackingId(app)).toBe(7);
+
+    // Another application tracks its own notifications, even with the same id.
+    await r.processWithTracking({ applicationName: `${app}-other`, notificationId: 7 }, total.increment);
+    expect(await total.value()).toBe(2);
+  });
+
+  it('a failed read-model update rolls the tracking row back with it', async () => {
+    const r = recorder();
+    const total = await counter();
+    const app = `app-${randomUUID()}`;
+    await r.processWithTracking({ applicationName: app, notificationId: 1 }, total.increment);
+
+    const failure = new Error('the read model update failed');
+    await expect(
+      r.processWithTracking({ applicationName: app, notificationId: 2 }, async (trx) => {
+        await total.increment(trx);
+        throw failure;
+      }),
+    ).rejects.toBe(failure);
+    expect(await total.value()).toBe(1);
+    expect(await r.maxTrackingId(app)).toBe(1);
+
+    // A SQL error inside the update: rolled back too (on PostgreSQL the transaction is aborted).
+    await expect(
+      r.processWithTracking({ applicationName: app, notificationId: 2 }, async (trx) => {
+        await total.increment(trx);
+        await trx.insertInto(readModel).values({ name: total.name, n: 0 }).execute(); // duplicate key
+      }),
+    ).rejects.toThrow();
+    expect(await total.value()).toBe(1);
+    expect(await r.maxTrackingId(app)).toBe(1);
+
+    // So notification 2 can be processed again, once.
+    await r.processWithTracking({ applicationName: app, notificationId: 2 }, total.increment);
+    expect(await total.value()).toBe(2);
+    expect(await r.maxTrackingId(app)).toBe(2);
+  });
+
+  it('a swallowed SQL error cannot commit half a transaction (PostgreSQL aborts it: the commit is refused)', async () => {
+    const r = recorder();
+    const total = await counter();
+    const app = `app-${randomUUID()}`;
+    const attempt = r.processWithTracking({ applicationName: app, notificationId: 1 }, async (trx) => {
+      await total.increment(trx);
+      await trx.insertInto(readModel).values({ name: total.name, n: 0 }).execute().catch(() => undefined);
+    });
+    if (dialect.name === 'postgres') {
+      await expect(attempt).rejects.toThrow();
+      expect({ value: await total.value(), max: await r.maxTrackingId(app) }).toEqual({ value: 0, max: 0 });
+    } else {
+      // MySQL and SQLite undo only the failed statement: the rest commits, tracking included.
+      await attempt;
+      expect({ value: await total.value(), max: await r.maxTrackingId(app) }).toEqual({ value: 1, max: 1 });
+    }
+  });
+
+  it('two processes racing for one notification: exactly one applies it', async () => {
+    const r = recorder();
+    const total = await counter();
+    const app = `app-${randomUUID()}`;
+    const outcomes = await Promise.allSettled(
+      [0, 1, 2, 3].map(() => r.processWithTracking({ applicationName: app, notificationId: 1 }, total.increment)),
+    );
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    const errors = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
+    expect(errors.filter((e) => !(e instanceof AlreadyProcessedError))).toEqual([]);
+    expect(await total.value()).toBe(1);
+  });
+
+  it('a projection that restarts from maxTrackingId applies every notification exactly once', async () => {
+    const strategy = new SqlActiveRecordStrategy({ datastore: datastore(), table: events, tracking });
+    const app = `projection-${randomUUID()}`;
+    const ids = [randomUUID(), randomUUID()];
+    const totals = await Promise.all(ids.map(() => counter()));
+    const byId = new Map(ids.map((id, i) => [id, totals[i]!]));
+
+    /** Applies the notifications after the recorded position; stops after `max` (a crash). */
+    const project = async (max = Infinity): Promise<number> => {
+      let applied = 0;
+      const after = await strategy.maxTrackingId(app);
+      for (const n of await strategy.selectNotifications(after + 1, 1000)) {
+        const total = byId.get(n.sequenceId);
+        if (total === undefined) continue;
+        if (applied === max) return applied;
+        await strategy.processWithTracking({ applicationName: app, notificationId: n.id }, total.increment);
+        applied += 1;
+      }
+      return applied;
+    };
+
+    await strategy.append([0, 1, 2].map((p) => new SequencedItem(ids[0]!, p, 't', '{}')));
+    await strategy.append([0, 1].map((p) => new SequencedItem(ids[1]!, p, 't', '{}')));
+    expect(await project(2)).toBe(2); // stops half-way
+    await strategy.append(new SequencedItem(ids[1]!, 2, 't', '{}'));
+    expect(await project()).toBe(4);
+    expect(await project()).toBe(0); // a restart applies nothing twice
+    expect(await Promise.all(totals.map((t) => t.value()))).toEqual([3, 3]);
+  });
+
+  it('rejects bad tracking with ValidationError, before touching the database', async () => {
+    const r = recorder();
+    const never = async () => {
+      throw new Error('must not run');
+    };
+    for (const bad of [
+      { applicationName: '', notificationId: 1 },
+      { applicationName: 'a\0b', notificationId: 1 },
+      { applicationName: 'x'.repeat(256), notificationId: 1 },
+      { applicationName: 'app', notificationId: 0 },
+      { applicationName: 'app', notificationId: 1.5 },
+      { applicationName: 'app', notificationId: Number.NaN },
+    ]) {
+      await expect(r.processWithTracking(bad, never)).rejects.toBeInstanceOf(ValidationError);
+    }
+    await expect(r.maxTrackingId('')).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('a strategy without a tracking table says so', async () => {
+    const strategy = new SqlActiveRecordStrategy({ datastore: datastore(), table: events });
+    await expect(strategy.maxTrackingId('app')).rejects.toBeInstanceOf(NotSupportedError);
+    await expect(strategy.processWithTracking({ applicationName: 'app', notificationId: 1 }, async () => {})).rejects.toBeInstanceOf(NotSupportedError);
+  });
+});
