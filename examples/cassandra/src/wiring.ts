@@ -7,16 +7,23 @@ import {
 import { ExampleApplication } from '@es/example';
 
 /**
- * The example application on Cassandra. Settings come from the environment (CASSANDRA_HOSTS,
- * CASSANDRA_PORT, CASSANDRA_KEYSPACE, ...) with defaults for a local node: 127.0.0.1:9042, keyspace
- * `eventsourcing`. Creates the keyspace and table if missing; `app.close()` closes the connection.
+ * CASSANDRA_HOSTS, CASSANDRA_PORT, CASSANDRA_KEYSPACE, ... else a local node: 127.0.0.1:9042, keyspace
+ * `eventsourcing`.
+ */
+export function defaultSettings(env: NodeJS.ProcessEnv = process.env): CassandraSettings {
+  return new CassandraSettings({}, env);
+}
+
+/**
+ * The example application on Cassandra: creates the keyspace and table if missing; `app.close()`
+ * closes the connection.
  */
 export async function createApplication(
-  settings: CassandraSettings = new CassandraSettings(),
+  settings: CassandraSettings = defaultSettings(),
 ): Promise<ExampleApplication> {
   const datastore = new CassandraDatastore({ settings, tables: [CqlIntegerSequencedItem] });
-  await datastore.setupConnection();
   try {
+    await datastore.setupConnection();
     await datastore.setupTables();
   } catch (error) {
     await datastore.close();
@@ -32,6 +39,6 @@ export async function createApplication(
 }
 
 /** Where `createApplication(settings)` keeps the events. */
-export function dataLocation(settings: CassandraSettings = new CassandraSettings()): string {
+export function dataLocation(settings: CassandraSettings = defaultSettings()): string {
   return `Cassandra at ${settings.address}, table ${settings.keyspace}.${CqlIntegerSequencedItem.tableName}`;
 }

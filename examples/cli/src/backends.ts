@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { ExampleApplication } from '@es/example';
 
 export const BACKENDS = ['sqlite', 'memory', 'postgres', 'mysql', 'cassandra'] as const;
@@ -39,29 +40,38 @@ export const backends: Record<BackendName, Backend> = {
   },
   sqlite: {
     label: 'SQLite',
-    async open() {
-      throw new Error('not yet');
+    async open({ dataDir, env }) {
+      const { createApplication, dataLocation, defaultSettings } = await import('@es/example-sqlite');
+      const settings = defaultSettings({ ...env, ES_SQLITE_FILE: join(dataDir, 'example.sqlite') });
+      return { app: await createApplication(settings), where: dataLocation(settings), persists: true };
     },
   },
   postgres: {
     label: 'PostgreSQL',
-    async open() {
-      throw new Error('not yet');
+    async open({ env }) {
+      const { createApplication, dataLocation, defaultSettings } = await import('@es/example-postgres');
+      const settings = defaultSettings(env);
+      return { app: await createApplication(settings), where: dataLocation(settings), persists: true };
     },
+    startHint: () => 'Start it (e.g. sudo service postgresql start) or point ES_POSTGRES_URL at one.',
   },
   mysql: {
     label: 'MySQL/MariaDB',
-    async open() {
-      throw new Error('not yet');
+    async open({ env }) {
+      const { createApplication, dataLocation, defaultSettings } = await import('@es/example-mysql');
+      const settings = defaultSettings(env);
+      return { app: await createApplication(settings), where: dataLocation(settings), persists: true };
     },
+    startHint: () => 'Start it (e.g. sudo service mariadb start) or point ES_MYSQL_URL at one.',
   },
   cassandra: {
     label: 'Cassandra',
     async open({ env }) {
-      const { CassandraSettings, createApplication, dataLocation } = await import('@es/example-cassandra');
-      const settings = new CassandraSettings({}, env);
+      const { createApplication, dataLocation, defaultSettings } = await import('@es/example-cassandra');
+      const settings = defaultSettings(env);
       return { app: await createApplication(settings), where: dataLocation(settings), persists: true };
     },
-    startHint: () => 'Start one with: pnpm cassandra start (or set CASSANDRA_HOSTS / CASSANDRA_PORT).',
+    startHint: () =>
+      'Start one with: pnpm cassandra start (or point CASSANDRA_HOSTS / CASSANDRA_PORT at one).',
   },
 };

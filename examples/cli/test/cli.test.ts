@@ -1,4 +1,6 @@
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { main } from '../src/index.js';
 
 async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
@@ -30,6 +32,26 @@ describe('pnpm example', () => {
     expect(out).not.toMatch(/\n\s+at /); // no stack trace
   });
 
+  it('runs on a SQLite file by default, and the next run finds what the last one stored', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'es-example-cli-'));
+    const first = await run(['--data-dir', dataDir]);
+    expect(first.err).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.out).toContain("The seed's scenario on SQLite");
+    expect(first.out).toContain(
+      `Data: SQLite file ${join(dataDir, 'example.sqlite')}, table integer_sequenced_items`,
+    );
+    expect(first.out).toContain('Earlier runs: none (the store is empty).');
+    expect(first.out).toContain('Notification log: this run added 3 entries (ids 1..3).');
+    expect(first.out).toContain('The store now holds 1 entity; notification log now has 3 entries.');
+
+    const second = await run([], { ES_DATA_DIR: dataDir });
+    expect(second.code).toBe(0);
+    expect(second.out).toContain('Earlier runs: 1 entity found; the notification log has 3 entries.');
+    expect(second.out).toContain('Notification log: this run added 3 entries (ids 4..6).');
+    expect(second.out).toContain('The store now holds 2 entities; notification log now has 6 entries.');
+  });
+
   it('takes the backend from ES_BACKEND', async () => {
     const { code, out } = await run([], { ES_BACKEND: 'memory' });
     expect(code).toBe(0);
@@ -53,10 +75,27 @@ describe('pnpm example', () => {
     expect(code).toBe(1);
     expect(errLines).toEqual([
       expect.stringMatching(
-        /^Cassandra is not reachable \(.*127\.0\.0\.1:1.*\)\. Start one with: pnpm cassandra start \(or set CASSANDRA_HOSTS \/ CASSANDRA_PORT\)\.$/,
+        /^Cassandra is not reachable \(.*127\.0\.0\.1:1.*\)\. Start one with: pnpm cassandra start \(or point CASSANDRA_HOSTS \/ CASSANDRA_PORT at one\)\.$/,
       ),
     ]);
     expect(out).toBe('');
+  });
+
+  it.each([
+    [
+      'postgres',
+      { ES_POSTGRES_URL: 'postgres://postgres@127.0.0.1:1/test' },
+      /^PostgreSQL is not reachable \(.*\)\. Start it \(e\.g\. sudo service postgresql start\) or point ES_POSTGRES_URL at one\.$/,
+    ],
+    [
+      'mysql',
+      { ES_MYSQL_URL: 'mysql://root@127.0.0.1:1/test' },
+      /^MySQL\/MariaDB is not reachable \(.*\)\. Start it \(e\.g\. sudo service mariadb start\) or point ES_MYSQL_URL at one\.$/,
+    ],
+  ])('says the same for %s', async (backend, env, message) => {
+    const { code, errLines } = await run(['--backend', backend], env);
+    expect(code).toBe(1);
+    expect(errLines).toEqual([expect.stringMatching(message)]);
   });
 
   it('prints help and exits 0', async () => {
