@@ -4,7 +4,7 @@ import { StoreConnectionError } from '@es/core';
 import { checkSeedScenario, describeStore, runSeedScenario } from '@es/example';
 import { Command, CommanderError, Option } from 'commander';
 import { BACKENDS, type BackendName, backends } from './backends.js';
-import { formatAfter, formatEarlierRuns, formatReport } from './print.js';
+import { formatAfter, formatEarlierRuns, formatLastNotification, formatReport } from './print.js';
 
 export interface CliIo {
   readonly out: (line: string) => void;
@@ -65,6 +65,11 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
       io.out(`Data: ${where}`);
       const before = await describeStore(app);
       if (persists) io.out(formatEarlierRuns(before));
+      if (persists && before.notificationLogSize) {
+        const strategy = app.eventStore.activeRecordStrategy;
+        const [last] = await strategy.selectNotifications(before.notificationLogSize, 1);
+        if (last) io.out(formatLastNotification(last));
+      }
       io.out('');
       const report = await runSeedScenario(app);
       for (const line of formatReport(report)) io.out(line);

@@ -1,3 +1,4 @@
+import type { Notification } from '@es/core';
 import type { SeedScenarioReport, StoreSummary } from '@es/example';
 
 /** Renders a scenario report as aligned plain text, one line per fact. */
@@ -44,6 +45,11 @@ export function formatEarlierRuns(summary: StoreSummary): string {
       ? ''
       : `; the notification log has ${plural(summary.notificationLogSize, 'entry', 'entries')}`;
   return `Earlier runs: ${plural(summary.entities, 'entity', 'entities')} found${log}.`;
+}
+
+/** The newest entry an earlier run left in the notification log: proof that the data stayed. */
+export function formatLastNotification(n: Notification): string {
+  return `The last one: id ${n.id}, ${n.topic} of entity ${n.sequenceId} at version ${n.position}.`;
 }
 
 export function formatAfter(summary: StoreSummary): string {

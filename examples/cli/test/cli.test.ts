@@ -48,6 +48,10 @@ describe('pnpm example', () => {
     const second = await run([], { ES_DATA_DIR: dataDir });
     expect(second.code).toBe(0);
     expect(second.out).toContain('Earlier runs: 1 entity found; the notification log has 3 entries.');
+    const firstId = /Entity (\S+)/.exec(first.out)![1];
+    expect(second.out).toContain(
+      `The last one: id 3, example.Example.Discarded of entity ${firstId} at version 2.`,
+    );
     expect(second.out).toContain('Notification log: this run added 3 entries (ids 4..6).');
     expect(second.out).toContain('The store now holds 2 entities; notification log now has 6 entries.');
   });
