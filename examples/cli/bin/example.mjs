@@ -35,6 +35,13 @@ function build() {
   });
 }
 
+// Output piped into `head` closes early: stop quietly. Anything else unexpected: one line, no stack trace.
+process.stdout.on('error', (error) => process.exit(error.code === 'EPIPE' ? 0 : 1));
+process.on('uncaughtException', (error) => {
+  process.stderr.write(`pnpm example: ${error.message.split('\n')[0]}\n`);
+  process.exit(1);
+});
+
 if (!process.env.ES_EXAMPLE_SKIP_BUILD && !(await build())) process.exit(1);
 
 const { main } = await import('../dist/index.js');
