@@ -53,8 +53,10 @@ if (!(await portOpen(cassandraPort))) {
 }
 
 const summary = join(mkdtempSync(join(tmpdir(), 'es-test-')), 'summary.jsonl');
-const turboArgs = ['exec', 'turbo', 'run', 'test', '--concurrency=1', '--continue', ...process.argv.slice(2)];
-const result = spawnSync('pnpm', turboArgs, {
+// turbo from the workspace itself: pnpm need not be on PATH (the README runs us through npx).
+const turbo = join(root, 'node_modules/.bin/turbo');
+const turboArgs = ['run', 'test', '--concurrency=1', '--continue', ...process.argv.slice(2)];
+const result = spawnSync(turbo, turboArgs, {
   stdio: 'inherit',
   cwd: root,
   env: { ...process.env, ES_TEST_SUMMARY: summary },
