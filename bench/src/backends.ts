@@ -26,6 +26,8 @@ export interface BackendDefinition {
   readonly implementations: Record<Implementation, Factory | string>;
   /** The absolute target for 100-event batches, events/s. */
   readonly batchTarget?: number;
+  /** Multiplies the operation counts: in memory an operation takes microseconds, so it needs more to time. */
+  readonly scale?: number;
 }
 
 const hostPort = (url: string, defaultPort: number) => {
@@ -43,6 +45,7 @@ export const DEFINITIONS: Record<BackendName, BackendDefinition> = {
       emmett: async () => (await import('./adapters/emmett-in-memory.js')).emmettInMemory(),
     },
     batchTarget: 1_000_000,
+    scale: 10,
   },
   sqlite: {
     name: 'sqlite',

@@ -12,8 +12,13 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { type Implementation, SCENARIOS, type ScenarioName } from './adapter.js';
 import { BACKENDS, type BackendName, type Connections, DEFINITIONS } from './backends.js';
-import { FULL_SIZES, QUICK_SIZES, type Sizes } from './scenarios.js';
-import { type BackendReport, type ImplementationReport, formatBackend } from './table.js';
+import { FULL_SIZES, MAIN_METRIC, QUICK_SIZES, SCALED, type Sizes } from './scenarios.js';
+import {
+  type BackendReport,
+  type ImplementationReport,
+  type ScenarioOutcome,
+  formatBackend,
+} from './table.js';
 import type { Job } from './worker.js';
 
 const IMPLEMENTATIONS: readonly Implementation[] = ['library', 'raw', 'emmett'];
@@ -51,7 +56,6 @@ const SIZE_OPTIONS: [keyof Sizes, string, string][] = [
   ['snapshotLoads', '--snapshot-loads <n>', 'scenario 5: loads from a snapshot'],
   ['logEvents', '--log-events <n>', 'scenario 6: events read from the log'],
   ['pageSize', '--page-size <n>', 'scenario 6: page size'],
-  ['repeat', '--repeat <n>', 'measured passes per scenario (the median is reported)'],
 ];
 
 const program = new Command('bench')
@@ -104,8 +108,14 @@ const program = new Command('bench')
   )
   .option('-o, --out <file>', 'the JSON results file (default: bench/results/<date>.json)')
   .option(
+    '-r, --rounds <n>',
+    'runs of every scenario, the implementations taking turns; the median is reported',
+    positive,
+    1,
+  )
+  .option(
     '--cpu-prof',
-    'write V8 CPU profiles of each worker to bench/results/profiles/<backend>-<implementation>/',
+    'write V8 CPU profiles of each worker to bench/results/profiles/<backend>-<implementation>-<scenario>/',
     false,
   );
 for (const [, flags, description] of SIZE_OPTIONS) program.option(flags, description, positive);
@@ -122,6 +132,7 @@ interface Options {
   cassandraDc: string;
   out?: string;
   cpuProf: boolean;
+  rounds: number;
   [size: string]: unknown;
 }
 
@@ -144,7 +155,11 @@ function runWorker(job: Job, cpuProf: boolean): Promise<ImplementationReport> {
   const execArgv = [...process.execArgv];
   if (cpuProf) {
     // One directory per job: V8 writes a profile per thread (tsx's loader runs in a thread of its own).
-    const dir = join(resultsDir, 'profiles', `${job.backend}-${job.implementation}`);
+    const dir = join(
+      resultsDir,
+      'profiles',
+      `${job.backend}-${job.implementation}-${job.scenarios.join('-')}`,
+    );
     mkdirSync(dir, { recursive: true });
     execArgv.push('--cpu-prof', `--cpu-prof-dir=${dir}`);
   }
@@ -169,14 +184,83 @@ function runWorker(job: Job, cpuProf: boolean): Promise<ImplementationReport> {
   });
 }
 
+/**
+ * Runs every scenario of every implementation of one backend, each in a fresh worker over fresh tables
+ * (so that no figure depends on what ran before it: a heap full of earlier events, a warmer JIT, a
+ * bigger table). The implementations take turns scenario by scenario, and with several rounds the median
+ * is kept: a machine whose load drifts (other processes, fsync latency) then weighs on all of them alike.
+ */
+async function runBackend(
+  backend: BackendName,
+  options: Options,
+  sizes: Sizes,
+  connections: Connections,
+): Promise<ImplementationReport[]> {
+  const runs = new Map<Implementation, ImplementationReport[]>(options.implementations.map((i) => [i, []]));
+  const notRun = new Map<Implementation, ImplementationReport>();
+  for (let round = 0; round < options.rounds; round++) {
+    for (const scenario of options.scenarios) {
+      for (const implementation of options.implementations) {
+        if (notRun.has(implementation)) continue;
+        if (options.rounds > 1)
+          process.stderr.write(
+            `[${backend}/${implementation}] ${scenario}: round ${round + 1} of ${options.rounds}\n`,
+          );
+        const report = await runWorker(
+          { backend, implementation, scenarios: [scenario], sizes, connections },
+          options.cpuProf,
+        );
+        if (report.notRun !== undefined) notRun.set(implementation, { ...report, scenarios: {} });
+        else runs.get(implementation)!.push(report);
+      }
+    }
+  }
+  return options.implementations.map(
+    (implementation) => notRun.get(implementation) ?? mergeRuns(implementation, runs.get(implementation)!),
+  );
+}
+
+/** One report from a worker per (round, scenario): per scenario, the failure if any, else the median run. */
+function mergeRuns(implementation: Implementation, reports: ImplementationReport[]): ImplementationReport {
+  const scenarios: ImplementationReport['scenarios'] = {};
+  for (const scenario of SCENARIOS) {
+    const outcomes = reports.map((r) => r.scenarios[scenario]).filter((o) => o !== undefined);
+    if (outcomes.length === 0) continue;
+    const bad = outcomes.find((o) => o.status !== 'ok');
+    if (bad) {
+      scenarios[scenario] = bad;
+      continue;
+    }
+    const ok = outcomes.map((o) => (o as Extract<ScenarioOutcome, { status: 'ok' }>).result);
+    const key = MAIN_METRIC[scenario];
+    const sorted = [...ok].sort((a, b) => (a.metrics[key] ?? 0) - (b.metrics[key] ?? 0));
+    const median = sorted[Math.floor(sorted.length / 2)]!;
+    scenarios[scenario] = { status: 'ok', result: { ...median, runs: ok.map((r) => r.metrics[key] ?? 0) } };
+  }
+  const first = reports[0];
+  return {
+    implementation,
+    ...(first?.description ? { description: first.description } : {}),
+    ...(first?.serverVersion ? { serverVersion: first.serverVersion } : {}),
+    scenarios,
+  };
+}
+
+/** The preset sizes, scaled for the backend (in-memory operations take microseconds), then the options. */
+function sizesFor(backend: BackendName, options: Options): Sizes {
+  const preset = { ...(options.quick ? QUICK_SIZES : FULL_SIZES) };
+  const scale = DEFINITIONS[backend].scale ?? 1;
+  for (const key of SCALED) preset[key] = preset[key] * scale;
+  for (const [key] of SIZE_OPTIONS) {
+    const option = options[key];
+    if (typeof option === 'number') preset[key] = option;
+  }
+  return preset;
+}
+
 async function main(): Promise<number> {
   program.parse();
   const options = program.opts<Options>();
-  const sizes: Sizes = { ...(options.quick ? QUICK_SIZES : FULL_SIZES) };
-  for (const [key] of SIZE_OPTIONS) {
-    const option = options[key];
-    if (typeof option === 'number') sizes[key] = option;
-  }
   const explicit = options.backends !== undefined;
   const backends = options.backends ?? [...BACKENDS];
   const sqliteDir = mkdtempSync(join(tmpdir(), 'es-bench-'));
@@ -190,7 +274,7 @@ async function main(): Promise<number> {
   };
   const started = new Date();
   process.stderr.write(
-    `bench: ${options.quick ? 'QUICK (tiny sizes: a breakage check, not figures)' : 'full'} run of ${options.scenarios.join(',')} ` +
+    `bench: ${options.quick ? 'QUICK (tiny sizes: a breakage check, not figures)' : 'full'} run (${options.rounds} round${options.rounds > 1 ? 's' : ''}) of ${options.scenarios.join(',')} ` +
       `on ${backends.join(',')} for ${options.implementations.join(',')}\n`,
   );
 
@@ -199,6 +283,7 @@ async function main(): Promise<number> {
   try {
     for (const name of backends) {
       const definition = DEFINITIONS[name];
+      const sizes = sizesFor(name, options);
       const title = definition.title(connections);
       const server = definition.server?.(connections);
       if (server && !(await reachable(server.host, server.port))) {
@@ -210,30 +295,29 @@ async function main(): Promise<number> {
           return 1;
         }
         banner([`${title}: SKIPPED, ${why}.`, 'Start it, or leave it out with --backends.']);
-        const report: BackendReport = { backend: name, title, skipped: why, implementations: [] };
+        const report: BackendReport = { backend: name, title, skipped: why, sizes, implementations: [] };
         reports.push(report);
-        process.stdout.write(`${formatBackend(report, options.scenarios, sizes)}\n`);
+        process.stdout.write(`${formatBackend(report, options.scenarios)}\n`);
         continue;
       }
-      const implementations: ImplementationReport[] = [];
-      for (const implementation of options.implementations) {
-        const job: Job = { backend: name, implementation, scenarios: options.scenarios, sizes, connections };
-        const report = await runWorker(job, options.cpuProf);
-        implementations.push(report);
+      const implementations = await runBackend(name, options, sizes, connections);
+      for (const report of implementations) {
         // The raw driver and the library must always run; Emmett's failures are its own.
         const broken =
-          report.notRun !== undefined && typeof definition.implementations[implementation] !== 'string';
+          report.notRun !== undefined &&
+          typeof definition.implementations[report.implementation] !== 'string';
         const scenarioFailed = Object.values(report.scenarios).some((o) => o?.status === 'failed');
-        if (implementation !== 'emmett' && (broken || scenarioFailed)) failed = true;
+        if (report.implementation !== 'emmett' && (broken || scenarioFailed)) failed = true;
       }
       const report: BackendReport = {
         backend: name,
         title,
+        sizes,
         implementations,
         ...(definition.batchTarget !== undefined ? { batchTarget: definition.batchTarget } : {}),
       };
       reports.push(report);
-      process.stdout.write(`${formatBackend(report, options.scenarios, sizes)}\n`);
+      process.stdout.write(`${formatBackend(report, options.scenarios)}\n`);
     }
   } finally {
     rmSync(sqliteDir, { recursive: true, force: true });
@@ -255,7 +339,13 @@ async function main(): Promise<number> {
   writeFileSync(
     out,
     JSON.stringify(
-      { started: started.toISOString(), command: process.argv.slice(2), machine, sizes, reports },
+      {
+        started: started.toISOString(),
+        command: process.argv.slice(2),
+        machine,
+        rounds: options.rounds,
+        reports,
+      },
       null,
       2,
     ) + '\n',

@@ -2,10 +2,13 @@
  * Summarises a V8 CPU profile (from `pnpm bench --cpu-prof`, or `node --cpu-prof`): the top frames by
  * self time and by inclusive time, with their share of the samples.
  *
- *     pnpm --filter @es/bench profile-summary results/profiles/<file>.cpuprofile [--top 25] [--filter text]
+ *     pnpm --filter @es/bench profile-summary results/profiles/<backend>-<implementation>-<scenario> [--top 25] [--filter text]
+ *
+ * Given a directory, it reads the busiest profile in it: V8 writes one per thread, and tsx's module
+ * loader runs in a thread of its own.
  */
-import { readFileSync } from 'node:fs';
-import { relative } from 'node:path';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 
 interface ProfileNode {
   id: number;
@@ -28,7 +31,18 @@ if (!file) {
   process.exit(2);
 }
 
-const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+const busy = (p: Profile): number => {
+  const idle = new Set(p.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+  return p.samples.filter((id) => !idle.has(id)).length;
+};
+const candidates = statSync(file).isDirectory()
+  ? readdirSync(file)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .map((f) => join(file, f))
+  : [file];
+const profile = candidates
+  .map((f) => JSON.parse(readFileSync(f, 'utf8')) as Profile)
+  .reduce((a, b) => (busy(b) > busy(a) ? b : a));
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const parent = new Map<number, number>();
 for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);

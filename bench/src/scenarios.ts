@@ -22,9 +22,17 @@ export interface Sizes {
   pageSize: number;
   /** Warm-up size as a fraction of the measured size. */
   warmup: number;
-  /** Measured passes per scenario; the median (by the scenario's main figure) is reported. */
-  repeat: number;
 }
+
+/** The sizes a backend's `scale` multiplies (counts of operations, not their shape). */
+export const SCALED = [
+  'single',
+  'batches',
+  'writerAppends',
+  'loads',
+  'snapshotLoads',
+  'logEvents',
+] as const satisfies readonly (keyof Sizes)[];
 
 export const FULL_SIZES: Sizes = {
   single: 2000,
@@ -39,7 +47,6 @@ export const FULL_SIZES: Sizes = {
   logEvents: 50_000,
   pageSize: 1000,
   warmup: 0.1,
-  repeat: 1,
 };
 
 /** CI's breakage check: every code path, tiny sizes, seconds per backend. */
@@ -56,7 +63,6 @@ export const QUICK_SIZES: Sizes = {
   logEvents: 1000,
   pageSize: 100,
   warmup: 0.2,
-  repeat: 1,
 };
 
 /** One scenario's figures. Keys are those of METRICS. */
@@ -65,6 +71,8 @@ export interface ScenarioResult {
   readonly metrics: Partial<Record<MetricKey, number>>;
   /** What was verified after the run (e.g. nothing lost or duplicated). */
   readonly check?: string;
+  /** With several rounds, the main figure of each (this result is the median one). */
+  readonly runs?: number[];
   /** Figures this implementation cannot give, with the reason. */
   readonly missing?: Partial<Record<MetricKey, string>>;
   readonly seconds: number;
@@ -154,8 +162,8 @@ export const METRICS: readonly MetricDefinition[] = [
   },
 ];
 
-/** The figure that decides which pass is the median one. */
-const MAIN_METRIC: Record<ScenarioName, MetricKey> = {
+/** The figure that decides which run is the median one. */
+export const MAIN_METRIC: Record<ScenarioName, MetricKey> = {
   single: 'singleEventsPerSecond',
   batch: 'batchEventsPerSecond',
   writers: 'writersEventsPerSecond',
@@ -180,35 +188,28 @@ export class ScenarioRunner {
     private readonly progress: Progress,
   ) {}
 
+  /** Runs a scenario: a warm-up on a fraction of the size, then the measured pass. */
   async run(scenario: ScenarioName): Promise<ScenarioResult> {
-    const warm = (n: number) => Math.max(1, Math.round(n * this.sizes.warmup));
-    const passes: ScenarioResult[] = [];
+    const { sizes } = this;
+    const warm = (n: number) => Math.max(1, Math.round(n * sizes.warmup));
     switch (scenario) {
       case 'single':
-        await this.single(warm(this.sizes.single), 'warm-up');
-        for (let i = 0; i < this.sizes.repeat; i++) passes.push(await this.single(this.sizes.single));
-        break;
+        await this.single(warm(sizes.single), 'warm-up');
+        return this.single(sizes.single);
       case 'batch':
-        await this.batch(warm(this.sizes.batches), 'warm-up');
-        for (let i = 0; i < this.sizes.repeat; i++) passes.push(await this.batch(this.sizes.batches));
-        break;
+        await this.batch(warm(sizes.batches), 'warm-up');
+        return this.batch(sizes.batches);
       case 'writers':
-        await this.writers(warm(this.sizes.writerAppends), 'warm-up');
-        for (let i = 0; i < this.sizes.repeat; i++) passes.push(await this.writers(this.sizes.writerAppends));
-        break;
+        await this.writers(warm(sizes.writerAppends), 'warm-up');
+        return this.writers(sizes.writerAppends);
       case 'contention':
-        await this.contention(warm(this.sizes.writerAppends), 'warm-up');
-        for (let i = 0; i < this.sizes.repeat; i++)
-          passes.push(await this.contention(this.sizes.writerAppends));
-        break;
+        await this.contention(warm(sizes.writerAppends), 'warm-up');
+        return this.contention(sizes.writerAppends);
       case 'load':
-        passes.push(...(await this.load()));
-        break;
+        return this.load();
       case 'log':
-        passes.push(...(await this.log()));
-        break;
+        return this.log();
     }
-    return median(passes, MAIN_METRIC[scenario]);
   }
 
   // --- 1. single-event appends, one writer, each to a new stream ---
@@ -359,8 +360,8 @@ export class ScenarioRunner {
 
   // --- 5. loading an entity from a long stream, with and without a snapshot ---
 
-  private async load(): Promise<ScenarioResult[]> {
-    const { streamLength, loads, snapshotLoads, repeat } = this.sizes;
+  private async load(): Promise<ScenarioResult> {
+    const { streamLength, loads, snapshotLoads, warmup } = this.sizes;
     const stream = randomUUID();
     const step = Math.min(this.sizes.batchSize, 100);
     for (let v = 0; v < streamLength; v += step) {
@@ -380,59 +381,49 @@ export class ScenarioRunner {
       }
       return n / ((performance.now() - start) / 1000);
     };
-    const passes: ScenarioResult[] = [];
-    await loadAll(Math.max(1, Math.round(loads * this.sizes.warmup)), false, 'warm-up');
-    for (let r = 0; r < repeat; r++) {
-      const start = performance.now();
-      const loadsPerSecond = await loadAll(loads, false, 'measure');
-      passes.push({
-        scenario: 'load',
+    const start = performance.now();
+    await loadAll(Math.max(1, Math.round(loads * warmup)), false, 'warm-up');
+    const loadsPerSecond = await loadAll(loads, false, 'measure');
+    const result = { scenario: 'load' as const, check: `entity at version ${streamLength}` };
+    if (this.adapter.snapshots !== true) {
+      return {
+        ...result,
         metrics: { loadsPerSecond },
-        check: `entity at version ${streamLength}`,
+        missing: { snapshotLoadsPerSecond: this.adapter.snapshots },
         seconds: (performance.now() - start) / 1000,
-      });
+      };
     }
-    if (this.adapter.snapshots === true) {
-      await this.adapter.takeSnapshot(stream);
-      await loadAll(Math.max(1, Math.round(snapshotLoads * this.sizes.warmup)), true, 'warm-up');
-      const rates: number[] = [];
-      for (let r = 0; r < repeat; r++) rates.push(await loadAll(snapshotLoads, true, 'measure'));
-      rates.sort((a, b) => a - b);
-      const rate = rates[Math.floor(rates.length / 2)]!;
-      for (const pass of passes) (pass.metrics as Record<string, number>).snapshotLoadsPerSecond = rate;
-      return passes;
-    }
-    return passes.map((pass) => ({
-      ...pass,
-      missing: { snapshotLoadsPerSecond: this.adapter.snapshots as string },
-    }));
+    await this.adapter.takeSnapshot(stream);
+    await loadAll(Math.max(1, Math.round(snapshotLoads * warmup)), true, 'warm-up');
+    const snapshotLoadsPerSecond = await loadAll(snapshotLoads, true, 'measure');
+    return {
+      ...result,
+      metrics: { loadsPerSecond, snapshotLoadsPerSecond },
+      seconds: (performance.now() - start) / 1000,
+    };
   }
 
   // --- 6. reading the notification log from the start ---
 
-  private async log(): Promise<ScenarioResult[]> {
-    const { logEvents, pageSize, batchSize, repeat } = this.sizes;
+  private async log(): Promise<ScenarioResult> {
+    const { logEvents, pageSize, batchSize } = this.sizes;
     while (this.written < logEvents) {
       const n = Math.min(batchSize, Math.max(1, logEvents - this.written));
       await this.append(randomUUID(), 0, this.adapter.prepare(this.streamSpecs(n, 'log')));
       this.progress.step('log: writing events', Math.min(this.written, logEvents), logEvents);
     }
     await this.adapter.readLog(Math.min(logEvents, pageSize * 5), pageSize);
-    const passes: ScenarioResult[] = [];
-    for (let r = 0; r < repeat; r++) {
-      this.progress.step('log measure', 0, 1);
-      const start = performance.now();
-      const read = await this.adapter.readLog(logEvents, pageSize);
-      const seconds = (performance.now() - start) / 1000;
-      if (read !== logEvents) throw new Error(`log: read ${read} events, expected ${logEvents}`);
-      passes.push({
-        scenario: 'log',
-        metrics: { logEventsPerSecond: read / seconds },
-        check: `${read} events read in pages of ${pageSize}`,
-        seconds,
-      });
-    }
-    return passes;
+    this.progress.step('log measure', 0, 1);
+    const start = performance.now();
+    const read = await this.adapter.readLog(logEvents, pageSize);
+    const seconds = (performance.now() - start) / 1000;
+    if (read !== logEvents) throw new Error(`log: read ${read} events, expected ${logEvents}`);
+    return {
+      scenario: 'log',
+      metrics: { logEventsPerSecond: read / seconds },
+      check: `${read} events read in pages of ${pageSize}`,
+      seconds,
+    };
   }
 
   // --- helpers ---
@@ -458,11 +449,6 @@ export class ScenarioRunner {
 
 function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
-
-function median(passes: ScenarioResult[], key: MetricKey): ScenarioResult {
-  const sorted = [...passes].sort((a, b) => (a.metrics[key] ?? 0) - (b.metrics[key] ?? 0));
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 /** A small seeded PRNG, so that every implementation sees the same sequence of stream choices. */

@@ -21,6 +21,8 @@ export interface BackendReport {
   readonly backend: string;
   readonly title: string;
   readonly skipped?: string;
+  /** The sizes this backend ran with. */
+  readonly sizes: Sizes;
   readonly implementations: readonly ImplementationReport[];
   /** Absolute target for scenario 2 (100-event batches), events/s. */
   readonly batchTarget?: number;
@@ -36,11 +38,8 @@ const COLUMN_NAMES: Record<Implementation, string> = { library: '@es', raw: 'raw
  * and the library's ratio to the raw driver and to Emmett. Ratios are speed ratios: above 1 the
  * library is faster (for latencies, the baseline's latency over the library's).
  */
-export function formatBackend(
-  report: BackendReport,
-  scenarios: readonly ScenarioName[],
-  sizes: Sizes,
-): string {
+export function formatBackend(report: BackendReport, scenarios: readonly ScenarioName[]): string {
+  const { sizes } = report;
   const lines: string[] = [];
   const version = report.implementations.find((i) => i.serverVersion)?.serverVersion;
   lines.push(`### ${report.title}${version ? ` (${version})` : ''}`, '');

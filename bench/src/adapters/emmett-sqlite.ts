@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type SQLiteEventStore,
@@ -17,10 +18,16 @@ export function emmettSqlite(dir: string): EmmettAdapter {
   return new EmmettAdapter({
     storeDescription: `getSQLiteEventStore({ fileName }) on the sqlite3 driver (readMessagesBatch for the log)`,
     async open() {
+      for (const suffix of ['', '-wal', '-shm']) rmSync(fileName + suffix, { force: true });
       store = getSQLiteEventStore({ fileName });
       return store;
     },
     async close() {},
+    explain(error) {
+      return String((error as Error).message).includes('cannot rollback')
+        ? 'SQLITE_BUSY under concurrent writers: Emmett opens a connection per operation, its BEGIN IMMEDIATE fails busy and the ROLLBACK that follows fails too'
+        : undefined;
+    },
     async serverVersion() {
       const connection = sqliteConnection({ fileName });
       try {

@@ -20,6 +20,8 @@ export interface EmmettBackend {
   /** Reads the global log from the start in pages until `count` events were read. */
   readLog?(count: number, pageSize: number): Promise<number>;
   readonly unsupported?: Partial<Record<ScenarioName, string>>;
+  /** Says what an opaque driver error means, for the table. */
+  explain?(error: unknown): string | undefined;
 }
 
 /**
@@ -69,6 +71,8 @@ export class EmmettAdapter implements BenchAdapter<BenchEvent> {
       return true;
     } catch (error) {
       if (isExpectedVersionConflictError(error)) return false;
+      const explanation = this.backend.explain?.(error);
+      if (explanation) throw new Error(`${explanation} (${(error as Error).message})`, { cause: error });
       throw error;
     }
   }

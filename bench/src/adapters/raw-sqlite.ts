@@ -18,6 +18,7 @@ export function rawSqlite(dir: string): BenchAdapter<Row> {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   // The layout @es/sql creates, so that only the statements differ.
+  db.exec('DROP TABLE IF EXISTS events; DROP TABLE IF EXISTS snapshots');
   db.exec(`CREATE TABLE events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     sequence_id TEXT NOT NULL,
