@@ -214,18 +214,22 @@ export class ScenarioRunner {
 
   // --- 1. single-event appends, one writer, each to a new stream ---
 
+  // One writer runs one append at a time, so only the appends are timed: each is prepared (its rows
+  // serialised, for the raw driver) just before, off the clock, and nothing prepared piles up in the heap.
+
   private async single(n: number, phase = 'measure'): Promise<ScenarioResult> {
-    const streams = Array.from({ length: n }, () => randomUUID());
-    const events = this.adapter.prepare(streams.map(() => this.spec(true, 'single')));
     const latencies = new Float64Array(n);
-    const start = performance.now();
+    let total = 0;
     for (let i = 0; i < n; i++) {
+      const stream = randomUUID();
+      const events = this.adapter.prepare([this.spec(true, 'single')]);
       const t0 = performance.now();
-      await this.append(streams[i]!, 0, [events[i]]);
+      await this.append(stream, 0, events);
       latencies[i] = performance.now() - t0;
+      total += latencies[i]!;
       this.progress.step(`single ${phase}`, i + 1, n);
     }
-    const seconds = (performance.now() - start) / 1000;
+    const seconds = total / 1000;
     latencies.sort();
     return {
       scenario: 'single',
@@ -241,14 +245,16 @@ export class ScenarioRunner {
   // --- 2. batches of `batchSize` events, each to a new stream ---
 
   private async batch(n: number, phase = 'measure'): Promise<ScenarioResult> {
-    const streams = Array.from({ length: n }, () => randomUUID());
-    const batches = streams.map(() => this.adapter.prepare(this.streamSpecs(this.sizes.batchSize, 'batch')));
-    const start = performance.now();
+    let total = 0;
     for (let i = 0; i < n; i++) {
-      await this.append(streams[i]!, 0, batches[i]!);
+      const stream = randomUUID();
+      const events = this.adapter.prepare(this.streamSpecs(this.sizes.batchSize, 'batch'));
+      const t0 = performance.now();
+      await this.append(stream, 0, events);
+      total += performance.now() - t0;
       this.progress.step(`batch ${phase}`, i + 1, n);
     }
-    const seconds = (performance.now() - start) / 1000;
+    const seconds = total / 1000;
     return {
       scenario: 'batch',
       metrics: { batchEventsPerSecond: (n * this.sizes.batchSize) / seconds },
