@@ -115,7 +115,7 @@ const program = new Command('bench')
   )
   .option(
     '--cpu-prof',
-    'write V8 CPU profiles of each worker to bench/results/profiles/<backend>-<implementation>-<scenario>/',
+    'write a V8 CPU profile of each measured pass (not its set-up) to bench/results/profiles/',
     false,
   );
 for (const [, flags, description] of SIZE_OPTIONS) program.option(flags, description, positive);
@@ -151,22 +151,11 @@ function banner(lines: string[]): void {
 }
 
 /** Runs one job in a child process (same Node flags, so tsx keeps working) and waits for its report. */
-function runWorker(job: Job, cpuProf: boolean): Promise<ImplementationReport> {
-  const execArgv = [...process.execArgv];
-  if (cpuProf) {
-    // One directory per job: V8 writes a profile per thread (tsx's loader runs in a thread of its own).
-    const dir = join(
-      resultsDir,
-      'profiles',
-      `${job.backend}-${job.implementation}-${job.scenarios.join('-')}`,
-    );
-    mkdirSync(dir, { recursive: true });
-    execArgv.push('--cpu-prof', `--cpu-prof-dir=${dir}`);
-  }
+function runWorker(job: Job): Promise<ImplementationReport> {
   return new Promise((resolve) => {
     let report: ImplementationReport | undefined;
     const child = fork(fileURLToPath(new URL('./worker.ts', import.meta.url)), [], {
-      execArgv,
+      execArgv: process.execArgv,
       env: { ...process.env, ES_BENCH_JOB: JSON.stringify(job) },
       // The worker's stdout (a peer library's console.log) goes to stderr: stdout carries only the tables.
       stdio: ['ignore', 2, 'inherit', 'ipc'],
@@ -206,10 +195,14 @@ async function runBackend(
           process.stderr.write(
             `[${backend}/${implementation}] ${scenario}: round ${round + 1} of ${options.rounds}\n`,
           );
-        const report = await runWorker(
-          { backend, implementation, scenarios: [scenario], sizes, connections },
-          options.cpuProf,
-        );
+        const report = await runWorker({
+          backend,
+          implementation,
+          scenarios: [scenario],
+          sizes,
+          connections,
+          ...(options.cpuProf ? { profileDir: join(resultsDir, 'profiles') } : {}),
+        });
         if (report.notRun !== undefined) notRun.set(implementation, { ...report, scenarios: {} });
         else runs.get(implementation)!.push(report);
       }

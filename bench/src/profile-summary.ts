@@ -2,10 +2,10 @@
  * Summarises a V8 CPU profile (from `pnpm bench --cpu-prof`, or `node --cpu-prof`): the top frames by
  * self time and by inclusive time, with their share of the samples.
  *
- *     pnpm --filter @es/bench profile-summary results/profiles/<backend>-<implementation>-<scenario> [--top 25] [--filter text]
+ *     pnpm --filter @es/bench profile-summary results/profiles/<backend>-<implementation>-<pass>.cpuprofile [--top 25] [--filter text]
  *
- * Given a directory, it reads the busiest profile in it: V8 writes one per thread, and tsx's module
- * loader runs in a thread of its own.
+ * Given a directory (of `node --cpu-prof` output), it reads the busiest profile in it: V8 writes one per
+ * thread, and tsx's module loader runs in a thread of its own.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -20,6 +20,9 @@ interface Profile {
   samples: number[];
   timeDeltas: number[];
 }
+
+// Piped into `head`: stop quietly when the reader has had enough.
+process.stdout.on('error', () => process.exit(0));
 
 const args = process.argv.slice(2);
 const file = args.find((a) => !a.startsWith('--') && !/^\d+$/.test(a));

@@ -172,6 +172,9 @@ export const MAIN_METRIC: Record<ScenarioName, MetricKey> = {
   log: 'logEventsPerSecond',
 };
 
+/** Wraps each measured pass (not the set-up, not the warm-up): the worker profiles there when asked. */
+export type Measure = <T>(label: string, pass: () => Promise<T>) => Promise<T>;
+
 /** Progress reporting: `step` is called often and throttles itself. */
 export interface Progress {
   step(what: string, done: number, total: number): void;
@@ -186,6 +189,7 @@ export class ScenarioRunner {
     private readonly adapter: BenchAdapter,
     private readonly sizes: Sizes,
     private readonly progress: Progress,
+    private readonly measure: Measure = (_label, pass) => pass(),
   ) {}
 
   /** Runs a scenario: a warm-up on a fraction of the size, then the measured pass. */
@@ -195,16 +199,16 @@ export class ScenarioRunner {
     switch (scenario) {
       case 'single':
         await this.single(warm(sizes.single), 'warm-up');
-        return this.single(sizes.single);
+        return this.measure('single', () => this.single(sizes.single));
       case 'batch':
         await this.batch(warm(sizes.batches), 'warm-up');
-        return this.batch(sizes.batches);
+        return this.measure('batch', () => this.batch(sizes.batches));
       case 'writers':
         await this.writers(warm(sizes.writerAppends), 'warm-up');
-        return this.writers(sizes.writerAppends);
+        return this.measure('writers', () => this.writers(sizes.writerAppends));
       case 'contention':
         await this.contention(warm(sizes.writerAppends), 'warm-up');
-        return this.contention(sizes.writerAppends);
+        return this.measure('contention', () => this.contention(sizes.writerAppends));
       case 'load':
         return this.load();
       case 'log':
@@ -389,7 +393,7 @@ export class ScenarioRunner {
     };
     const start = performance.now();
     await loadAll(Math.max(1, Math.round(loads * warmup)), false, 'warm-up');
-    const loadsPerSecond = await loadAll(loads, false, 'measure');
+    const loadsPerSecond = await this.measure('load', () => loadAll(loads, false, 'measure'));
     const result = { scenario: 'load' as const, check: `entity at version ${streamLength}` };
     if (this.adapter.snapshots !== true) {
       return {
@@ -401,7 +405,9 @@ export class ScenarioRunner {
     }
     await this.adapter.takeSnapshot(stream);
     await loadAll(Math.max(1, Math.round(snapshotLoads * warmup)), true, 'warm-up');
-    const snapshotLoadsPerSecond = await loadAll(snapshotLoads, true, 'measure');
+    const snapshotLoadsPerSecond = await this.measure('load-snapshot', () =>
+      loadAll(snapshotLoads, true, 'measure'),
+    );
     return {
       ...result,
       metrics: { loadsPerSecond, snapshotLoadsPerSecond },
@@ -421,7 +427,7 @@ export class ScenarioRunner {
     await this.adapter.readLog(Math.min(logEvents, pageSize * 5), pageSize);
     this.progress.step('log measure', 0, 1);
     const start = performance.now();
-    const read = await this.adapter.readLog(logEvents, pageSize);
+    const read = await this.measure('log', () => this.adapter.readLog(logEvents, pageSize));
     const seconds = (performance.now() - start) / 1000;
     if (read !== logEvents) throw new Error(`log: read ${read} events, expected ${logEvents}`);
     return {

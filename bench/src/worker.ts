@@ -2,9 +2,12 @@
  * Runs the scenarios of one implementation on one backend, in a process of its own (so that one
  * implementation's heap, JIT state and connections never weigh on another's), and sends back its report.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import type { BenchAdapter, Implementation, ScenarioName } from './adapter.js';
 import { type BackendName, type Connections, DEFINITIONS } from './backends.js';
-import { type Progress, ScenarioRunner, type Sizes } from './scenarios.js';
+import { type Measure, type Progress, ScenarioRunner, type Sizes } from './scenarios.js';
 import { type ImplementationReport, type ScenarioOutcome, fmt } from './table.js';
 
 export interface Job {
@@ -13,6 +16,35 @@ export interface Job {
   scenarios: ScenarioName[];
   sizes: Sizes;
   connections: Connections;
+  /** Write a V8 CPU profile of each measured pass here. */
+  profileDir?: string;
+}
+
+/**
+ * Profiles each measured pass alone (the inspector's sampling profiler, started and stopped around it),
+ * to `<dir>/<backend>-<implementation>-<pass>.cpuprofile`.
+ */
+function profiler(job: Job): Measure | undefined {
+  const dir = job.profileDir;
+  if (dir === undefined) return undefined;
+  return async (label, pass) => {
+    const session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 200 });
+    await session.post('Profiler.start');
+    try {
+      return await pass();
+    } finally {
+      const { profile } = await session.post('Profiler.stop');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(
+        join(dir, `${job.backend}-${job.implementation}-${label}.cpuprofile`),
+        JSON.stringify(profile),
+      );
+      session.disconnect();
+    }
+  };
 }
 
 /** A progress line on stderr: rewritten in place on a terminal, one line per phase otherwise. */
@@ -64,7 +96,7 @@ export async function runJob(job: Job): Promise<ImplementationReport> {
     };
   }
   const serverVersion = await adapter.serverVersion().catch(() => undefined);
-  const runner = new ScenarioRunner(adapter, job.sizes, progress);
+  const runner = new ScenarioRunner(adapter, job.sizes, progress, profiler(job));
   const scenarios: Partial<Record<ScenarioName, ScenarioOutcome>> = {};
   for (const scenario of job.scenarios) {
     const reason = adapter.unsupported[scenario];
