@@ -4,7 +4,7 @@
  * bench/results/. See `pnpm bench --help`.
  */
 import { fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { cpus, tmpdir, totalmem, release } from 'node:os';
 import { join } from 'node:path';
@@ -107,6 +107,7 @@ const program = new Command('bench')
     process.env.ES_BENCH_CASSANDRA_DC ?? 'datacenter1',
   )
   .option('-o, --out <file>', 'the JSON results file (default: bench/results/<date>.json)')
+  .option('--report <file>', 'print the tables of an earlier run from its JSON file, and run nothing')
   .option(
     '-r, --rounds <n>',
     'runs of every scenario, the implementations taking turns; the median is reported',
@@ -133,6 +134,7 @@ interface Options {
   out?: string;
   cpuProf: boolean;
   rounds: number;
+  report?: string;
   [size: string]: unknown;
 }
 
@@ -254,6 +256,11 @@ function sizesFor(backend: BackendName, options: Options): Sizes {
 async function main(): Promise<number> {
   program.parse();
   const options = program.opts<Options>();
+  if (options.report !== undefined) {
+    const saved = JSON.parse(readFileSync(options.report, 'utf8')) as { reports: BackendReport[] };
+    for (const report of saved.reports) process.stdout.write(`${formatBackend(report, options.scenarios)}\n`);
+    return 0;
+  }
   const explicit = options.backends !== undefined;
   const backends = options.backends ?? [...BACKENDS];
   const sqliteDir = mkdtempSync(join(tmpdir(), 'es-bench-'));

@@ -1,5 +1,5 @@
 import type { Implementation, ScenarioName } from './adapter.js';
-import { METRICS, type MetricDefinition, type ScenarioResult, type Sizes } from './scenarios.js';
+import { MAIN_METRIC, METRICS, type MetricDefinition, type ScenarioResult, type Sizes } from './scenarios.js';
 
 /** What one implementation produced on one backend. */
 export interface ImplementationReport {
@@ -36,7 +36,8 @@ const COLUMN_NAMES: Record<Implementation, string> = { library: '@es', raw: 'raw
 /**
  * The figures of one backend as a Markdown table: one row per metric, a column per implementation,
  * and the library's ratio to the raw driver and to Emmett. Ratios are speed ratios: above 1 the
- * library is faster (for latencies, the baseline's latency over the library's).
+ * library is faster (for latencies, the baseline's latency over the library's); with several rounds,
+ * the median of the per-round ratios.
  */
 export function formatBackend(report: BackendReport, scenarios: readonly ScenarioName[]): string {
   const { sizes } = report;
@@ -64,9 +65,8 @@ export function formatBackend(report: BackendReport, scenarios: readonly Scenari
   for (const metric of METRICS) {
     if (!scenarios.includes(metric.scenario)) continue;
     const cells = [lib, raw, emmett].map((impl) => cell(impl, metric, note));
-    const libValue = value(lib, metric);
-    const vsRaw = ratio(libValue, value(raw, metric), metric, TARGET_VS_RAW);
-    const vsEmmett = ratio(libValue, value(emmett, metric), metric, TARGET_VS_EMMETT);
+    const vsRaw = ratio(speedRatio(lib, raw, metric), metric, TARGET_VS_RAW);
+    const vsEmmett = ratio(speedRatio(lib, emmett, metric), metric, TARGET_VS_EMMETT);
     lines.push(`| ${metric.label(sizes)} | ${cells.join(' | ')} | ${vsRaw} | ${vsEmmett} |`);
   }
   lines.push('');
@@ -126,15 +126,37 @@ function cell(
   return fmt(v, metric.digits);
 }
 
-function ratio(
-  lib: number | undefined,
-  base: number | undefined,
+/**
+ * The library's speed relative to a baseline. With several rounds, the median of the per-round ratios of
+ * the scenario's main figure: the implementations ran back to back within a round, so a machine whose
+ * load drifts between rounds moves both sides of each ratio together.
+ */
+function speedRatio(
+  lib: ImplementationReport | undefined,
+  base: ImplementationReport | undefined,
   metric: MetricDefinition,
-  target: number,
-): string {
-  if (lib === undefined || base === undefined || metric.better === 'none' || lib === 0 || base === 0)
-    return '';
-  const r = metric.better === 'higher' ? lib / base : base / lib;
+): number | undefined {
+  const a = value(lib, metric);
+  const b = value(base, metric);
+  if (a === undefined || b === undefined || a === 0 || b === 0 || metric.better === 'none') return undefined;
+  const libRuns = runs(lib, metric);
+  const baseRuns = runs(base, metric);
+  if (libRuns && baseRuns && libRuns.length === baseRuns.length && libRuns.length > 1) {
+    const ratios = libRuns.map((x, i) => x / baseRuns[i]!).sort((x, y) => x - y);
+    return ratios[Math.floor(ratios.length / 2)];
+  }
+  return metric.better === 'higher' ? a / b : b / a;
+}
+
+/** The per-round figures, when the metric is its scenario's main one (the one the rounds record). */
+function runs(impl: ImplementationReport | undefined, metric: MetricDefinition): number[] | undefined {
+  const outcome = impl?.scenarios[metric.scenario];
+  if (outcome?.status !== 'ok' || MAIN_METRIC[metric.scenario] !== metric.key) return undefined;
+  return outcome.result.runs;
+}
+
+function ratio(r: number | undefined, metric: MetricDefinition, target: number): string {
+  if (r === undefined) return '';
   // Latencies are shown for information; the targets apply to throughputs.
   if (metric.better === 'lower') return `${r.toFixed(2)}x`;
   return `${r.toFixed(2)}x ${r >= target ? '✓' : '✗'}`;
