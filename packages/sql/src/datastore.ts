@@ -1,7 +1,10 @@
-import type { Kysely } from 'kysely';
-import { type SqlConnection, openConnection } from './dialects.js';
+import type { Kysely, Transaction } from 'kysely';
+import { type SqlConnection, loadDriver } from './dialects.js';
 import { mapDriverError } from './errors.js';
+import { MysqlConnection } from './mysql.js';
+import { PostgresConnection } from './postgres.js';
 import { SqlSettings } from './settings.js';
+import { SqliteConnection } from './sqlite.js';
 import { type SqlTable, createTableStatements, dropTableStatements } from './tables.js';
 
 export interface SqlDatastoreOptions {
@@ -56,8 +59,18 @@ export class SqlDatastore {
    * after `setupConnection()`.
    */
   get db(): Kysely<any> {
-    if (this.opened === undefined) throw new Error('SqlDatastore: call and await setupConnection() before using db');
+    if (this.opened === undefined)
+      throw new Error('SqlDatastore: call and await setupConnection() before using db');
     return this.opened.db;
+  }
+
+  /**
+   * Runs `run` in a transaction on this datastore: committed when it resolves, rolled back when it
+   * throws. Prefer it to `db.transaction()`: on SQLite, reads of the store keep working while it is open.
+   */
+  async transaction<T>(run: (trx: Transaction<any>) => Promise<T>): Promise<T> {
+    const connection = await this.connection();
+    return connection.transaction(run, 'a transaction');
   }
 
   /** Closes the pool. A SQLite database in memory is gone afterwards. */
@@ -96,5 +109,18 @@ export class SqlDatastore {
     } catch (error) {
       throw mapDriverError(this.settings, error, { write: true, what });
     }
+  }
+}
+
+/** Opens a pool (or, for SQLite, the database file) for the settings' dialect. */
+async function openConnection(settings: SqlSettings): Promise<SqlConnection> {
+  const driver = await loadDriver(settings.dialect);
+  switch (settings.dialect) {
+    case 'sqlite':
+      return SqliteConnection.open(settings, driver);
+    case 'postgres':
+      return PostgresConnection.open(settings, driver);
+    case 'mysql':
+      return MysqlConnection.open(settings, driver);
   }
 }

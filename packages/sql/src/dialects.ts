@@ -1,10 +1,8 @@
 import { type SequencedItem, SettingsError } from '@es/core';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
+import { mapDriverError } from './errors.js';
 import type { SqlDialectName, SqlSettings } from './settings.js';
 import type { SqlItemsTable } from './tables.js';
-import { MysqlConnection } from './mysql.js';
-import { PostgresConnection } from './postgres.js';
-import { SqliteConnection } from './sqlite.js';
 
 /**
  * An open database: a Kysely instance for everything dialect-agnostic (reads, tables, tracking
@@ -12,7 +10,18 @@ import { SqliteConnection } from './sqlite.js';
  */
 export interface SqlConnection {
   readonly settings: SqlSettings;
+  /** For writes and transactions. */
   readonly db: Kysely<any>;
+  /**
+   * For reads: `db`, except on a SQLite file while a transaction is open on its one writing connection;
+   * then a second connection, so that reads neither wait for the transaction nor see its rows.
+   */
+  readonly reader: Kysely<any>;
+  /**
+   * Runs `run` in a transaction: commits when it resolves, rolls back when it throws (and rethrows).
+   * A commit whose connection is lost gives OutcomeUnknownError.
+   */
+  transaction<T>(run: (trx: Transaction<any>) => Promise<T>, what: string): Promise<T>;
   /**
    * Inserts the items of one sequence atomically, in one round trip where the driver allows. Rows of the
    * notification log get ids in commit order: a follower never misses a row that commits late. A taken
@@ -44,7 +53,10 @@ export async function loadDriver(dialect: SqlDialectName): Promise<any> {
     return module.default ?? module;
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    if ((code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') && String((error as Error).message).includes(name)) {
+    if (
+      (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') &&
+      String((error as Error).message).includes(name)
+    ) {
       throw new SettingsError(
         `the ${dialect} dialect needs the package "${name}", which is not installed: run \`npm install ${name}\` (or pnpm add / yarn add)`,
         'dialect',
@@ -55,15 +67,34 @@ export async function loadDriver(dialect: SqlDialectName): Promise<any> {
   }
 }
 
-/** Opens a pool (or, for SQLite, the database file) for the settings' dialect. */
-export async function openConnection(settings: SqlSettings): Promise<SqlConnection> {
-  const driver = await loadDriver(settings.dialect);
-  switch (settings.dialect) {
-    case 'sqlite':
-      return SqliteConnection.open(settings, driver);
-    case 'postgres':
-      return PostgresConnection.open(settings, driver);
-    case 'mysql':
-      return MysqlConnection.open(settings, driver);
+/** The transaction of every dialect (SQLite adds its bookkeeping around it). */
+export async function runTransaction<T>(
+  db: Kysely<any>,
+  settings: SqlSettings,
+  run: (trx: Transaction<any>) => Promise<T>,
+  what: string,
+): Promise<T> {
+  let trx;
+  try {
+    trx = await db.startTransaction().execute();
+  } catch (error) {
+    throw mapDriverError(settings, error, { write: false, what: `starting a transaction for ${what}` });
+  }
+  let committing = false;
+  try {
+    const result = await run(trx);
+    committing = true;
+    await trx.commit().execute();
+    return result;
+  } catch (error) {
+    // Also after a failed commit: it releases the connection (the pool discards a broken one).
+    await trx
+      .rollback()
+      .execute()
+      .catch(() => {});
+    // A commit that failed outright was rolled back by the database; one whose connection broke may not have been.
+    throw committing
+      ? mapDriverError(settings, error, { write: true, what: `the commit of ${what}` })
+      : error;
   }
 }

@@ -1,4 +1,10 @@
-import { ConcurrencyError, EsError, OutcomeUnknownError, type SequencedItem, StoreConnectionError } from '@es/core';
+import {
+  ConcurrencyError,
+  EsError,
+  OutcomeUnknownError,
+  type SequencedItem,
+  StoreConnectionError,
+} from '@es/core';
 import type { SqlSettings } from './settings.js';
 
 /**
@@ -12,7 +18,12 @@ export class AlreadyProcessedError extends ConcurrencyError {
     readonly notificationId: number,
     options?: { cause?: unknown },
   ) {
-    super(`notification ${notificationId} of ${JSON.stringify(applicationName)} was already processed`, applicationName, notificationId, options);
+    super(
+      `notification ${notificationId} of ${JSON.stringify(applicationName)} was already processed`,
+      applicationName,
+      notificationId,
+      options,
+    );
   }
 }
 
@@ -56,14 +67,29 @@ export function classify(error: unknown): DriverErrorKind {
   const e = error as { code?: unknown; errno?: unknown; message?: unknown } | null;
   const code = typeof e?.code === 'string' ? e.code : undefined;
   const message = typeof e?.message === 'string' ? e.message : '';
-  if (code === '23505' || code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') {
+  if (
+    code === '23505' ||
+    code === 'ER_DUP_ENTRY' ||
+    code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
+    code === 'SQLITE_CONSTRAINT_UNIQUE'
+  ) {
     return 'unique';
   }
-  if (code === '55P03' || code === 'ER_LOCK_WAIT_TIMEOUT' || code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT') return 'lock-timeout';
+  if (
+    code === '55P03' ||
+    code === 'ER_LOCK_WAIT_TIMEOUT' ||
+    code === 'SQLITE_BUSY' ||
+    code === 'SQLITE_BUSY_SNAPSHOT'
+  )
+    return 'lock-timeout';
   if (code !== undefined && CANNOT_CONNECT_CODES.has(code)) return 'cannot-connect';
   if (code !== undefined && CONNECTION_LOST_CODES.has(code)) return 'connection-lost';
   // node-postgres reports a dropped socket without a code; mysql2 after a fatal error, with one.
-  if (/Connection terminated|connection is in closed state|Client has encountered a connection error|Connection lost/i.test(message)) {
+  if (
+    /Connection terminated|connection is in closed state|Client has encountered a connection error|Connection lost/i.test(
+      message,
+    )
+  ) {
     return 'connection-lost';
   }
   if (/timeout expired|timeout exceeded when trying to connect/i.test(message)) return 'cannot-connect';
@@ -72,20 +98,28 @@ export function classify(error: unknown): DriverErrorKind {
 
 /** Where the settings point, for messages: host and port, or the SQLite file. */
 function where(settings: SqlSettings): string {
-  return settings.dialect === 'sqlite' ? `file ${settings.filename}` : `${settings.host}:${settings.port} (${settings})`;
+  return settings.dialect === 'sqlite'
+    ? `file ${settings.filename}`
+    : `${settings.host}:${settings.port} (${settings})`;
 }
 
 /** The error for a connection that could not be opened: nothing was sent. */
 export function cannotConnect(settings: SqlSettings, error: unknown): StoreConnectionError {
   const reason = error instanceof Error ? error.message || (error as { code?: string }).code : String(error);
-  return new StoreConnectionError(`cannot connect to ${settings.dialect} at ${where(settings)}: ${reason}`, { cause: error });
+  return new StoreConnectionError(`cannot connect to ${settings.dialect} at ${where(settings)}: ${reason}`, {
+    cause: error,
+  });
 }
 
 /**
  * Maps a driver error thrown by a statement. A write whose connection was lost after it was sent may or
  * may not have been applied (OutcomeUnknownError); a read that lost its connection is simply failed.
  */
-export function mapDriverError(settings: SqlSettings, error: unknown, operation: { write: boolean; what: string }): unknown {
+export function mapDriverError(
+  settings: SqlSettings,
+  error: unknown,
+  operation: { write: boolean; what: string },
+): unknown {
   if (error instanceof EsError) return error;
   switch (classify(error)) {
     case 'cannot-connect':
@@ -97,9 +131,12 @@ export function mapDriverError(settings: SqlSettings, error: unknown, operation:
           { cause: error },
         );
       }
-      return new StoreConnectionError(`the connection to ${settings.dialect} at ${where(settings)} was lost during ${operation.what}`, {
-        cause: error,
-      });
+      return new StoreConnectionError(
+        `the connection to ${settings.dialect} at ${where(settings)} was lost during ${operation.what}`,
+        {
+          cause: error,
+        },
+      );
     case 'lock-timeout':
       return new LockTimeoutError(
         `${operation.what} waited longer than ${settings.lockTimeoutMs} ms for a lock held by another writer${operation.write ? '; nothing was written' : ''}`,
@@ -115,7 +152,12 @@ export function positionTaken(items: readonly SequencedItem[], cause: unknown): 
   const { sequenceId, position } = items[0]!;
   const last = items[items.length - 1]!.position;
   const range = items.length === 1 ? `position ${position}` : `positions ${position}..${last}`;
-  return new ConcurrencyError(`${range} of sequence ${JSON.stringify(sequenceId)}: a position is already taken`, sequenceId, position, {
-    cause,
-  });
+  return new ConcurrencyError(
+    `${range} of sequence ${JSON.stringify(sequenceId)}: a position is already taken`,
+    sequenceId,
+    position,
+    {
+      cause,
+    },
+  );
 }

@@ -1,6 +1,6 @@
 import { type SequencedItem, ValidationError } from '@es/core';
-import { Kysely, MysqlDialect, sql } from 'kysely';
-import type { SqlConnection } from './dialects.js';
+import { Kysely, MysqlDialect, type Transaction, sql } from 'kysely';
+import { type SqlConnection, runTransaction } from './dialects.js';
 import { cannotConnect, classify, mapDriverError, positionTaken } from './errors.js';
 import type { SqlSettings } from './settings.js';
 import type { SqlItemsTable } from './tables.js';
@@ -35,7 +35,10 @@ export class MysqlConnection implements SqlConnection {
     private readonly maxPacketBytes: number,
   ) {}
 
-  static async open(settings: SqlSettings, mysql: { createPool(config: object): Pool }): Promise<MysqlConnection> {
+  static async open(
+    settings: SqlSettings,
+    mysql: { createPool(config: object): Pool },
+  ): Promise<MysqlConnection> {
     const pool = mysql.createPool({
       host: settings.host,
       port: settings.port,
@@ -80,12 +83,16 @@ export class MysqlConnection implements SqlConnection {
       );
     }
     const connection = await new Promise<Connection>((resolve, reject) =>
-      this.pool.getConnection((error, c) => (error ? reject(cannotConnect(this.settings, error)) : resolve(c))),
+      this.pool.getConnection((error, c) =>
+        error ? reject(cannotConnect(this.settings, error)) : resolve(c),
+      ),
     );
     let broken = false;
     try {
       await new Promise<void>((resolve, reject) =>
-        connection.execute(text, [items[0]!.sequenceId, batch], (error) => (error ? reject(error) : resolve())),
+        connection.execute(text, [items[0]!.sequenceId, batch], (error) =>
+          error ? reject(error) : resolve(),
+        ),
       );
     } catch (error) {
       const kind = classify(error);
@@ -112,6 +119,14 @@ export class MysqlConnection implements SqlConnection {
       this.inserts.set(table.name, text);
     }
     return text;
+  }
+
+  get reader(): Kysely<any> {
+    return this.db;
+  }
+
+  transaction<T>(run: (trx: Transaction<any>) => Promise<T>, what: string): Promise<T> {
+    return runTransaction(this.db, this.settings, run, what);
   }
 
   text(value: unknown): string {

@@ -1,6 +1,6 @@
 import type { SequencedItem } from '@es/core';
-import { Kysely, PostgresDialect, sql } from 'kysely';
-import type { SqlConnection } from './dialects.js';
+import { Kysely, PostgresDialect, type Transaction, sql } from 'kysely';
+import { type SqlConnection, runTransaction } from './dialects.js';
 import { cannotConnect, classify, mapDriverError, positionTaken } from './errors.js';
 import type { SqlSettings } from './settings.js';
 import type { SqlItemsTable } from './tables.js';
@@ -13,11 +13,15 @@ interface PoolClient {
 interface Pool {
   connect(): Promise<PoolClient>;
   on(event: 'error', listener: (error: Error) => void): void;
+  on(
+    event: 'connect',
+    listener: (client: { on(event: 'error', listener: (error: Error) => void): void }) => void,
+  ): void;
   end(): Promise<void>;
 }
 
 /** The first half of every advisory lock key of @es/sql ("ES" in ASCII); the second is the table's. */
-const LOCK_NAMESPACE = 0x4553;
+export const LOCK_NAMESPACE = 0x4553;
 
 /** A 32-bit signed hash of a table name (FNV-1a): the table's advisory lock key. */
 export function lockKey(name: string): number {
@@ -59,14 +63,25 @@ export class PostgresConnection implements SqlConnection {
       // Also bounds the wait for the advisory lock, which a writer otherwise waits for forever.
       options: `-c lock_timeout=${settings.lockTimeoutMs}`,
     });
-    // An idle connection that breaks (a server restart) fails its next use; it must not crash the process.
+    // A connection that breaks (a server restart, a network cut) fails the query that uses it, or its
+    // next use: its 'error' event must not crash the process.
     pool.on('error', () => {});
-    return new PostgresConnection(settings, new Kysely({ dialect: new PostgresDialect({ pool: pool as any }) }), pool);
+    pool.on('connect', (client) => client.on('error', () => {}));
+    return new PostgresConnection(
+      settings,
+      new Kysely({ dialect: new PostgresDialect({ pool: pool as any }) }),
+      pool,
+    );
   }
 
   async insertItems(table: SqlItemsTable, items: readonly SequencedItem[]): Promise<void> {
     const statement = this.insertStatement(table);
-    const values = [items[0]!.sequenceId, items.map((i) => i.position), items.map((i) => i.topic), items.map((i) => i.data)];
+    const values = [
+      items[0]!.sequenceId,
+      items.map((i) => i.position),
+      items.map((i) => i.topic),
+      items.map((i) => i.data),
+    ];
     let client: PoolClient;
     try {
       client = await this.pool.connect();
@@ -99,6 +114,14 @@ export class PostgresConnection implements SqlConnection {
       this.inserts.set(table.name, statement);
     }
     return statement;
+  }
+
+  get reader(): Kysely<any> {
+    return this.db;
+  }
+
+  transaction<T>(run: (trx: Transaction<any>) => Promise<T>, what: string): Promise<T> {
+    return runTransaction(this.db, this.settings, run, what);
   }
 
   text(value: unknown): string {

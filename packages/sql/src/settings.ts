@@ -43,7 +43,10 @@ const SCHEMES: Record<string, SqlDialectName> = {
 };
 
 const milliseconds = z.number().int().min(1).max(3_600_000);
-const nonEmpty = z.string().min(1).refine((s) => !s.includes('\0'), 'must not contain NUL');
+const nonEmpty = z
+  .string()
+  .min(1)
+  .refine((s) => !s.includes('\0'), 'must not contain NUL');
 
 const schema = z.discriminatedUnion('dialect', [
   z.object({
@@ -90,7 +93,10 @@ export class SqlSettings {
 
   constructor(options: SqlSettingsOptions | string = {}) {
     const given = typeof options === 'string' ? { url: options } : options;
-    const fromUrl = given.url !== undefined || given.dialect === undefined ? parseUrl(given.url ?? process.env.ES_SQL_URL ?? DEFAULT_URL) : {};
+    const fromUrl =
+      given.url !== undefined || given.dialect === undefined
+        ? parseUrl(given.url ?? process.env.ES_SQL_URL ?? DEFAULT_URL)
+        : {};
     const dialect = given.dialect ?? fromUrl.dialect;
     const merged = {
       ...(dialect === 'sqlite' ? {} : { user: dialect === 'mysql' ? 'root' : 'postgres', host: '127.0.0.1' }),
@@ -111,7 +117,11 @@ export class SqlSettings {
       const issue = parsed.error.issues[0];
       const field = issue?.path.map(String).join('.') || 'settings';
       const hint = field === 'poolSize' && dialect === 'sqlite' ? ' (SQLite uses one connection)' : '';
-      throw new SettingsError(`invalid SQL settings: ${field}: ${issue?.message ?? 'invalid'}${hint}`, field, { cause: parsed.error });
+      throw new SettingsError(
+        `invalid SQL settings: ${field}: ${issue?.message ?? 'invalid'}${hint}`,
+        field,
+        { cause: parsed.error },
+      );
     }
     const s: Resolved = parsed.data;
     this.dialect = s.dialect;
@@ -175,10 +185,15 @@ function parseUrl(url: string): Partial<Resolved> & { dialect?: SqlDialectName }
   try {
     parsed = new URL(url);
   } catch (error) {
-    throw new SettingsError(`invalid SQL settings: url is not a URL: ${JSON.stringify(redact(url))}`, 'url', { cause: error });
+    throw new SettingsError(`invalid SQL settings: url is not a URL: ${JSON.stringify(redact(url))}`, 'url', {
+      cause: error,
+    });
   }
   if (parsed.search !== '' || parsed.hash !== '') {
-    throw new SettingsError('invalid SQL settings: url must not have a query or fragment (pass options instead)', 'url');
+    throw new SettingsError(
+      'invalid SQL settings: url must not have a query or fragment (pass options instead)',
+      'url',
+    );
   }
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
   return definedOnly({

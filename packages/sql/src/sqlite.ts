@@ -1,6 +1,6 @@
 import type { SequencedItem } from '@es/core';
-import { Kysely, SqliteDialect, sql } from 'kysely';
-import type { SqlConnection } from './dialects.js';
+import { Kysely, SqliteDialect, type Transaction, sql } from 'kysely';
+import { type SqlConnection, runTransaction } from './dialects.js';
 import { cannotConnect, classify, mapDriverError, positionTaken } from './errors.js';
 import type { SqlSettings } from './settings.js';
 import type { SqlItemsTable } from './tables.js';
@@ -17,29 +17,61 @@ interface Database {
  * SQLite through better-sqlite3: one connection, in process. SQLite lets one writer in at a time, so
  * ids are taken in commit order without any lock of ours. Appends run prepared statements directly in
  * a `BEGIN IMMEDIATE` transaction, inside Kysely's connection lock so that they never land inside a
- * tracking transaction another caller holds open. Files use WAL (readers never block the writer).
+ * tracking transaction another caller holds open. Files use WAL, so that a second connection can read
+ * while a transaction is open on the first.
  */
 export class SqliteConnection implements SqlConnection {
   private readonly inserts = new Map<string, (items: readonly SequencedItem[]) => void>();
+  private openTransactions = 0;
 
   private constructor(
     readonly settings: SqlSettings,
     readonly db: Kysely<any>,
+    /** A second connection to the file (undefined in memory, where there can be only one). */
+    private readonly readOnly: Kysely<any> | undefined,
     private readonly database: Database,
   ) {}
 
-  static open(settings: SqlSettings, Driver: new (filename: string, options: object) => Database): SqliteConnection {
-    let database: Database | undefined;
+  /**
+   * The writing connection, which keeps reads and appends in the order they were made, except while a
+   * transaction holds it: then reads go to the second connection instead of waiting for the transaction
+   * (or, when the transaction itself waits for them, forever).
+   */
+  get reader(): Kysely<any> {
+    return this.openTransactions > 0 && this.readOnly !== undefined ? this.readOnly : this.db;
+  }
+
+  async transaction<T>(run: (trx: Transaction<any>) => Promise<T>, what: string): Promise<T> {
+    this.openTransactions += 1;
     try {
-      database = new Driver(settings.filename!, { timeout: settings.lockTimeoutMs });
+      return await runTransaction(this.db, this.settings, run, what);
+    } finally {
+      this.openTransactions -= 1;
+    }
+  }
+
+  static open(
+    settings: SqlSettings,
+    Driver: new (filename: string, options: object) => Database,
+  ): SqliteConnection {
+    const opened: Database[] = [];
+    try {
+      const database = new Driver(settings.filename!, { timeout: settings.lockTimeoutMs });
+      opened.push(database);
       if (!settings.inMemory) database.pragma('journal_mode = WAL');
       // Committed means on disk (better-sqlite3 defaults WAL to NORMAL, which may lose the last commits on power loss).
       database.pragma('synchronous = FULL');
+      const db = new Kysely<any>({ dialect: new SqliteDialect({ database: database as any }) });
+      if (settings.inMemory) return new SqliteConnection(settings, db, undefined, database);
+      const readerDatabase = new Driver(settings.filename!, { timeout: settings.lockTimeoutMs });
+      opened.push(readerDatabase);
+      readerDatabase.pragma('query_only = ON');
+      const reader = new Kysely<any>({ dialect: new SqliteDialect({ database: readerDatabase as any }) });
+      return new SqliteConnection(settings, db, reader, database);
     } catch (error) {
-      database?.close();
+      for (const database of opened) database.close();
       throw cannotConnect(settings, error);
     }
-    return new SqliteConnection(settings, new Kysely({ dialect: new SqliteDialect({ database: database as any }) }), database);
   }
 
   async insertItems(table: SqlItemsTable, items: readonly SequencedItem[]): Promise<void> {
@@ -78,6 +110,7 @@ export class SqliteConnection implements SqlConnection {
 
   async close(): Promise<void> {
     this.inserts.clear();
+    await this.readOnly?.destroy();
     await this.db.destroy();
   }
 }

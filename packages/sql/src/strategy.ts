@@ -15,7 +15,10 @@ import { mapDriverError } from './errors.js';
 import type { SqlItemsTable, SqlTracking } from './tables.js';
 import { SqlTrackingRecorder } from './tracking.js';
 
-export interface SqlActiveRecordStrategyOptions<I = SequencedItem> extends Omit<ActiveRecordStrategyOptions<I>, 'positionKind'> {
+export interface SqlActiveRecordStrategyOptions<I = SequencedItem> extends Omit<
+  ActiveRecordStrategyOptions<I>,
+  'positionKind'
+> {
   datastore: SqlDatastore;
   /** The items table: its kind sets the position kind and whether there is a notification log. */
   table: SqlItemsTable;
@@ -27,7 +30,10 @@ export interface SqlActiveRecordStrategyOptions<I = SequencedItem> extends Omit<
  * The seed's active record strategy over one SQL table, on any dialect. Reads are built with Kysely;
  * appends use each dialect's one-round-trip ordered insert (see the dialect files).
  */
-export class SqlActiveRecordStrategy<I = SequencedItem> extends ActiveRecordStrategy<I> implements TrackingRecorder {
+export class SqlActiveRecordStrategy<I = SequencedItem>
+  extends ActiveRecordStrategy<I>
+  implements TrackingRecorder
+{
   override readonly supportsNotifications: boolean;
   readonly datastore: SqlDatastore;
   readonly table: SqlItemsTable;
@@ -50,8 +56,11 @@ export class SqlActiveRecordStrategy<I = SequencedItem> extends ActiveRecordStra
   protected async select(sequenceId: string, q: NormalizedQuery): Promise<SequencedItem[]> {
     const bounds = this.bounds(q);
     if (bounds === undefined) return [];
-    return this.read(async ({ db }) => {
-      let query = db.selectFrom(this.table.name).select(['position', 'topic', 'data']).where('sequence_id', '=', sequenceId);
+    return this.read(async ({ reader }) => {
+      let query = reader
+        .selectFrom(this.table.name)
+        .select(['position', 'topic', 'data'])
+        .where('sequence_id', '=', sequenceId);
       if (bounds.lower !== undefined) query = query.where('position', bounds.lowerOp, bounds.lower);
       if (bounds.upper !== undefined) query = query.where('position', bounds.upperOp, bounds.upper);
       query = query.orderBy('position', q.descending ? 'desc' : 'asc');
@@ -63,7 +72,11 @@ export class SqlActiveRecordStrategy<I = SequencedItem> extends ActiveRecordStra
 
   protected async selectSequenceIds(): Promise<string[]> {
     return this.read(async (connection) => {
-      const rows = await connection.db.selectFrom(this.table.name).select('sequence_id').distinct().execute();
+      const rows = await connection.reader
+        .selectFrom(this.table.name)
+        .select('sequence_id')
+        .distinct()
+        .execute();
       return rows.map((r) => connection.text(r.sequence_id));
     });
   }
@@ -71,7 +84,7 @@ export class SqlActiveRecordStrategy<I = SequencedItem> extends ActiveRecordStra
   protected override async selectNotificationsFrom(start: number, limit: number): Promise<Notification[]> {
     this.assertNotificationLog();
     return this.read(async (connection) => {
-      const rows = await connection.db
+      const rows = await connection.reader
         .selectFrom(this.table.name)
         .select(['id', 'sequence_id', 'position', 'topic', 'data'])
         .where('id', '>=', start)
@@ -90,8 +103,8 @@ export class SqlActiveRecordStrategy<I = SequencedItem> extends ActiveRecordStra
 
   protected override async selectMaxNotificationId(): Promise<number> {
     this.assertNotificationLog();
-    return this.read(async ({ db }) => {
-      const row = await db
+    return this.read(async ({ reader }) => {
+      const row = await reader
         .selectFrom(this.table.name)
         .select((eb) => eb.fn.max('id').as('max'))
         .executeTakeFirst();
@@ -100,7 +113,10 @@ export class SqlActiveRecordStrategy<I = SequencedItem> extends ActiveRecordStra
   }
 
   /** See SqlTrackingRecorder.processWithTracking. Needs the `tracking` option. */
-  async processWithTracking<T>(tracking: Tracking, process: (trx: Transaction<any>) => Promise<T>): Promise<T> {
+  async processWithTracking<T>(
+    tracking: Tracking,
+    process: (trx: Transaction<any>) => Promise<T>,
+  ): Promise<T> {
     return this.tracker().processWithTracking(tracking, process);
   }
 
@@ -112,12 +128,14 @@ export class SqlActiveRecordStrategy<I = SequencedItem> extends ActiveRecordStra
   override async close(): Promise<void> {}
 
   private tracker(): SqlTrackingRecorder {
-    if (this.tracking === undefined) throw new NotSupportedError('this strategy has no tracking table: pass the `tracking` option');
+    if (this.tracking === undefined)
+      throw new NotSupportedError('this strategy has no tracking table: pass the `tracking` option');
     return this.tracking;
   }
 
   private assertNotificationLog(): void {
-    if (!this.table.notificationLog) throw new NotSupportedError(`table ${this.table.name} has no notification log`);
+    if (!this.table.notificationLog)
+      throw new NotSupportedError(`table ${this.table.name} has no notification log`);
   }
 
   private async read<T>(run: (connection: SqlConnection) => Promise<T>): Promise<T> {
@@ -125,7 +143,10 @@ export class SqlActiveRecordStrategy<I = SequencedItem> extends ActiveRecordStra
     try {
       return await run(connection);
     } catch (error) {
-      throw mapDriverError(this.datastore.settings, error, { write: false, what: `a read of ${this.table.name}` });
+      throw mapDriverError(this.datastore.settings, error, {
+        write: false,
+        what: `a read of ${this.table.name}`,
+      });
     }
   }
 
@@ -134,7 +155,9 @@ export class SqlActiveRecordStrategy<I = SequencedItem> extends ActiveRecordStra
    * bigint column rejects 1.5), and a bound that excludes nothing is left out. Undefined when nothing
    * can match.
    */
-  private bounds(q: NormalizedQuery): { lower?: number; lowerOp: '>' | '>='; upper?: number; upperOp: '<' | '<=' } | undefined {
+  private bounds(
+    q: NormalizedQuery,
+  ): { lower?: number; lowerOp: '>' | '>='; upper?: number; upperOp: '<' | '<=' } | undefined {
     if (this.positionKind === 'timestamp') {
       return {
         ...(Number.isFinite(q.lower) ? { lower: q.lower } : {}),

@@ -62,18 +62,23 @@ export class SqlTracking extends SqlTable {
  * Column types per dialect. Keys (sequence ids, application names) compare byte for byte everywhere:
  * PostgreSQL's "C" collation; on MySQL raw bytes, because its `_bin` collations ignore trailing spaces.
  */
-const TYPES: Record<SqlDialectName, { key: Expression<any>; topic: Expression<any>; data: Expression<any> }> = {
-  sqlite: { key: sql`text`, topic: sql`text`, data: sql`text` },
-  postgres: { key: sql`text collate "C"`, topic: sql`text`, data: sql`text` },
-  mysql: {
-    key: sql`varbinary(1020)`,
-    topic: sql`varchar(255) character set utf8mb4 collate utf8mb4_bin`,
-    data: sql`longtext character set utf8mb4 collate utf8mb4_bin`,
-  },
-};
+const TYPES: Record<SqlDialectName, { key: Expression<any>; topic: Expression<any>; data: Expression<any> }> =
+  {
+    sqlite: { key: sql`text`, topic: sql`text`, data: sql`text` },
+    postgres: { key: sql`text collate "C"`, topic: sql`text`, data: sql`text` },
+    mysql: {
+      key: sql`varbinary(1020)`,
+      topic: sql`varchar(255) character set utf8mb4 collate utf8mb4_bin`,
+      data: sql`longtext character set utf8mb4 collate utf8mb4_bin`,
+    },
+  };
 
 /** The statements that create a table (and what it needs), each idempotent. */
-export function createTableStatements(db: Kysely<any>, dialect: SqlDialectName, table: SqlTable): Compilable[] {
+export function createTableStatements(
+  db: Kysely<any>,
+  dialect: SqlDialectName,
+  table: SqlTable,
+): Compilable[] {
   const types = TYPES[dialect];
   const notNull = <C extends { notNull(): C }>(c: C): C => c.notNull();
   let create: CreateTableBuilder<string, string> = db.schema.createTable(table.name).ifNotExists();
@@ -85,11 +90,14 @@ export function createTableStatements(db: Kysely<any>, dialect: SqlDialectName, 
       .addPrimaryKeyConstraint(`${table.name}_pkey`, ['application_name', 'notification_id']);
     return [create];
   }
-  if (!(table instanceof SqlItemsTable)) throw new TypeError(`unknown table descriptor ${table.constructor.name}`);
+  if (!(table instanceof SqlItemsTable))
+    throw new TypeError(`unknown table descriptor ${table.constructor.name}`);
 
   if (table.notificationLog) {
-    if (dialect === 'sqlite') create = create.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
-    if (dialect === 'postgres') create = create.addColumn('id', 'bigint', (c) => c.notNull().generatedAlwaysAsIdentity());
+    if (dialect === 'sqlite')
+      create = create.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
+    if (dialect === 'postgres')
+      create = create.addColumn('id', 'bigint', (c) => c.notNull().generatedAlwaysAsIdentity());
     if (dialect === 'mysql') create = create.addColumn('id', 'bigint', (c) => c.notNull().autoIncrement());
   }
   create = create
@@ -103,12 +111,16 @@ export function createTableStatements(db: Kysely<any>, dialect: SqlDialectName, 
   } else {
     create = create.addPrimaryKeyConstraint(`${table.name}_pkey`, ['sequence_id', 'position']);
   }
-  if (dialect !== 'sqlite' && table.notificationLog) create = create.addUniqueConstraint(`${table.name}_id_key`, ['id']);
+  if (dialect !== 'sqlite' && table.notificationLog)
+    create = create.addUniqueConstraint(`${table.name}_id_key`, ['id']);
 
   const statements: Compilable[] = [create];
   if (dialect === 'mysql' && table.notificationLog) {
     statements.push(
-      db.schema.createTable(table.lockTableName).ifNotExists().addColumn('id', 'integer', (c) => c.primaryKey()),
+      db.schema
+        .createTable(table.lockTableName)
+        .ifNotExists()
+        .addColumn('id', 'integer', (c) => c.primaryKey()),
       db.insertInto(table.lockTableName).ignore().values({ id: 1 }),
     );
   }

@@ -30,36 +30,31 @@ export class SqlTrackingRecorder implements TrackingRecorder {
    * `trx` for the read model inside `process`. Throws AlreadyProcessedError when the notification was
    * already recorded (by this or a competing process); `process` then does not run.
    */
-  async processWithTracking<T>(tracking: Tracking, process: (trx: Transaction<any>) => Promise<T>): Promise<T> {
+  async processWithTracking<T>(
+    tracking: Tracking,
+    process: (trx: Transaction<any>) => Promise<T>,
+  ): Promise<T> {
     const { applicationName, notificationId } = validateTracking(tracking);
-    const { settings } = this.datastore;
     const connection = await this.datastore.connection();
-    let trx;
-    try {
-      trx = await connection.db.startTransaction().execute();
-    } catch (error) {
-      throw mapDriverError(settings, error, { write: false, what: 'starting a tracking transaction' });
-    }
-    let committing = false;
-    try {
-      try {
-        await trx.insertInto(this.table.name).values({ application_name: applicationName, notification_id: notificationId }).execute();
-      } catch (error) {
-        if (classify(error) === 'unique') throw new AlreadyProcessedError(applicationName, notificationId, { cause: error });
-        throw mapDriverError(settings, error, { write: false, what: `recording tracking in ${this.table.name}` });
-      }
-      const result = await process(trx);
-      committing = true;
-      await trx.commit().execute();
-      return result;
-    } catch (error) {
-      if (committing) {
-        // A commit that failed outright was rolled back by the database; one whose connection broke may not have been.
-        throw mapDriverError(settings, error, { write: true, what: `committing the tracking of notification ${notificationId}` });
-      }
-      await trx.rollback().execute().catch(() => {});
-      throw error;
-    }
+    return connection.transaction(
+      async (trx) => {
+        try {
+          await trx
+            .insertInto(this.table.name)
+            .values({ application_name: applicationName, notification_id: notificationId })
+            .execute();
+        } catch (error) {
+          if (classify(error) === 'unique')
+            throw new AlreadyProcessedError(applicationName, notificationId, { cause: error });
+          throw mapDriverError(this.datastore.settings, error, {
+            write: false,
+            what: `recording tracking in ${this.table.name}`,
+          });
+        }
+        return process(trx);
+      },
+      `notification ${notificationId} of ${JSON.stringify(applicationName)}`,
+    );
   }
 
   /** The highest notification id recorded for the application, or 0. */
@@ -67,20 +62,28 @@ export class SqlTrackingRecorder implements TrackingRecorder {
     const name = validateApplicationName(applicationName);
     const connection = await this.datastore.connection();
     try {
-      const row = await connection.db
+      const row = await connection.reader
         .selectFrom(this.table.name)
         .select((eb) => eb.fn.max('notification_id').as('max'))
         .where('application_name', '=', name)
         .executeTakeFirst();
       return Number(row?.max ?? 0);
     } catch (error) {
-      throw mapDriverError(this.datastore.settings, error, { write: false, what: `reading ${this.table.name}` });
+      throw mapDriverError(this.datastore.settings, error, {
+        write: false,
+        what: `reading ${this.table.name}`,
+      });
     }
   }
 }
 
 function validateApplicationName(value: unknown): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_SEQUENCE_ID_LENGTH || value.includes('\0')) {
+  if (
+    typeof value !== 'string' ||
+    value.length === 0 ||
+    value.length > MAX_SEQUENCE_ID_LENGTH ||
+    value.includes('\0')
+  ) {
     throw new ValidationError(
       `applicationName must be a non-empty string of at most ${MAX_SEQUENCE_ID_LENGTH} characters without NUL`,
       'applicationName',
@@ -90,7 +93,8 @@ function validateApplicationName(value: unknown): string {
 }
 
 function validateTracking(tracking: Tracking): Tracking {
-  if (tracking === null || typeof tracking !== 'object') throw new ValidationError('tracking must be an object', 'tracking');
+  if (tracking === null || typeof tracking !== 'object')
+    throw new ValidationError('tracking must be an object', 'tracking');
   const applicationName = validateApplicationName(tracking.applicationName);
   const { notificationId } = tracking;
   if (!Number.isSafeInteger(notificationId) || notificationId < 1) {

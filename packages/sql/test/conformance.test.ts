@@ -1,7 +1,12 @@
 import type { ActiveRecordStrategyInterface } from '@es/core';
 import { defineActiveRecordStrategySuite } from '@es/testing';
-import { SqlActiveRecordStrategy, SqlDatastore, SqlIntegerSequencedItem, SqlTimestampSequencedItem } from '../src/index';
-import { describeEachDialect, uniqueName } from './dialects';
+import {
+  SqlActiveRecordStrategy,
+  SqlDatastore,
+  SqlIntegerSequencedItem,
+  SqlTimestampSequencedItem,
+} from '../src/index.js';
+import { describeEachDialect, uniqueName } from './dialects.js';
 
 describeEachDialect('the conformance suite of @es/testing', (dialect) => {
   // Every strategy the suite asks for gets a table (and a datastore) of its own, dropped afterwards.
@@ -12,7 +17,9 @@ describeEachDialect('the conformance suite of @es/testing', (dialect) => {
     notifications: true,
     createStrategy: async ({ positionKind, sequenceIdKind, maxItemBytes }) => {
       const table =
-        positionKind === 'integer' ? new SqlIntegerSequencedItem(uniqueName('conformance')) : new SqlTimestampSequencedItem(uniqueName('conformance_ts'));
+        positionKind === 'integer'
+          ? new SqlIntegerSequencedItem(uniqueName('conformance'))
+          : new SqlTimestampSequencedItem(uniqueName('conformance_ts'));
       const datastore = new SqlDatastore({ settings: dialect.settings(), tables: [table] });
       await datastore.setupTables();
       const strategy = new SqlActiveRecordStrategy({ datastore, table, sequenceIdKind, maxItemBytes });

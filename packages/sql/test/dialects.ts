@@ -3,7 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canConnect, describeIfAvailable, requireServer } from '@es/testing';
-import { type SqlDialectName, SqlDatastore, SqlSettings, type SqlSettingsOptions, type SqlTable } from '../src/index';
+import {
+  type SqlDialectName,
+  SqlDatastore,
+  SqlSettings,
+  type SqlSettingsOptions,
+  type SqlTable,
+} from '../src/index.js';
 
 /**
  * The databases every test file runs against, in one loop: SQLite in process (a file in a temp dir),
@@ -37,9 +43,13 @@ const SERVERS = {
 const ALL: readonly SqlDialectName[] = ['sqlite', 'postgres', 'mysql'];
 
 function selectedDialects(): SqlDialectName[] {
-  const wanted = (process.env.ES_SQL_DIALECTS ?? '').split(',').map((d) => d.trim()).filter(Boolean);
+  const wanted = (process.env.ES_SQL_DIALECTS ?? '')
+    .split(',')
+    .map((d) => d.trim())
+    .filter(Boolean);
   const unknown = wanted.filter((d) => !ALL.includes(d as SqlDialectName));
-  if (unknown.length > 0) throw new Error(`ES_SQL_DIALECTS: unknown dialect(s) ${unknown.join(', ')}; known: ${ALL.join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(`ES_SQL_DIALECTS: unknown dialect(s) ${unknown.join(', ')}; known: ${ALL.join(', ')}`);
   return wanted.length === 0 ? [...ALL] : (wanted as SqlDialectName[]);
 }
 
@@ -57,19 +67,31 @@ function sqliteUrl(): string {
  * Defines `define(dialect)` inside a describe per selected dialect. A server that does not answer
  * fails the file under CI=true and is skipped loudly otherwise (see @es/testing's requireServer).
  */
-export function describeEachDialect(title: string, define: (dialect: TestDialect) => void): void {
-  for (const name of selectedDialects()) {
+export function describeEachDialect(
+  title: string,
+  define: (dialect: TestDialect) => void,
+  options: { only?: readonly SqlDialectName[] } = {},
+): void {
+  for (const name of selectedDialects().filter((d) => options.only?.includes(d) ?? true)) {
     let available = true;
     let url: string;
     if (name === 'sqlite') {
       url = sqliteUrl();
     } else {
-      const server = SERVERS[name];
+      const server = SERVERS[name as keyof typeof SERVERS];
       url = server.url;
       const settings = new SqlSettings(url);
-      available = requireServer(`${server.title} at ${settings}`, () => canConnect(settings.host!, settings.port!), server.howToStart);
+      available = requireServer(
+        `${server.title} at ${settings}`,
+        () => canConnect(settings.host!, settings.port!),
+        server.howToStart,
+      );
     }
-    const dialect: TestDialect = { name, url, settings: (overrides = {}) => new SqlSettings({ url, ...overrides }) };
+    const dialect: TestDialect = {
+      name,
+      url,
+      settings: (overrides = {}) => new SqlSettings({ url, ...overrides }),
+    };
     describeIfAvailable(available, `${name}: ${title}`, () => define(dialect));
   }
 }

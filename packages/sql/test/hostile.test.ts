@@ -6,13 +6,13 @@ import {
   SqlSnapshot,
   SqlTimestampSequencedItem,
   SqlTracking,
-} from '../src/index';
-import { describeEachDialect, uniqueName, useDatastore } from './dialects';
+} from '../src/index.js';
+import { describeEachDialect, uniqueName, useDatastore } from './dialects.js';
 
 /** Sequence ids an attacker (or an unlucky user) might choose; each must stay a sequence of its own. */
 const HOSTILE_IDS = [
   "'; DROP TABLE events; --",
-  'robert\'); DELETE FROM "events" WHERE (\'1\'=\'1',
+  "robert'); DELETE FROM \"events\" WHERE ('1'='1",
   '" OR "1"="1',
   '` OR 1=1 #',
   'a\\',
@@ -37,7 +37,15 @@ const HOSTILE_IDS = [
   '😀'.repeat(127), // 254 UTF-16 units, 508 UTF-8 bytes
 ];
 
-const HOSTILE_TOPICS = ["topic'; DROP TABLE events; --", 'topic\\', 'tópic 😀', '/*', '--', '"quoted"', 't'.repeat(255)];
+const HOSTILE_TOPICS = [
+  "topic'; DROP TABLE events; --",
+  'topic\\',
+  'tópic 😀',
+  '/*',
+  '--',
+  '"quoted"',
+  't'.repeat(255),
+];
 
 const HOSTILE_DATA = [
   "'); DROP TABLE events; --",
@@ -56,15 +64,25 @@ const HOSTILE_DATA = [
 describeEachDialect('hostile input', (dialect) => {
   const table = new SqlIntegerSequencedItem(uniqueName('Hostile')); // mixed case: quoted the same everywhere
   const datastore = useDatastore(dialect, [table]);
-  const strategy = () => new SqlActiveRecordStrategy({ datastore: datastore(), table, sequenceIdKind: 'string' });
+  const strategy = () =>
+    new SqlActiveRecordStrategy({ datastore: datastore(), table, sequenceIdKind: 'string' });
   const rowCount = async () =>
-    Number((await datastore().db.selectFrom(table.name).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await datastore()
+          .db.selectFrom(table.name)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   it('stores hostile sequence ids, topics and data verbatim, and they never change the SQL that runs', async () => {
     const s = strategy();
     const expected = new Map<string, SequencedItem[]>();
     for (const [i, id] of HOSTILE_IDS.entries()) {
-      const items = HOSTILE_DATA.map((data, p) => new SequencedItem(id, p, HOSTILE_TOPICS[(i + p) % HOSTILE_TOPICS.length]!, data));
+      const items = HOSTILE_DATA.map(
+        (data, p) => new SequencedItem(id, p, HOSTILE_TOPICS[(i + p) % HOSTILE_TOPICS.length]!, data),
+      );
       await s.append(items);
       expected.set(id, items);
     }
@@ -79,17 +97,25 @@ describeEachDialect('hostile input', (dialect) => {
     expect([...(await s.listSequenceIds())].sort()).toEqual([...HOSTILE_IDS].sort());
 
     const notifications = await s.selectNotifications(1, 10_000);
-    expect(notifications.map(({ sequenceId, position, topic, data }) => new SequencedItem(sequenceId, position, topic, data))).toStrictEqual(
-      [...expected.values()].flat(),
-    );
+    expect(
+      notifications.map(
+        ({ sequenceId, position, topic, data }) => new SequencedItem(sequenceId, position, topic, data),
+      ),
+    ).toStrictEqual([...expected.values()].flat());
   });
 
   it('a hostile id is also just a value in a conflict and in queries', async () => {
     const s = strategy();
     const id = `${uniqueName('x')}'; DELETE FROM ${table.name}; --`;
     await s.append(new SequencedItem(id, 0, 't', 'first'));
-    await expect(s.append(new SequencedItem(id, 0, 't', "second'); --"))).rejects.toMatchObject({ name: 'ConcurrencyError', sequenceId: id, position: 0 });
-    expect(await s.getItems(id, { gte: 0, lte: 0, descending: true, limit: 1 })).toStrictEqual([new SequencedItem(id, 0, 't', 'first')]);
+    await expect(s.append(new SequencedItem(id, 0, 't', "second'); --"))).rejects.toMatchObject({
+      name: 'ConcurrencyError',
+      sequenceId: id,
+      position: 0,
+    });
+    expect(await s.getItems(id, { gte: 0, lte: 0, descending: true, limit: 1 })).toStrictEqual([
+      new SequencedItem(id, 0, 't', 'first'),
+    ]);
     expect(await s.getItems(`${id}x`)).toEqual([]);
     expect(await rowCount()).toBe(HOSTILE_IDS.length * HOSTILE_DATA.length + 1);
   });

@@ -8,8 +8,8 @@ import {
   VersionedEntityEvent,
 } from '@es/core';
 import { Example, createNewExample } from '@es/example';
-import { SqlActiveRecordStrategy, SqlDatastore, SqlIntegerSequencedItem } from '../src/index';
-import { describeEachDialect, uniqueName } from './dialects';
+import { SqlActiveRecordStrategy, SqlDatastore, SqlIntegerSequencedItem } from '../src/index.js';
+import { describeEachDialect, uniqueName } from './dialects.js';
 
 describeEachDialect("the seed's usage", (dialect) => {
   // The seed's set-up: settings, a datastore with the integer sequenced item table, connection, tables.
@@ -28,14 +28,21 @@ describeEachDialect("the seed's usage", (dialect) => {
   /** The seed's application class, with the SQL active record strategy. */
   class SqlApplication {
     readonly eventStore = new EventStore({
-      activeRecordStrategy: new SqlActiveRecordStrategy({ datastore, table, sequencedItemClass: SequencedItem }),
+      activeRecordStrategy: new SqlActiveRecordStrategy({
+        datastore,
+        table,
+        sequencedItemClass: SequencedItem,
+      }),
       sequencedItemMapper: new SequencedItemMapper({
         sequencedItemClass: SequencedItem,
         sequenceIdAttrName: 'originatorId',
         positionAttrName: 'originatorVersion',
       }),
     });
-    readonly exampleRepository = new EventSourcedRepository<Example>({ eventStore: this.eventStore, mutator: Example.mutate });
+    readonly exampleRepository = new EventSourcedRepository<Example>({
+      eventStore: this.eventStore,
+      mutator: Example.mutate,
+    });
     readonly persistencePolicy = new PersistencePolicy(this.eventStore, { eventType: VersionedEntityEvent });
 
     createExample(foo: string): Example {
@@ -68,7 +75,11 @@ describeEachDialect("the seed's usage", (dialect) => {
     }
 
     // Stored in SQL, not in memory: a fresh application on a fresh connection reads the same history.
-    const rows = await datastore.db.selectFrom(table.name).select(['sequence_id', 'position', 'topic']).orderBy('id').execute();
+    const rows = await datastore.db
+      .selectFrom(table.name)
+      .select(['sequence_id', 'position', 'topic'])
+      .orderBy('id')
+      .execute();
     expect(rows.map((r) => [String(r.sequence_id), Number(r.position), r.topic])).toEqual([
       [id, 0, 'example.Example.Created'],
       [id, 1, 'example.Example.AttributeChanged'],

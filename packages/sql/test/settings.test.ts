@@ -1,5 +1,5 @@
 import { SettingsError, ValidationError } from '@es/core';
-import { SqlSettings } from '../src/index';
+import { SqlSettings } from '../src/index.js';
 
 describe('SqlSettings', () => {
   const saved = process.env.ES_SQL_URL;
@@ -13,9 +13,18 @@ describe('SqlSettings', () => {
     ['sqlite::memory:', { dialect: 'sqlite', filename: ':memory:' }],
     ['sqlite:/var/lib/es/es.db', { dialect: 'sqlite', filename: '/var/lib/es/es.db' }],
     ['sqlite:///var/lib/es/es.db', { dialect: 'sqlite', filename: '/var/lib/es/es.db' }],
-    ['postgres://postgres@127.0.0.1:5432/test', { dialect: 'postgres', host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' }],
-    ['postgresql://app:s%40cret@db.example.com/events', { dialect: 'postgres', host: 'db.example.com', port: 5432, user: 'app', database: 'events' }],
-    ['mysql://root@127.0.0.1:3306/test', { dialect: 'mysql', host: '127.0.0.1', port: 3306, user: 'root', database: 'test' }],
+    [
+      'postgres://postgres@127.0.0.1:5432/test',
+      { dialect: 'postgres', host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' },
+    ],
+    [
+      'postgresql://app:s%40cret@db.example.com/events',
+      { dialect: 'postgres', host: 'db.example.com', port: 5432, user: 'app', database: 'events' },
+    ],
+    [
+      'mysql://root@127.0.0.1:3306/test',
+      { dialect: 'mysql', host: '127.0.0.1', port: 3306, user: 'root', database: 'test' },
+    ],
     ['mariadb://me@[::1]:3307/db', { dialect: 'mysql', host: '::1', port: 3307, user: 'me', database: 'db' }],
   ])('reads the URL %s', (url, expected) => {
     expect(new SqlSettings(url)).toMatchObject(expected);
@@ -32,17 +41,39 @@ describe('SqlSettings', () => {
 
   it('defaults to ES_SQL_URL, else SQLite in memory', () => {
     delete process.env.ES_SQL_URL;
-    expect(new SqlSettings()).toMatchObject({ dialect: 'sqlite', filename: ':memory:', inMemory: true, poolSize: 1 });
+    expect(new SqlSettings()).toMatchObject({
+      dialect: 'sqlite',
+      filename: ':memory:',
+      inMemory: true,
+      poolSize: 1,
+    });
     process.env.ES_SQL_URL = 'mysql://root@127.0.0.1:3306/test';
     expect(new SqlSettings()).toMatchObject({ dialect: 'mysql', database: 'test', poolSize: 10 });
     // An explicit URL or dialect wins over the environment.
     expect(new SqlSettings('sqlite:x.db').dialect).toBe('sqlite');
-    expect(new SqlSettings({ dialect: 'postgres', database: 'd' })).toMatchObject({ dialect: 'postgres', host: '127.0.0.1', user: 'postgres' });
+    expect(new SqlSettings({ dialect: 'postgres', database: 'd' })).toMatchObject({
+      dialect: 'postgres',
+      host: '127.0.0.1',
+      user: 'postgres',
+    });
   });
 
   it('takes options that override the URL, with defaults for the rest', () => {
-    const settings = new SqlSettings({ url: 'postgres://a@h:1/d', port: 6543, poolSize: 3, lockTimeoutMs: 500 });
-    expect(settings).toMatchObject({ host: 'h', port: 6543, user: 'a', poolSize: 3, lockTimeoutMs: 500, connectTimeoutMs: 10_000, idleTimeoutMs: 30_000 });
+    const settings = new SqlSettings({
+      url: 'postgres://a@h:1/d',
+      port: 6543,
+      poolSize: 3,
+      lockTimeoutMs: 500,
+    });
+    expect(settings).toMatchObject({
+      host: 'h',
+      port: 6543,
+      user: 'a',
+      poolSize: 3,
+      lockTimeoutMs: 500,
+      connectTimeoutMs: 10_000,
+      idleTimeoutMs: 30_000,
+    });
     expect(new SqlSettings({ dialect: 'sqlite', filename: ':memory:' }).inMemory).toBe(true);
   });
 

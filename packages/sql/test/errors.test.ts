@@ -1,0 +1,206 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { type AddressInfo, type Server, type Socket, createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OutcomeUnknownError, SequencedItem, StoreConnectionError } from '@es/core';
+import {
+  SqlActiveRecordStrategy,
+  SqlDatastore,
+  SqlIntegerSequencedItem,
+  SqlSettings,
+  SqlTracking,
+  SqlTrackingRecorder,
+} from '../src/index.js';
+import { describeEachDialect, uniqueName, useDatastore } from './dialects.js';
+
+/** A port with nothing listening on it. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('a database that cannot be reached: StoreConnectionError naming where', () => {
+  it.each(['postgres', 'mysql'] as const)('%s: nothing listening at host:port', async (dialect) => {
+    const port = await closedPort();
+    const datastore = new SqlDatastore({
+      settings: new SqlSettings({
+        url: `${dialect}://someone:secret@127.0.0.1:${port}/test`,
+        connectTimeoutMs: 2000,
+      }),
+      tables: [new SqlIntegerSequencedItem()],
+    });
+    try {
+      const error = await datastore.setupConnection().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(StoreConnectionError);
+      expect((error as Error).message).toContain(`127.0.0.1:${port}`);
+      expect((error as Error).message).not.toContain('secret');
+      // A strategy's first use tries again, and fails the same way: nothing was sent, so not OutcomeUnknown.
+      const strategy = new SqlActiveRecordStrategy({ datastore, table: new SqlIntegerSequencedItem() });
+      await expect(strategy.append(new SequencedItem(randomUUID(), 0, 't', '{}'))).rejects.toBeInstanceOf(
+        StoreConnectionError,
+      );
+      await expect(strategy.getItems(randomUUID())).rejects.toBeInstanceOf(StoreConnectionError);
+    } finally {
+      await datastore.close();
+    }
+  });
+
+  it('sqlite: a file in a directory that does not exist', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'es-sql-missing-'));
+    rmSync(directory, { recursive: true });
+    const filename = join(directory, 'es.db');
+    const datastore = new SqlDatastore({ settings: new SqlSettings(`sqlite:${filename}`) });
+    await expect(datastore.setupConnection()).rejects.toThrow(StoreConnectionError);
+    await expect(datastore.setupConnection()).rejects.toThrow(filename);
+    await datastore.close();
+  });
+});
+
+// SQLite creates a missing database file; servers refuse a missing database.
+describeEachDialect(
+  'connection errors from a live server',
+  (dialect) => {
+    it('a database that does not exist is a StoreConnectionError', async () => {
+      const database = `missing_${randomUUID().slice(0, 8)}`;
+      const datastore = new SqlDatastore({ settings: dialect.settings({ database }) });
+      await expect(datastore.setupConnection()).rejects.toThrow(StoreConnectionError);
+      await expect(datastore.setupConnection()).rejects.toThrow(database);
+      await datastore.close();
+    });
+  },
+  { only: ['postgres', 'mysql'] },
+);
+
+/**
+ * A TCP proxy that can lose the connection at the worst moment: once armed, it lets the client's next
+ * message through to the server, then drops the connection instead of passing on the answer. The
+ * server did the work; the client cannot know.
+ */
+class ConnectionCutter {
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  private armed = false;
+
+  constructor(target: { host: string; port: number }) {
+    this.server = createServer((client) => {
+      const upstream = connect(target.port, target.host);
+      this.sockets.add(client).add(upstream);
+      let cut = false;
+      client.on('data', (chunk) => {
+        upstream.write(chunk);
+        if (this.armed) {
+          this.armed = false;
+          cut = true;
+        }
+      });
+      upstream.on('data', (chunk) => {
+        if (!cut) client.write(chunk);
+        else {
+          client.destroy();
+          upstream.destroy();
+        }
+      });
+      for (const socket of [client, upstream]) {
+        socket.on('error', () => {});
+        socket.on('close', () => {
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+    });
+  }
+
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /** Cut the connection after the client's next message. */
+  arm(): void {
+    this.armed = true;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}
+
+// SQLite runs in process: it has no connection to lose.
+describeEachDialect(
+  'a connection lost after a write was sent',
+  (dialect) => {
+    const table = new SqlIntegerSequencedItem(uniqueName('cut'));
+    const tracking = new SqlTracking(uniqueName('cut_tracking'));
+    const direct = useDatastore(dialect, [table, tracking]);
+    let cutter: ConnectionCutter;
+    let datastore: SqlDatastore;
+
+    beforeAll(async () => {
+      const settings = dialect.settings();
+      cutter = new ConnectionCutter({ host: settings.host!, port: settings.port! });
+      const port = await cutter.listen();
+      // One pooled connection, so the armed cut hits the statement under test.
+      datastore = new SqlDatastore({
+        settings: dialect.settings({ host: '127.0.0.1', port, poolSize: 1 }),
+        tables: [table, tracking],
+      });
+      await datastore.setupConnection();
+    });
+    afterAll(async () => {
+      await datastore?.close();
+      await cutter?.close();
+    });
+
+    it('an append gives OutcomeUnknownError, and in fact it was written', async () => {
+      const strategy = new SqlActiveRecordStrategy({ datastore, table });
+      const id = randomUUID();
+      await strategy.append(new SequencedItem(id, 0, 't', '{"before":true}')); // prepares the statement
+      cutter.arm();
+      const error = await strategy.append(new SequencedItem(id, 1, 't', '{"cut":true}')).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(OutcomeUnknownError);
+      expect((error as Error).message).toMatch(/outcome is unknown/);
+      // Hence "read before retrying": the item is there, and a blind retry would conflict.
+      const stored = await new SqlActiveRecordStrategy({ datastore: direct(), table }).getItems(id);
+      expect(stored.map((i) => i.data)).toEqual(['{"before":true}', '{"cut":true}']);
+      // The pool replaced the lost connection.
+      await strategy.append(new SequencedItem(id, 2, 't', '{"after":true}'));
+    });
+
+    it('a read gives StoreConnectionError (a read has no outcome to be unsure of)', async () => {
+      const strategy = new SqlActiveRecordStrategy({ datastore, table });
+      await strategy.getItems(randomUUID()); // a warm connection
+      cutter.arm();
+      await expect(strategy.getItems(randomUUID())).rejects.toBeInstanceOf(StoreConnectionError);
+      expect(await strategy.getItems(randomUUID())).toEqual([]);
+    });
+
+    it('a tracking commit gives OutcomeUnknownError, and in fact it committed', async () => {
+      const recorder = new SqlTrackingRecorder({ datastore, table: tracking });
+      const app = `app-${randomUUID()}`;
+      const error = await recorder
+        .processWithTracking({ applicationName: app, notificationId: 5 }, async () => {
+          cutter.arm(); // the next message is the COMMIT
+        })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(error).toBeInstanceOf(OutcomeUnknownError);
+      expect(await new SqlTrackingRecorder({ datastore: direct(), table: tracking }).maxTrackingId(app)).toBe(
+        5,
+      );
+    });
+  },
+  { only: ['postgres', 'mysql'] },
+);
