@@ -1,5 +1,5 @@
 import { SettingsError, StoreConnectionError } from '@es/core';
-import { Client, ExecutionProfile, errors } from 'cassandra-driver';
+import { Client, ExecutionProfile, errors, policies } from 'cassandra-driver';
 import { CassandraSettings } from './settings.js';
 import type { CqlTable } from './tables.js';
 
@@ -67,7 +67,9 @@ export class CassandraDatastore {
       const codes = s.consistencyCodes;
       const client = new Client({
         contactPoints: [...s.hosts],
-        localDataCenter: s.localDataCenter,
+        // The data centre goes to the policy rather than `localDataCenter`: with the latter, a wrong name
+        // makes the driver (4.10) leave a socket open after connect() fails.
+        policies: { loadBalancing: new policies.loadBalancing.DefaultLoadBalancingPolicy({ localDc: s.localDataCenter }) },
         protocolOptions: { port: s.port },
         socketOptions: { connectTimeout: s.connectTimeoutMs, readTimeout: s.requestTimeoutMs },
         ...(s.username !== undefined ? { credentials: { username: s.username, password: s.password ?? '' } } : {}),
@@ -79,14 +81,6 @@ export class CassandraDatastore {
       } catch (error) {
         await client.shutdown().catch(() => undefined);
         throw connectionError(error, s);
-      }
-      const dataCentres = new Set([...client.hosts.values()].map((host) => host.datacenter));
-      if (!dataCentres.has(s.localDataCenter)) {
-        await client.shutdown().catch(() => undefined);
-        throw new SettingsError(
-          `no Cassandra node at ${s.address} is in data centre "${s.localDataCenter}" (found: ${[...dataCentres].join(', ')}); set localDataCenter or CASSANDRA_LOCAL_DATACENTER`,
-          'localDataCenter',
-        );
       }
       this.connected = client;
     }
@@ -155,6 +149,13 @@ export async function checkLayout(session: CqlSession, table: CqlTable): Promise
  */
 export function connectionError(error: unknown, settings: CassandraSettings): unknown {
   const where = `Cassandra at ${settings.address}`;
+  if (error instanceof errors.ArgumentError && /Datacenter .* was not found/.test(error.message)) {
+    return new SettingsError(
+      `no Cassandra node at ${settings.address} is in data centre "${settings.localDataCenter}" (${error.message}); set localDataCenter or CASSANDRA_LOCAL_DATACENTER`,
+      'localDataCenter',
+      { cause: error },
+    );
+  }
   if (error instanceof errors.NoHostAvailableError) {
     const inner = Object.values((error.innerErrors ?? {}) as Record<string, unknown>);
     const reasons = inner.map((e) => (e instanceof Error ? e.message : String(e))).join('; ');

@@ -15,8 +15,8 @@ import {
   CqlIntegerSequencedItem,
   CqlSnapshot,
   CqlTimestampSequencedItem,
-} from '../src/index';
-import { cassandraAvailable, dropAndClose, openDatastore, testKeyspace } from './helpers';
+} from '../src/index.js';
+import { cassandraAvailable, dropAndClose, openDatastore, testKeyspace } from './helpers.js';
 
 const B = 8;
 const versions = CqlIntegerSequencedItem.withBucketSize(B);

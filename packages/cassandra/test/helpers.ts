@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { canConnect, requireServer } from '@es/testing';
-import { CassandraDatastore, CassandraSettings, type CassandraSettingsOptions, type CqlTable } from '../src/index';
+import { CassandraDatastore, CassandraSettings, type CassandraSettingsOptions, type CqlTable } from '../src/index.js';
 
 /** The node the tests use: 127.0.0.1:9042 unless CASSANDRA_HOSTS / CASSANDRA_PORT say otherwise. */
 export const serverSettings = new CassandraSettings();

@@ -9,8 +9,8 @@ import {
   type CqlClient,
   CqlIntegerSequencedItem,
   CqlTimestampSequencedItem,
-} from '../src/index';
-import { cassandraAvailable, dropAndClose, openDatastore, testKeyspace } from './helpers';
+} from '../src/index.js';
+import { cassandraAvailable, dropAndClose, openDatastore, testKeyspace } from './helpers.js';
 
 const versions = CqlIntegerSequencedItem.withBucketSize(8);
 const timestamps = CqlTimestampSequencedItem;

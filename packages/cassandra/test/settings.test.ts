@@ -6,7 +6,7 @@ import {
   CqlIntegerSequencedItem,
   CqlSnapshot,
   CqlTimestampSequencedItem,
-} from '../src/index';
+} from '../src/index.js';
 
 /** The SettingsError thrown by `make`, for checking its field and message. */
 function settingsError(make: () => unknown): SettingsError {

@@ -1,0 +1,138 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { type AddressInfo, type Socket, createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { SequencedItem, SettingsError, StoreConnectionError } from '@es/core';
+import { canConnect, describeIfAvailable } from '@es/testing';
+import { CassandraActiveRecordStrategy, CassandraDatastore, CassandraSettings, CqlIntegerSequencedItem } from '../src/index.js';
+import { cassandraAvailable, dropAndClose, serverSettings, testKeyspace } from './helpers.js';
+
+const script = resolve(__dirname, '../../../scripts/cassandra/cassandra.sh');
+const AUTH = { name: 'auth', port: 9142, storagePort: 7100 };
+
+/** The error `promise` rejects with, and how long it took. */
+async function failure(promise: Promise<unknown>): Promise<{ error: unknown; ms: number }> {
+  const started = Date.now();
+  try {
+    await promise;
+  } catch (error) {
+    return { error, ms: Date.now() - started };
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('connecting to a server that is not there', () => {
+  it('a closed port gives StoreConnectionError naming the hosts and port, within the connect timeout', async () => {
+    const datastore = new CassandraDatastore({ settings: new CassandraSettings({ hosts: ['127.0.0.1'], port: 9999, connectTimeoutMs: 2000 }, {}) });
+    const { error, ms } = await failure(datastore.setupConnection());
+    expect(error).toBeInstanceOf(StoreConnectionError);
+    expect((error as Error).message).toContain('Cassandra at 127.0.0.1:9999');
+    expect(ms).toBeLessThan(2000 + 1500);
+    expect(() => datastore.client).toThrow(StoreConnectionError);
+  });
+
+  it('a server that accepts connections but never answers gives StoreConnectionError within the connect timeout', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket)); // accepts, then says nothing
+    await new Promise<void>((done) => silent.listen(0, '127.0.0.1', done));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      // The handshake waits at most requestTimeoutMs; the whole connect, at most connectTimeoutMs + 1 s.
+      const settings = new CassandraSettings({ hosts: '127.0.0.1', port, connectTimeoutMs: 1000, requestTimeoutMs: 1000 }, {});
+      const { error, ms } = await failure(new CassandraDatastore({ settings }).setupConnection());
+      expect(error).toBeInstanceOf(StoreConnectionError);
+      expect((error as Error).message).toContain(`Cassandra at 127.0.0.1:${port}`);
+      expect(ms).toBeLessThan(2000 + 500);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((done) => silent.close(done));
+    }
+  });
+
+  it('a strategy with no connection set up rejects with StoreConnectionError', async () => {
+    const strategy = new CassandraActiveRecordStrategy({ activeRecordClass: CqlIntegerSequencedItem });
+    const error = await strategy.getItems(randomUUID()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreConnectionError);
+    expect((error as Error).message).toContain('setupConnection()');
+  });
+});
+
+describeIfAvailable(cassandraAvailable, 'connecting to the real node', () => {
+  it('a local data centre that does not exist is a SettingsError naming the one found', async () => {
+    const datastore = new CassandraDatastore({ settings: new CassandraSettings({ localDataCenter: 'nowhere' }) });
+    const { error } = await failure(datastore.setupConnection());
+    expect(error).toBeInstanceOf(SettingsError);
+    expect((error as Error).message).toMatch(/data centre "nowhere".*Available DCs are: \[datacenter1\]/);
+    expect((error as SettingsError).field).toBe('localDataCenter');
+  });
+
+  it('setupConnection and setupTables are idempotent; dropTables drops; the last connected datastore is the default', async () => {
+    const table = CqlIntegerSequencedItem.withTableName('idempotent');
+    const datastore = new CassandraDatastore({ settings: new CassandraSettings({ keyspace: testKeyspace('conn') }), tables: [table] });
+    try {
+      await datastore.setupConnection();
+      await datastore.setupConnection();
+      await datastore.setupTables();
+      await datastore.setupTables();
+      const strategy = new CassandraActiveRecordStrategy({ activeRecordClass: table });
+      const id = randomUUID();
+      await strategy.append(new SequencedItem(id, 0, 't', '{}'));
+      expect(await strategy.getItems(id)).toHaveLength(1);
+      await datastore.dropTables();
+      const gone = new CassandraActiveRecordStrategy({ activeRecordClass: table });
+      await expect(gone.getItems(id)).rejects.toThrow(/does not exist/);
+    } finally {
+      await dropAndClose(datastore);
+    }
+  }, 60_000);
+});
+
+describeIfAvailable(cassandraAvailable, `a node with PasswordAuthenticator (instance "${AUTH.name}" on port ${AUTH.port})`, () => {
+  let startedHere = false;
+  const settings = (options: { username?: string; password?: string }) =>
+    new CassandraSettings({ hosts: serverSettings.hosts, port: AUTH.port, keyspace: testKeyspace('auth'), connectTimeoutMs: 5000, ...options }, {});
+
+  beforeAll(async () => {
+    if (canConnect(serverSettings.hosts[0]!, AUTH.port)) return;
+    const args = ['start', '--name', AUTH.name, '--port', String(AUTH.port), '--storage-port', String(AUTH.storagePort), '--auth'];
+    try {
+      await promisify(execFile)('bash', [script, ...args], { timeout: 280_000 });
+    } catch (error) {
+      const { stderr } = error as { stderr?: string };
+      throw new Error(`could not start the auth instance with: bash ${script} ${args.join(' ')}\n${stderr ?? String(error)}`);
+    }
+    startedHere = true;
+  }, 300_000);
+
+  afterAll(async () => {
+    if (startedHere) await promisify(execFile)('bash', [script, 'stop', '--name', AUTH.name], { timeout: 120_000 });
+  }, 150_000);
+
+  it('works with the credentials: set up, append, read', async () => {
+    const datastore = new CassandraDatastore({ settings: settings({ username: 'cassandra', password: 'cassandra' }), tables: [CqlIntegerSequencedItem] });
+    try {
+      await datastore.setupConnection();
+      await datastore.setupTables();
+      const strategy = new CassandraActiveRecordStrategy({ activeRecordClass: CqlIntegerSequencedItem, datastore });
+      const id = randomUUID();
+      await strategy.append([new SequencedItem(id, 0, 't', '{"a":1}'), new SequencedItem(id, 1, 't', '{"a":2}')]);
+      expect((await strategy.getItems(id)).map((i) => i.data)).toEqual(['{"a":1}', '{"a":2}']);
+    } finally {
+      await dropAndClose(datastore);
+    }
+  }, 60_000);
+
+  it('fails clearly without credentials', async () => {
+    const { error } = await failure(new CassandraDatastore({ settings: settings({}) }).setupConnection());
+    expect(error).toBeInstanceOf(StoreConnectionError);
+    expect((error as Error).message).toContain(`cannot authenticate to Cassandra at ${serverSettings.hosts[0]}:${AUTH.port}`);
+    expect((error as Error).message).toContain('requires a username and password (CASSANDRA_USERNAME, CASSANDRA_PASSWORD)');
+  });
+
+  it('fails clearly with a wrong password', async () => {
+    const { error } = await failure(new CassandraDatastore({ settings: settings({ username: 'cassandra', password: 'wrong' }) }).setupConnection());
+    expect(error).toBeInstanceOf(StoreConnectionError);
+    expect((error as Error).message).toContain('the credentials of user "cassandra" were refused');
+  });
+});
