@@ -3,7 +3,7 @@
  * of its own; a Markdown table per backend on stdout, progress on stderr, and the figures as JSON in
  * bench/results/. See `pnpm bench --help`.
  */
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { cpus, tmpdir, totalmem, release } from 'node:os';
@@ -145,6 +145,18 @@ function reachable(host: string, port: number, timeoutMs = 2000): Promise<boolea
     socket.once('error', () => resolve(false));
     socket.once('timeout', () => (socket.destroy(), resolve(false)));
   });
+}
+
+/** The commit measured, and the source files that differed from it (figures belong to a version). */
+function gitState(): { commit?: string; modified?: string[] } {
+  try {
+    const git = (...args: string[]) =>
+      execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trimEnd();
+    const modified = git('status', '--porcelain', '--', '../packages', '.').split('\n').filter(Boolean);
+    return { commit: git('rev-parse', 'HEAD'), modified };
+  } catch {
+    return {};
+  }
 }
 
 function banner(lines: string[]): void {
@@ -330,6 +342,7 @@ async function main(): Promise<number> {
 
   const skipped = reports.filter((r) => r.skipped);
   if (skipped.length > 0) banner(skipped.map((r) => `${r.title}: SKIPPED (${r.skipped})`));
+  const source = gitState();
   const machine = {
     cores: cpus().length,
     cpu: cpus()[0]?.model,
@@ -347,6 +360,7 @@ async function main(): Promise<number> {
       {
         started: started.toISOString(),
         command: process.argv.slice(2),
+        source,
         machine,
         rounds: options.rounds,
         reports,
