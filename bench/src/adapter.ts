@@ -65,6 +65,3 @@ export interface BenchAdapter<P = unknown> {
    */
   readLog(count: number, pageSize: number): Promise<number>;
 }
-
-/** Why a scenario has no figure in a cell. */
-export class Unsupported extends Error {}
