@@ -174,8 +174,9 @@ export function connectionError(error: unknown, settings: CassandraSettings): un
   if (error instanceof errors.OperationTimedOutError) {
     return new StoreConnectionError(`no answer from ${where} within ${settings.requestTimeoutMs} ms: ${error.message}`, { cause: error });
   }
-  // Unavailable, overloaded, bootstrapping, read timeout, read failure: the request was refused or was a read.
-  if (error instanceof errors.ResponseError && [0x1000, 0x1001, 0x1002, 0x1200, 0x1300].includes(error.code)) {
+  // Unavailable, overloaded, bootstrapping; read or write timeout or failure (of a read, or of an
+  // idempotent write such as a bucket index entry, which is harmless whether or not it landed).
+  if (error instanceof errors.ResponseError && [0x1000, 0x1001, 0x1002, 0x1100, 0x1200, 0x1300, 0x1500].includes(error.code)) {
     return new StoreConnectionError(`${where} could not serve the request: ${error.message}`, { cause: error });
   }
   return error;
