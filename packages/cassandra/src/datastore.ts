@@ -25,7 +25,9 @@ const registry: { current: CassandraDatastore | undefined } = { current: undefin
 /** The session of the datastore most recently connected by `setupConnection()`. */
 export function defaultSession(): CqlSession {
   if (registry.current === undefined) {
-    throw new StoreConnectionError('no Cassandra connection: call CassandraDatastore.setupConnection() first, or pass a datastore');
+    throw new StoreConnectionError(
+      'no Cassandra connection: call CassandraDatastore.setupConnection() first, or pass a datastore',
+    );
   }
   return registry.current.session;
 }
@@ -47,7 +49,9 @@ export class CassandraDatastore {
   /** The driver client. Throws StoreConnectionError before `setupConnection()`. */
   get client(): Client {
     if (this.connected === undefined) {
-      throw new StoreConnectionError(`not connected to Cassandra at ${this.settings.address}: call setupConnection() first`);
+      throw new StoreConnectionError(
+        `not connected to Cassandra at ${this.settings.address}: call setupConnection() first`,
+      );
     }
     return this.connected;
   }
@@ -69,15 +73,34 @@ export class CassandraDatastore {
         contactPoints: [...s.hosts],
         // The data centre goes to the policy rather than `localDataCenter`: with the latter, a wrong name
         // makes the driver (4.10) leave a socket open after connect() fails.
-        policies: { loadBalancing: new policies.loadBalancing.DefaultLoadBalancingPolicy({ localDc: s.localDataCenter }) },
+        policies: {
+          loadBalancing: new policies.loadBalancing.DefaultLoadBalancingPolicy({
+            localDc: s.localDataCenter,
+          }),
+        },
         protocolOptions: { port: s.port },
         socketOptions: { connectTimeout: s.connectTimeoutMs, readTimeout: s.requestTimeoutMs },
-        ...(s.username !== undefined ? { credentials: { username: s.username, password: s.password ?? '' } } : {}),
+        ...(s.username !== undefined
+          ? { credentials: { username: s.username, password: s.password ?? '' } }
+          : {}),
         // The driver's default is LOCAL_ONE; any statement run on this client reads and writes at the configured levels.
-        profiles: [new ExecutionProfile('default', { consistency: codes.read, serialConsistency: codes.serial, readTimeout: s.requestTimeoutMs })],
+        profiles: [
+          new ExecutionProfile('default', {
+            consistency: codes.read,
+            serialConsistency: codes.serial,
+            readTimeout: s.requestTimeoutMs,
+          }),
+        ],
       });
       try {
-        await withDeadline(client.connect(), s.connectTimeoutMs + 1000, () => new StoreConnectionError(`cannot connect to Cassandra at ${s.address}: no answer within ${s.connectTimeoutMs} ms`));
+        await withDeadline(
+          client.connect(),
+          s.connectTimeoutMs + 1000,
+          () =>
+            new StoreConnectionError(
+              `cannot connect to Cassandra at ${s.address}: no answer within ${s.connectTimeoutMs} ms`,
+            ),
+        );
       } catch (error) {
         await client.shutdown().catch(() => undefined);
         throw connectionError(error, s);
@@ -90,7 +113,9 @@ export class CassandraDatastore {
   /** Creates the keyspace (if missing) and every table (if missing). Idempotent. */
   async setupTables(): Promise<void> {
     const { keyspace } = this.settings;
-    await this.run(`CREATE KEYSPACE IF NOT EXISTS ${keyspace} WITH replication = ${this.settings.replicationCql}`);
+    await this.run(
+      `CREATE KEYSPACE IF NOT EXISTS ${keyspace} WITH replication = ${this.settings.replicationCql}`,
+    );
     for (const table of this.tables) {
       for (const statement of table.createStatements(keyspace)) await this.run(statement);
       await checkLayout(this.session, table);
@@ -133,7 +158,10 @@ export async function checkLayout(session: CqlSession, table: CqlTable): Promise
   );
   const stored = result.first()?.get('comment') as string | undefined;
   if (stored === undefined) {
-    throw new SettingsError(`table ${session.keyspace}.${table.tableName} does not exist: call CassandraDatastore.setupTables()`, 'tableName');
+    throw new SettingsError(
+      `table ${session.keyspace}.${table.tableName} does not exist: call CassandraDatastore.setupTables()`,
+      'tableName',
+    );
   }
   if (stored !== table.layout) {
     throw new SettingsError(
@@ -160,10 +188,17 @@ export function connectionError(error: unknown, settings: CassandraSettings): un
     const inner = Object.values((error.innerErrors ?? {}) as Record<string, unknown>);
     const reasons = inner.map((e) => (e instanceof Error ? e.message : String(e))).join('; ');
     if (inner.some((e) => e instanceof errors.AuthenticationError)) {
-      const hint = settings.username === undefined ? 'it requires a username and password (CASSANDRA_USERNAME, CASSANDRA_PASSWORD)' : `the credentials of user "${settings.username}" were refused`;
-      return new StoreConnectionError(`cannot authenticate to ${where}: ${hint}. ${reasons}`, { cause: error });
+      const hint =
+        settings.username === undefined
+          ? 'it requires a username and password (CASSANDRA_USERNAME, CASSANDRA_PASSWORD)'
+          : `the credentials of user "${settings.username}" were refused`;
+      return new StoreConnectionError(`cannot authenticate to ${where}: ${hint}. ${reasons}`, {
+        cause: error,
+      });
     }
-    return new StoreConnectionError(`cannot connect to ${where}: ${reasons || error.message}`, { cause: error });
+    return new StoreConnectionError(`cannot connect to ${where}: ${reasons || error.message}`, {
+      cause: error,
+    });
   }
   if (error instanceof errors.AuthenticationError) {
     return new StoreConnectionError(`cannot authenticate to ${where}: ${error.message}`, { cause: error });
@@ -172,12 +207,20 @@ export function connectionError(error: unknown, settings: CassandraSettings): un
     return new StoreConnectionError(`${where} is busy: ${error.message}`, { cause: error });
   }
   if (error instanceof errors.OperationTimedOutError) {
-    return new StoreConnectionError(`no answer from ${where} within ${settings.requestTimeoutMs} ms: ${error.message}`, { cause: error });
+    return new StoreConnectionError(
+      `no answer from ${where} within ${settings.requestTimeoutMs} ms: ${error.message}`,
+      { cause: error },
+    );
   }
   // Unavailable, overloaded, bootstrapping; read or write timeout or failure (of a read, or of an
   // idempotent write such as a bucket index entry, which is harmless whether or not it landed).
-  if (error instanceof errors.ResponseError && [0x1000, 0x1001, 0x1002, 0x1100, 0x1200, 0x1300, 0x1500].includes(error.code)) {
-    return new StoreConnectionError(`${where} could not serve the request: ${error.message}`, { cause: error });
+  if (
+    error instanceof errors.ResponseError &&
+    [0x1000, 0x1001, 0x1002, 0x1100, 0x1200, 0x1300, 0x1500].includes(error.code)
+  ) {
+    return new StoreConnectionError(`${where} could not serve the request: ${error.message}`, {
+      cause: error,
+    });
   }
   return error;
 }

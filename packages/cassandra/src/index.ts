@@ -7,6 +7,17 @@ export {
   CONSISTENCY_LEVELS,
   SERIAL_CONSISTENCY_LEVELS,
 } from './settings.js';
-export { CqlTable, type CqlTableKind, CqlIntegerSequencedItem, CqlTimestampSequencedItem, CqlSnapshot } from './tables.js';
-export { CassandraDatastore, type CassandraDatastoreOptions, type CqlClient, type CqlSession } from './datastore.js';
+export {
+  CqlTable,
+  type CqlTableKind,
+  CqlIntegerSequencedItem,
+  CqlTimestampSequencedItem,
+  CqlSnapshot,
+} from './tables.js';
+export {
+  CassandraDatastore,
+  type CassandraDatastoreOptions,
+  type CqlClient,
+  type CqlSession,
+} from './datastore.js';
 export { CassandraActiveRecordStrategy, type CassandraActiveRecordStrategyOptions } from './strategy.js';

@@ -3,7 +3,16 @@ import { types } from 'cassandra-driver';
 import { z } from 'zod';
 
 /** Consistency levels for ordinary reads and writes (CQL names). ANY and the serial levels are not among them. */
-export const CONSISTENCY_LEVELS = ['ONE', 'TWO', 'THREE', 'QUORUM', 'ALL', 'LOCAL_QUORUM', 'EACH_QUORUM', 'LOCAL_ONE'] as const;
+export const CONSISTENCY_LEVELS = [
+  'ONE',
+  'TWO',
+  'THREE',
+  'QUORUM',
+  'ALL',
+  'LOCAL_QUORUM',
+  'EACH_QUORUM',
+  'LOCAL_ONE',
+] as const;
 export type ConsistencyLevel = (typeof CONSISTENCY_LEVELS)[number];
 /** Consistency levels of the Paxos phase of lightweight transactions, and of the reads that resolve them. */
 export const SERIAL_CONSISTENCY_LEVELS = ['SERIAL', 'LOCAL_SERIAL'] as const;
@@ -60,14 +69,29 @@ const ENV: Record<keyof CassandraSettingsOptions, string> = {
   fetchSize: 'CASSANDRA_FETCH_SIZE',
 };
 
-const NUMERIC = new Set<keyof CassandraSettingsOptions>(['port', 'replicationFactor', 'connectTimeoutMs', 'requestTimeoutMs', 'fetchSize']);
+const NUMERIC = new Set<keyof CassandraSettingsOptions>([
+  'port',
+  'replicationFactor',
+  'connectTimeoutMs',
+  'requestTimeoutMs',
+  'fetchSize',
+]);
 
 /** `localQuorum`, `local_quorum` and `LOCAL_QUORUM` all name LOCAL_QUORUM. */
 const levelName = (value: unknown): unknown =>
-  typeof value === 'string' ? value.trim().replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase() : value;
+  typeof value === 'string'
+    ? value
+        .trim()
+        .replace(/([a-z])([A-Z])/g, '$1_$2')
+        .toUpperCase()
+    : value;
 
 const integer = (min: number, max: number) =>
-  z.number({ error: `must be an integer from ${min} to ${max}` }).int({ error: `must be an integer from ${min} to ${max}` }).min(min, { error: `must be at least ${min}` }).max(max, { error: `must be at most ${max}` });
+  z
+    .number({ error: `must be an integer from ${min} to ${max}` })
+    .int({ error: `must be an integer from ${min} to ${max}` })
+    .min(min, { error: `must be at least ${min}` })
+    .max(max, { error: `must be at most ${max}` });
 
 const readLevels = CONSISTENCY_LEVELS.filter((level) => level !== 'EACH_QUORUM');
 
@@ -78,11 +102,22 @@ const schema = z.object({
   port: integer(1, 65535),
   localDataCenter: z.string().min(1, { error: 'must not be empty' }),
   keyspace: z.string(),
-  replicationStrategy: z.enum(['SimpleStrategy', 'NetworkTopologyStrategy'], { error: 'must be SimpleStrategy or NetworkTopologyStrategy' }),
+  replicationStrategy: z.enum(['SimpleStrategy', 'NetworkTopologyStrategy'], {
+    error: 'must be SimpleStrategy or NetworkTopologyStrategy',
+  }),
   replicationFactor: integer(1, 99),
-  readConsistency: z.preprocess(levelName, z.enum(readLevels, { error: `must be one of ${readLevels.join(', ')}` })),
-  writeConsistency: z.preprocess(levelName, z.enum(CONSISTENCY_LEVELS, { error: `must be one of ${CONSISTENCY_LEVELS.join(', ')}` })),
-  serialConsistency: z.preprocess(levelName, z.enum(SERIAL_CONSISTENCY_LEVELS, { error: 'must be SERIAL or LOCAL_SERIAL' })),
+  readConsistency: z.preprocess(
+    levelName,
+    z.enum(readLevels, { error: `must be one of ${readLevels.join(', ')}` }),
+  ),
+  writeConsistency: z.preprocess(
+    levelName,
+    z.enum(CONSISTENCY_LEVELS, { error: `must be one of ${CONSISTENCY_LEVELS.join(', ')}` }),
+  ),
+  serialConsistency: z.preprocess(
+    levelName,
+    z.enum(SERIAL_CONSISTENCY_LEVELS, { error: 'must be SERIAL or LOCAL_SERIAL' }),
+  ),
   username: z.string().min(1, { error: 'must not be empty' }).optional(),
   password: z.string().optional(),
   connectTimeoutMs: integer(1, 600_000),
@@ -112,7 +147,10 @@ export class CassandraSettings {
   readonly requestTimeoutMs: number;
   readonly fetchSize: number;
 
-  constructor(options: CassandraSettingsOptions = {}, env: Readonly<Record<string, string | undefined>> = process.env) {
+  constructor(
+    options: CassandraSettingsOptions = {},
+    env: Readonly<Record<string, string | undefined>> = process.env,
+  ) {
     const sources: Partial<Record<keyof CassandraSettingsOptions, string>> = {};
     const pick = (name: keyof CassandraSettingsOptions): unknown => {
       if (options[name] !== undefined) {
@@ -134,8 +172,18 @@ export class CassandraSettings {
       keyspace: pick('keyspace') ?? 'eventsourcing',
       replicationStrategy: pick('replicationStrategy') ?? 'SimpleStrategy',
       replicationFactor: pick('replicationFactor') ?? 1,
-      readConsistency: options.readConsistency ?? options.consistency ?? pick('readConsistency') ?? consistency ?? 'LOCAL_QUORUM',
-      writeConsistency: options.writeConsistency ?? options.consistency ?? pick('writeConsistency') ?? consistency ?? 'LOCAL_QUORUM',
+      readConsistency:
+        options.readConsistency ??
+        options.consistency ??
+        pick('readConsistency') ??
+        consistency ??
+        'LOCAL_QUORUM',
+      writeConsistency:
+        options.writeConsistency ??
+        options.consistency ??
+        pick('writeConsistency') ??
+        consistency ??
+        'LOCAL_QUORUM',
       serialConsistency: pick('serialConsistency') ?? 'LOCAL_SERIAL',
       username: pick('username'),
       password: pick('password'),
@@ -148,7 +196,8 @@ export class CassandraSettings {
       if (options[name] !== undefined) sources[name] = `option ${name}`;
       else if (options.consistency !== undefined) sources[name] = 'option consistency';
       else if (env[ENV[name]]) sources[name] = `${ENV[name]}=${JSON.stringify(env[ENV[name]])}`;
-      else if (env[ENV.consistency]) sources[name] = `${ENV.consistency}=${JSON.stringify(env[ENV.consistency])}`;
+      else if (env[ENV.consistency])
+        sources[name] = `${ENV.consistency}=${JSON.stringify(env[ENV.consistency])}`;
     }
 
     const result = schema.safeParse(raw);
@@ -163,10 +212,15 @@ export class CassandraSettings {
       this.keyspace = assertIdentifier(s.keyspace, 'keyspace').toLowerCase();
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
-      throw new SettingsError(`invalid Cassandra setting keyspace: ${error.message}`, 'keyspace', { cause: error });
+      throw new SettingsError(`invalid Cassandra setting keyspace: ${error.message}`, 'keyspace', {
+        cause: error,
+      });
     }
     if ((s.username === undefined) !== (s.password === undefined)) {
-      throw new SettingsError('Cassandra username and password must be given together (CASSANDRA_USERNAME, CASSANDRA_PASSWORD)', s.username === undefined ? 'username' : 'password');
+      throw new SettingsError(
+        'Cassandra username and password must be given together (CASSANDRA_USERNAME, CASSANDRA_PASSWORD)',
+        s.username === undefined ? 'username' : 'password',
+      );
     }
     this.hosts = Object.freeze([...s.hosts]);
     this.port = s.port;
@@ -197,7 +251,11 @@ export class CassandraSettings {
 
   /** The driver's numeric codes for the configured levels. */
   get consistencyCodes(): { read: number; write: number; serial: number } {
-    return { read: code(this.readConsistency), write: code(this.writeConsistency), serial: code(this.serialConsistency) };
+    return {
+      read: code(this.readConsistency),
+      write: code(this.writeConsistency),
+      serial: code(this.serialConsistency),
+    };
   }
 
   /** The settings without the password, for logs. */
@@ -207,6 +265,8 @@ export class CassandraSettings {
 }
 
 function code(level: ConsistencyLevel | SerialConsistencyLevel): number {
-  const camel = level.toLowerCase().replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof typeof types.consistencies;
+  const camel = level
+    .toLowerCase()
+    .replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof typeof types.consistencies;
   return types.consistencies[camel];
 }

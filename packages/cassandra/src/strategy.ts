@@ -9,10 +9,19 @@ import {
   ValidationError,
 } from '@es/core';
 import { errors, policies, types } from 'cassandra-driver';
-import { type CassandraDatastore, type CqlSession, checkLayout, connectionError, defaultSession } from './datastore.js';
+import {
+  type CassandraDatastore,
+  type CqlSession,
+  checkLayout,
+  connectionError,
+  defaultSession,
+} from './datastore.js';
 import type { CqlTable } from './tables.js';
 
-export interface CassandraActiveRecordStrategyOptions<I = SequencedItem> extends Omit<ActiveRecordStrategyOptions<I>, 'positionKind'> {
+export interface CassandraActiveRecordStrategyOptions<I = SequencedItem> extends Omit<
+  ActiveRecordStrategyOptions<I>,
+  'positionKind'
+> {
   /** The table definition (the seed's `active_record_class`): CqlIntegerSequencedItem, CqlTimestampSequencedItem, CqlSnapshot. */
   activeRecordClass: CqlTable;
   /** Whose connection to use. Default: the datastore most recently connected by `setupConnection()`. */
@@ -43,7 +52,8 @@ const REJECTED = new Set([
 
 /** True when a failed conditional batch may nevertheless have been applied (a timeout, a lost connection). */
 function outcomeMayBeUnknown(error: unknown): boolean {
-  if (error instanceof errors.NoHostAvailableError || error instanceof errors.BusyConnectionError) return false;
+  if (error instanceof errors.NoHostAvailableError || error instanceof errors.BusyConnectionError)
+    return false;
   if (error instanceof errors.ArgumentError || error instanceof TypeError) return false;
   if (error instanceof errors.ResponseError) return !REJECTED.has(error.code);
   return true;
@@ -52,7 +62,8 @@ function outcomeMayBeUnknown(error: unknown): boolean {
 const NEVER_RETRY = new policies.retry.FallthroughRetryPolicy();
 const MAX_INT = 2_147_483_647;
 const INDEX_PAGE = 100;
-const toNumber = (value: unknown): number => (typeof value === 'number' ? value : (value as types.Long).toNumber());
+const toNumber = (value: unknown): number =>
+  typeof value === 'number' ? value : (value as types.Long).toNumber();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A position range as CQL: clauses on `position`, their values, and the buckets it may touch. */
@@ -92,9 +103,18 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
   private readonly layoutChecks = new WeakMap<object, Promise<void>>();
 
   constructor(options: CassandraActiveRecordStrategyOptions<I>) {
-    const { activeRecordClass: table, datastore, session, maxBatchBytes = 12 * 1024 * 1024, ...rest } = options;
+    const {
+      activeRecordClass: table,
+      datastore,
+      session,
+      maxBatchBytes = 12 * 1024 * 1024,
+      ...rest
+    } = options;
     if (table === undefined || typeof table.createStatements !== 'function') {
-      throw new ValidationError('activeRecordClass must be a table definition such as CqlIntegerSequencedItem', 'activeRecordClass');
+      throw new ValidationError(
+        'activeRecordClass must be a table definition such as CqlIntegerSequencedItem',
+        'activeRecordClass',
+      );
     }
     super({ ...rest, positionKind: table.positionKind });
     if (!Number.isSafeInteger(maxBatchBytes) || maxBatchBytes < 1) {
@@ -111,9 +131,13 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
 
   protected async insert(items: readonly SequencedItem[]): Promise<void> {
     let bytes = 0;
-    for (const item of items) bytes += Buffer.byteLength(item.data, 'utf8') + Buffer.byteLength(item.topic, 'utf8');
+    for (const item of items)
+      bytes += Buffer.byteLength(item.data, 'utf8') + Buffer.byteLength(item.topic, 'utf8');
     if (bytes > this.maxBatchBytes) {
-      throw new ValidationError(`a batch holds at most ${this.maxBatchBytes} bytes of data and topics, got ${bytes}`, 'items');
+      throw new ValidationError(
+        `a batch holds at most ${this.maxBatchBytes} bytes of data and topics, got ${bytes}`,
+        'items',
+      );
     }
     const session = await this.ready();
     if (this.contiguous) await this.appendContiguous(session, items);
@@ -177,7 +201,11 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
     if (!outcome.applied) {
       const taken = outcome.row?.get('position') as types.Long | number | null | undefined;
       const position = taken == null ? first : toNumber(taken);
-      throw new ConcurrencyError(`position ${position} of sequence ${sequenceId} is already taken`, sequenceId, position);
+      throw new ConcurrencyError(
+        `position ${position} of sequence ${sequenceId} is already taken`,
+        sequenceId,
+        position,
+      );
     }
   }
 
@@ -185,7 +213,14 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
    * Runs one conditional batch. A failure that may hide a success (a timeout, a dropped connection) is
    * resolved by a SERIAL read of the first row's commit id, never by sending the batch again.
    */
-  private async commit(session: CqlSession, statements: Statement[], sequenceId: string, bucket: number, first: number, commit: types.Uuid): Promise<Outcome> {
+  private async commit(
+    session: CqlSession,
+    statements: Statement[],
+    sequenceId: string,
+    bucket: number,
+    first: number,
+    commit: types.Uuid,
+  ): Promise<Outcome> {
     const { settings } = session;
     const codes = settings.consistencyCodes;
     try {
@@ -204,7 +239,12 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
       const stored = await this.committedAt(session, sequenceId, bucket, first, commit, error);
       if (stored === 'ours') return { applied: true, row: null };
       if (stored === 'theirs') {
-        throw new ConcurrencyError(`position ${first} of sequence ${sequenceId} is already taken`, sequenceId, first, { cause: error });
+        throw new ConcurrencyError(
+          `position ${first} of sequence ${sequenceId} is already taken`,
+          sequenceId,
+          first,
+          { cause: error },
+        );
       }
       throw new StoreConnectionError(
         `the append at position ${first} of sequence ${sequenceId} failed (${explain(error)}) and a SERIAL read shows it was not applied: nothing was written, it is safe to retry`,
@@ -217,7 +257,14 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
    * Whose commit holds the row at `first`: ours, another writer's, or nobody's. A SERIAL read completes
    * any Paxos round still in flight, so its answer is final. Unresolvable: OutcomeUnknownError.
    */
-  private async committedAt(session: CqlSession, sequenceId: string, bucket: number, first: number, commit: types.Uuid, cause: unknown): Promise<'ours' | 'theirs' | 'none'> {
+  private async committedAt(
+    session: CqlSession,
+    sequenceId: string,
+    bucket: number,
+    first: number,
+    commit: types.Uuid,
+    cause: unknown,
+  ): Promise<'ours' | 'theirs' | 'none'> {
     const { settings } = session;
     let lastError: unknown;
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -226,7 +273,12 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
         const result = await session.client.execute(
           `SELECT commit_id FROM ${this.tableRef(session)} WHERE sequence_id = ? AND bucket = ? AND position = ?`,
           [sequenceId, bucket, first],
-          { prepare: true, consistency: settings.consistencyCodes.serial, readTimeout: settings.requestTimeoutMs, isIdempotent: true },
+          {
+            prepare: true,
+            consistency: settings.consistencyCodes.serial,
+            readTimeout: settings.requestTimeoutMs,
+            isIdempotent: true,
+          },
         );
         const found = result.first()?.get('commit_id') as types.Uuid | null | undefined;
         if (found == null) return 'none';
@@ -242,11 +294,20 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
   }
 
   /** The head of the last non-empty bucket before `bucket` (SERIAL), or undefined when there is none. */
-  private async headBefore(session: CqlSession, sequenceId: string, bucket: number): Promise<number | undefined> {
+  private async headBefore(
+    session: CqlSession,
+    sequenceId: string,
+    bucket: number,
+  ): Promise<number | undefined> {
     // At most one indexed bucket is empty (the newest, when its opening failed), so two candidates suffice.
     const candidates = await this.indexedBuckets(session, sequenceId, 0, bucket - 1, true, 2);
     for (const candidate of candidates) {
-      const result = await this.run(session, `SELECT head FROM ${this.tableRef(session)} WHERE sequence_id = ? AND bucket = ? LIMIT 1`, [sequenceId, candidate], session.settings.consistencyCodes.serial);
+      const result = await this.run(
+        session,
+        `SELECT head FROM ${this.tableRef(session)} WHERE sequence_id = ? AND bucket = ? LIMIT 1`,
+        [sequenceId, candidate],
+        session.settings.consistencyCodes.serial,
+      );
       const head = result.first()?.get('head') as types.Long | null | undefined;
       if (head != null) return toNumber(head);
     }
@@ -285,7 +346,15 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
     const limit = query.limit ?? Infinity;
     const out: SequencedItem[] = [];
     const take = async (bucket: number): Promise<void> => {
-      for await (const item of this.rowsIn(session, sequenceId, bucket, range, query.descending, limit - out.length)) out.push(item);
+      for await (const item of this.rowsIn(
+        session,
+        sequenceId,
+        bucket,
+        range,
+        query.descending,
+        limit - out.length,
+      ))
+        out.push(item);
     };
     const low = this.table.bucketOf(range.low);
     const high = this.table.bucketOf(range.high);
@@ -293,7 +362,9 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
     if (!this.contiguous) {
       // Items lie in the bucket of their position: walk the indexed buckets of the range.
       if (low === high) await take(low);
-      else for await (const bucket of this.walkIndex(session, sequenceId, low, high, query.descending)) if (out.length < limit) await take(bucket);
+      else
+        for await (const bucket of this.walkIndex(session, sequenceId, low, high, query.descending))
+          if (out.length < limit) await take(bucket);
       return out;
     }
 
@@ -320,7 +391,9 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
     // The first item in range is in one of the two newest non-empty buckets at or below `low`, and at most
     // one indexed bucket is empty: read the three newest in parallel, then the later buckets in order.
     const start = await this.indexedBuckets(session, sequenceId, 0, low, true, 3);
-    const first = await Promise.all(start.reverse().map((bucket) => this.collectRows(session, sequenceId, bucket, range, limit)));
+    const first = await Promise.all(
+      start.reverse().map((bucket) => this.collectRows(session, sequenceId, bucket, range, limit)),
+    );
     for (const items of first) for (const item of items) if (out.length < limit) out.push(item);
     if (out.length < limit && high > low) {
       for await (const bucket of this.walkIndex(session, sequenceId, low + 1, high, false)) {
@@ -334,7 +407,12 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
   protected async selectSequenceIds(): Promise<string[]> {
     const session = await this.ready();
     const ids = new Set<string>();
-    for await (const row of this.pages(session, `SELECT DISTINCT sequence_id, bucket FROM ${this.tableRef(session)}`, [], session.settings.fetchSize)) {
+    for await (const row of this.pages(
+      session,
+      `SELECT DISTINCT sequence_id, bucket FROM ${this.tableRef(session)}`,
+      [],
+      session.settings.fetchSize,
+    )) {
       ids.add(row.get('sequence_id') as string);
     }
     return [...ids];
@@ -344,8 +422,14 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
   private positionRange(q: NormalizedQuery): PositionRange | undefined {
     if (this.positionKind === 'integer') {
       // Integer positions: turn any bounds (fractional, exclusive, infinite) into inclusive integers.
-      const low = Math.max(0, q.lower === -Infinity ? 0 : q.lowerInclusive ? Math.ceil(q.lower) : Math.floor(q.lower) + 1);
-      const high = Math.min(Number.MAX_SAFE_INTEGER, q.upper === Infinity ? Infinity : q.upperInclusive ? Math.floor(q.upper) : Math.ceil(q.upper) - 1);
+      const low = Math.max(
+        0,
+        q.lower === -Infinity ? 0 : q.lowerInclusive ? Math.ceil(q.lower) : Math.floor(q.lower) + 1,
+      );
+      const high = Math.min(
+        Number.MAX_SAFE_INTEGER,
+        q.upper === Infinity ? Infinity : q.upperInclusive ? Math.floor(q.upper) : Math.ceil(q.upper) - 1,
+      );
       if (low > high) return undefined;
       return { clauses: ' AND position >= ? AND position <= ?', params: [low, high], low, high };
     }
@@ -359,35 +443,78 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
       clauses += q.upperInclusive ? ' AND position <= ?' : ' AND position < ?';
       params.push(q.upper);
     }
-    if (q.lower > q.upper || (q.lower === q.upper && !(q.lowerInclusive && q.upperInclusive))) return undefined;
+    if (q.lower > q.upper || (q.lower === q.upper && !(q.lowerInclusive && q.upperInclusive)))
+      return undefined;
     return { clauses, params, low: Math.max(0, q.lower), high: Math.min(Number.MAX_SAFE_INTEGER, q.upper) };
   }
 
   /** The items of one bucket in range, in order, paged. */
-  private async *rowsIn(session: CqlSession, sequenceId: string, bucket: number, range: PositionRange, descending: boolean, limit: number): AsyncGenerator<SequencedItem> {
+  private async *rowsIn(
+    session: CqlSession,
+    sequenceId: string,
+    bucket: number,
+    range: PositionRange,
+    descending: boolean,
+    limit: number,
+  ): AsyncGenerator<SequencedItem> {
     if (limit <= 0) return;
     const cql = `SELECT position, topic, data FROM ${this.tableRef(session)} WHERE sequence_id = ? AND bucket = ?${range.clauses} ORDER BY position ${descending ? 'DESC' : 'ASC'} LIMIT ?`;
     const fetchSize = Math.min(limit, session.settings.fetchSize);
-    for await (const row of this.pages(session, cql, [sequenceId, bucket, ...range.params, Math.min(limit, MAX_INT)], fetchSize)) {
-      yield new SequencedItem(sequenceId, toNumber(row.get('position')), row.get('topic') as string, row.get('data') as string);
+    for await (const row of this.pages(
+      session,
+      cql,
+      [sequenceId, bucket, ...range.params, Math.min(limit, MAX_INT)],
+      fetchSize,
+    )) {
+      yield new SequencedItem(
+        sequenceId,
+        toNumber(row.get('position')),
+        row.get('topic') as string,
+        row.get('data') as string,
+      );
     }
   }
 
-  private async collectRows(session: CqlSession, sequenceId: string, bucket: number, range: PositionRange, limit: number): Promise<SequencedItem[]> {
+  private async collectRows(
+    session: CqlSession,
+    sequenceId: string,
+    bucket: number,
+    range: PositionRange,
+    limit: number,
+  ): Promise<SequencedItem[]> {
     const out: SequencedItem[] = [];
     for await (const item of this.rowsIn(session, sequenceId, bucket, range, false, limit)) out.push(item);
     return out;
   }
 
   /** The indexed buckets of a sequence in [from, to], in order, paged. */
-  private async *walkIndex(session: CqlSession, sequenceId: string, from: number, to: number, descending: boolean): AsyncGenerator<number> {
+  private async *walkIndex(
+    session: CqlSession,
+    sequenceId: string,
+    from: number,
+    to: number,
+    descending: boolean,
+  ): AsyncGenerator<number> {
     const cql = `SELECT bucket FROM ${this.indexRef(session)} WHERE sequence_id = ? AND bucket >= ? AND bucket <= ? ORDER BY bucket ${descending ? 'DESC' : 'ASC'}`;
-    for await (const row of this.pages(session, cql, [sequenceId, from, to], INDEX_PAGE)) yield toNumber(row.get('bucket'));
+    for await (const row of this.pages(session, cql, [sequenceId, from, to], INDEX_PAGE))
+      yield toNumber(row.get('bucket'));
   }
 
-  private async indexedBuckets(session: CqlSession, sequenceId: string, from: number, to: number, descending: boolean, limit: number): Promise<number[]> {
+  private async indexedBuckets(
+    session: CqlSession,
+    sequenceId: string,
+    from: number,
+    to: number,
+    descending: boolean,
+    limit: number,
+  ): Promise<number[]> {
     const cql = `SELECT bucket FROM ${this.indexRef(session)} WHERE sequence_id = ? AND bucket >= ? AND bucket <= ? ORDER BY bucket ${descending ? 'DESC' : 'ASC'} LIMIT ?`;
-    const result = await this.run(session, cql, [sequenceId, from, to, limit], session.settings.consistencyCodes.read);
+    const result = await this.run(
+      session,
+      cql,
+      [sequenceId, from, to, limit],
+      session.settings.consistencyCodes.read,
+    );
     return result.rows.map((row) => toNumber(row.get('bucket')));
   }
 
@@ -417,7 +544,13 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
   }
 
   /** One idempotent statement (a read, or the index's upsert). */
-  private async run(session: CqlSession, cql: string, params: unknown[], consistency: number, extra: { fetchSize?: number; pageState?: string } = {}): Promise<types.ResultSet> {
+  private async run(
+    session: CqlSession,
+    cql: string,
+    params: unknown[],
+    consistency: number,
+    extra: { fetchSize?: number; pageState?: string } = {},
+  ): Promise<types.ResultSet> {
     try {
       return await session.client.execute(cql, params, {
         prepare: true,
@@ -432,10 +565,18 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
   }
 
   /** All rows of a read, `fetchSize` at a time. */
-  private async *pages(session: CqlSession, cql: string, params: unknown[], fetchSize: number): AsyncGenerator<types.Row> {
+  private async *pages(
+    session: CqlSession,
+    cql: string,
+    params: unknown[],
+    fetchSize: number,
+  ): AsyncGenerator<types.Row> {
     let pageState: string | undefined;
     do {
-      const result = await this.run(session, cql, params, session.settings.consistencyCodes.read, { fetchSize, ...(pageState ? { pageState } : {}) });
+      const result = await this.run(session, cql, params, session.settings.consistencyCodes.read, {
+        fetchSize,
+        ...(pageState ? { pageState } : {}),
+      });
       yield* result.rows;
       pageState = result.pageState ?? undefined;
     } while (pageState !== undefined);

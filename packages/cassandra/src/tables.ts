@@ -38,7 +38,10 @@ export class CqlTable {
     // The bucket index table's name must be a plain identifier too.
     assertIdentifier(this.indexTableName, 'tableName');
     if (!Number.isSafeInteger(bucketSize) || bucketSize < 1) {
-      throw new ValidationError(`bucketSize must be a positive integer, got ${String(bucketSize)}`, 'bucketSize');
+      throw new ValidationError(
+        `bucketSize must be a positive integer, got ${String(bucketSize)}`,
+        'bucketSize',
+      );
     }
     this.bucketSize = bucketSize;
   }
@@ -98,7 +101,10 @@ export class CqlTable {
   }
 
   dropStatements(keyspace: string): string[] {
-    return [`DROP TABLE IF EXISTS ${keyspace}.${this.tableName}`, `DROP TABLE IF EXISTS ${keyspace}.${this.indexTableName}`];
+    return [
+      `DROP TABLE IF EXISTS ${keyspace}.${this.tableName}`,
+      `DROP TABLE IF EXISTS ${keyspace}.${this.indexTableName}`,
+    ];
   }
 }
 

@@ -23,298 +23,349 @@ const versions = CqlIntegerSequencedItem.withBucketSize(B);
 const timestamps = CqlTimestampSequencedItem.withBucketSize(1000); // one-second buckets
 const snapshots = CqlSnapshot.withBucketSize(B);
 
-const item = (id: string, position: number, data = `{"p":${position}}`) => new SequencedItem(id, position, 'test.Item', data);
+const item = (id: string, position: number, data = `{"p":${position}}`) =>
+  new SequencedItem(id, position, 'test.Item', data);
 const run = (id: string, from: number, count: number, data?: (p: number) => string) =>
   Array.from({ length: count }, (_, i) => item(id, from + i, data?.(from + i)));
 const positions = (items: readonly { position: number }[]) => items.map((i) => i.position);
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
-describeIfAvailable(cassandraAvailable, 'CassandraActiveRecordStrategy on a real node (bucket size 8)', () => {
-  let datastore: CassandraDatastore;
-  let store: CassandraActiveRecordStrategy;
-
-  beforeAll(async () => {
-    datastore = await openDatastore(testKeyspace('append'), [versions, timestamps, snapshots]);
-    store = new CassandraActiveRecordStrategy({ activeRecordClass: versions, datastore });
-  }, 120_000);
-  afterAll(() => dropAndClose(datastore), 120_000);
-
-  describe('integer sequences are contiguous from 0', () => {
-    it('the first append must start at 0, and each next one right after the last item', async () => {
-      const id = randomUUID();
-      for (const p of [1, 8, 9]) await expect(store.append(item(id, p))).rejects.toBeInstanceOf(ConcurrencyError);
-      await store.append(run(id, 0, 3));
-      const gap = await store.append(item(id, 4)).catch((e: unknown) => e);
-      expect(gap).toBeInstanceOf(ConcurrencyError);
-      expect(gap).toMatchObject({ sequenceId: id, position: 4 });
-      expect((gap as Error).message).toContain('ends at 2');
-      const taken = await store.append(item(id, 2)).catch((e: unknown) => e);
-      expect((taken as Error).message).toContain('already taken');
-      await store.append(item(id, 3));
-      expect(positions(await store.getItems(id))).toEqual([0, 1, 2, 3]);
-    });
-
-    it('a gap across a bucket boundary is rejected, and nothing is written', async () => {
-      const id = randomUUID();
-      await store.append(run(id, 0, 7));
-      for (const p of [8, 9, 16, 17]) await expect(store.append(run(id, p, 3))).rejects.toBeInstanceOf(ConcurrencyError);
-      expect(positions(await store.getItems(id))).toEqual(range(0, 7));
-      await store.append(run(id, 7, 3));
-      expect(positions(await store.getItems(id))).toEqual(range(0, 10));
-    });
-  });
-
-  describe('a batch with one clashing item writes nothing', () => {
-    it.each([
-      ['its first item', 4, 6],
-      ['its last item', 0, 5], // on a new bucket, then on an existing one
-      ['one in the middle, across a bucket boundary', 3, 9],
-    ])('%s', async (_name, from, count) => {
-      const id = randomUUID();
-      await store.append(run(id, 0, 5));
-      await store.append(run(id, 5, 1));
-      const clash = run(id, from, count, (p) => `{"clash":${p}}`);
-      await expect(store.append(clash)).rejects.toBeInstanceOf(ConcurrencyError);
-      const stored = await store.getItems(id);
-      expect(stored).toEqual(run(id, 0, 6));
-      for (const p of range(6, 15)) await expect(store.getItem(id, p)).rejects.toThrow(/no item/);
-    });
-  });
-
-  describe('bucket boundaries', () => {
-    // Batches of every shape: inside a bucket, ending on a boundary, straddling one, spanning several.
-    const sizes = [1, 2, 4, 1, 8, 3, 9, 17, 1, 1, 6, 30, 2, 7, 1];
-    const total = sizes.reduce((a, b) => a + b, 0);
-    const id = randomUUID();
-    const reference = new InMemoryActiveRecordStrategy();
+describeIfAvailable(
+  cassandraAvailable,
+  'CassandraActiveRecordStrategy on a real node (bucket size 8)',
+  () => {
+    let datastore: CassandraDatastore;
+    let store: CassandraActiveRecordStrategy;
 
     beforeAll(async () => {
-      let from = 0;
-      for (const size of sizes) {
-        const batch = run(id, from, size, (p) => JSON.stringify({ p, pad: 'x'.repeat(p % 13) }));
-        await store.append(batch);
-        await reference.append(batch);
-        from += size;
-      }
-    }, 60_000);
-
-    it('reads every item back, whole and one by one', async () => {
-      expect(await store.getItems(id)).toEqual(await reference.getItems(id));
-      for (const p of range(0, total)) expect(await store.getItem(id, p)).toEqual(await reference.getItem(id, p));
-      await expect(store.getItem(id, total)).rejects.toThrow(/no item/);
-    }, 60_000);
-
-    it('answers ranges from every start, both ways, with and without limits', async () => {
-      const queries: ItemQuery[] = [];
-      for (let v = 0; v <= total + 1; v += 1) {
-        queries.push({ gte: v }, { gt: v, limit: 3 }, { lt: v, descending: true }, { lte: v, descending: true, limit: 5 });
-        queries.push({ gte: v, lt: v + 11 }, { gte: v, lte: v + 20, descending: true, limit: 9 });
-      }
-      queries.push({ descending: true, limit: 1 }, { limit: 1 }, { gt: 2.5, lt: 40.5 }, { gte: -5, lte: 1e12, descending: true });
-      const wrong: unknown[] = [];
-      for (const q of queries) {
-        const [actual, expected] = await Promise.all([store.getItems(id, q), reference.getItems(id, q)]);
-        if (JSON.stringify(positions(actual)) !== JSON.stringify(positions(expected))) wrong.push({ q, actual: positions(actual) });
-      }
-      expect(wrong).toEqual([]);
+      datastore = await openDatastore(testKeyspace('append'), [versions, timestamps, snapshots]);
+      store = new CassandraActiveRecordStrategy({ activeRecordClass: versions, datastore });
     }, 120_000);
+    afterAll(() => dropAndClose(datastore), 120_000);
 
-    it('iterates in pages smaller than a bucket, both ways', async () => {
-      const up: number[] = [];
-      for await (const i of store.iterateItems(id, { gte: 5, pageSize: 3 })) up.push(i.position);
-      expect(up).toEqual(range(5, total));
-      const down: number[] = [];
-      for await (const i of store.iterateItems(id, { lt: 70, descending: true, pageSize: 5, limit: 40 })) down.push(i.position);
-      expect(down).toEqual(range(30, 70).reverse());
+    describe('integer sequences are contiguous from 0', () => {
+      it('the first append must start at 0, and each next one right after the last item', async () => {
+        const id = randomUUID();
+        for (const p of [1, 8, 9])
+          await expect(store.append(item(id, p))).rejects.toBeInstanceOf(ConcurrencyError);
+        await store.append(run(id, 0, 3));
+        const gap = await store.append(item(id, 4)).catch((e: unknown) => e);
+        expect(gap).toBeInstanceOf(ConcurrencyError);
+        expect(gap).toMatchObject({ sequenceId: id, position: 4 });
+        expect((gap as Error).message).toContain('ends at 2');
+        const taken = await store.append(item(id, 2)).catch((e: unknown) => e);
+        expect((taken as Error).message).toContain('already taken');
+        await store.append(item(id, 3));
+        expect(positions(await store.getItems(id))).toEqual([0, 1, 2, 3]);
+      });
+
+      it('a gap across a bucket boundary is rejected, and nothing is written', async () => {
+        const id = randomUUID();
+        await store.append(run(id, 0, 7));
+        for (const p of [8, 9, 16, 17])
+          await expect(store.append(run(id, p, 3))).rejects.toBeInstanceOf(ConcurrencyError);
+        expect(positions(await store.getItems(id))).toEqual(range(0, 7));
+        await store.append(run(id, 7, 3));
+        expect(positions(await store.getItems(id))).toEqual(range(0, 10));
+      });
     });
 
-    it('continues after a batch that spans several buckets', async () => {
-      const other = randomUUID();
-      await store.append(run(other, 0, 3 * B + 2)); // 0..25, all in bucket 0
-      await store.append(run(other, 3 * B + 2, 1)); // 26: opens bucket 3, checking bucket 0's head
-      await expect(store.append(item(other, 26))).rejects.toBeInstanceOf(ConcurrencyError);
-      expect(positions(await store.getItems(other, { gte: 20 }))).toEqual(range(20, 27));
-      expect(positions(await store.getItems(other, { lte: 17, descending: true, limit: 2 }))).toEqual([17, 16]);
+    describe('a batch with one clashing item writes nothing', () => {
+      it.each([
+        ['its first item', 4, 6],
+        ['its last item', 0, 5], // on a new bucket, then on an existing one
+        ['one in the middle, across a bucket boundary', 3, 9],
+      ])('%s', async (_name, from, count) => {
+        const id = randomUUID();
+        await store.append(run(id, 0, 5));
+        await store.append(run(id, 5, 1));
+        const clash = run(id, from, count, (p) => `{"clash":${p}}`);
+        await expect(store.append(clash)).rejects.toBeInstanceOf(ConcurrencyError);
+        const stored = await store.getItems(id);
+        expect(stored).toEqual(run(id, 0, 6));
+        for (const p of range(6, 15)) await expect(store.getItem(id, p)).rejects.toThrow(/no item/);
+      });
     });
-  });
 
-  describe('concurrent writers', () => {
-    const WRITERS = 8;
-
-    it(`${WRITERS} writers appending batches of 1 to 12 items across buckets: versions unique and contiguous`, async () => {
+    describe('bucket boundaries', () => {
+      // Batches of every shape: inside a bucket, ending on a boundary, straddling one, spanning several.
+      const sizes = [1, 2, 4, 1, 8, 3, 9, 17, 1, 1, 6, 30, 2, 7, 1];
+      const total = sizes.reduce((a, b) => a + b, 0);
       const id = randomUUID();
-      const target = 120;
-      const won: Array<{ writer: number; from: number; count: number }> = [];
-      let conflicts = 0;
-      const writer = async (w: number): Promise<void> => {
-        let round = 0;
-        while (true) {
-          const [last] = await store.getItems(id, { descending: true, limit: 1 });
-          const from = last === undefined ? 0 : last.position + 1;
-          if (from >= target) return;
-          const count = 1 + ((w * 7 + round++ * 5) % 12);
-          try {
-            await store.append(run(id, from, count, (p) => JSON.stringify({ w, p })));
-            won.push({ writer: w, from, count });
-          } catch (error) {
-            if (!(error instanceof ConcurrencyError)) throw error;
-            conflicts += 1;
-          }
+      const reference = new InMemoryActiveRecordStrategy();
+
+      beforeAll(async () => {
+        let from = 0;
+        for (const size of sizes) {
+          const batch = run(id, from, size, (p) => JSON.stringify({ p, pad: 'x'.repeat(p % 13) }));
+          await store.append(batch);
+          await reference.append(batch);
+          from += size;
         }
-      };
-      await Promise.all(range(0, WRITERS).map(writer));
+      }, 60_000);
 
-      const stored = await store.getItems(id);
-      const end = Math.max(...won.map((b) => b.from + b.count));
-      expect(positions(stored)).toEqual(range(0, end));
-      // The winning batches tile the sequence exactly, and every stored item is its winner's.
-      won.sort((a, b) => a.from - b.from);
-      let next = 0;
-      for (const batch of won) {
-        expect(batch.from).toBe(next);
-        next += batch.count;
-      }
-      for (const r of stored) {
-        const batch = won.find((b) => r.position >= b.from && r.position < b.from + b.count)!;
-        expect(JSON.parse(r.data)).toEqual({ w: batch.writer, p: r.position });
-      }
-      expect(conflicts).toBeGreaterThan(0);
-      expect(new Set(won.map((b) => Math.floor(b.from / B))).size).toBeGreaterThan(5);
-    }, 120_000);
+      it('reads every item back, whole and one by one', async () => {
+        expect(await store.getItems(id)).toEqual(await reference.getItems(id));
+        for (const p of range(0, total))
+          expect(await store.getItem(id, p)).toEqual(await reference.getItem(id, p));
+        await expect(store.getItem(id, total)).rejects.toThrow(/no item/);
+      }, 60_000);
 
-    it.each([
-      ['an empty sequence', 0],
-      ['the middle of a bucket', 3],
-      ['a bucket boundary', 8],
-      ['the middle of a later bucket', 13],
-    ])(`${WRITERS} writers expecting the same position at %s: exactly one wins`, async (_name, from) => {
-      const id = randomUUID();
-      if (from > 0) await store.append(run(id, 0, from));
-      // Different sizes, so some straddle the next boundary and some do not.
-      const outcomes = await Promise.allSettled(
-        range(0, WRITERS).map((w) => store.append(run(id, from, 1 + w * 2, (p) => JSON.stringify({ w, p })))),
-      );
-      const winners = outcomes.flatMap((o, w) => (o.status === 'fulfilled' ? [w] : []));
-      expect(winners).toHaveLength(1);
-      expect(outcomes.filter((o) => o.status === 'rejected' && !(o.reason instanceof ConcurrencyError))).toEqual([]);
-      const w = winners[0]!;
-      expect(await store.getItems(id, { gte: from })).toEqual(run(id, from, 1 + w * 2, (p) => JSON.stringify({ w, p })));
-      expect(positions(await store.getItems(id))).toEqual(range(0, from + 1 + w * 2));
-    });
-  });
+      it('answers ranges from every start, both ways, with and without limits', async () => {
+        const queries: ItemQuery[] = [];
+        for (let v = 0; v <= total + 1; v += 1) {
+          queries.push(
+            { gte: v },
+            { gt: v, limit: 3 },
+            { lt: v, descending: true },
+            { lte: v, descending: true, limit: 5 },
+          );
+          queries.push({ gte: v, lt: v + 11 }, { gte: v, lte: v + 20, descending: true, limit: 9 });
+        }
+        queries.push(
+          { descending: true, limit: 1 },
+          { limit: 1 },
+          { gt: 2.5, lt: 40.5 },
+          { gte: -5, lte: 1e12, descending: true },
+        );
+        const wrong: unknown[] = [];
+        for (const q of queries) {
+          const [actual, expected] = await Promise.all([store.getItems(id, q), reference.getItems(id, q)]);
+          if (JSON.stringify(positions(actual)) !== JSON.stringify(positions(expected)))
+            wrong.push({ q, actual: positions(actual) });
+        }
+        expect(wrong).toEqual([]);
+      }, 120_000);
 
-  describe('timestamp table (one-second buckets)', () => {
-    let ts: CassandraActiveRecordStrategy;
-    beforeAll(() => {
-      ts = new CassandraActiveRecordStrategy({ activeRecordClass: timestamps, datastore });
-    });
+      it('iterates in pages smaller than a bucket, both ways', async () => {
+        const up: number[] = [];
+        for await (const i of store.iterateItems(id, { gte: 5, pageSize: 3 })) up.push(i.position);
+        expect(up).toEqual(range(5, total));
+        const down: number[] = [];
+        for await (const i of store.iterateItems(id, { lt: 70, descending: true, pageSize: 5, limit: 40 }))
+          down.push(i.position);
+        expect(down).toEqual(range(30, 70).reverse());
+      });
 
-    it('keeps items in time buckets and reads across them both ways', async () => {
-      const id = randomUUID();
-      const ps = [999.999, 1000, 1500.25, 2999.5, 7000.001, 7000.002, 123456.789];
-      await ts.append(item(id, ps[0]!));
-      await ts.append([item(id, 1000), item(id, 1500.25)]);
-      await ts.append(item(id, 2999.5));
-      await ts.append([item(id, 7000.001), item(id, 7000.002)]);
-      await ts.append(item(id, 123456.789));
-      expect(positions(await ts.getItems(id))).toEqual(ps);
-      expect(positions(await ts.getItems(id, { descending: true }))).toEqual([...ps].reverse());
-      expect(positions(await ts.getItems(id, { gt: 1000, lt: 123456.789 }))).toEqual([1500.25, 2999.5, 7000.001, 7000.002]);
-      expect(positions(await ts.getItems(id, { lte: 7000.001, descending: true, limit: 3 }))).toEqual([7000.001, 2999.5, 1500.25]);
-      expect(positions(await ts.getItems(id, { gte: 1000, limit: 2 }))).toEqual([1000, 1500.25]);
-      expect((await ts.getItem(id, 2999.5)).position).toBe(2999.5);
+      it('continues after a batch that spans several buckets', async () => {
+        const other = randomUUID();
+        await store.append(run(other, 0, 3 * B + 2)); // 0..25, all in bucket 0
+        await store.append(run(other, 3 * B + 2, 1)); // 26: opens bucket 3, checking bucket 0's head
+        await expect(store.append(item(other, 26))).rejects.toBeInstanceOf(ConcurrencyError);
+        expect(positions(await store.getItems(other, { gte: 20 }))).toEqual(range(20, 27));
+        expect(positions(await store.getItems(other, { lte: 17, descending: true, limit: 2 }))).toEqual([
+          17, 16,
+        ]);
+      });
     });
 
-    it('a batch with a taken timestamp writes nothing', async () => {
-      const id = randomUUID();
-      await ts.append([item(id, 100.5), item(id, 200.5)]);
-      const error = await ts.append([item(id, 150), item(id, 200.5), item(id, 250)]).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(ConcurrencyError);
-      expect(error).toMatchObject({ position: 200.5 });
-      expect(positions(await ts.getItems(id))).toEqual([100.5, 200.5]);
+    describe('concurrent writers', () => {
+      const WRITERS = 8;
+
+      it(`${WRITERS} writers appending batches of 1 to 12 items across buckets: versions unique and contiguous`, async () => {
+        const id = randomUUID();
+        const target = 120;
+        const won: Array<{ writer: number; from: number; count: number }> = [];
+        let conflicts = 0;
+        const writer = async (w: number): Promise<void> => {
+          let round = 0;
+          while (true) {
+            const [last] = await store.getItems(id, { descending: true, limit: 1 });
+            const from = last === undefined ? 0 : last.position + 1;
+            if (from >= target) return;
+            const count = 1 + ((w * 7 + round++ * 5) % 12);
+            try {
+              await store.append(run(id, from, count, (p) => JSON.stringify({ w, p })));
+              won.push({ writer: w, from, count });
+            } catch (error) {
+              if (!(error instanceof ConcurrencyError)) throw error;
+              conflicts += 1;
+            }
+          }
+        };
+        await Promise.all(range(0, WRITERS).map(writer));
+
+        const stored = await store.getItems(id);
+        const end = Math.max(...won.map((b) => b.from + b.count));
+        expect(positions(stored)).toEqual(range(0, end));
+        // The winning batches tile the sequence exactly, and every stored item is its winner's.
+        won.sort((a, b) => a.from - b.from);
+        let next = 0;
+        for (const batch of won) {
+          expect(batch.from).toBe(next);
+          next += batch.count;
+        }
+        for (const r of stored) {
+          const batch = won.find((b) => r.position >= b.from && r.position < b.from + b.count)!;
+          expect(JSON.parse(r.data)).toEqual({ w: batch.writer, p: r.position });
+        }
+        expect(conflicts).toBeGreaterThan(0);
+        expect(new Set(won.map((b) => Math.floor(b.from / B))).size).toBeGreaterThan(5);
+      }, 120_000);
+
+      it.each([
+        ['an empty sequence', 0],
+        ['the middle of a bucket', 3],
+        ['a bucket boundary', 8],
+        ['the middle of a later bucket', 13],
+      ])(`${WRITERS} writers expecting the same position at %s: exactly one wins`, async (_name, from) => {
+        const id = randomUUID();
+        if (from > 0) await store.append(run(id, 0, from));
+        // Different sizes, so some straddle the next boundary and some do not.
+        const outcomes = await Promise.allSettled(
+          range(0, WRITERS).map((w) =>
+            store.append(run(id, from, 1 + w * 2, (p) => JSON.stringify({ w, p }))),
+          ),
+        );
+        const winners = outcomes.flatMap((o, w) => (o.status === 'fulfilled' ? [w] : []));
+        expect(winners).toHaveLength(1);
+        expect(
+          outcomes.filter((o) => o.status === 'rejected' && !(o.reason instanceof ConcurrencyError)),
+        ).toEqual([]);
+        const w = winners[0]!;
+        expect(await store.getItems(id, { gte: from })).toEqual(
+          run(id, from, 1 + w * 2, (p) => JSON.stringify({ w, p })),
+        );
+        expect(positions(await store.getItems(id))).toEqual(range(0, from + 1 + w * 2));
+      });
     });
 
-    it('concurrent writers of the same timestamp: exactly one wins', async () => {
-      const id = randomUUID();
-      const outcomes = await Promise.allSettled(range(0, 8).map((w) => ts.append(item(id, 5000.5, `{"w":${w}}`))));
-      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
-      expect(await ts.getItems(id)).toHaveLength(1);
+    describe('timestamp table (one-second buckets)', () => {
+      let ts: CassandraActiveRecordStrategy;
+      beforeAll(() => {
+        ts = new CassandraActiveRecordStrategy({ activeRecordClass: timestamps, datastore });
+      });
+
+      it('keeps items in time buckets and reads across them both ways', async () => {
+        const id = randomUUID();
+        const ps = [999.999, 1000, 1500.25, 2999.5, 7000.001, 7000.002, 123456.789];
+        await ts.append(item(id, ps[0]!));
+        await ts.append([item(id, 1000), item(id, 1500.25)]);
+        await ts.append(item(id, 2999.5));
+        await ts.append([item(id, 7000.001), item(id, 7000.002)]);
+        await ts.append(item(id, 123456.789));
+        expect(positions(await ts.getItems(id))).toEqual(ps);
+        expect(positions(await ts.getItems(id, { descending: true }))).toEqual([...ps].reverse());
+        expect(positions(await ts.getItems(id, { gt: 1000, lt: 123456.789 }))).toEqual([
+          1500.25, 2999.5, 7000.001, 7000.002,
+        ]);
+        expect(positions(await ts.getItems(id, { lte: 7000.001, descending: true, limit: 3 }))).toEqual([
+          7000.001, 2999.5, 1500.25,
+        ]);
+        expect(positions(await ts.getItems(id, { gte: 1000, limit: 2 }))).toEqual([1000, 1500.25]);
+        expect((await ts.getItem(id, 2999.5)).position).toBe(2999.5);
+      });
+
+      it('a batch with a taken timestamp writes nothing', async () => {
+        const id = randomUUID();
+        await ts.append([item(id, 100.5), item(id, 200.5)]);
+        const error = await ts
+          .append([item(id, 150), item(id, 200.5), item(id, 250)])
+          .catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ConcurrencyError);
+        expect(error).toMatchObject({ position: 200.5 });
+        expect(positions(await ts.getItems(id))).toEqual([100.5, 200.5]);
+      });
+
+      it('concurrent writers of the same timestamp: exactly one wins', async () => {
+        const id = randomUUID();
+        const outcomes = await Promise.allSettled(
+          range(0, 8).map((w) => ts.append(item(id, 5000.5, `{"w":${w}}`))),
+        );
+        expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+        expect(await ts.getItems(id)).toHaveLength(1);
+      });
+
+      it('rejects a batch that straddles a time bucket, writing nothing', async () => {
+        const id = randomUUID();
+        const error = await ts.append([item(id, 1999.5), item(id, 2000.5)]).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ValidationError);
+        expect((error as ValidationError).field).toBe('position');
+        expect((error as Error).message).toContain('one bucket of 1000 ms');
+        expect(await ts.getItems(id)).toEqual([]);
+      });
     });
 
-    it('rejects a batch that straddles a time bucket, writing nothing', async () => {
-      const id = randomUUID();
-      const error = await ts.append([item(id, 1999.5), item(id, 2000.5)]).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(ValidationError);
-      expect((error as ValidationError).field).toBe('position');
-      expect((error as Error).message).toContain('one bucket of 1000 ms');
-      expect(await ts.getItems(id)).toEqual([]);
-    });
-  });
-
-  describe('snapshot table', () => {
-    it('allows gaps, finds the newest at or below a version, and refuses a second snapshot of one version', async () => {
-      const snaps = new CassandraActiveRecordStrategy({ activeRecordClass: snapshots, datastore });
-      const id = randomUUID();
-      for (const v of [3, 9, 10, 40, 41]) await snaps.append(item(id, v));
-      expect(positions(await snaps.getItems(id))).toEqual([3, 9, 10, 40, 41]);
-      expect(positions(await snaps.getItems(id, { lte: 39, descending: true, limit: 1 }))).toEqual([10]);
-      expect(positions(await snaps.getItems(id, { lte: 2, descending: true, limit: 1 }))).toEqual([]);
-      await expect(snaps.append(item(id, 9))).rejects.toBeInstanceOf(ConcurrencyError);
-    });
-  });
-
-  describe('what is not supported or not allowed', () => {
-    it('has no notification log: selectNotifications and maxNotificationId reject with NotSupportedError', async () => {
-      expect(store.supportsNotifications).toBe(false);
-      await expect(store.selectNotifications(1, 10)).rejects.toBeInstanceOf(NotSupportedError);
-      await expect(store.maxNotificationId()).rejects.toBeInstanceOf(NotSupportedError);
+    describe('snapshot table', () => {
+      it('allows gaps, finds the newest at or below a version, and refuses a second snapshot of one version', async () => {
+        const snaps = new CassandraActiveRecordStrategy({ activeRecordClass: snapshots, datastore });
+        const id = randomUUID();
+        for (const v of [3, 9, 10, 40, 41]) await snaps.append(item(id, v));
+        expect(positions(await snaps.getItems(id))).toEqual([3, 9, 10, 40, 41]);
+        expect(positions(await snaps.getItems(id, { lte: 39, descending: true, limit: 1 }))).toEqual([10]);
+        expect(positions(await snaps.getItems(id, { lte: 2, descending: true, limit: 1 }))).toEqual([]);
+        await expect(snaps.append(item(id, 9))).rejects.toBeInstanceOf(ConcurrencyError);
+      });
     });
 
-    it('refuses a table used with another bucket size than it was created with', async () => {
-      const other = new CassandraActiveRecordStrategy({ activeRecordClass: versions.withBucketSize(16), datastore });
-      const error = await other.getItems(randomUUID()).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(SettingsError);
-      expect((error as Error).message).toContain('bucket_size=8');
-      const second = new CassandraDatastore({ settings: datastore.settings, tables: [versions.withBucketSize(16)] });
-      try {
-        await second.setupConnection();
-        await expect(second.setupTables()).rejects.toBeInstanceOf(SettingsError);
-      } finally {
-        await second.close();
-      }
+    describe('what is not supported or not allowed', () => {
+      it('has no notification log: selectNotifications and maxNotificationId reject with NotSupportedError', async () => {
+        expect(store.supportsNotifications).toBe(false);
+        await expect(store.selectNotifications(1, 10)).rejects.toBeInstanceOf(NotSupportedError);
+        await expect(store.maxNotificationId()).rejects.toBeInstanceOf(NotSupportedError);
+      });
+
+      it('refuses a table used with another bucket size than it was created with', async () => {
+        const other = new CassandraActiveRecordStrategy({
+          activeRecordClass: versions.withBucketSize(16),
+          datastore,
+        });
+        const error = await other.getItems(randomUUID()).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(SettingsError);
+        expect((error as Error).message).toContain('bucket_size=8');
+        const second = new CassandraDatastore({
+          settings: datastore.settings,
+          tables: [versions.withBucketSize(16)],
+        });
+        try {
+          await second.setupConnection();
+          await expect(second.setupTables()).rejects.toBeInstanceOf(SettingsError);
+        } finally {
+          await second.close();
+        }
+      });
+
+      it('refuses a table that was never set up, naming setupTables()', async () => {
+        const missing = new CassandraActiveRecordStrategy({
+          activeRecordClass: versions.withTableName('never_created'),
+          datastore,
+        });
+        await expect(missing.append(item(randomUUID(), 0))).rejects.toThrow(
+          /does not exist: call CassandraDatastore.setupTables\(\)/,
+        );
+      });
+
+      it('refuses a batch larger than maxBatchBytes, writing nothing', async () => {
+        const small = new CassandraActiveRecordStrategy({
+          activeRecordClass: versions,
+          datastore,
+          maxBatchBytes: 1000,
+        });
+        const id = randomUUID();
+        const error = await small.append(run(id, 0, 3, () => 'x'.repeat(400))).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ValidationError);
+        expect(await store.getItems(id)).toEqual([]);
+      });
+
+      it('stores a 1 MiB item and a batch of 10 of them', async () => {
+        const id = randomUUID();
+        const big = (p: number) => `${p}:${'é'.repeat(512 * 1024 - 2)}`;
+        await store.append(item(id, 0, big(0)));
+        await store.append(run(id, 1, 10, big));
+        const read = await store.getItems(id);
+        expect(read.map((r) => r.data === big(r.position))).toEqual(Array(11).fill(true));
+      }, 60_000);
     });
 
-    it('refuses a table that was never set up, naming setupTables()', async () => {
-      const missing = new CassandraActiveRecordStrategy({ activeRecordClass: versions.withTableName('never_created'), datastore });
-      await expect(missing.append(item(randomUUID(), 0))).rejects.toThrow(/does not exist: call CassandraDatastore.setupTables\(\)/);
+    describe('listSequenceIds', () => {
+      it('lists each sequence once, however many buckets it spans', async () => {
+        const ids = [randomUUID(), randomUUID()];
+        await store.append(run(ids[0]!, 0, 3 * B));
+        await store.append(run(ids[0]!, 3 * B, 2 * B));
+        await store.append(run(ids[1]!, 0, 1));
+        const listed = await store.listSequenceIds();
+        for (const id of ids) expect(listed.filter((l) => l === id)).toEqual([id]);
+      });
     });
-
-    it('refuses a batch larger than maxBatchBytes, writing nothing', async () => {
-      const small = new CassandraActiveRecordStrategy({ activeRecordClass: versions, datastore, maxBatchBytes: 1000 });
-      const id = randomUUID();
-      const error = await small.append(run(id, 0, 3, () => 'x'.repeat(400))).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(ValidationError);
-      expect(await store.getItems(id)).toEqual([]);
-    });
-
-    it('stores a 1 MiB item and a batch of 10 of them', async () => {
-      const id = randomUUID();
-      const big = (p: number) => `${p}:${'é'.repeat(512 * 1024 - 2)}`;
-      await store.append(item(id, 0, big(0)));
-      await store.append(run(id, 1, 10, big));
-      const read = await store.getItems(id);
-      expect(read.map((r) => r.data === big(r.position))).toEqual(Array(11).fill(true));
-    }, 60_000);
-  });
-
-  describe('listSequenceIds', () => {
-    it('lists each sequence once, however many buckets it spans', async () => {
-      const ids = [randomUUID(), randomUUID()];
-      await store.append(run(ids[0]!, 0, 3 * B));
-      await store.append(run(ids[0]!, 3 * B, 2 * B));
-      await store.append(run(ids[1]!, 0, 1));
-      const listed = await store.listSequenceIds();
-      for (const id of ids) expect(listed.filter((l) => l === id)).toEqual([id]);
-    });
-  });
-});
+  },
+);

@@ -1,5 +1,10 @@
 import { defineActiveRecordStrategySuite, describeIfAvailable } from '@es/testing';
-import { CassandraActiveRecordStrategy, type CassandraDatastore, CqlIntegerSequencedItem, CqlTimestampSequencedItem } from '../src/index.js';
+import {
+  CassandraActiveRecordStrategy,
+  type CassandraDatastore,
+  CqlIntegerSequencedItem,
+  CqlTimestampSequencedItem,
+} from '../src/index.js';
 import { cassandraAvailable, dropAndClose, openDatastore, testKeyspace } from './helpers.js';
 
 // A small bucket, so that the suite's sequences (up to 10,500 items, appended 1,000 at a time) cross

@@ -5,7 +5,12 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { SequencedItem, SettingsError, StoreConnectionError } from '@es/core';
 import { canConnect, describeIfAvailable } from '@es/testing';
-import { CassandraActiveRecordStrategy, CassandraDatastore, CassandraSettings, CqlIntegerSequencedItem } from '../src/index.js';
+import {
+  CassandraActiveRecordStrategy,
+  CassandraDatastore,
+  CassandraSettings,
+  CqlIntegerSequencedItem,
+} from '../src/index.js';
 import { cassandraAvailable, dropAndClose, serverSettings, testKeyspace } from './helpers.js';
 
 const script = resolve(__dirname, '../../../scripts/cassandra/cassandra.sh');
@@ -24,7 +29,9 @@ async function failure(promise: Promise<unknown>): Promise<{ error: unknown; ms:
 
 describe('connecting to a server that is not there', () => {
   it('a closed port gives StoreConnectionError naming the hosts and port, within the connect timeout', async () => {
-    const datastore = new CassandraDatastore({ settings: new CassandraSettings({ hosts: ['127.0.0.1'], port: 9999, connectTimeoutMs: 2000 }, {}) });
+    const datastore = new CassandraDatastore({
+      settings: new CassandraSettings({ hosts: ['127.0.0.1'], port: 9999, connectTimeoutMs: 2000 }, {}),
+    });
     const { error, ms } = await failure(datastore.setupConnection());
     expect(error).toBeInstanceOf(StoreConnectionError);
     expect((error as Error).message).toContain('Cassandra at 127.0.0.1:9999');
@@ -39,7 +46,10 @@ describe('connecting to a server that is not there', () => {
     const port = (silent.address() as AddressInfo).port;
     try {
       // The handshake waits at most requestTimeoutMs; the whole connect, at most connectTimeoutMs + 1 s.
-      const settings = new CassandraSettings({ hosts: '127.0.0.1', port, connectTimeoutMs: 1000, requestTimeoutMs: 1000 }, {});
+      const settings = new CassandraSettings(
+        { hosts: '127.0.0.1', port, connectTimeoutMs: 1000, requestTimeoutMs: 1000 },
+        {},
+      );
       const { error, ms } = await failure(new CassandraDatastore({ settings }).setupConnection());
       expect(error).toBeInstanceOf(StoreConnectionError);
       expect((error as Error).message).toContain(`Cassandra at 127.0.0.1:${port}`);
@@ -60,7 +70,9 @@ describe('connecting to a server that is not there', () => {
 
 describeIfAvailable(cassandraAvailable, 'connecting to the real node', () => {
   it('a local data centre that does not exist is a SettingsError naming the one found', async () => {
-    const datastore = new CassandraDatastore({ settings: new CassandraSettings({ localDataCenter: 'nowhere' }) });
+    const datastore = new CassandraDatastore({
+      settings: new CassandraSettings({ localDataCenter: 'nowhere' }),
+    });
     const { error } = await failure(datastore.setupConnection());
     expect(error).toBeInstanceOf(SettingsError);
     expect((error as Error).message).toMatch(/data centre "nowhere".*Available DCs are: \[datacenter1\]/);
@@ -69,7 +81,10 @@ describeIfAvailable(cassandraAvailable, 'connecting to the real node', () => {
 
   it('setupConnection and setupTables are idempotent; dropTables drops; the last connected datastore is the default', async () => {
     const table = CqlIntegerSequencedItem.withTableName('idempotent');
-    const datastore = new CassandraDatastore({ settings: new CassandraSettings({ keyspace: testKeyspace('conn') }), tables: [table] });
+    const datastore = new CassandraDatastore({
+      settings: new CassandraSettings({ keyspace: testKeyspace('conn') }),
+      tables: [table],
+    });
     try {
       await datastore.setupConnection();
       await datastore.setupConnection();
@@ -88,51 +103,93 @@ describeIfAvailable(cassandraAvailable, 'connecting to the real node', () => {
   }, 60_000);
 });
 
-describeIfAvailable(cassandraAvailable, `a node with PasswordAuthenticator (instance "${AUTH.name}" on port ${AUTH.port})`, () => {
-  let startedHere = false;
-  const settings = (options: { username?: string; password?: string }) =>
-    new CassandraSettings({ hosts: serverSettings.hosts, port: AUTH.port, keyspace: testKeyspace('auth'), connectTimeoutMs: 5000, ...options }, {});
+describeIfAvailable(
+  cassandraAvailable,
+  `a node with PasswordAuthenticator (instance "${AUTH.name}" on port ${AUTH.port})`,
+  () => {
+    let startedHere = false;
+    const settings = (options: { username?: string; password?: string }) =>
+      new CassandraSettings(
+        {
+          hosts: serverSettings.hosts,
+          port: AUTH.port,
+          keyspace: testKeyspace('auth'),
+          connectTimeoutMs: 5000,
+          ...options,
+        },
+        {},
+      );
 
-  beforeAll(async () => {
-    if (canConnect(serverSettings.hosts[0]!, AUTH.port)) return;
-    const args = ['start', '--name', AUTH.name, '--port', String(AUTH.port), '--storage-port', String(AUTH.storagePort), '--auth'];
-    try {
-      await promisify(execFile)('bash', [script, ...args], { timeout: 280_000 });
-    } catch (error) {
-      const { stderr } = error as { stderr?: string };
-      throw new Error(`could not start the auth instance with: bash ${script} ${args.join(' ')}\n${stderr ?? String(error)}`);
-    }
-    startedHere = true;
-  }, 300_000);
+    beforeAll(async () => {
+      if (canConnect(serverSettings.hosts[0]!, AUTH.port)) return;
+      const args = [
+        'start',
+        '--name',
+        AUTH.name,
+        '--port',
+        String(AUTH.port),
+        '--storage-port',
+        String(AUTH.storagePort),
+        '--auth',
+      ];
+      try {
+        await promisify(execFile)('bash', [script, ...args], { timeout: 280_000 });
+      } catch (error) {
+        const { stderr } = error as { stderr?: string };
+        throw new Error(
+          `could not start the auth instance with: bash ${script} ${args.join(' ')}\n${stderr ?? String(error)}`,
+        );
+      }
+      startedHere = true;
+    }, 300_000);
 
-  afterAll(async () => {
-    if (startedHere) await promisify(execFile)('bash', [script, 'stop', '--name', AUTH.name], { timeout: 120_000 });
-  }, 150_000);
+    afterAll(async () => {
+      if (startedHere)
+        await promisify(execFile)('bash', [script, 'stop', '--name', AUTH.name], { timeout: 120_000 });
+    }, 150_000);
 
-  it('works with the credentials: set up, append, read', async () => {
-    const datastore = new CassandraDatastore({ settings: settings({ username: 'cassandra', password: 'cassandra' }), tables: [CqlIntegerSequencedItem] });
-    try {
-      await datastore.setupConnection();
-      await datastore.setupTables();
-      const strategy = new CassandraActiveRecordStrategy({ activeRecordClass: CqlIntegerSequencedItem, datastore });
-      const id = randomUUID();
-      await strategy.append([new SequencedItem(id, 0, 't', '{"a":1}'), new SequencedItem(id, 1, 't', '{"a":2}')]);
-      expect((await strategy.getItems(id)).map((i) => i.data)).toEqual(['{"a":1}', '{"a":2}']);
-    } finally {
-      await dropAndClose(datastore);
-    }
-  }, 60_000);
+    it('works with the credentials: set up, append, read', async () => {
+      const datastore = new CassandraDatastore({
+        settings: settings({ username: 'cassandra', password: 'cassandra' }),
+        tables: [CqlIntegerSequencedItem],
+      });
+      try {
+        await datastore.setupConnection();
+        await datastore.setupTables();
+        const strategy = new CassandraActiveRecordStrategy({
+          activeRecordClass: CqlIntegerSequencedItem,
+          datastore,
+        });
+        const id = randomUUID();
+        await strategy.append([
+          new SequencedItem(id, 0, 't', '{"a":1}'),
+          new SequencedItem(id, 1, 't', '{"a":2}'),
+        ]);
+        expect((await strategy.getItems(id)).map((i) => i.data)).toEqual(['{"a":1}', '{"a":2}']);
+      } finally {
+        await dropAndClose(datastore);
+      }
+    }, 60_000);
 
-  it('fails clearly without credentials', async () => {
-    const { error } = await failure(new CassandraDatastore({ settings: settings({}) }).setupConnection());
-    expect(error).toBeInstanceOf(StoreConnectionError);
-    expect((error as Error).message).toContain(`cannot authenticate to Cassandra at ${serverSettings.hosts[0]}:${AUTH.port}`);
-    expect((error as Error).message).toContain('requires a username and password (CASSANDRA_USERNAME, CASSANDRA_PASSWORD)');
-  });
+    it('fails clearly without credentials', async () => {
+      const { error } = await failure(new CassandraDatastore({ settings: settings({}) }).setupConnection());
+      expect(error).toBeInstanceOf(StoreConnectionError);
+      expect((error as Error).message).toContain(
+        `cannot authenticate to Cassandra at ${serverSettings.hosts[0]}:${AUTH.port}`,
+      );
+      expect((error as Error).message).toContain(
+        'requires a username and password (CASSANDRA_USERNAME, CASSANDRA_PASSWORD)',
+      );
+    });
 
-  it('fails clearly with a wrong password', async () => {
-    const { error } = await failure(new CassandraDatastore({ settings: settings({ username: 'cassandra', password: 'wrong' }) }).setupConnection());
-    expect(error).toBeInstanceOf(StoreConnectionError);
-    expect((error as Error).message).toContain('the credentials of user "cassandra" were refused');
-  });
-});
+    it('fails clearly with a wrong password', async () => {
+      const { error } = await failure(
+        new CassandraDatastore({
+          settings: settings({ username: 'cassandra', password: 'wrong' }),
+        }).setupConnection(),
+      );
+      expect(error).toBeInstanceOf(StoreConnectionError);
+      expect((error as Error).message).toContain('the credentials of user "cassandra" were refused');
+    });
+  },
+);

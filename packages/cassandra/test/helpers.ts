@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { canConnect, requireServer } from '@es/testing';
-import { CassandraDatastore, CassandraSettings, type CassandraSettingsOptions, type CqlTable } from '../src/index.js';
+import {
+  CassandraDatastore,
+  CassandraSettings,
+  type CassandraSettingsOptions,
+  type CqlTable,
+} from '../src/index.js';
 
 /** The node the tests use: 127.0.0.1:9042 unless CASSANDRA_HOSTS / CASSANDRA_PORT say otherwise. */
 export const serverSettings = new CassandraSettings();
@@ -18,8 +23,15 @@ export function testKeyspace(name: string): string {
 }
 
 /** A connected datastore on its own keyspace, with its tables set up. */
-export async function openDatastore(keyspace: string, tables: readonly CqlTable[], options: CassandraSettingsOptions = {}): Promise<CassandraDatastore> {
-  const datastore = new CassandraDatastore({ settings: new CassandraSettings({ keyspace, ...options }), tables });
+export async function openDatastore(
+  keyspace: string,
+  tables: readonly CqlTable[],
+  options: CassandraSettingsOptions = {},
+): Promise<CassandraDatastore> {
+  const datastore = new CassandraDatastore({
+    settings: new CassandraSettings({ keyspace, ...options }),
+    tables,
+  });
   await datastore.setupConnection();
   await datastore.setupTables();
   return datastore;

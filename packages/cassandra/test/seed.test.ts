@@ -10,7 +10,12 @@ import {
 } from '@es/core';
 import { Example, createNewExample } from '@es/example';
 import { describeIfAvailable } from '@es/testing';
-import { CassandraActiveRecordStrategy, CassandraDatastore, CassandraSettings, CqlIntegerSequencedItem } from '../src/index.js';
+import {
+  CassandraActiveRecordStrategy,
+  CassandraDatastore,
+  CassandraSettings,
+  CqlIntegerSequencedItem,
+} from '../src/index.js';
 import { cassandraAvailable, dropAndClose, testKeyspace } from './helpers.js';
 
 describeIfAvailable(cassandraAvailable, "the seed's usage example (Using Cassandra)", () => {
@@ -94,7 +99,9 @@ describeIfAvailable(cassandraAvailable, "the seed's usage example (Using Cassand
     }
 
     // The three events are in Cassandra: read them back through a fresh strategy.
-    const stored = await new CassandraActiveRecordStrategy({ activeRecordClass: CqlIntegerSequencedItem }).getItems(id);
+    const stored = await new CassandraActiveRecordStrategy({
+      activeRecordClass: CqlIntegerSequencedItem,
+    }).getItems(id);
     expect(stored.map((item) => [item.position, item.topic])).toEqual([
       [0, 'example.Example.Created'],
       [1, 'example.Example.AttributeChanged'],

@@ -28,7 +28,11 @@ describe('CassandraSettings', () => {
       dc: 'datacenter1',
       keyspace: 'eventsourcing',
     });
-    expect([s.readConsistency, s.writeConsistency, s.serialConsistency]).toEqual(['LOCAL_QUORUM', 'LOCAL_QUORUM', 'LOCAL_SERIAL']);
+    expect([s.readConsistency, s.writeConsistency, s.serialConsistency]).toEqual([
+      'LOCAL_QUORUM',
+      'LOCAL_QUORUM',
+      'LOCAL_SERIAL',
+    ]);
     expect(s.consistencyCodes).toEqual({
       read: types.consistencies.localQuorum,
       write: types.consistencies.localQuorum,
@@ -58,14 +62,22 @@ describe('CassandraSettings', () => {
     expect(s.port).toBe(9142);
     expect(s.keyspace).toBe('events');
     expect([s.username, s.password]).toEqual(['app', 'secret']);
-    expect([s.readConsistency, s.writeConsistency, s.serialConsistency]).toEqual(['QUORUM', 'QUORUM', 'SERIAL']);
+    expect([s.readConsistency, s.writeConsistency, s.serialConsistency]).toEqual([
+      'QUORUM',
+      'QUORUM',
+      'SERIAL',
+    ]);
     expect(s.replicationCql).toBe("{'class': 'NetworkTopologyStrategy', 'dc1': 3}");
     expect(s.address).toBe('node1,node2,10.0.0.3:9142');
     expect(JSON.stringify(s)).not.toContain('secret');
   });
 
   it('options override the environment; a specific level overrides the general one', () => {
-    const env = { CASSANDRA_PORT: '9142', CASSANDRA_CONSISTENCY_LEVEL: 'ONE', CASSANDRA_WRITE_CONSISTENCY_LEVEL: 'ALL' };
+    const env = {
+      CASSANDRA_PORT: '9142',
+      CASSANDRA_CONSISTENCY_LEVEL: 'ONE',
+      CASSANDRA_WRITE_CONSISTENCY_LEVEL: 'ALL',
+    };
     const s = new CassandraSettings({ port: 9043, readConsistency: 'localQuorum' }, env);
     expect(s.port).toBe(9043);
     expect([s.readConsistency, s.writeConsistency]).toEqual(['LOCAL_QUORUM', 'ALL']);
@@ -102,13 +114,18 @@ describe('CassandraSettings', () => {
 
 describe('table definitions', () => {
   it('have default names and bucket sizes, and make renamed or rebucketed copies', () => {
-    expect([CqlIntegerSequencedItem.tableName, CqlTimestampSequencedItem.tableName, CqlSnapshot.tableName]).toEqual([
-      'integer_sequenced_items',
-      'timestamp_sequenced_items',
-      'snapshots',
-    ]);
+    expect([
+      CqlIntegerSequencedItem.tableName,
+      CqlTimestampSequencedItem.tableName,
+      CqlSnapshot.tableName,
+    ]).toEqual(['integer_sequenced_items', 'timestamp_sequenced_items', 'snapshots']);
     const t = CqlIntegerSequencedItem.withTableName('Orders').withBucketSize(8);
-    expect([t.kind, t.tableName, t.bucketSize, t.indexTableName]).toEqual(['integer', 'orders', 8, 'orders_buckets']);
+    expect([t.kind, t.tableName, t.bucketSize, t.indexTableName]).toEqual([
+      'integer',
+      'orders',
+      8,
+      'orders_buckets',
+    ]);
     expect(CqlIntegerSequencedItem.bucketSize).toBe(10_000);
     expect([t.bucketOf(0), t.bucketOf(7), t.bucketOf(8)]).toEqual([0, 0, 1]);
     expect(t.layout).toBe('@es/cassandra kind=integer bucket_size=8');
@@ -117,29 +134,39 @@ describe('table definitions', () => {
     expect(CqlSnapshot.createStatements('ks')[0]).toContain('CLUSTERING ORDER BY (position DESC)');
   });
 
-  it.each(['orders-2024', '1orders', 'a b', 'x;drop', '', 'ü', 'o'.repeat(41)])('rejects the table name %j', (name) => {
-    let error: unknown;
-    try {
-      CqlIntegerSequencedItem.withTableName(name);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(ValidationError);
-    expect((error as ValidationError).field).toBe('tableName');
-  });
+  it.each(['orders-2024', '1orders', 'a b', 'x;drop', '', 'ü', 'o'.repeat(41)])(
+    'rejects the table name %j',
+    (name) => {
+      let error: unknown;
+      try {
+        CqlIntegerSequencedItem.withTableName(name);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).field).toBe('tableName');
+    },
+  );
 
   it('rejects a bucket size that is not a positive integer', () => {
-    for (const size of [0, -1, 2.5, NaN]) expect(() => CqlIntegerSequencedItem.withBucketSize(size)).toThrow(ValidationError);
+    for (const size of [0, -1, 2.5, NaN])
+      expect(() => CqlIntegerSequencedItem.withBucketSize(size)).toThrow(ValidationError);
   });
 
   it('a 40-character name fits with its index table', () => {
     const name = 't'.repeat(40);
-    expect(CqlIntegerSequencedItem.withTableName(name).indexTableName).toBe(assertIdentifier(`${name}_buckets`, 'x'));
+    expect(CqlIntegerSequencedItem.withTableName(name).indexTableName).toBe(
+      assertIdentifier(`${name}_buckets`, 'x'),
+    );
   });
 
   it('a strategy needs a table definition, and takes its position kind from it', () => {
-    expect(() => new CassandraActiveRecordStrategy({ activeRecordClass: undefined as never })).toThrow(ValidationError);
-    expect(new CassandraActiveRecordStrategy({ activeRecordClass: CqlTimestampSequencedItem }).positionKind).toBe('timestamp');
+    expect(() => new CassandraActiveRecordStrategy({ activeRecordClass: undefined as never })).toThrow(
+      ValidationError,
+    );
+    expect(
+      new CassandraActiveRecordStrategy({ activeRecordClass: CqlTimestampSequencedItem }).positionKind,
+    ).toBe('timestamp');
     const s = new CassandraActiveRecordStrategy({ activeRecordClass: CqlIntegerSequencedItem });
     expect([s.positionKind, s.contiguous, s.supportsNotifications]).toEqual(['integer', true, false]);
     expect(new CassandraActiveRecordStrategy({ activeRecordClass: CqlSnapshot }).contiguous).toBe(false);
