@@ -13,21 +13,27 @@ function kindsOf(error: unknown): readonly string[] | undefined {
   return typeof error === 'object' && error !== null ? (error as Partial<Kinded>)[KINDS] : undefined;
 }
 
+/**
+ * The kinds of a class chain, computed once per class and kept on its prototype (where instances find
+ * them): a conflict error on a hot path costs no more than a plain Error.
+ */
+function kindsOfClass(cls: typeof EsError): void {
+  const prototype = cls.prototype as unknown as Partial<Kinded>;
+  if (Object.prototype.hasOwnProperty.call(prototype, KINDS)) return;
+  const kinds: string[] = [];
+  for (let c = cls as typeof EsError | undefined; c && c.kind; c = Object.getPrototypeOf(c)) {
+    if (Object.prototype.hasOwnProperty.call(c, 'kind')) kinds.push(c.kind);
+  }
+  Object.defineProperty(prototype, KINDS, { value: kinds, enumerable: false });
+}
+
 export class EsError extends Error {
   static readonly kind: string = 'EsError';
   declare readonly [KINDS]: readonly string[];
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    const kinds: string[] = [];
-    for (
-      let c = new.target as unknown as typeof EsError | undefined;
-      c && c.kind;
-      c = Object.getPrototypeOf(c)
-    ) {
-      if (Object.prototype.hasOwnProperty.call(c, 'kind')) kinds.push(c.kind);
-    }
-    Object.defineProperty(this, KINDS, { value: kinds, enumerable: false });
+    kindsOfClass(new.target);
     this.name = new.target.name;
   }
 

@@ -58,9 +58,18 @@ export class EventStore<E extends DomainEvent = DomainEvent, I = SequencedItem> 
     sequenceId: string,
     query: ItemQuery & { pageSize?: number } = {},
   ): AsyncIterable<E> {
+    for await (const page of this.iterateDomainEventPages(sequenceId, query)) yield* page;
+  }
+
+  /** The same, a page at a time: replaying a page needs no await per event. */
+  async *iterateDomainEventPages(
+    sequenceId: string,
+    query: ItemQuery & { pageSize?: number } = {},
+  ): AsyncIterable<E[]> {
     await this.writes.settle(this.keyFor(sequenceId));
-    for await (const item of this.activeRecordStrategy.iterateItems(sequenceId, query)) {
-      yield this.sequencedItemMapper.fromSequencedItem(item) as E;
+    const mapper = this.sequencedItemMapper;
+    for await (const page of this.activeRecordStrategy.iteratePages(sequenceId, query)) {
+      yield page.map((item) => mapper.fromSequencedItem(item) as E);
     }
   }
 

@@ -26,7 +26,8 @@ function lowerBound(items: readonly SequencedItem[], position: number, strict: b
 export class InMemoryActiveRecordStrategy<I = SequencedItem> extends ActiveRecordStrategy<I> {
   override readonly supportsNotifications = true;
   private readonly sequences = new Map<string, SequencedItem[]>();
-  private readonly log: Notification[] = [];
+  /** The log keeps the stored items themselves; a notification's id is its index + 1. */
+  private readonly log: SequencedItem[] = [];
 
   constructor(options: ActiveRecordStrategyOptions<I> = {}) {
     super(options);
@@ -59,13 +60,7 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem> extends ActiveRecor
       stored.sort((a, b) => a.position - b.position);
     }
     for (const item of items) {
-      this.log.push({
-        id: this.log.length + 1,
-        sequenceId: item.sequenceId,
-        position: item.position,
-        topic: item.topic,
-        data: item.data,
-      });
+      this.log.push(item);
     }
   }
 
@@ -87,7 +82,13 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem> extends ActiveRecor
 
   protected override async selectNotificationsFrom(start: number, limit: number): Promise<Notification[]> {
     const from = Math.max(start, 1) - 1;
-    return this.log.slice(from, from + limit);
+    return this.log.slice(from, from + limit).map((item, i) => ({
+      id: from + i + 1,
+      sequenceId: item.sequenceId,
+      position: item.position,
+      topic: item.topic,
+      data: item.data,
+    }));
   }
 
   protected override async selectMaxNotificationId(): Promise<number> {

@@ -16,29 +16,41 @@ export class NotificationLogReader {
 
   /** Every notification after `after` (a checkpoint; 0 from the start), in pages of `pageSize`. */
   async *read(options: { after?: number; pageSize?: number } = {}): AsyncIterable<Notification> {
+    for await (const page of this.readPages(options)) yield* page;
+  }
+
+  /** The same, a page at a time: a follower can process and checkpoint whole pages. */
+  async *readPages(options: { after?: number; pageSize?: number } = {}): AsyncIterable<Notification[]> {
     const { after = 0, pageSize = 1000 } = options;
     if (!Number.isSafeInteger(after) || after < 0)
       throw new ValidationError('after must be a non-negative integer', 'after');
     let next = after + 1;
     while (true) {
       const page = await this.strategy.selectNotifications(next, pageSize);
-      for (const notification of page) yield notification;
+      if (page.length > 0) yield page;
       if (page.length < pageSize) return;
       next = page[page.length - 1]!.id + 1;
     }
   }
 
-  /** The same, decoded into domain events with their notification ids. */
+  /** The notifications decoded into domain events with their notification ids. */
   async *readEvents(
     options: { after?: number; pageSize?: number } = {},
   ): AsyncIterable<{ id: number; event: DomainEvent }> {
-    if (!this.mapper) throw new ValidationError('readEvents needs a mapper', 'mapper');
-    for await (const notification of this.read(options)) {
-      const { sequenceId, position, topic, data } = notification;
-      yield {
-        id: notification.id,
-        event: this.mapper.fromSequencedItem(new SequencedItem(sequenceId, position, topic, data)),
-      };
+    for await (const page of this.readEventPages(options)) yield* page;
+  }
+
+  /** The same, a page at a time. */
+  async *readEventPages(
+    options: { after?: number; pageSize?: number } = {},
+  ): AsyncIterable<{ id: number; event: DomainEvent }[]> {
+    const mapper = this.mapper;
+    if (!mapper) throw new ValidationError('readEvents needs a mapper', 'mapper');
+    for await (const page of this.readPages(options)) {
+      yield page.map(({ id, sequenceId, position, topic, data }) => ({
+        id,
+        event: mapper.fromSequencedItem(new SequencedItem(sequenceId, position, topic, data)),
+      }));
     }
   }
 

@@ -35,6 +35,8 @@ export interface ActiveRecordStrategyInterface<I = SequencedItem> {
   getItems(sequenceId: string, query?: ItemQuery): Promise<I[]>;
   /** All items in the range, fetched `pageSize` at a time (for long sequences). */
   iterateItems(sequenceId: string, query?: ItemQuery & { pageSize?: number }): AsyncIterable<I>;
+  /** The same, a page at a time: for callers that process whole pages (replaying an entity). */
+  iteratePages(sequenceId: string, query?: ItemQuery & { pageSize?: number }): AsyncIterable<I[]>;
   listSequenceIds(): Promise<string[]>;
   /** Notifications with id >= start, ascending, at most `limit`. Ids increase in commit order. */
   selectNotifications(start: number, limit: number): Promise<Notification[]>;
@@ -136,6 +138,10 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements ActiveR
   }
 
   async *iterateItems(sequenceId: string, query: ItemQuery & { pageSize?: number } = {}): AsyncIterable<I> {
+    for await (const page of this.iteratePages(sequenceId, query)) yield* page;
+  }
+
+  async *iteratePages(sequenceId: string, query: ItemQuery & { pageSize?: number } = {}): AsyncIterable<I[]> {
     const id = this.validateSequenceId(sequenceId);
     const { pageSize = 1000, ...range } = query;
     if (!Number.isSafeInteger(pageSize) || pageSize < 1)
@@ -144,7 +150,7 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements ActiveR
     let remaining = q.limit ?? Infinity;
     while (remaining > 0) {
       const page = await this.select(id, { ...q, limit: Math.min(pageSize, remaining) });
-      for (const item of page) yield this.shape.fromCanonical(item);
+      if (page.length > 0) yield page.map((item) => this.shape.fromCanonical(item));
       remaining -= page.length;
       if (page.length < pageSize) return;
       const last = page[page.length - 1]!.position;
@@ -184,14 +190,21 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements ActiveR
     }
     const out: SequencedItem[] = new Array(items.length);
     let sequenceId: string | undefined;
+    let rawSequenceId: unknown;
     let previous = -Infinity;
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
       if (item === null || typeof item !== 'object')
         throw new ValidationError(`item ${i} is not a sequenced item`, 'items');
-      const id = this.validateSequenceId(item.sequenceId);
-      if (sequenceId === undefined) sequenceId = id;
-      else if (id !== sequenceId) {
+      // Items of a batch usually carry the very same id string: check it once.
+      const id =
+        sequenceId !== undefined && item.sequenceId === rawSequenceId
+          ? sequenceId
+          : this.validateSequenceId(item.sequenceId);
+      if (sequenceId === undefined) {
+        sequenceId = id;
+        rawSequenceId = item.sequenceId;
+      } else if (id !== sequenceId) {
         throw new ValidationError(
           'a batch must hold the items of one sequence (atomic appends are per sequence)',
           'sequenceId',

@@ -101,9 +101,9 @@ export class EventSourcedRepository<T extends DomainEntity = DomainEntity> {
       ...(version === undefined ? {} : { lt: version }),
       pageSize: this.pageSize,
     };
-    for await (const event of this.eventStore.iterateDomainEvents(id, range)) {
-      entity = this.mutator(entity, event);
-      replayed += 1;
+    for await (const events of this.eventStore.iterateDomainEventPages(id, range)) {
+      for (const event of events) entity = this.mutator(entity, event);
+      replayed += events.length;
     }
     if (
       autoSnapshot &&

@@ -39,6 +39,12 @@ class WithoutNotificationLog implements ActiveRecordStrategyInterface {
   iterateItems(sequenceId: string, query?: ItemQuery & { pageSize?: number }): AsyncIterable<SequencedItem> {
     return this.inner.iterateItems(sequenceId, query);
   }
+  iteratePages(
+    sequenceId: string,
+    query?: ItemQuery & { pageSize?: number },
+  ): AsyncIterable<SequencedItem[]> {
+    return this.inner.iteratePages(sequenceId, query);
+  }
   listSequenceIds(): Promise<string[]> {
     return this.inner.listSequenceIds();
   }
