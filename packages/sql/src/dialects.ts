@@ -10,13 +10,14 @@ import type { SqlItemsTable } from './tables.js';
  */
 export interface SqlConnection {
   readonly settings: SqlSettings;
-  /** For writes and transactions. */
+  /** Kysely over the pool: for tables, transactions, and compiling the statements the store runs. */
   readonly db: Kysely<any>;
   /**
-   * For reads: `db`, except on a SQLite file while a transaction is open on its one writing connection;
-   * then a second connection, so that reads neither wait for the transaction nor see its rows.
+   * The rows of a read statement (SQL compiled once by Kysely), prepared once per connection: a cached
+   * better-sqlite3 statement, a named PostgreSQL statement, a server-side MySQL prepared statement.
+   * Never inside another caller's open transaction, and without seeing its rows.
    */
-  readonly reader: Kysely<any>;
+  select(sql: string, params: readonly unknown[]): Promise<Record<string, any>[]>;
   /**
    * Runs `run` in a transaction: commits when it resolves, rolls back when it throws (and rethrows).
    * A commit whose connection is lost gives OutcomeUnknownError.

@@ -27,13 +27,17 @@ export class AlreadyProcessedError extends ConcurrencyError {
   }
 }
 
-/** A writer waited longer than `lockTimeoutMs` for another writer. Nothing was written: try again. */
+/**
+ * A writer gave up waiting for a lock held by another writer: it waited longer than `lockTimeoutMs`,
+ * or the database broke a deadlock by failing it. Nothing was written: try again.
+ */
 export class LockTimeoutError extends EsError {
   static override readonly kind: string = 'LockTimeoutError';
 }
 
 /** What a driver error says, in the terms the mapping below needs. */
-export type DriverErrorKind = 'unique' | 'lock-timeout' | 'connection-lost' | 'cannot-connect' | 'other';
+export type DriverErrorKind =
+  'unique' | 'lock-timeout' | 'deadlock' | 'connection-lost' | 'cannot-connect' | 'other';
 
 const CANNOT_CONNECT_CODES = new Set([
   'ECONNREFUSED',
@@ -82,6 +86,7 @@ export function classify(error: unknown): DriverErrorKind {
     code === 'SQLITE_BUSY_SNAPSHOT'
   )
     return 'lock-timeout';
+  if (code === '40P01' || code === 'ER_LOCK_DEADLOCK') return 'deadlock';
   if (code !== undefined && CANNOT_CONNECT_CODES.has(code)) return 'cannot-connect';
   if (code !== undefined && CONNECTION_LOST_CODES.has(code)) return 'connection-lost';
   // node-postgres reports a dropped socket without a code; mysql2 after a fatal error, with one.
@@ -141,6 +146,13 @@ export function mapDriverError(
       return new LockTimeoutError(
         `${operation.what} waited longer than ${settings.lockTimeoutMs} ms for a lock held by another writer${operation.write ? '; nothing was written' : ''}`,
         { cause: error },
+      );
+    case 'deadlock':
+      return new LockTimeoutError(
+        `${operation.what} was failed by the database to break a deadlock; nothing was written`,
+        {
+          cause: error,
+        },
       );
     default:
       return error;

@@ -8,7 +8,7 @@ import type { SqlItemsTable } from './tables.js';
 /** The part of mysql2's callback API used here (its types stay out of the public API). */
 interface Connection {
   query(sql: string, callback: (error: Error | null) => void): void;
-  execute(sql: string, values: unknown[], callback: (error: Error | null) => void): void;
+  execute(sql: string, values: readonly unknown[], callback: (error: Error | null, rows: any) => void): void;
   release(): void;
   destroy(): void;
 }
@@ -82,6 +82,20 @@ export class MysqlConnection implements SqlConnection {
         'items',
       );
     }
+    try {
+      await this.execute(text, [items[0]!.sequenceId, batch]);
+    } catch (error) {
+      if (classify(error) === 'unique') throw positionTaken(items, error);
+      throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.name}` });
+    }
+  }
+
+  async select(sql: string, params: readonly unknown[]): Promise<Record<string, any>[]> {
+    return this.execute(sql, params);
+  }
+
+  /** Runs a statement prepared once per connection (mysql2 keeps them), discarding a lost connection. */
+  private async execute(sql: string, params: readonly unknown[]): Promise<any> {
     const connection = await new Promise<Connection>((resolve, reject) =>
       this.pool.getConnection((error, c) =>
         error ? reject(cannotConnect(this.settings, error)) : resolve(c),
@@ -89,16 +103,12 @@ export class MysqlConnection implements SqlConnection {
     );
     let broken = false;
     try {
-      await new Promise<void>((resolve, reject) =>
-        connection.execute(text, [items[0]!.sequenceId, batch], (error) =>
-          error ? reject(error) : resolve(),
-        ),
+      return await new Promise((resolve, reject) =>
+        connection.execute(sql, params, (error, rows) => (error ? reject(error) : resolve(rows))),
       );
     } catch (error) {
-      const kind = classify(error);
-      if (kind === 'unique') throw positionTaken(items, error);
-      broken = kind === 'connection-lost';
-      throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.name}` });
+      broken = classify(error) === 'connection-lost';
+      throw error;
     } finally {
       if (broken) connection.destroy();
       else connection.release();
@@ -119,10 +129,6 @@ export class MysqlConnection implements SqlConnection {
       this.inserts.set(table.name, text);
     }
     return text;
-  }
-
-  get reader(): Kysely<any> {
-    return this.db;
   }
 
   transaction<T>(run: (trx: Transaction<any>) => Promise<T>, what: string): Promise<T> {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { SequencedItem } from '@es/core';
 import { Kysely, PostgresDialect, type Transaction, sql } from 'kysely';
 import { type SqlConnection, runTransaction } from './dialects.js';
@@ -7,7 +8,11 @@ import type { SqlItemsTable } from './tables.js';
 
 /** The part of node-postgres used here (its types stay out of the public API). */
 interface PoolClient {
-  query(config: { name: string; text: string; values: unknown[] }): Promise<unknown>;
+  query(config: {
+    name: string;
+    text: string;
+    values: readonly unknown[];
+  }): Promise<{ rows: Record<string, any>[] }>;
   release(destroy?: Error | boolean): void;
 }
 interface Pool {
@@ -42,6 +47,8 @@ export function lockKey(name: string): number {
  */
 export class PostgresConnection implements SqlConnection {
   private readonly inserts = new Map<string, { name: string; text: string }>();
+  /** Statement names by SQL text: each connection prepares a named statement once. */
+  private readonly names = new Map<string, string>();
 
   private constructor(
     readonly settings: SqlSettings,
@@ -82,6 +89,26 @@ export class PostgresConnection implements SqlConnection {
       items.map((i) => i.topic),
       items.map((i) => i.data),
     ];
+    try {
+      await this.query(statement, values);
+    } catch (error) {
+      if (classify(error) === 'unique') throw positionTaken(items, error);
+      throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.name}` });
+    }
+  }
+
+  async select(sql: string, params: readonly unknown[]): Promise<Record<string, any>[]> {
+    let name = this.names.get(sql);
+    if (name === undefined)
+      this.names.set(sql, (name = `es_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}`));
+    return (await this.query({ name, text: sql }, params)).rows;
+  }
+
+  /** Runs a named statement on a pooled connection, discarding the connection if it was lost. */
+  private async query(
+    statement: { name: string; text: string },
+    values: readonly unknown[],
+  ): Promise<{ rows: Record<string, any>[] }> {
     let client: PoolClient;
     try {
       client = await this.pool.connect();
@@ -90,12 +117,10 @@ export class PostgresConnection implements SqlConnection {
     }
     let broken: Error | undefined;
     try {
-      await client.query({ ...statement, values });
+      return await client.query({ ...statement, values });
     } catch (error) {
-      const kind = classify(error);
-      if (kind === 'unique') throw positionTaken(items, error);
-      if (kind === 'connection-lost') broken = error as Error;
-      throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.name}` });
+      if (classify(error) === 'connection-lost') broken = error as Error;
+      throw error;
     } finally {
       client.release(broken);
     }
@@ -114,10 +139,6 @@ export class PostgresConnection implements SqlConnection {
       this.inserts.set(table.name, statement);
     }
     return statement;
-  }
-
-  get reader(): Kysely<any> {
-    return this.db;
   }
 
   transaction<T>(run: (trx: Transaction<any>) => Promise<T>, what: string): Promise<T> {

@@ -6,8 +6,12 @@ import type { SqlSettings } from './settings.js';
 import type { SqlItemsTable } from './tables.js';
 
 /** The part of better-sqlite3 used here (its types stay out of the public API). */
+interface Statement {
+  run(...params: unknown[]): unknown;
+  all(...params: unknown[]): Record<string, any>[];
+}
 interface Database {
-  prepare(source: string): { run(...params: unknown[]): unknown };
+  prepare(source: string): Statement;
   transaction<A extends unknown[]>(fn: (...args: A) => void): { immediate(...args: A): void };
   pragma(source: string): unknown;
   close(): void;
@@ -18,27 +22,31 @@ interface Database {
  * ids are taken in commit order without any lock of ours. Appends run prepared statements directly in
  * a `BEGIN IMMEDIATE` transaction, inside Kysely's connection lock so that they never land inside a
  * tracking transaction another caller holds open. Files use WAL, so that a second connection can read
- * while a transaction is open on the first.
+ * while a transaction is open on the first. Statements are prepared once and kept.
  */
 export class SqliteConnection implements SqlConnection {
   private readonly inserts = new Map<string, (items: readonly SequencedItem[]) => void>();
+  private readonly statements = new WeakMap<Database, Map<string, Statement>>();
   private openTransactions = 0;
 
   private constructor(
     readonly settings: SqlSettings,
     readonly db: Kysely<any>,
-    /** A second connection to the file (undefined in memory, where there can be only one). */
-    private readonly readOnly: Kysely<any> | undefined,
     private readonly database: Database,
+    /** A second connection to the file, for reads while a transaction is open (none in memory). */
+    private readonly readOnly: { db: Kysely<any>; database: Database } | undefined,
   ) {}
 
   /**
-   * The writing connection, which keeps reads and appends in the order they were made, except while a
-   * transaction holds it: then reads go to the second connection instead of waiting for the transaction
-   * (or, when the transaction itself waits for them, forever).
+   * Reads run synchronously on the writing connection, in the order they were made with the appends,
+   * except while a transaction is open on it: then on the second connection, so that they neither wait
+   * for the transaction (forever, when the transaction itself awaits them) nor see its rows. In memory
+   * there is no second connection, and a read waits for the transaction.
    */
-  get reader(): Kysely<any> {
-    return this.openTransactions > 0 && this.readOnly !== undefined ? this.readOnly : this.db;
+  async select(sql: string, params: readonly unknown[]): Promise<Record<string, any>[]> {
+    if (this.openTransactions === 0) return this.prepared(this.database, sql).all(...params);
+    if (this.readOnly !== undefined) return this.prepared(this.readOnly.database, sql).all(...params);
+    return this.db.connection().execute(async () => this.prepared(this.database, sql).all(...params));
   }
 
   async transaction<T>(run: (trx: Transaction<any>) => Promise<T>, what: string): Promise<T> {
@@ -48,6 +56,14 @@ export class SqliteConnection implements SqlConnection {
     } finally {
       this.openTransactions -= 1;
     }
+  }
+
+  private prepared(database: Database, sql: string): Statement {
+    let statements = this.statements.get(database);
+    if (statements === undefined) this.statements.set(database, (statements = new Map()));
+    let statement = statements.get(sql);
+    if (statement === undefined) statements.set(sql, (statement = database.prepare(sql)));
+    return statement;
   }
 
   static open(
@@ -62,12 +78,12 @@ export class SqliteConnection implements SqlConnection {
       // Committed means on disk (better-sqlite3 defaults WAL to NORMAL, which may lose the last commits on power loss).
       database.pragma('synchronous = FULL');
       const db = new Kysely<any>({ dialect: new SqliteDialect({ database: database as any }) });
-      if (settings.inMemory) return new SqliteConnection(settings, db, undefined, database);
+      if (settings.inMemory) return new SqliteConnection(settings, db, database, undefined);
       const readerDatabase = new Driver(settings.filename!, { timeout: settings.lockTimeoutMs });
       opened.push(readerDatabase);
       readerDatabase.pragma('query_only = ON');
       const reader = new Kysely<any>({ dialect: new SqliteDialect({ database: readerDatabase as any }) });
-      return new SqliteConnection(settings, db, reader, database);
+      return new SqliteConnection(settings, db, database, { db: reader, database: readerDatabase });
     } catch (error) {
       for (const database of opened) database.close();
       throw cannotConnect(settings, error);
@@ -110,7 +126,7 @@ export class SqliteConnection implements SqlConnection {
 
   async close(): Promise<void> {
     this.inserts.clear();
-    await this.readOnly?.destroy();
+    await this.readOnly?.db.destroy();
     await this.db.destroy();
   }
 }

@@ -8,9 +8,8 @@ import {
   type Tracking,
   type TrackingRecorder,
 } from '@es/core';
-import type { Transaction } from 'kysely';
+import type { Compilable, Kysely, Transaction } from 'kysely';
 import type { SqlDatastore } from './datastore.js';
-import type { SqlConnection } from './dialects.js';
 import { mapDriverError } from './errors.js';
 import type { SqlItemsTable, SqlTracking } from './tables.js';
 import { SqlTrackingRecorder } from './tracking.js';
@@ -38,6 +37,8 @@ export class SqlActiveRecordStrategy<I = SequencedItem>
   readonly datastore: SqlDatastore;
   readonly table: SqlItemsTable;
   private readonly tracking: SqlTrackingRecorder | undefined;
+  /** SQL text by statement shape, compiled on first use. */
+  private readonly statements = new Map<string, string>();
 
   constructor(options: SqlActiveRecordStrategyOptions<I>) {
     const { datastore, table, tracking, ...rest } = options;
@@ -56,60 +57,59 @@ export class SqlActiveRecordStrategy<I = SequencedItem>
   protected async select(sequenceId: string, q: NormalizedQuery): Promise<SequencedItem[]> {
     const bounds = this.bounds(q);
     if (bounds === undefined) return [];
-    return this.read(async ({ reader }) => {
-      let query = reader
+    const { lower, lowerOp, upper, upperOp } = bounds;
+    const shape = `items ${lower === undefined ? '' : lowerOp} ${upper === undefined ? '' : upperOp} ${q.descending ? 'desc' : 'asc'} ${q.limit === undefined ? '' : 'limit'}`;
+    const params: unknown[] = [sequenceId];
+    if (lower !== undefined) params.push(lower);
+    if (upper !== undefined) params.push(upper);
+    if (q.limit !== undefined) params.push(q.limit);
+    const rows = await this.read(shape, params, (db) => {
+      let query = db
         .selectFrom(this.table.name)
         .select(['position', 'topic', 'data'])
         .where('sequence_id', '=', sequenceId);
-      if (bounds.lower !== undefined) query = query.where('position', bounds.lowerOp, bounds.lower);
-      if (bounds.upper !== undefined) query = query.where('position', bounds.upperOp, bounds.upper);
+      if (lower !== undefined) query = query.where('position', lowerOp, lower);
+      if (upper !== undefined) query = query.where('position', upperOp, upper);
       query = query.orderBy('position', q.descending ? 'desc' : 'asc');
-      if (q.limit !== undefined) query = query.limit(q.limit);
-      const rows = await query.execute();
-      return rows.map((r) => new SequencedItem(sequenceId, Number(r.position), r.topic, r.data));
+      return q.limit === undefined ? query : query.limit(q.limit);
     });
+    return rows.map((r) => new SequencedItem(sequenceId, Number(r.position), r.topic, r.data));
   }
 
   protected async selectSequenceIds(): Promise<string[]> {
-    return this.read(async (connection) => {
-      const rows = await connection.reader
-        .selectFrom(this.table.name)
-        .select('sequence_id')
-        .distinct()
-        .execute();
-      return rows.map((r) => connection.text(r.sequence_id));
-    });
+    const rows = await this.read('sequence ids', [], (db) =>
+      db.selectFrom(this.table.name).select('sequence_id').distinct(),
+    );
+    const connection = await this.datastore.connection();
+    return rows.map((r) => connection.text(r.sequence_id));
   }
 
   protected override async selectNotificationsFrom(start: number, limit: number): Promise<Notification[]> {
     this.assertNotificationLog();
-    return this.read(async (connection) => {
-      const rows = await connection.reader
+    const rows = await this.read('notifications', [start, limit], (db) =>
+      db
         .selectFrom(this.table.name)
         .select(['id', 'sequence_id', 'position', 'topic', 'data'])
         .where('id', '>=', start)
         .orderBy('id')
-        .limit(limit)
-        .execute();
-      return rows.map((r) => ({
-        id: Number(r.id),
-        sequenceId: connection.text(r.sequence_id),
-        position: Number(r.position),
-        topic: r.topic,
-        data: r.data,
-      }));
-    });
+        .limit(limit),
+    );
+    const connection = await this.datastore.connection();
+    return rows.map((r) => ({
+      id: Number(r.id),
+      sequenceId: connection.text(r.sequence_id),
+      position: Number(r.position),
+      topic: r.topic,
+      data: r.data,
+    }));
   }
 
   protected override async selectMaxNotificationId(): Promise<number> {
     this.assertNotificationLog();
-    return this.read(async ({ reader }) => {
-      const row = await reader
-        .selectFrom(this.table.name)
-        .select((eb) => eb.fn.max('id').as('max'))
-        .executeTakeFirst();
-      return Number(row?.max ?? 0);
-    });
+    const [row] = await this.read('max id', [], (db) =>
+      db.selectFrom(this.table.name).select((eb) => eb.fn.max('id').as('max')),
+    );
+    return Number(row?.max ?? 0);
   }
 
   /** See SqlTrackingRecorder.processWithTracking. Needs the `tracking` option. */
@@ -138,10 +138,26 @@ export class SqlActiveRecordStrategy<I = SequencedItem>
       throw new NotSupportedError(`table ${this.table.name} has no notification log`);
   }
 
-  private async read<T>(run: (connection: SqlConnection) => Promise<T>): Promise<T> {
+  /**
+   * Runs one of the strategy's few read statements. Each shape is compiled by Kysely once (for the
+   * datastore's dialect) and then run with `params`, in the order the builder placed them, as a
+   * statement the connection prepares once.
+   */
+  private async read(
+    shape: string,
+    params: readonly unknown[],
+    build: (db: Kysely<any>) => Compilable,
+  ): Promise<Record<string, any>[]> {
     const connection = await this.datastore.connection();
+    let sql = this.statements.get(shape);
+    if (sql === undefined) {
+      const compiled = build(connection.db).compile();
+      if (compiled.parameters.length !== params.length)
+        throw new Error(`@es/sql: statement "${shape}" takes ${compiled.parameters.length} parameters`);
+      this.statements.set(shape, (sql = compiled.sql));
+    }
     try {
-      return await run(connection);
+      return await connection.select(sql, params);
     } catch (error) {
       throw mapDriverError(this.datastore.settings, error, {
         write: false,

@@ -88,7 +88,7 @@ export function createTableStatements(
       .addColumn('application_name', types.key, notNull)
       .addColumn('notification_id', 'bigint', notNull)
       .addPrimaryKeyConstraint(`${table.name}_pkey`, ['application_name', 'notification_id']);
-    return [create];
+    return [innodb(dialect, create)];
   }
   if (!(table instanceof SqlItemsTable))
     throw new TypeError(`unknown table descriptor ${table.constructor.name}`);
@@ -114,17 +114,28 @@ export function createTableStatements(
   if (dialect !== 'sqlite' && table.notificationLog)
     create = create.addUniqueConstraint(`${table.name}_id_key`, ['id']);
 
-  const statements: Compilable[] = [create];
+  const statements: Compilable[] = [innodb(dialect, create)];
   if (dialect === 'mysql' && table.notificationLog) {
     statements.push(
-      db.schema
-        .createTable(table.lockTableName)
-        .ifNotExists()
-        .addColumn('id', 'integer', (c) => c.primaryKey()),
+      innodb(
+        dialect,
+        db.schema
+          .createTable(table.lockTableName)
+          .ifNotExists()
+          .addColumn('id', 'integer', (c) => c.primaryKey()),
+      ),
       db.insertInto(table.lockTableName).ignore().values({ id: 1 }),
     );
   }
   return statements;
+}
+
+/** MySQL: transactions and row locks need InnoDB, whatever the server's default engine. */
+function innodb(
+  dialect: SqlDialectName,
+  create: CreateTableBuilder<string, string>,
+): CreateTableBuilder<string, string> {
+  return dialect === 'mysql' ? create.modifyEnd(sql`engine = InnoDB`) : create;
 }
 
 /** The statements that drop a table (and what it needs), each idempotent. */

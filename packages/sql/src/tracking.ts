@@ -19,6 +19,7 @@ export interface SqlTrackingRecorderOptions {
 export class SqlTrackingRecorder implements TrackingRecorder {
   readonly datastore: SqlDatastore;
   readonly table: SqlTracking;
+  private maxStatement: string | undefined;
 
   constructor(options: SqlTrackingRecorderOptions) {
     this.datastore = options.datastore;
@@ -61,12 +62,13 @@ export class SqlTrackingRecorder implements TrackingRecorder {
   async maxTrackingId(applicationName: string): Promise<number> {
     const name = validateApplicationName(applicationName);
     const connection = await this.datastore.connection();
+    this.maxStatement ??= connection.db
+      .selectFrom(this.table.name)
+      .select((eb) => eb.fn.max('notification_id').as('max'))
+      .where('application_name', '=', name)
+      .compile().sql;
     try {
-      const row = await connection.reader
-        .selectFrom(this.table.name)
-        .select((eb) => eb.fn.max('notification_id').as('max'))
-        .where('application_name', '=', name)
-        .executeTakeFirst();
+      const [row] = await connection.select(this.maxStatement, [name]);
       return Number(row?.max ?? 0);
     } catch (error) {
       throw mapDriverError(this.datastore.settings, error, {

@@ -4,7 +4,9 @@ import { type AddressInfo, type Server, type Socket, createServer, connect } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OutcomeUnknownError, SequencedItem, StoreConnectionError } from '@es/core';
+import { classify, mapDriverError } from '../src/errors.js';
 import {
+  LockTimeoutError,
   SqlActiveRecordStrategy,
   SqlDatastore,
   SqlIntegerSequencedItem,
@@ -204,3 +206,52 @@ describeEachDialect(
   },
   { only: ['postgres', 'mysql'] },
 );
+
+describe('how driver errors map onto the error hierarchy', () => {
+  const settings = new SqlSettings('postgres://app:secret@db.example.com:6543/events');
+  const write = { write: true, what: 'an append' };
+  const read = { write: false, what: 'a read' };
+  const driverError = (fields: object) => Object.assign(new Error('driver says no'), fields);
+
+  it.each([
+    ['PostgreSQL lock_timeout', { code: '55P03' }, LockTimeoutError],
+    ['MySQL lock wait timeout', { code: 'ER_LOCK_WAIT_TIMEOUT' }, LockTimeoutError],
+    ['SQLite busy', { code: 'SQLITE_BUSY' }, LockTimeoutError],
+    ['PostgreSQL deadlock', { code: '40P01' }, LockTimeoutError],
+    ['MySQL deadlock', { code: 'ER_LOCK_DEADLOCK' }, LockTimeoutError],
+    ['connection refused', { code: 'ECONNREFUSED' }, StoreConnectionError],
+    ['PostgreSQL authentication', { code: '28P01' }, StoreConnectionError],
+    ['MySQL access denied', { code: 'ER_ACCESS_DENIED_ERROR' }, StoreConnectionError],
+    ['a reset connection, writing', { code: 'ECONNRESET' }, OutcomeUnknownError],
+    [
+      'node-postgres losing its socket, writing',
+      { message: 'Connection terminated unexpectedly' },
+      OutcomeUnknownError,
+    ],
+    ['mysql2 losing its socket, writing', { code: 'PROTOCOL_CONNECTION_LOST' }, OutcomeUnknownError],
+  ])('%s', (_name, fields, expected) => {
+    const mapped = mapDriverError(settings, driverError(fields), write);
+    expect(mapped).toBeInstanceOf(expected);
+    expect((mapped as Error).message).not.toContain('secret');
+  });
+
+  it('a lost connection during a read is a StoreConnectionError, not an unknown outcome', () => {
+    expect(mapDriverError(settings, driverError({ code: 'ECONNRESET' }), read)).toBeInstanceOf(
+      StoreConnectionError,
+    );
+  });
+
+  it('a connection error names host and port', () => {
+    expect(
+      (mapDriverError(settings, driverError({ code: 'ECONNREFUSED' }), read) as Error).message,
+    ).toContain('db.example.com:6543');
+  });
+
+  it('anything else is passed on as the driver raised it', () => {
+    const error = driverError({ code: '42601' });
+    expect(mapDriverError(settings, error, write)).toBe(error);
+    expect(classify(driverError({ code: '23505' }))).toBe('unique');
+    expect(classify(driverError({ code: 'ER_DUP_ENTRY' }))).toBe('unique');
+    expect(classify(driverError({ code: 'SQLITE_CONSTRAINT_UNIQUE' }))).toBe('unique');
+  });
+});
