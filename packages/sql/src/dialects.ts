@@ -29,8 +29,6 @@ export interface SqlConnection {
    * position rejects the whole batch with ConcurrencyError.
    */
   insertItems(table: SqlItemsTable, items: readonly SequencedItem[]): Promise<void>;
-  /** A key column (sequence id, application name) as a string: MySQL returns its bytes. */
-  text(value: unknown): string;
   /** One round trip, to check that the database answers. */
   ping(): Promise<void>;
   close(): Promise<void>;

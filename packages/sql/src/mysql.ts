@@ -135,10 +135,6 @@ export class MysqlConnection implements SqlConnection {
     return runTransaction(this.db, this.settings, run, what);
   }
 
-  text(value: unknown): string {
-    return Buffer.isBuffer(value) ? value.toString('utf8') : (value as string);
-  }
-
   async ping(): Promise<void> {
     await sql`select 1`.execute(this.db);
   }

@@ -145,10 +145,6 @@ export class PostgresConnection implements SqlConnection {
     return runTransaction(this.db, this.settings, run, what);
   }
 
-  text(value: unknown): string {
-    return value as string;
-  }
-
   async ping(): Promise<void> {
     await sql`select 1`.execute(this.db);
   }

@@ -18,11 +18,12 @@ interface Database {
 }
 
 /**
- * SQLite through better-sqlite3: one connection, in process. SQLite lets one writer in at a time, so
- * ids are taken in commit order without any lock of ours. Appends run prepared statements directly in
- * a `BEGIN IMMEDIATE` transaction, inside Kysely's connection lock so that they never land inside a
- * tracking transaction another caller holds open. Files use WAL, so that a second connection can read
- * while a transaction is open on the first. Statements are prepared once and kept.
+ * SQLite through better-sqlite3, in process: one writing connection (shared with Kysely, which locks it
+ * for a transaction), and for a file a second one that reads while a transaction is open. SQLite lets
+ * one writer in at a time, so ids are taken in commit order without any lock of ours. An append runs a
+ * prepared insert per item in one `BEGIN IMMEDIATE` transaction, inside Kysely's connection lock, so
+ * that it never lands in a transaction another caller holds open. Files use WAL. Every statement is
+ * prepared once and kept.
  */
 export class SqliteConnection implements SqlConnection {
   private readonly inserts = new Map<string, (items: readonly SequencedItem[]) => void>();
@@ -34,7 +35,7 @@ export class SqliteConnection implements SqlConnection {
     readonly db: Kysely<any>,
     private readonly database: Database,
     /** A second connection to the file, for reads while a transaction is open (none in memory). */
-    private readonly readOnly: { db: Kysely<any>; database: Database } | undefined,
+    private readonly readOnly: Database | undefined,
   ) {}
 
   /**
@@ -45,7 +46,7 @@ export class SqliteConnection implements SqlConnection {
    */
   async select(sql: string, params: readonly unknown[]): Promise<Record<string, any>[]> {
     if (this.openTransactions === 0) return this.prepared(this.database, sql).all(...params);
-    if (this.readOnly !== undefined) return this.prepared(this.readOnly.database, sql).all(...params);
+    if (this.readOnly !== undefined) return this.prepared(this.readOnly, sql).all(...params);
     return this.db.connection().execute(async () => this.prepared(this.database, sql).all(...params));
   }
 
@@ -79,11 +80,10 @@ export class SqliteConnection implements SqlConnection {
       database.pragma('synchronous = FULL');
       const db = new Kysely<any>({ dialect: new SqliteDialect({ database: database as any }) });
       if (settings.inMemory) return new SqliteConnection(settings, db, database, undefined);
-      const readerDatabase = new Driver(settings.filename!, { timeout: settings.lockTimeoutMs });
-      opened.push(readerDatabase);
-      readerDatabase.pragma('query_only = ON');
-      const reader = new Kysely<any>({ dialect: new SqliteDialect({ database: readerDatabase as any }) });
-      return new SqliteConnection(settings, db, database, { db: reader, database: readerDatabase });
+      const readOnly = new Driver(settings.filename!, { timeout: settings.lockTimeoutMs });
+      opened.push(readOnly);
+      readOnly.pragma('query_only = ON');
+      return new SqliteConnection(settings, db, database, readOnly);
     } catch (error) {
       for (const database of opened) database.close();
       throw cannotConnect(settings, error);
@@ -116,17 +116,13 @@ export class SqliteConnection implements SqlConnection {
     return insert;
   }
 
-  text(value: unknown): string {
-    return value as string;
-  }
-
   async ping(): Promise<void> {
     await sql`select 1`.execute(this.db);
   }
 
   async close(): Promise<void> {
     this.inserts.clear();
-    await this.readOnly?.db.destroy();
+    this.readOnly?.close();
     await this.db.destroy();
   }
 }

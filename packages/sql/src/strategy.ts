@@ -80,8 +80,7 @@ export class SqlActiveRecordStrategy<I = SequencedItem>
     const rows = await this.read('sequence ids', [], (db) =>
       db.selectFrom(this.table.name).select('sequence_id').distinct(),
     );
-    const connection = await this.datastore.connection();
-    return rows.map((r) => connection.text(r.sequence_id));
+    return rows.map((r) => text(r.sequence_id));
   }
 
   protected override async selectNotificationsFrom(start: number, limit: number): Promise<Notification[]> {
@@ -94,10 +93,9 @@ export class SqlActiveRecordStrategy<I = SequencedItem>
         .orderBy('id')
         .limit(limit),
     );
-    const connection = await this.datastore.connection();
     return rows.map((r) => ({
       id: Number(r.id),
-      sequenceId: connection.text(r.sequence_id),
+      sequenceId: text(r.sequence_id),
       position: Number(r.position),
       topic: r.topic,
       data: r.data,
@@ -192,4 +190,9 @@ export class SqlActiveRecordStrategy<I = SequencedItem>
       upperOp: '<=',
     };
   }
+}
+
+/** A key column (a sequence id) as a string: MySQL returns the bytes of its binary column. */
+function text(value: unknown): string {
+  return Buffer.isBuffer(value) ? value.toString('utf8') : (value as string);
 }
