@@ -16,6 +16,7 @@ import {
   connectionError,
   defaultSession,
 } from './datastore.js';
+import { KnownBuckets, type KnownSequence, nextAfter } from './known.js';
 import type { CqlTable } from './tables.js';
 
 export interface CassandraActiveRecordStrategyOptions<I = SequencedItem> extends Omit<
@@ -65,6 +66,7 @@ const INDEX_PAGE = 100;
 const toNumber = (value: unknown): number =>
   typeof value === 'number' ? value : (value as types.Long).toNumber();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const ignore = (): void => undefined;
 
 /** A position range as CQL: clauses on `position`, their values, and the buckets it may touch. */
 interface PositionRange {
@@ -101,6 +103,8 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
   private readonly session: CqlSession | undefined;
   private readonly datastore: CassandraDatastore | undefined;
   private readonly layoutChecks = new WeakMap<object, Promise<void>>();
+  /** Facts about buckets that can never become false (see known.ts): they save round trips. */
+  private readonly known = new KnownBuckets();
 
   constructor(options: CassandraActiveRecordStrategyOptions<I>) {
     const {
@@ -160,11 +164,23 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
         params: [last, commit, sequenceId, bucket, first - 1],
       };
       const outcome = await this.commit(session, [advance, ...rows], sequenceId, bucket, first, commit);
-      if (outcome.applied) return;
+      if (outcome.applied) {
+        this.learnHead(sequenceId, bucket, last);
+        return;
+      }
       const head = outcome.row?.get('head') as types.Long | null | undefined;
-      if (head != null) throw this.conflict(sequenceId, first, toNumber(head));
-      // Bucket t is empty: f - 1 must be the head of the last bucket before it, which is then frozen.
-      const previous = bucket === 0 ? undefined : await this.headBefore(session, sequenceId, bucket);
+      if (head != null) {
+        this.learnHead(sequenceId, bucket, toNumber(head));
+        throw this.conflict(sequenceId, first, toNumber(head));
+      }
+      // Bucket t is empty: f - 1 must be the head of the last bucket before it, which is then frozen. A
+      // known frozen bucket ending at f - 1 answers that for good (its head can never move again).
+      const previous =
+        bucket === 0
+          ? undefined
+          : this.frozenEndingAt(sequenceId, first - 1, bucket)
+            ? first - 1
+            : await this.headBefore(session, sequenceId, bucket);
       if (previous !== first - 1) throw this.conflict(sequenceId, first, previous);
     }
     await this.indexBucket(session, sequenceId, bucket);
@@ -177,6 +193,7 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
       const head = outcome.row?.get('head') as types.Long | null | undefined;
       throw this.conflict(sequenceId, first, head == null ? undefined : toNumber(head));
     }
+    this.learnHead(sequenceId, bucket, last);
   }
 
   private async appendSparse(session: CqlSession, items: readonly SequencedItem[]): Promise<void> {
@@ -314,13 +331,41 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
     return undefined;
   }
 
+  /** Lists a bucket in the index, unless it is known to be there already (index rows are never deleted). */
   private async indexBucket(session: CqlSession, sequenceId: string, bucket: number): Promise<void> {
+    const known = this.known.get(sequenceId);
+    if (known.indexed.has(bucket)) return;
     await this.run(
       session,
       `INSERT INTO ${this.indexRef(session)} (sequence_id, bucket) VALUES (?, ?)`,
       [sequenceId, bucket],
       session.settings.consistencyCodes.write,
     );
+    known.indexed.add(bucket);
+  }
+
+  /** True when a known frozen bucket before `bucket` ends at `position`. */
+  private frozenEndingAt(sequenceId: string, position: number, bucket: number): boolean {
+    const last = this.known.get(sequenceId).frozen.at(-1);
+    return last !== undefined && last.last === position && last.bucket < bucket;
+  }
+
+  /**
+   * Records a head read from bucket `bucket` (its value at some moment; heads only grow). Items 0..head
+   * exist for good. When the bucket is the one `next` lives in (see known.ts) and the head has reached
+   * the end of its range, the bucket is frozen: it holds next..head forever.
+   */
+  private learnHead(sequenceId: string, bucket: number, head: number): void {
+    const known = this.known.get(sequenceId);
+    if (head > known.seen) known.seen = head;
+    const next = nextAfter(known);
+    if (
+      head >= next &&
+      this.table.bucketOf(next) === bucket &&
+      head >= (bucket + 1) * this.table.bucketSize - 1
+    ) {
+      known.frozen.push({ bucket, first: next, last: head });
+    }
   }
 
   private conflict(sequenceId: string, first: number, head: number | undefined): ConcurrencyError {
@@ -361,14 +406,245 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
 
     if (!this.contiguous) {
       // Items lie in the bucket of their position: walk the indexed buckets of the range.
-      if (low === high) await take(low);
-      else
-        for await (const bucket of this.walkIndex(session, sequenceId, low, high, query.descending))
-          if (out.length < limit) await take(bucket);
+      if (low === high) {
+        await take(low);
+        return out;
+      }
+      // Descending, the newest bucket known to be indexed is usually the first one the walk meets: read
+      // it while the index is read. (Known buckets only ever gain items; the index is still read, because
+      // a newer bucket may have been opened by another process.)
+      const known = this.known.get(sequenceId);
+      let guess: number | undefined;
+      if (query.descending)
+        for (const bucket of known.indexed)
+          if (bucket >= low && bucket <= high && (guess === undefined || bucket > guess)) guess = bucket;
+      const guessed =
+        guess === undefined ? undefined : this.collectRows(session, sequenceId, guess, range, limit, true);
+      guessed?.catch(ignore);
+      for await (const bucket of this.walkIndex(session, sequenceId, low, high, query.descending)) {
+        known.indexed.add(bucket);
+        if (out.length >= limit) break;
+        if (bucket === guess && guessed !== undefined) {
+          for (const item of await guessed) if (out.length < limit) out.push(item);
+        } else await take(bucket);
+      }
       return out;
     }
 
+    const known = this.known.get(sequenceId);
+    const next = nextAfter(known);
     if (query.descending) {
+      if (range.high < next) return this.readFrozen(session, sequenceId, known, range, limit, true);
+      return this.readDownFromTail(session, sequenceId, known, range, limit);
+    }
+    // Ascending from beyond the bucket `next` lives in: the known buckets do not help, find the start
+    // through the bucket index.
+    if (this.table.bucketOf(range.low) > this.table.bucketOf(next))
+      return this.selectByIndex(session, sequenceId, range, limit, query.descending);
+    // The part of the range in known frozen buckets (exact counts, so every needed read starts at once),
+    // and, concurrently when the limit is not met by them, the part from `next` on.
+    const frozenCount = countIn(known, range);
+    const parts = [this.readFrozen(session, sequenceId, known, range, limit, false)];
+    if (frozenCount < limit && range.high >= next)
+      parts.push(
+        this.readUp(session, sequenceId, next, Math.max(range.low, next), range.high, limit - frozenCount),
+      );
+    for (const items of await Promise.all(parts))
+      for (const item of items) if (out.length < limit) out.push(item);
+    return out;
+  }
+
+  /** The items of the range held by known frozen buckets, read concurrently (at most `limit`). */
+  private async readFrozen(
+    session: CqlSession,
+    sequenceId: string,
+    known: KnownSequence,
+    range: PositionRange,
+    limit: number,
+    descending: boolean,
+  ): Promise<SequencedItem[]> {
+    const buckets = descending ? [...known.frozen].reverse() : known.frozen;
+    const reads: Promise<SequencedItem[]>[] = [];
+    let count = 0;
+    for (const frozen of buckets) {
+      if (count >= limit) break;
+      const from = Math.max(range.low, frozen.first);
+      const to = Math.min(range.high, frozen.last);
+      if (from > to) continue;
+      reads.push(this.collectRows(session, sequenceId, frozen.bucket, range, limit - count, descending));
+      count += to - from + 1;
+    }
+    const out: SequencedItem[] = [];
+    for (const items of await Promise.all(reads))
+      for (const item of items) if (out.length < limit) out.push(item);
+    return out;
+  }
+
+  /**
+   * Ascending from `from` (at or after `next`, see known.ts), following bucket heads: positions from
+   * `next` on are in bucket floor(next/B) up to its head; after that, only when it is frozen, in the
+   * bucket of head + 1, and so on. Every bucket read also returns its head (a static column).
+   */
+  private async readUp(
+    session: CqlSession,
+    sequenceId: string,
+    next: number,
+    from: number,
+    high: number,
+    limit: number,
+  ): Promise<SequencedItem[]> {
+    const known = this.known.get(sequenceId);
+    const out: SequencedItem[] = [];
+    let bucket = this.table.bucketOf(next);
+    while (out.length < limit) {
+      const probe = from > known.seen;
+      const read = await this.readWithHead(
+        session,
+        sequenceId,
+        bucket,
+        from,
+        high,
+        limit - out.length,
+        false,
+        probe,
+      );
+      for (const item of read.items) out.push(item);
+      if (read.head === undefined) break; // the bucket is empty: nothing from `next` on exists
+      this.learnHead(sequenceId, bucket, read.head);
+      // A head read apart from the rows, showing items the row read did not see yet: read them.
+      if (!read.headFromRows && read.head >= from) continue;
+      if (read.head < (bucket + 1) * this.table.bucketSize - 1) break; // not frozen: later buckets are empty
+      if (read.head >= high) break;
+      from = Math.max(from, read.head + 1);
+      bucket = this.table.bucketOf(read.head + 1);
+    }
+    return out;
+  }
+
+  /**
+   * Descending from `range.high` >= next: the tail bucket first (with its head); if the tail is frozen
+   * and the range goes past its head, the part above comes from the buckets after it, through the index.
+   */
+  private async readDownFromTail(
+    session: CqlSession,
+    sequenceId: string,
+    known: KnownSequence,
+    range: PositionRange,
+    limit: number,
+  ): Promise<SequencedItem[]> {
+    const next = nextAfter(known);
+    const bucket = this.table.bucketOf(next);
+    const from = Math.max(range.low, next);
+    let read = await this.readWithHead(
+      session,
+      sequenceId,
+      bucket,
+      from,
+      range.high,
+      limit,
+      true,
+      from > known.seen,
+    );
+    if (read.head !== undefined && !read.headFromRows && read.items.length === 0 && read.head >= from)
+      read = await this.readWithHead(session, sequenceId, bucket, from, range.high, limit, true, false);
+    const out: SequencedItem[] = [];
+    if (read.head !== undefined) {
+      this.learnHead(sequenceId, bucket, read.head);
+      const frozen = read.head >= (bucket + 1) * this.table.bucketSize - 1;
+      if (frozen && range.high > read.head) {
+        const above = { ...range, low: Math.max(range.low, read.head + 1) };
+        const aboveRange = { ...above, params: [above.low, above.high] };
+        for (const item of await this.selectByIndex(session, sequenceId, aboveRange, limit, true))
+          out.push(item);
+      }
+    }
+    for (const item of read.items) if (out.length < limit) out.push(item);
+    if (out.length < limit && range.low < next)
+      for (const item of await this.readFrozen(session, sequenceId, known, range, limit - out.length, true))
+        out.push(item);
+    return out;
+  }
+
+  /**
+   * One bucket's items in [from, high] (paged) and its head: from the rows when there are any (the same
+   * read, so consistent with them), else from a separate head read, started at once when `probe` says
+   * the rows may well be empty.
+   */
+  private async readWithHead(
+    session: CqlSession,
+    sequenceId: string,
+    bucket: number,
+    from: number,
+    high: number,
+    limit: number,
+    descending: boolean,
+    probe: boolean,
+  ): Promise<{ items: SequencedItem[]; head: number | undefined; headFromRows: boolean }> {
+    const headRead = probe ? this.headOf(session, sequenceId, bucket) : undefined;
+    headRead?.catch(ignore);
+    const cql = `SELECT position, topic, data, head FROM ${this.tableRef(session)} WHERE sequence_id = ? AND bucket = ? AND position >= ? AND position <= ? ORDER BY position ${descending ? 'DESC' : 'ASC'} LIMIT ?`;
+    const items: SequencedItem[] = [];
+    let head: number | undefined;
+    for await (const row of this.pages(
+      session,
+      cql,
+      [sequenceId, bucket, from, high, Math.min(limit, MAX_INT)],
+      Math.min(limit, session.settings.fetchSize),
+    )) {
+      const h = row.get('head') as types.Long | null;
+      if (h != null) head = Math.max(head ?? -1, toNumber(h));
+      items.push(
+        new SequencedItem(
+          sequenceId,
+          toNumber(row.get('position')),
+          row.get('topic') as string,
+          row.get('data') as string,
+        ),
+      );
+    }
+    if (items.length > 0 && head !== undefined) return { items, head, headFromRows: true };
+    return { items, head: await (headRead ?? this.headOf(session, sequenceId, bucket)), headFromRows: false };
+  }
+
+  /** A bucket's head (its static column), or undefined when the bucket is empty. */
+  private async headOf(session: CqlSession, sequenceId: string, bucket: number): Promise<number | undefined> {
+    const result = await this.run(
+      session,
+      `SELECT DISTINCT sequence_id, bucket, head FROM ${this.tableRef(session)} WHERE sequence_id = ? AND bucket = ?`,
+      [sequenceId, bucket],
+      session.settings.consistencyCodes.read,
+    );
+    const head = result.first()?.get('head') as types.Long | null | undefined;
+    return head == null ? undefined : toNumber(head);
+  }
+
+  /**
+   * Reads through the bucket index, for ranges the known buckets say nothing about (integer tables):
+   * correct on its own, whatever is known.
+   */
+  private async selectByIndex(
+    session: CqlSession,
+    sequenceId: string,
+    range: PositionRange,
+    limit: number,
+    descending: boolean,
+  ): Promise<SequencedItem[]> {
+    const out: SequencedItem[] = [];
+    const take = async (bucket: number): Promise<void> => {
+      for await (const item of this.rowsIn(
+        session,
+        sequenceId,
+        bucket,
+        range,
+        descending,
+        limit - out.length,
+      ))
+        out.push(item);
+    };
+    const low = this.table.bucketOf(range.low);
+    const high = this.table.bucketOf(range.high);
+
+    if (descending) {
       // Buckets hold ascending, disjoint runs of positions. A non-empty bucket below `low` holds the
       // runs below position `low · B` and perhaps some above it; the buckets under it hold nothing in range.
       let visited = 0;
@@ -392,7 +668,7 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
     // one indexed bucket is empty: read the three newest in parallel, then the later buckets in order.
     const start = await this.indexedBuckets(session, sequenceId, 0, low, true, 3);
     const first = await Promise.all(
-      start.reverse().map((bucket) => this.collectRows(session, sequenceId, bucket, range, limit)),
+      start.reverse().map((bucket) => this.collectRows(session, sequenceId, bucket, range, limit, false)),
     );
     for (const items of first) for (const item of items) if (out.length < limit) out.push(item);
     if (out.length < limit && high > low) {
@@ -481,9 +757,11 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
     bucket: number,
     range: PositionRange,
     limit: number,
+    descending: boolean,
   ): Promise<SequencedItem[]> {
     const out: SequencedItem[] = [];
-    for await (const item of this.rowsIn(session, sequenceId, bucket, range, false, limit)) out.push(item);
+    for await (const item of this.rowsIn(session, sequenceId, bucket, range, descending, limit))
+      out.push(item);
     return out;
   }
 
@@ -581,6 +859,17 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
       pageState = result.pageState ?? undefined;
     } while (pageState !== undefined);
   }
+}
+
+/** How many items of the range the known frozen buckets hold (exactly: they are contiguous). */
+function countIn(known: KnownSequence, range: PositionRange): number {
+  let count = 0;
+  for (const frozen of known.frozen) {
+    const from = Math.max(range.low, frozen.first);
+    const to = Math.min(range.high, frozen.last);
+    if (from <= to) count += to - from + 1;
+  }
+  return count;
 }
 
 function explain(error: unknown): string {

@@ -1,0 +1,55 @@
+/**
+ * What one strategy instance has learnt about its sequences' buckets. It holds only facts that can never
+ * become false while the tables exist (items and bucket index rows are never deleted or moved), so it
+ * stays right however many other processes write the same sequences; forgetting is always safe, so the
+ * map is bounded and drops its oldest sequences first.
+ */
+
+/** A bucket of an integer table whose head has reached the end of its range: it will never change. */
+export interface FrozenBucket {
+  readonly bucket: number;
+  /** Its first and last positions: it holds exactly the items first..last. */
+  readonly first: number;
+  readonly last: number;
+}
+
+export interface KnownSequence {
+  /**
+   * Integer tables: the frozen buckets holding positions 0..next-1, in order, with no gap. Why each
+   * entry stays true: a bucket u whose head h is at least (u+1)·B - 1 is frozen (every append into u
+   * starts inside u's range, so it expects a head below (u+1)·B - 1 and its compare-and-set fails), so
+   * it holds first..h forever; and item h+1, if it ever exists, is the first item of the next successful
+   * append, which goes into bucket floor((h+1)/B): so `next` always lives in bucket floor(next/B), the
+   * only bucket that can hold positions from `next` on until it freezes in turn.
+   */
+  readonly frozen: FrozenBucket[];
+  /** The highest position known to exist (items are never deleted), -1 when none is known. */
+  seen: number;
+  /** Buckets known to be listed in the bucket index (index rows are never deleted). */
+  readonly indexed: Set<number>;
+}
+
+export class KnownBuckets {
+  private readonly sequences = new Map<string, KnownSequence>();
+
+  constructor(private readonly capacity = 10_000) {}
+
+  get(sequenceId: string): KnownSequence {
+    let known = this.sequences.get(sequenceId);
+    if (known === undefined) {
+      known = { frozen: [], seen: -1, indexed: new Set() };
+      if (this.sequences.size >= this.capacity) {
+        const oldest = this.sequences.keys().next().value;
+        if (oldest !== undefined) this.sequences.delete(oldest);
+      }
+      this.sequences.set(sequenceId, known);
+    }
+    return known;
+  }
+}
+
+/** The first position not covered by the known frozen buckets. */
+export function nextAfter(known: KnownSequence): number {
+  const last = known.frozen[known.frozen.length - 1];
+  return last === undefined ? 0 : last.last + 1;
+}
