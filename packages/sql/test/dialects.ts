@@ -53,6 +53,9 @@ function selectedDialects(): SqlDialectName[] {
   return wanted.length === 0 ? [...ALL] : (wanted as SqlDialectName[]);
 }
 
+/** Asked once per server and test file (a file may define several loops). */
+const serverAvailable = new Map<string, boolean>();
+
 let sqliteDirectory: string | undefined;
 function sqliteUrl(): string {
   if (sqliteDirectory === undefined) {
@@ -81,11 +84,14 @@ export function describeEachDialect(
       const server = SERVERS[name as keyof typeof SERVERS];
       url = server.url;
       const settings = new SqlSettings(url);
-      available = requireServer(
-        `${server.title} at ${settings}`,
-        () => canConnect(settings.host!, settings.port!),
-        server.howToStart,
-      );
+      available =
+        serverAvailable.get(url) ??
+        requireServer(
+          `${server.title} (${settings})`,
+          () => canConnect(settings.host!, settings.port!),
+          server.howToStart,
+        );
+      serverAvailable.set(url, available);
     }
     const dialect: TestDialect = {
       name,
