@@ -493,20 +493,19 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
     high: number,
     limit: number,
   ): Promise<SequencedItem[]> {
-    const known = this.known.get(sequenceId);
     const out: SequencedItem[] = [];
     let bucket = this.table.bucketOf(next);
+    let first = next; // the first item of `bucket` (see known.ts)
     while (out.length < limit) {
-      const probe = from > known.seen;
       const read = await this.readWithHead(
         session,
         sequenceId,
         bucket,
+        first,
         from,
         high,
         limit - out.length,
         false,
-        probe,
       );
       for (const item of read.items) out.push(item);
       if (read.head === undefined) break; // the bucket is empty: nothing from `next` on exists
@@ -515,8 +514,9 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
       if (!read.headFromRows && read.head >= from) continue;
       if (read.head < (bucket + 1) * this.table.bucketSize - 1) break; // not frozen: later buckets are empty
       if (read.head >= high) break;
-      from = Math.max(from, read.head + 1);
-      bucket = this.table.bucketOf(read.head + 1);
+      first = read.head + 1;
+      from = Math.max(from, first);
+      bucket = this.table.bucketOf(first);
     }
     return out;
   }
@@ -535,18 +535,9 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
     const next = nextAfter(known);
     const bucket = this.table.bucketOf(next);
     const from = Math.max(range.low, next);
-    let read = await this.readWithHead(
-      session,
-      sequenceId,
-      bucket,
-      from,
-      range.high,
-      limit,
-      true,
-      from > known.seen,
-    );
-    if (read.head !== undefined && !read.headFromRows && read.items.length === 0 && read.head >= from)
-      read = await this.readWithHead(session, sequenceId, bucket, from, range.high, limit, true, false);
+    let read = await this.readWithHead(session, sequenceId, bucket, next, from, range.high, limit, true);
+    if (!read.headFromRows && read.head !== undefined && read.head >= from)
+      read = await this.readWithHead(session, sequenceId, bucket, next, from, range.high, limit, true);
     const out: SequencedItem[] = [];
     if (read.head !== undefined) {
       this.learnHead(sequenceId, bucket, read.head);
@@ -566,20 +557,23 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
   }
 
   /**
-   * One bucket's items in [from, high] (paged) and its head: from the rows when there are any (the same
-   * read, so consistent with them), else from a separate head read, started at once when `probe` says
-   * the rows may well be empty.
+   * One bucket's items in [from, high] (paged) and its head. The head comes from the rows when there are
+   * any (the same read, so consistent with them). With no rows: when the range starts at or before the
+   * bucket's first item `first` (which is then in range), the bucket is empty; otherwise a separate head
+   * read tells, started together with the rows when `from` is beyond every position known to exist.
    */
   private async readWithHead(
     session: CqlSession,
     sequenceId: string,
     bucket: number,
+    first: number,
     from: number,
     high: number,
     limit: number,
     descending: boolean,
-    probe: boolean,
   ): Promise<{ items: SequencedItem[]; head: number | undefined; headFromRows: boolean }> {
+    const startsAtFirst = from <= first && first <= high;
+    const probe = !startsAtFirst && from > this.known.get(sequenceId).seen;
     const headRead = probe ? this.headOf(session, sequenceId, bucket) : undefined;
     headRead?.catch(ignore);
     const cql = `SELECT position, topic, data, head FROM ${this.tableRef(session)} WHERE sequence_id = ? AND bucket = ? AND position >= ? AND position <= ? ORDER BY position ${descending ? 'DESC' : 'ASC'} LIMIT ?`;
@@ -603,6 +597,7 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
       );
     }
     if (items.length > 0 && head !== undefined) return { items, head, headFromRows: true };
+    if (items.length === 0 && startsAtFirst) return { items, head: undefined, headFromRows: true };
     return { items, head: await (headRead ?? this.headOf(session, sequenceId, bucket)), headFromRows: false };
   }
 

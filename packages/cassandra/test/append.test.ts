@@ -129,10 +129,18 @@ describeIfAvailable(
           { gte: -5, lte: 1e12, descending: true },
         );
         const wrong: unknown[] = [];
+        // The writer (which knows the buckets from its appends) and a reader that starts knowing nothing.
+        const reader = new CassandraActiveRecordStrategy({ activeRecordClass: versions, datastore });
         for (const q of queries) {
-          const [actual, expected] = await Promise.all([store.getItems(id, q), reference.getItems(id, q)]);
+          const [actual, cold, expected] = await Promise.all([
+            store.getItems(id, q),
+            reader.getItems(id, q),
+            reference.getItems(id, q),
+          ]);
           if (JSON.stringify(positions(actual)) !== JSON.stringify(positions(expected)))
             wrong.push({ q, actual: positions(actual) });
+          if (JSON.stringify(positions(cold)) !== JSON.stringify(positions(expected)))
+            wrong.push({ q, reader: positions(cold) });
         }
         expect(wrong).toEqual([]);
       }, 120_000);
@@ -283,6 +291,103 @@ describeIfAvailable(
         expect((error as ValidationError).field).toBe('position');
         expect((error as Error).message).toContain('one bucket of 1000 ms');
         expect(await ts.getItems(id)).toEqual([]);
+      });
+    });
+
+    describe('what a strategy remembers stays true under writers in other processes', () => {
+      // Each strategy instance stands for a process: it caches what it learnt about buckets, the others
+      // keep writing. Every read must still see every committed item.
+      const fresh = () => new CassandraActiveRecordStrategy({ activeRecordClass: versions, datastore });
+      const sameAs = async (
+        reader: CassandraActiveRecordStrategy,
+        id: string,
+        ref: InMemoryActiveRecordStrategy,
+      ) => {
+        const last = (await ref.getItems(id)).length;
+        const queries: ItemQuery[] = [
+          {},
+          { descending: true, limit: 1 },
+          { gte: Math.max(0, last - 3) },
+          { gte: last - 1, limit: 1 },
+          { gt: 2, limit: 5 },
+          { lte: last, descending: true, limit: 4 },
+          { lt: B + 1, descending: true },
+        ];
+        for (const q of queries)
+          expect({ q, got: positions(await reader.getItems(id, q)) }).toEqual({
+            q,
+            got: positions(await ref.getItems(id, q)),
+          });
+        if (last > 0) expect((await reader.getItem(id, last - 1)).position).toBe(last - 1);
+      };
+
+      it('a reader that knows the frozen buckets sees appends made by another process across boundaries', async () => {
+        const id = randomUUID();
+        const reader = fresh();
+        const writer = fresh();
+        const ref = new InMemoryActiveRecordStrategy();
+        const append = async (from: number, count: number) => {
+          await writer.append(run(id, from, count));
+          await ref.append(run(id, from, count));
+        };
+        await sameAs(reader, id, ref); // nothing yet: the reader must not remember an empty sequence
+        await append(0, 6);
+        await sameAs(reader, id, ref); // bucket 0, not frozen
+        await append(6, 4); // 6..9 spill into bucket 0, which freezes
+        await append(10, 3); // bucket 1
+        await sameAs(reader, id, ref); // the reader learns bucket 0 is frozen
+        await append(13, 1);
+        await sameAs(reader, id, ref);
+        await append(14, 2); // bucket 1 freezes at 15
+        await sameAs(reader, id, ref);
+        await append(16, 20); // bucket 2 holds 16..35, spanning three ranges
+        await append(36, 1); // bucket 4
+        await sameAs(reader, id, ref);
+        await append(37, 11); // 37..47: bucket 4 freezes
+        await sameAs(reader, id, ref);
+        await append(48, 1); // bucket 6
+        await sameAs(reader, id, ref);
+        // A cold reader, and the writer itself (which learnt from its own appends), agree too.
+        await sameAs(fresh(), id, ref);
+        await sameAs(writer, id, ref);
+      }, 60_000);
+
+      it('a reader racing a writer never misses an item below one it returns', async () => {
+        const id = randomUUID();
+        const writer = fresh();
+        const reader = fresh();
+        let written = 0;
+        const writing = (async () => {
+          for (const size of [3, 5, 1, 9, 2, 8, 1, 1, 14, 4, 7, 1, 3, 12, 2]) {
+            await writer.append(run(id, written, size));
+            written += size;
+          }
+        })();
+        let done = false;
+        void writing.finally(() => (done = true));
+        while (!done) {
+          const before = written;
+          const up = positions(await reader.getItems(id));
+          expect(up).toEqual(range(0, up.length));
+          expect(up.length).toBeGreaterThanOrEqual(before);
+          const [top] = await reader.getItems(id, { descending: true, limit: 1 });
+          if (top !== undefined) expect(top.position).toBeGreaterThanOrEqual(before - 1);
+        }
+        await writing;
+        expect(positions(await reader.getItems(id))).toEqual(range(0, written));
+      }, 60_000);
+
+      it('a snapshot reader that knows a bucket still finds a newer snapshot written elsewhere', async () => {
+        const id = randomUUID();
+        const reader = new CassandraActiveRecordStrategy({ activeRecordClass: snapshots, datastore });
+        const writer = new CassandraActiveRecordStrategy({ activeRecordClass: snapshots, datastore });
+        await reader.append(item(id, 3));
+        expect(positions(await reader.getItems(id, { descending: true, limit: 1 }))).toEqual([3]);
+        await writer.append(item(id, 20)); // a newer bucket, unknown to the reader
+        expect(positions(await reader.getItems(id, { descending: true, limit: 1 }))).toEqual([20]);
+        await writer.append(item(id, 5)); // an older bucket the reader knows
+        expect(positions(await reader.getItems(id, { lte: 19, descending: true, limit: 1 }))).toEqual([5]);
+        expect(positions(await reader.getItems(id))).toEqual([3, 5, 20]);
       });
     });
 
