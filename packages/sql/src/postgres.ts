@@ -98,10 +98,15 @@ export class PostgresConnection implements SqlConnection {
   }
 
   async select(sql: string, params: readonly unknown[]): Promise<Record<string, any>[]> {
-    let name = this.names.get(sql);
+    return (await this.query({ name: this.nameOf(sql), text: sql }, params)).rows;
+  }
+
+  /** A statement's name, from its text: a name is never reused for another text. */
+  private nameOf(text: string): string {
+    let name = this.names.get(text);
     if (name === undefined)
-      this.names.set(sql, (name = `es_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}`));
-    return (await this.query({ name, text: sql }, params)).rows;
+      this.names.set(text, (name = `es_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`));
+    return name;
   }
 
   /** Runs a named statement on a pooled connection, discarding the connection if it was lost. */
@@ -135,7 +140,7 @@ export class PostgresConnection implements SqlConnection {
       const text = table.notificationLog
         ? `with ordering as (select pg_advisory_xact_lock(${LOCK_NAMESPACE}, ${lockKey(table.name)})) ${insert} from ordering, ${rows} order by i.n`
         : `${insert} from ${rows} order by i.n`;
-      statement = { name: `es_insert_${table.name}`, text };
+      statement = { name: this.nameOf(text), text };
       this.inserts.set(table.name, statement);
     }
     return statement;
