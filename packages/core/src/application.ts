@@ -85,11 +85,23 @@ export class Application {
   }
 
   private async shutDown(): Promise<void> {
+    let writeFailure: unknown;
+    let failed = false;
     try {
       await this.persistencePolicy.close();
-    } finally {
-      await this.onClose?.();
+    } catch (error) {
+      writeFailure = error;
+      failed = true;
     }
+    try {
+      await this.onClose?.();
+    } catch (closeFailure) {
+      // Never let a failure to release resources hide a write that failed.
+      if (failed)
+        throw new AggregateError([writeFailure, closeFailure], 'a write failed, and so did closing');
+      throw closeFailure;
+    }
+    if (failed) throw writeFailure;
   }
 
   [Symbol.asyncDispose](): Promise<void> {

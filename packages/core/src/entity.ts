@@ -83,7 +83,8 @@ export class DomainEntity {
   protected _isDiscarded = false;
   protected _createdOn: number | undefined;
   protected _lastModifiedOn: number | undefined;
-  protected readonly attributes: Record<string, unknown> = {};
+  // No prototype: an attribute named "__proto__" is stored as data, never as the record's prototype.
+  protected readonly attributes: Record<string, unknown> = Object.create(null);
 
   constructor(id: string) {
     if (!isUuid(id)) throw new ValidationError(`entity id must be a UUID, got ${JSON.stringify(id)}`, 'id');
@@ -120,12 +121,16 @@ export class DomainEntity {
     if (this._isDiscarded) throw new EntityIsDiscardedError(`entity ${this.id} is discarded`);
   }
 
-  /** Builds an event of this entity, applies it to this entity, then publishes it. */
+  /**
+   * Builds an event of this entity, publishes it, then applies it to this entity. Publishing first means
+   * an event that cannot be stored (it fails its schema, its topic is unknown, its value cannot be
+   * encoded) throws before the entity moves on: the entity never runs ahead of its stored history.
+   */
   protected trigger(EventClass: EventClass, fields: Record<string, unknown>): DomainEvent {
     this.assertNotDiscarded();
     const event = new EventClass({ ...fields, ...this.originatorFields() });
-    this.apply(event);
     this.publish(event);
+    this.apply(event);
     return event;
   }
 

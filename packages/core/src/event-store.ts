@@ -27,6 +27,8 @@ export class EventStore<E extends DomainEvent = DomainEvent, I = SequencedItem> 
   async append(events: E | readonly E[]): Promise<void> {
     const list = Array.isArray(events) ? (events as readonly E[]) : [events as E];
     const items = list.map((event) => this.sequencedItemMapper.toSequencedItem(event));
+    // Land after the writes already queued for this sequence (and report their failure first).
+    if (list.length > 0 && this.writes.size > 0) await this.writes.settle(this.keyOf(list[0]!));
     await this.activeRecordStrategy.append(items);
   }
 

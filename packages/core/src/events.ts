@@ -1,4 +1,5 @@
 import type { ZodType } from 'zod';
+import { ValidationError } from './errors.js';
 
 let lastTimestamp = 0;
 
@@ -29,6 +30,9 @@ export class DomainEvent {
   static schema?: ZodType;
 
   constructor(fields: DomainEventFields = {}) {
+    if (Object.prototype.hasOwnProperty.call(fields, '__proto__')) {
+      throw new ValidationError('an event field cannot be named "__proto__"', '__proto__');
+    }
     Object.assign(this, fields);
     if (this.timestamp === undefined) (this as { timestamp: number }).timestamp = createTimestamp();
     Object.freeze(this);

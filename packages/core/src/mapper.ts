@@ -1,5 +1,5 @@
 import type { ZodType } from 'zod';
-import { EventSchemaError, ValidationError } from './errors.js';
+import { DataIntegrityError, EventSchemaError, ValidationError } from './errors.js';
 import type { DomainEvent } from './events.js';
 import { ItemShape, SequencedItem, type SequencedItemClass } from './sequenced-item.js';
 import { DataCodec, type DataCodecOptions } from './transcoding.js';
@@ -73,6 +73,10 @@ export class SequencedItemMapper<I = SequencedItem> {
     if (cls.schema) payload = checkSchema(cls.schema, payload, topic, 'decode');
     // Rebuild the event without running its constructor: a stored event keeps its own timestamp.
     const event = Object.create(cls.prototype) as Record<string, unknown>;
+    // A stored "__proto__" key would replace the event's class through Object.assign: refuse it.
+    if (Object.prototype.hasOwnProperty.call(payload, '__proto__')) {
+      throw new DataIntegrityError(`stored data of ${topic} has a "__proto__" field`);
+    }
     Object.assign(event, payload);
     event[this.sequenceIdAttrName] = sequenceId;
     event[this.positionAttrName] = position;

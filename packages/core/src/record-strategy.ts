@@ -133,7 +133,10 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements ActiveR
   }
 
   async getItems(sequenceId: string, query: ItemQuery = {}): Promise<I[]> {
-    const items = await this.select(this.validateSequenceId(sequenceId), this.normalizeQuery(query));
+    const id = this.validateSequenceId(sequenceId);
+    const q = this.normalizeQuery(query);
+    if (isEmptyRange(q)) return [];
+    const items = await this.select(id, q);
     return items.map((item) => this.shape.fromCanonical(item));
   }
 
@@ -147,6 +150,7 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements ActiveR
     if (!Number.isSafeInteger(pageSize) || pageSize < 1)
       throw new ValidationError('pageSize must be a positive integer', 'pageSize');
     let q = this.normalizeQuery(range);
+    if (isEmptyRange(q)) return;
     let remaining = q.limit ?? Infinity;
     while (remaining > 0) {
       const page = await this.select(id, { ...q, limit: Math.min(pageSize, remaining) });
@@ -317,6 +321,19 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements ActiveR
     }
     return { lower, lowerInclusive, upper, upperInclusive, limit, descending: Boolean(descending) };
   }
+}
+
+/**
+ * True when no position can lie in the range: backends never see such a query (a bound of +Infinity
+ * below, or -Infinity above, would otherwise read as "no bound" to a backend that drops infinite bounds).
+ */
+export function isEmptyRange(q: NormalizedQuery): boolean {
+  return (
+    q.lower === Infinity ||
+    q.upper === -Infinity ||
+    q.lower > q.upper ||
+    (q.lower === q.upper && !(q.lowerInclusive && q.upperInclusive))
+  );
 }
 
 /** True when a position lies in a normalized range. */

@@ -90,7 +90,7 @@ export class EventSourcedRepository<T extends DomainEntity = DomainEntity> {
         entity = this.snapshots.restore<T>(snapshot);
         // An unversioned entity (version 0) is sequenced by timestamp: replay what came after its last event.
         after =
-          snapshot.originatorVersion > 0
+          snapshot.state.version > 0
             ? { gte: snapshot.originatorVersion }
             : { gt: snapshot.state.lastModifiedOn ?? -Infinity };
       }

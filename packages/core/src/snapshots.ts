@@ -37,11 +37,14 @@ export class SnapshotStrategy {
   }
 
   async takeSnapshot(entity: DomainEntity): Promise<Snapshot> {
+    const state = entity.toState();
     const snapshot = new Snapshot({
       originatorId: entity.id,
-      originatorVersion: entity.version,
+      // A versioned entity's snapshot sits at its version; an unversioned one's at its last event's
+      // timestamp, so that each later snapshot has a later position (snapshot stores allow gaps).
+      originatorVersion: state.version > 0 ? state.version : (state.lastModifiedOn ?? 0),
       entityTopic: this.topics.topicOf(entity.constructor),
-      state: entity.toState(),
+      state,
     });
     // Two readers may snapshot the same version at once; the states are equal, so either may win.
     await this.store.append(snapshot).catch((error: unknown) => {
