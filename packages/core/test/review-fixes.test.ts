@@ -11,6 +11,7 @@ import {
   DomainEvent,
   VersionedEntityEvent,
   SequencedItem,
+  Snapshot,
 } from '../src/index.js';
 import {
   Note,
@@ -57,7 +58,7 @@ describe('snapshots of unversioned entities', () => {
     const strategy = new InMemoryActiveRecordStrategy({ positionKind: 'timestamp' });
     const mapper = new SequencedItemMapper({ positionAttrName: 'timestamp' });
     const eventStore = new EventStore({ activeRecordStrategy: strategy, sequencedItemMapper: mapper });
-    const snapshotStore = new EventStore({
+    const snapshotStore = new EventStore<Snapshot>({
       activeRecordStrategy: new InMemoryActiveRecordStrategy({ positionKind: 'timestamp' }),
       sequencedItemMapper: new SequencedItemMapper(),
     });
