@@ -7,9 +7,10 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const ci = process.env.CI === 'true' || process.env.CI === '1';
-const root = new URL('..', import.meta.url).pathname;
+const root = fileURLToPath(new URL('..', import.meta.url));
 const cassandraScript = join(root, 'scripts/cassandra/cassandra.sh');
 const cassandraPort = Number(process.env.CASSANDRA_PORT ?? 9042);
 
