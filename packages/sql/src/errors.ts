@@ -128,7 +128,11 @@ export function mapDriverError(
   if (error instanceof EsError) return error;
   switch (classify(error)) {
     case 'cannot-connect':
-      return cannotConnect(settings, error);
+      // A timeout on a connection already in use may strike after the server applied the write.
+      if (!(operation.write && (error as { code?: unknown })?.code === 'ETIMEDOUT')) {
+        return cannotConnect(settings, error);
+      }
+    // falls through
     case 'connection-lost':
       if (operation.write) {
         return new OutcomeUnknownError(

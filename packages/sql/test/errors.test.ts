@@ -255,3 +255,20 @@ describe('how driver errors map onto the error hierarchy', () => {
     expect(classify(driverError({ code: 'SQLITE_CONSTRAINT_UNIQUE' }))).toBe('unique');
   });
 });
+
+describe('a timeout on a connection in use', () => {
+  const settings = new SqlSettings('postgres://postgres@127.0.0.1:5432/test');
+  const timeout = Object.assign(new Error('read ETIMEDOUT'), { code: 'ETIMEDOUT' });
+
+  it('during a write: the outcome is unknown (the server may have applied it)', () => {
+    expect(mapDriverError(settings, timeout, { write: true, what: 'an append' })).toBeInstanceOf(
+      OutcomeUnknownError,
+    );
+  });
+
+  it('during a read: a connection error naming where', () => {
+    const mapped = mapDriverError(settings, timeout, { write: false, what: 'a read' });
+    expect(mapped).toBeInstanceOf(StoreConnectionError);
+    expect((mapped as Error).message).toContain('127.0.0.1:5432');
+  });
+});
