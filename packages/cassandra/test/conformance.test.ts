@@ -40,5 +40,6 @@ describeIfAvailable(cassandraAvailable, `Cassandra (integer bucket size ${BUCKET
       });
     },
     notifications: false,
+    contiguous: true,
   });
 });

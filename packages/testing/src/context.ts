@@ -30,6 +30,17 @@ export interface ActiveRecordStrategySuiteOptions {
   closeStrategy?: (strategy: ActiveRecordStrategyInterface) => Promise<void>;
   /** True when the backend keeps a notification log; false makes the suite expect NotSupportedError. */
   notifications: boolean;
+  /**
+   * True when the backend keeps integer sequences contiguous from 0: an append that does not start
+   * right after the sequence's last item (or at 0 on an empty sequence) rejects with ConcurrencyError.
+   * The suite then checks that gaps are rejected. False or absent: no test relies on gaps either way.
+   */
+  contiguous?: boolean;
+  /**
+   * The sequence id kinds the backend stores. Default both: the suite then also runs its string id
+   * tests on a store created with `sequenceIdKind: 'string'`. With `['uuid']` it never asks for one.
+   */
+  sequenceIdKinds?: readonly SequenceIdKind[];
 }
 
 /** A getter for a strategy opened in `beforeAll` (it does not exist when the tests are defined). */
@@ -108,6 +119,8 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
  */
 export class SuiteContext {
   private readonly opened: ActiveRecordStrategyInterface[] = [];
+  /** The options of every `createStrategy` call made so far. */
+  readonly requested: CreateStrategyOptions[] = [];
 
   constructor(readonly options: ActiveRecordStrategySuiteOptions) {}
 
@@ -119,6 +132,7 @@ export class SuiteContext {
   useStrategy(createOptions: CreateStrategyOptions): StrategyRef {
     let strategy: ActiveRecordStrategyInterface | undefined;
     beforeAll(async () => {
+      this.requested.push(createOptions);
       strategy = await this.options.createStrategy(createOptions);
       this.opened.push(strategy);
     }, HOOK_TIMEOUT);

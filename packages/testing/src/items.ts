@@ -142,6 +142,43 @@ export function defineItemTests(ctx: SuiteContext, strategy: StrategyRef): void 
     TEST_TIMEOUT,
   );
 
+  if (ctx.options.contiguous) {
+    it(
+      'an append that leaves a gap rejects with ConcurrencyError and writes nothing (contiguous: true)',
+      async () => {
+        const s = strategy();
+        const id = newSequenceId();
+        const empty = newSequenceId();
+        await s.append(items(id, 0, 3));
+        const mark = await ctx.mark(s);
+
+        const gaps: Array<[string, number, number]> = [
+          [id, 5, 1], // stored 0..2, append [5]
+          [id, 4, 3],
+          [empty, 3, 1], // nothing stored, append [3]
+          [empty, 1, 2],
+        ];
+        for (const [sequenceId, from, count] of gaps) {
+          const attempt = s.append(items(sequenceId, from, count, (p) => `{"gap":${p}}`));
+          const error = await rejectionOf(attempt);
+          expect({ from, error }).toEqual({ from, error: expect.any(ConcurrencyError) });
+        }
+
+        expect(await s.getItems(id)).toStrictEqual(items(id, 0, 3));
+        for (const p of [3, 4, 5, 6]) await expect(s.getItem(id, p)).rejects.toBeInstanceOf(NotFoundError);
+        await ctx.expectNothingWritten(s, mark, [empty]);
+        if (ctx.notifications) expect(await ctx.notificationsOf(s, mark, [id])).toEqual([]);
+        expect((await s.listSequenceIds()).filter((l) => l.toLowerCase() === empty)).toEqual([]);
+        // Appends that continue the sequences are accepted.
+        await s.append(items(id, 3, 2));
+        await s.append(items(empty, 0, 1));
+        expect(await s.getItems(id)).toStrictEqual(items(id, 0, 5));
+        expect(await s.getItems(empty)).toStrictEqual(items(empty, 0, 1));
+      },
+      TEST_TIMEOUT,
+    );
+  }
+
   it(
     'listSequenceIds includes every appended sequence, once',
     async () => {

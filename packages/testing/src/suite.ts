@@ -5,6 +5,7 @@ import { defineDomainTests } from './domain.js';
 import { defineItemTests } from './items.js';
 import { defineNotificationTests } from './notifications.js';
 import { defineRangeTests } from './ranges.js';
+import { defineStringSequenceIdTests } from './sequence-ids.js';
 import { defineTimestampTests } from './timestamps.js';
 import { defineValidationTests } from './validation.js';
 
@@ -30,6 +31,7 @@ export function defineActiveRecordStrategySuite(options: ActiveRecordStrategySui
     defineTimestampTests(ctx);
     defineNotificationTests(ctx, strategy);
     defineValidationTests(ctx, strategy);
+    defineStringSequenceIdTests(ctx);
     defineDomainTests(ctx, strategy);
   });
 }

@@ -1,5 +1,6 @@
 import {
   type ActiveRecordStrategyInterface,
+  ConcurrencyError,
   InMemoryActiveRecordStrategy,
   type ItemQuery,
   type Notification,
@@ -63,4 +64,47 @@ defineActiveRecordStrategySuite({
   name: 'in-memory without a notification log',
   createStrategy: async (options) => new WithoutNotificationLog(new InMemoryActiveRecordStrategy(options)),
   notifications: false,
+});
+
+/** The in-memory backend keeping integer sequences contiguous from 0, as Cassandra's does. */
+class ContiguousInMemory extends InMemoryActiveRecordStrategy {
+  protected override async insert(items: readonly SequencedItem[]): Promise<void> {
+    const first = items[0]!;
+    if (this.positionKind === 'integer') {
+      const [last] = await this.select(first.sequenceId, {
+        lower: -Infinity,
+        lowerInclusive: false,
+        upper: Infinity,
+        upperInclusive: false,
+        limit: 1,
+        descending: true,
+      });
+      const next = last === undefined ? 0 : last.position + 1;
+      if (first.position !== next)
+        throw new ConcurrencyError(
+          `sequence ${first.sequenceId} continues at ${next}, not ${first.position}`,
+          first.sequenceId,
+          first.position,
+        );
+    }
+    // Another append may land between the check and the write: super.insert still rejects its positions.
+    return super.insert(items);
+  }
+}
+
+defineActiveRecordStrategySuite({
+  name: 'in-memory, contiguous',
+  createStrategy: async (options) => new ContiguousInMemory(options),
+  notifications: true,
+  contiguous: true,
+});
+
+defineActiveRecordStrategySuite({
+  name: 'in-memory, UUID sequence ids only',
+  createStrategy: async (options) => {
+    if (options.sequenceIdKind === 'string') throw new Error('this store keeps UUID sequence ids only');
+    return new InMemoryActiveRecordStrategy(options);
+  },
+  notifications: true,
+  sequenceIdKinds: ['uuid'],
 });
