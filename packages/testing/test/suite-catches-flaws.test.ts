@@ -40,6 +40,13 @@ const MUST_FAIL: Record<Flaw, string[]> = {
     'a batch whose first items clash rejects with ConcurrencyError and writes nothing',
     '8 writers appending the same 10-item batch: exactly one succeeds',
   ],
+  'gaps accepted': [
+    'an append that leaves a gap rejects with ConcurrencyError and writes nothing (contiguous: true)',
+  ],
+  'sequence ids folded to lower case': [
+    'ids are case-sensitive: Order-1 and order-1 are different sequences',
+  ],
+  'sequence ids trimmed': ['trailing and leading spaces are significant'],
 };
 
 interface Outcome {

@@ -10,5 +10,6 @@ for (const flaw of flaws) {
     name: `flaw=${flaw}`,
     createStrategy: async (options) => new FlawedStrategy(flaw, options),
     notifications: true,
+    contiguous: true,
   });
 }

@@ -23,10 +23,16 @@ export const FLAWS = [
   'ids visible out of order', // ids assigned before commit, visible at commit: followers skip some
   'max id is the count', // ids with gaps, maxNotificationId = their count
   'rejected batches are logged', // a conflicting batch still reaches the notification log
+  'gaps accepted', // an integer append may skip positions (the store declares contiguous: true)
+  'sequence ids folded to lower case', // string ids compared case-insensitively
+  'sequence ids trimmed', // string ids compared without trailing spaces (a PAD SPACE collation)
 ] as const;
 export type Flaw = (typeof FLAWS)[number];
 
-/** A small store that is correct unless told to make one mistake. */
+/**
+ * A small store that is correct unless told to make one mistake. It keeps integer sequences contiguous
+ * from 0, as Cassandra's does.
+ */
 export class FlawedStrategy extends ActiveRecordStrategy {
   override readonly supportsNotifications = true;
   private readonly sequences = new Map<string, Map<number, SequencedItem>>();
@@ -42,9 +48,13 @@ export class FlawedStrategy extends ActiveRecordStrategy {
 
   protected async insert(items: readonly SequencedItem[]): Promise<void> {
     const sequenceId = items[0]!.sequenceId;
-    const stored = this.sequences.get(sequenceId) ?? new Map<number, SequencedItem>();
-    this.sequences.set(sequenceId, stored);
+    const stored = this.sequences.get(this.key(sequenceId)) ?? new Map<number, SequencedItem>();
     const taken = items.find((i) => stored.has(this.keep(i).position));
+    if (!taken && this.positionKind === 'integer' && this.flaw !== 'gaps accepted') {
+      const next = stored.size === 0 ? 0 : Math.max(...stored.keys()) + 1;
+      if (items[0]!.position !== next) throw new ConcurrencyError('gap', sequenceId, items[0]!.position);
+    }
+    this.sequences.set(this.key(sequenceId), stored);
     if (this.flaw === 'non-atomic batches') {
       for (const i of items) {
         if (stored.has(i.position)) throw new ConcurrencyError('taken', sequenceId, i.position);
@@ -70,6 +80,12 @@ export class FlawedStrategy extends ActiveRecordStrategy {
     } else this.logged(items);
   }
 
+  private key(sequenceId: string): string {
+    if (this.flaw === 'sequence ids folded to lower case') return sequenceId.toLowerCase();
+    if (this.flaw === 'sequence ids trimmed') return sequenceId.replace(/ +$/, '');
+    return sequenceId;
+  }
+
   private keep(i: SequencedItem): SequencedItem {
     if (this.flaw === 'trims data')
       return new SequencedItem(i.sequenceId, i.position, i.topic, i.data.trim());
@@ -86,7 +102,9 @@ export class FlawedStrategy extends ActiveRecordStrategy {
   }
 
   protected async select(sequenceId: string, q: NormalizedQuery): Promise<SequencedItem[]> {
-    const all = [...(this.sequences.get(sequenceId)?.values() ?? [])].filter((i) => inRange(i.position, q));
+    const all = [...(this.sequences.get(this.key(sequenceId))?.values() ?? [])].filter((i) =>
+      inRange(i.position, q),
+    );
     all.sort((a, b) => a.position - b.position);
     let out: SequencedItem[];
     if (!q.descending) out = all.slice(0, q.limit ?? all.length);
