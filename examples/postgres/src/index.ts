@@ -14,14 +14,7 @@ export async function createApplication(
   settings: SqlSettings = defaultSettings(),
 ): Promise<ExampleApplication> {
   const table = new SqlIntegerSequencedItem();
-  const datastore = new SqlDatastore({ settings, tables: [table] });
-  try {
-    await datastore.setupConnection();
-    await datastore.setupTables();
-  } catch (error) {
-    await datastore.close();
-    throw error;
-  }
+  const datastore = await SqlDatastore.open({ settings, tables: [table] });
   return new ExampleApplication({
     activeRecordStrategy: new SqlActiveRecordStrategy({ datastore, table }),
     onClose: () => datastore.close(),

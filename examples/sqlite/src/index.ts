@@ -20,14 +20,7 @@ export async function createApplication(
 ): Promise<ExampleApplication> {
   if (!settings.inMemory) mkdirSync(dirname(settings.filename!), { recursive: true });
   const table = new SqlIntegerSequencedItem();
-  const datastore = new SqlDatastore({ settings, tables: [table] });
-  try {
-    await datastore.setupConnection();
-    await datastore.setupTables();
-  } catch (error) {
-    await datastore.close();
-    throw error;
-  }
+  const datastore = await SqlDatastore.open({ settings, tables: [table] });
   return new ExampleApplication({
     activeRecordStrategy: new SqlActiveRecordStrategy({ datastore, table }),
     onClose: () => datastore.close(),

@@ -29,6 +29,22 @@ export class SqlDatastore {
     this.tables = options.tables ?? [];
   }
 
+  /**
+   * A datastore that is connected and has its tables: `setupConnection()` then `setupTables()`, closing
+   * the pool again if either fails.
+   */
+  static async open(options: SqlDatastoreOptions = {}): Promise<SqlDatastore> {
+    const datastore = new SqlDatastore(options);
+    try {
+      await datastore.setupConnection();
+      await datastore.setupTables();
+    } catch (error) {
+      await datastore.close();
+      throw error;
+    }
+    return datastore;
+  }
+
   /** Opens the connection pool once and checks that the database answers (StoreConnectionError if not). */
   async setupConnection(): Promise<void> {
     await this.connection();

@@ -1,5 +1,5 @@
-import { SettingsError, ValidationError } from '@es/core';
-import { SqlSettings } from '../src/index.js';
+import { SequencedItem, SettingsError, StoreConnectionError, ValidationError } from '@es/core';
+import { SqlActiveRecordStrategy, SqlDatastore, SqlIntegerSequencedItem, SqlSettings } from '../src/index.js';
 
 describe('SqlSettings', () => {
   const saved = process.env.ES_SQL_URL;
@@ -111,5 +111,31 @@ describe('SqlSettings', () => {
   it('names the URL in a bad-URL error without its password', () => {
     expect(() => new SqlSettings('oracle://scott:tiger@h/d')).toThrow(/oracle:\/\/scott:\*\*\*@h\/d/);
     expect(() => new SqlSettings('oracle://scott:tiger@h/d')).not.toThrow(/tiger/);
+  });
+});
+
+describe('SqlDatastore.open', () => {
+  it('connects and creates the tables, ready to append', async () => {
+    const table = new SqlIntegerSequencedItem(`open_${Math.random().toString(36).slice(2, 10)}`);
+    const datastore = await SqlDatastore.open({
+      settings: new SqlSettings('sqlite::memory:'),
+      tables: [table],
+    });
+    try {
+      const strategy = new SqlActiveRecordStrategy({ datastore, table });
+      const id = '6f1c1a52-7e4d-4e55-9a44-0b6f8c2b7f10';
+      await strategy.append(new SequencedItem(id, 0, 't', '{}'));
+      expect((await strategy.getItems(id)).map((i) => i.position)).toEqual([0]);
+    } finally {
+      await datastore.close();
+    }
+  });
+
+  it('rejects, and leaves nothing open, when the database cannot be reached', async () => {
+    await expect(
+      SqlDatastore.open({
+        settings: new SqlSettings({ url: 'postgres://postgres@127.0.0.1:1/test', connectTimeoutMs: 500 }),
+      }),
+    ).rejects.toBeInstanceOf(StoreConnectionError);
   });
 });
