@@ -28,7 +28,8 @@ export interface LibraryBackend {
  * @es as a user drives it: domain events built with their class, appended with `EventStore.append`
  * (the SequencedItemMapper serialises them, the strategy validates and writes them); entities loaded
  * with `EventSourcedRepository.get` (with a SnapshotStrategy for the snapshot case); the log read with
- * `NotificationLogReader.readEvents`, which decodes each event.
+ * `NotificationLogReader.readEventPages`, which decodes each event and hands them over a page at a time
+ * (what a catch-up or a follower uses; `readEvents` is the same read yielding one event at a time).
  */
 export class LibraryAdapter implements BenchAdapter<EventSpec> {
   readonly implementation = 'library' as const;
@@ -42,7 +43,7 @@ export class LibraryAdapter implements BenchAdapter<EventSpec> {
   private snapshotRepository!: EventSourcedRepository<BenchEntity>;
 
   constructor(private readonly backend: LibraryBackend) {
-    this.description = `EventStore.append / EventSourcedRepository.get / NotificationLogReader.readEvents over ${backend.strategyDescription}`;
+    this.description = `EventStore.append / EventSourcedRepository.get / NotificationLogReader.readEventPages over ${backend.strategyDescription}`;
     this.unsupported = backend.unsupported ?? {};
   }
 
@@ -118,8 +119,8 @@ export class LibraryAdapter implements BenchAdapter<EventSpec> {
   async readLog(count: number, pageSize: number): Promise<number> {
     const reader = new NotificationLogReader(this.events, this.mapper);
     let read = 0;
-    for await (const _ of reader.readEvents({ pageSize })) {
-      if (++read >= count) break;
+    for await (const page of reader.readEventPages({ pageSize })) {
+      for (const _ of page) if (++read >= count) return read;
     }
     return read;
   }
