@@ -410,10 +410,12 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
         await take(low);
         return out;
       }
-      // Descending, the newest bucket known to be indexed is usually the first one the walk meets: read
-      // it while the index is read. (Known buckets only ever gain items; the index is still read, because
-      // a newer bucket may have been opened by another process.)
       const known = this.known.get(sequenceId);
+      if (query.descending && query.upper !== Infinity)
+        return this.selectDownFromBound(session, sequenceId, known, range, limit, low, high, out);
+      // Descending with no upper bound, the newest bucket known to be indexed is usually the first one
+      // the walk meets: read it while the index is read. (Known buckets only ever gain items; the index is
+      // still read, because a newer bucket may have been opened by another process.)
       let guess: number | undefined;
       if (query.descending)
         for (const bucket of known.indexed)
@@ -451,6 +453,48 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
       );
     for (const items of await Promise.all(parts))
       for (const item of items) if (out.length < limit) out.push(item);
+    return out;
+  }
+
+  /**
+   * Descending from a finite bound on a table whose items lie in the bucket of their position: bucket
+   * `high` holds the newest positions in range, so it is read first; only when it holds fewer than
+   * `limit` are the older buckets needed, found through the index. The index read starts together with
+   * it unless `high` is known to be indexed (then it usually holds the answer alone). Nothing remembered
+   * decides that a bucket is empty: `high` is always read, and every older bucket comes from the index.
+   */
+  private async selectDownFromBound(
+    session: CqlSession,
+    sequenceId: string,
+    known: KnownSequence,
+    range: PositionRange,
+    limit: number,
+    low: number,
+    high: number,
+    out: SequencedItem[],
+  ): Promise<SequencedItem[]> {
+    const index = this.walkIndex(session, sequenceId, low, high - 1, true);
+    const early = known.indexed.has(high) ? undefined : index.next();
+    early?.catch(ignore);
+    for (const item of await this.collectRows(session, sequenceId, high, range, limit, true)) out.push(item);
+    if (out.length > 0) known.indexed.add(high); // its items exist, so its index row was written first
+    if (out.length >= limit) {
+      if (early === undefined) void index.return(undefined);
+      return out;
+    }
+    for (let next = await (early ?? index.next()); next.done !== true; next = await index.next()) {
+      known.indexed.add(next.value);
+      for (const item of await this.collectRows(
+        session,
+        sequenceId,
+        next.value,
+        range,
+        limit - out.length,
+        true,
+      ))
+        out.push(item);
+      if (out.length >= limit) break;
+    }
     return out;
   }
 

@@ -389,6 +389,33 @@ describeIfAvailable(
         expect(positions(await reader.getItems(id, { lte: 19, descending: true, limit: 1 }))).toEqual([5]);
         expect(positions(await reader.getItems(id))).toEqual([3, 5, 20]);
       });
+
+      it('a snapshot reader reading below a version finds newer snapshots written elsewhere, in buckets it has not seen', async () => {
+        const id = randomUUID();
+        const reader = new CassandraActiveRecordStrategy({ activeRecordClass: snapshots, datastore });
+        const writer = new CassandraActiveRecordStrategy({ activeRecordClass: snapshots, datastore });
+        const newest = async (q: ItemQuery) =>
+          positions(await reader.getItems(id, { descending: true, limit: 1, ...q }));
+        expect(await newest({ lte: 30 })).toEqual([]); // nothing yet: nothing may be remembered as empty
+        await reader.append(item(id, 3));
+        expect(await newest({ lte: 30 })).toEqual([3]);
+        await writer.append(item(id, 20)); // bucket 2: between the bound's bucket and the reader's
+        expect(await newest({ lte: 30 })).toEqual([20]);
+        await writer.append(item(id, 27)); // bucket 3, the bound's own bucket
+        expect(await newest({ lte: 30 })).toEqual([27]); // now known to be indexed: read alone
+        expect(await newest({ lte: 26 })).toEqual([20]); // the bound's bucket holds only newer ones
+        expect(await newest({ lte: 19 })).toEqual([3]); // an empty bucket under the bound
+        expect(await newest({ lt: 27 })).toEqual([20]);
+        await writer.append(item(id, 29)); // into the bucket the reader reads alone
+        expect(await newest({ lte: 30 })).toEqual([29]);
+        expect(await newest({ lte: 1000 })).toEqual([29]); // a bound far above every bucket
+        expect(positions(await reader.getItems(id, { lte: 28, descending: true }))).toEqual([27, 20, 3]);
+        expect(positions(await reader.getItems(id, { lte: 29, gte: 5, descending: true, limit: 3 }))).toEqual(
+          [29, 27, 20],
+        );
+        const cold = new CassandraActiveRecordStrategy({ activeRecordClass: snapshots, datastore });
+        expect(positions(await cold.getItems(id, { lte: 30, descending: true, limit: 2 }))).toEqual([29, 27]);
+      });
     });
 
     describe('snapshot table', () => {
