@@ -427,7 +427,7 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
         known.indexed.add(bucket);
         if (out.length >= limit) break;
         if (bucket === guess && guessed !== undefined) {
-          for (const item of await guessed) if (out.length < limit) out.push(item);
+          pushUpTo(out, await guessed, limit);
         } else await take(bucket);
       }
       return out;
@@ -451,8 +451,7 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
       parts.push(
         this.readUp(session, sequenceId, next, Math.max(range.low, next), range.high, limit - frozenCount),
       );
-    for (const items of await Promise.all(parts))
-      for (const item of items) if (out.length < limit) out.push(item);
+    for (const items of await Promise.all(parts)) pushUpTo(out, items, limit);
     return out;
   }
 
@@ -519,8 +518,7 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
       count += to - from + 1;
     }
     const out: SequencedItem[] = [];
-    for (const items of await Promise.all(reads))
-      for (const item of items) if (out.length < limit) out.push(item);
+    for (const items of await Promise.all(reads)) pushUpTo(out, items, limit);
     return out;
   }
 
@@ -593,7 +591,7 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
           out.push(item);
       }
     }
-    for (const item of read.items) if (out.length < limit) out.push(item);
+    pushUpTo(out, read.items, limit);
     if (out.length < limit && range.low < next)
       for (const item of await this.readFrozen(session, sequenceId, known, range, limit - out.length, true))
         out.push(item);
@@ -709,7 +707,7 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
     const first = await Promise.all(
       start.reverse().map((bucket) => this.collectRows(session, sequenceId, bucket, range, limit, false)),
     );
-    for (const items of first) for (const item of items) if (out.length < limit) out.push(item);
+    for (const items of first) pushUpTo(out, items, limit);
     if (out.length < limit && high > low) {
       for await (const bucket of this.walkIndex(session, sequenceId, low + 1, high, false)) {
         await take(bucket);
@@ -913,4 +911,12 @@ function countIn(known: KnownSequence, range: PositionRange): number {
 
 function explain(error: unknown): string {
   return error instanceof Error ? `${error.constructor.name}: ${error.message}` : String(error);
+}
+
+/** Appends items to `out` until it holds `limit`. */
+function pushUpTo(out: SequencedItem[], items: readonly SequencedItem[], limit: number): void {
+  for (const item of items) {
+    if (out.length >= limit) return;
+    out.push(item);
+  }
 }
