@@ -3,6 +3,8 @@ const path = require('node:path');
 
 module.exports = {
   testEnvironment: 'node',
+  // One probe of every server per run (tools/servers): test files read its result while jest collects them.
+  globalSetup: path.join(__dirname, 'tools/servers/jest-global-setup.mjs'),
   reporters: ['default', path.join(__dirname, 'scripts/jest-summary-reporter.cjs')],
   transform: {
     '^.+\\.(t|j)sx?$': [
@@ -22,5 +24,6 @@ module.exports = {
     '^@es/sql$': '<rootDir>/../../packages/sql/src/index.ts',
     '^@es/cassandra$': '<rootDir>/../../packages/cassandra/src/index.ts',
     '^@es/example$': '<rootDir>/../../packages/example/src/index.ts',
+    '^@es/servers$': '<rootDir>/../../tools/servers/src/index.ts',
   },
 };
