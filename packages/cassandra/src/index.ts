@@ -1,6 +1,7 @@
 export {
   CassandraSettings,
   type CassandraSettingsOptions,
+  parseCassandraUrl,
   type ConsistencyLevel,
   type SerialConsistencyLevel,
   type ReplicationStrategy,

@@ -20,6 +20,12 @@ export type SerialConsistencyLevel = (typeof SERIAL_CONSISTENCY_LEVELS)[number];
 export type ReplicationStrategy = 'SimpleStrategy' | 'NetworkTopologyStrategy';
 
 export interface CassandraSettingsOptions {
+  /**
+   * Everything below in one string: `cassandra://[user:password@]host[:port][,host...][/keyspace][?option=value&...]`,
+   * where the options are the names below (`localDataCenter`, `consistency`, `replicationFactor`, ...). Explicit
+   * options win over the URL, and the URL over the environment.
+   */
+  url?: string;
   /** Contact points (host names or addresses), or one comma-separated string. Default `127.0.0.1`. */
   hosts?: readonly string[] | string;
   /** CQL native transport port. Default 9042. */
@@ -51,7 +57,7 @@ export interface CassandraSettingsOptions {
 }
 
 /** The environment variables read, by option (the first five as in the original library). */
-const ENV: Record<keyof CassandraSettingsOptions, string> = {
+const ENV: Record<Exclude<keyof CassandraSettingsOptions, 'url'>, string> = {
   hosts: 'CASSANDRA_HOSTS',
   port: 'CASSANDRA_PORT',
   keyspace: 'CASSANDRA_KEYSPACE',
@@ -68,6 +74,49 @@ const ENV: Record<keyof CassandraSettingsOptions, string> = {
   requestTimeoutMs: 'CASSANDRA_REQUEST_TIMEOUT_MS',
   fetchSize: 'CASSANDRA_FETCH_SIZE',
 };
+
+/** The URL may set these (the connection and consistency settings, not timeouts' units of code). */
+const URL_OPTIONS = Object.keys(ENV) as (keyof typeof ENV)[];
+
+/** The options a `cassandra://` URL holds (see CassandraSettingsOptions.url). */
+export function parseCassandraUrl(url: string): Omit<CassandraSettingsOptions, 'url'> {
+  const match =
+    typeof url === 'string'
+      ? /^cassandra:\/\/(?:([^@/?#]*)@)?([^/?#]+)(?:\/([^?#]*))?(?:\?([^#]*))?$/i.exec(url.trim())
+      : null;
+  if (!match) {
+    throw new SettingsError(
+      'invalid Cassandra setting url: expected cassandra://[user:password@]host[:port][,host...][/keyspace][?option=value...]',
+      'url',
+    );
+  }
+  const [, credentials, hostList, keyspace, query] = match;
+  const options: Record<string, unknown> = {};
+  if (credentials !== undefined) {
+    const colon = credentials.indexOf(':');
+    options.username = decodeURIComponent(colon < 0 ? credentials : credentials.slice(0, colon));
+    if (colon >= 0) options.password = decodeURIComponent(credentials.slice(colon + 1));
+  }
+  const ports = new Set<number>();
+  options.hosts = hostList!.split(',').map((entry) => {
+    const port = /^(.*):(\d+)$/.exec(entry.trim());
+    if (port) ports.add(Number(port[2]));
+    return (port ? port[1]! : entry.trim()).replace(/^\[(.*)\]$/, '$1');
+  });
+  if (ports.size > 1) {
+    throw new SettingsError('invalid Cassandra setting url: every host must use the same port', 'url');
+  }
+  if (ports.size === 1) options.port = [...ports][0];
+  if (keyspace) options.keyspace = decodeURIComponent(keyspace);
+  for (const [name, value] of new URLSearchParams(query ?? '')) {
+    if (!(URL_OPTIONS as string[]).includes(name) || name === 'hosts' || name === 'port') {
+      throw new SettingsError(`invalid Cassandra setting url: unknown option ${JSON.stringify(name)}`, 'url');
+    }
+    options[name] =
+      NUMERIC.has(name as keyof CassandraSettingsOptions) && /^\d+$/.test(value) ? Number(value) : value;
+  }
+  return options as Omit<CassandraSettingsOptions, 'url'>;
+}
 
 const NUMERIC = new Set<keyof CassandraSettingsOptions>([
   'port',
@@ -148,13 +197,18 @@ export class CassandraSettings {
   readonly fetchSize: number;
 
   constructor(
-    options: CassandraSettingsOptions = {},
+    given: CassandraSettingsOptions = {},
     env: Readonly<Record<string, string | undefined>> = process.env,
   ) {
+    const { url, ...explicit } = given;
+    const fromUrl = url === undefined ? {} : parseCassandraUrl(url);
+    const options: Omit<CassandraSettingsOptions, 'url'> = { ...fromUrl, ...definedOnly(explicit) };
+    const origin = (name: keyof typeof ENV): string =>
+      explicit[name] === undefined ? `url's ${name}` : `option ${name}`;
     const sources: Partial<Record<keyof CassandraSettingsOptions, string>> = {};
-    const pick = (name: keyof CassandraSettingsOptions): unknown => {
+    const pick = (name: keyof typeof ENV): unknown => {
       if (options[name] !== undefined) {
-        sources[name] = `option ${name}`;
+        sources[name] = origin(name);
         return options[name];
       }
       const raw = env[ENV[name]];
@@ -193,8 +247,8 @@ export class CassandraSettings {
     };
     // Explicit read/write levels were taken above without `pick`; name their source for error messages.
     for (const name of ['readConsistency', 'writeConsistency'] as const) {
-      if (options[name] !== undefined) sources[name] = `option ${name}`;
-      else if (options.consistency !== undefined) sources[name] = 'option consistency';
+      if (options[name] !== undefined) sources[name] = origin(name);
+      else if (options.consistency !== undefined) sources[name] = origin('consistency');
       else if (env[ENV[name]]) sources[name] = `${ENV[name]}=${JSON.stringify(env[ENV[name]])}`;
       else if (env[ENV.consistency])
         sources[name] = `${ENV.consistency}=${JSON.stringify(env[ENV.consistency])}`;
@@ -262,6 +316,10 @@ export class CassandraSettings {
   toJSON(): Record<string, unknown> {
     return { ...(this as object), password: this.password === undefined ? undefined : '***' };
   }
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function code(level: ConsistencyLevel | SerialConsistencyLevel): number {

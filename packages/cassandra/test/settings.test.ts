@@ -110,6 +110,53 @@ describe('CassandraSettings', () => {
     expect(error.message).toContain(message);
     expect(error.message).toContain(field);
   });
+
+  it('reads everything from one cassandra:// URL; explicit options win, the environment loses', () => {
+    const s = new CassandraSettings(
+      {
+        url: 'cassandra://app:s%3Acret@node1:9142,node2/Events?localDataCenter=dc1&consistency=QUORUM&fetchSize=50',
+        fetchSize: 70,
+      },
+      { CASSANDRA_HOSTS: 'ignored', CASSANDRA_KEYSPACE: 'ignored' },
+    );
+    expect({
+      hosts: s.hosts,
+      port: s.port,
+      keyspace: s.keyspace,
+      dc: s.localDataCenter,
+      read: s.readConsistency,
+      fetchSize: s.fetchSize,
+      user: s.username,
+      password: s.password,
+    }).toEqual({
+      hosts: ['node1', 'node2'],
+      port: 9142,
+      keyspace: 'events',
+      dc: 'dc1',
+      read: 'QUORUM',
+      fetchSize: 70,
+      user: 'app',
+      password: 's:cret',
+    });
+    expect(new CassandraSettings({ url: 'cassandra://127.0.0.1' }, { CASSANDRA_PORT: '9500' }).port).toBe(
+      9500,
+    );
+  });
+
+  it.each([
+    ['http://node1', 'expected cassandra://'],
+    ['cassandra://a:9042,b:9142', 'same port'],
+    ['cassandra://a?colour=blue', 'unknown option "colour"'],
+  ])('refuses the URL %s', (url, message) => {
+    const error = settingsError(() => new CassandraSettings({ url }, {}));
+    expect(error.field).toBe('url');
+    expect(error.message).toContain(message);
+  });
+
+  it('names the URL as the source of a bad value', () => {
+    const error = settingsError(() => new CassandraSettings({ url: 'cassandra://a?consistency=MOST' }, {}));
+    expect(error.message).toContain("url's consistency");
+  });
 });
 
 describe('table definitions', () => {
