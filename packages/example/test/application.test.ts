@@ -43,11 +43,11 @@ describe('ExampleApplication', () => {
     expect(await strategy.getItems(entity.id)).toHaveLength(1);
   });
 
-  it('uses the snapshot strategy it is given', async () => {
+  it('uses the snapshots table strategy it is given', async () => {
     const snapshots = new InMemoryActiveRecordStrategy();
     await using app = new ExampleApplication({
       activeRecordStrategy: new InMemoryActiveRecordStrategy(),
-      snapshotStrategy: snapshots,
+      snapshotActiveRecordStrategy: snapshots,
     });
     const entity = app.createExample('bar1');
     entity.foo = 'bar2';

@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import { type SqlConnection, loadDriver } from './dialects.js';
+import { type SqlConnection, loadDriver } from './connection.js';
 import { mapDriverError } from './errors.js';
 import { MysqlConnection } from './mysql.js';
 import { PostgresConnection } from './postgres.js';
@@ -55,7 +55,7 @@ export class SqlDatastore {
     const connection = await this.connection();
     for (const table of this.tables) {
       for (const statement of createTableStatements(connection.db, this.settings.dialect, table)) {
-        await this.run(connection, statement, `creating table ${table.name}`);
+        await this.run(connection, statement, `creating table ${table.tableName}`);
       }
     }
   }
@@ -65,7 +65,7 @@ export class SqlDatastore {
     const connection = await this.connection();
     for (const table of this.tables) {
       for (const statement of dropTableStatements(connection.db, this.settings.dialect, table)) {
-        await this.run(connection, statement, `dropping table ${table.name}`);
+        await this.run(connection, statement, `dropping table ${table.tableName}`);
       }
     }
   }

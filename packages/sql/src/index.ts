@@ -2,6 +2,9 @@ export { SqlSettings, type SqlSettingsOptions, type SqlDialectName } from './set
 export {
   SqlTable,
   SqlItemsTable,
+  SqlTrackingTable,
+  type SqlTableKind,
+  type KeepsNotificationLog,
   SqlIntegerSequencedItem,
   SqlTimestampSequencedItem,
   SqlSnapshot,

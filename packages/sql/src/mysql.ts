@@ -1,6 +1,6 @@
 import { type SequencedItem, ValidationError } from '@es/core';
 import { Kysely, MysqlDialect, type Transaction, sql } from 'kysely';
-import { type SqlConnection, runTransaction } from './dialects.js';
+import { type SqlConnection, runTransaction } from './connection.js';
 import { cannotConnect, classify, mapDriverError, positionTaken } from './errors.js';
 import type { SqlSettings } from './settings.js';
 import type { SqlItemsTable } from './tables.js';
@@ -86,7 +86,7 @@ export class MysqlConnection implements SqlConnection {
       await this.execute(text, [items[0]!.sequenceId, batch]);
     } catch (error) {
       if (classify(error) === 'unique') throw positionTaken(items, error);
-      throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.name}` });
+      throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.tableName}` });
     }
   }
 
@@ -116,17 +116,17 @@ export class MysqlConnection implements SqlConnection {
   }
 
   private insertStatement(table: SqlItemsTable): string {
-    let text = this.inserts.get(table.name);
+    let text = this.inserts.get(table.tableName);
     if (text === undefined) {
       const position = table.positionKind === 'integer' ? 'bigint' : 'double';
       const rows =
         `json_table(?, '$[*]' columns (n for ordinality, position ${position} path '$[0]', ` +
         `topic varchar(255) character set utf8mb4 path '$[1]', data longtext character set utf8mb4 path '$[2]')) as i`;
-      const insert = `insert into \`${table.name}\` (sequence_id, position, topic, data) select ?, i.position, i.topic, i.data`;
+      const insert = `insert into \`${table.tableName}\` (sequence_id, position, topic, data) select ?, i.position, i.topic, i.data`;
       text = table.notificationLog
         ? `${insert} from \`${table.lockTableName}\` as l join ${rows} where l.id = 1 order by i.n for update`
         : `${insert} from ${rows} order by i.n`;
-      this.inserts.set(table.name, text);
+      this.inserts.set(table.tableName, text);
     }
     return text;
   }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { SequencedItem } from '@es/core';
 import { Kysely, PostgresDialect, type Transaction, sql } from 'kysely';
-import { type SqlConnection, runTransaction } from './dialects.js';
+import { type SqlConnection, runTransaction } from './connection.js';
 import { cannotConnect, classify, mapDriverError, positionTaken } from './errors.js';
 import type { SqlSettings } from './settings.js';
 import type { SqlItemsTable } from './tables.js';
@@ -93,7 +93,7 @@ export class PostgresConnection implements SqlConnection {
       await this.query(statement, values);
     } catch (error) {
       if (classify(error) === 'unique') throw positionTaken(items, error);
-      throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.name}` });
+      throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.tableName}` });
     }
   }
 
@@ -132,16 +132,16 @@ export class PostgresConnection implements SqlConnection {
   }
 
   private insertStatement(table: SqlItemsTable): { name: string; text: string } {
-    let statement = this.inserts.get(table.name);
+    let statement = this.inserts.get(table.tableName);
     if (statement === undefined) {
       const positions = table.positionKind === 'integer' ? 'bigint[]' : 'float8[]';
       const rows = `unnest($2::${positions}, $3::text[], $4::text[]) with ordinality as i (position, topic, data, n)`;
-      const insert = `insert into "${table.name}" (sequence_id, position, topic, data) select $1, i.position, i.topic, i.data`;
+      const insert = `insert into "${table.tableName}" (sequence_id, position, topic, data) select $1, i.position, i.topic, i.data`;
       const text = table.notificationLog
-        ? `with ordering as (select pg_advisory_xact_lock(${LOCK_NAMESPACE}, ${lockKey(table.name)})) ${insert} from ordering, ${rows} order by i.n`
+        ? `with ordering as (select pg_advisory_xact_lock(${LOCK_NAMESPACE}, ${lockKey(table.tableName)})) ${insert} from ordering, ${rows} order by i.n`
         : `${insert} from ${rows} order by i.n`;
       statement = { name: this.nameOf(text), text };
-      this.inserts.set(table.name, statement);
+      this.inserts.set(table.tableName, statement);
     }
     return statement;
   }

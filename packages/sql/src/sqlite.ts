@@ -1,6 +1,6 @@
 import type { SequencedItem } from '@es/core';
 import { Kysely, SqliteDialect, type Transaction, sql } from 'kysely';
-import { type SqlConnection, runTransaction } from './dialects.js';
+import { type SqlConnection, runTransaction } from './connection.js';
 import { cannotConnect, classify, mapDriverError, positionTaken } from './errors.js';
 import type { SqlSettings } from './settings.js';
 import type { SqlItemsTable } from './tables.js';
@@ -96,22 +96,22 @@ export class SqliteConnection implements SqlConnection {
         this.insertTransaction(table)(items);
       } catch (error) {
         if (classify(error) === 'unique') throw positionTaken(items, error);
-        throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.name}` });
+        throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.tableName}` });
       }
     });
   }
 
   /** One prepared single-row insert, run per item in one transaction: in process, rows cost no round trips. */
   private insertTransaction(table: SqlItemsTable): (items: readonly SequencedItem[]) => void {
-    let insert = this.inserts.get(table.name);
+    let insert = this.inserts.get(table.tableName);
     if (insert === undefined) {
       const row = { sequence_id: '', position: 0, topic: '', data: '' };
-      const statement = this.database.prepare(this.db.insertInto(table.name).values(row).compile().sql);
+      const statement = this.database.prepare(this.db.insertInto(table.tableName).values(row).compile().sql);
       const transaction = this.database.transaction((batch: readonly SequencedItem[]) => {
         for (const item of batch) statement.run(item.sequenceId, item.position, item.topic, item.data);
       });
       insert = (batch) => transaction.immediate(batch);
-      this.inserts.set(table.name, insert);
+      this.inserts.set(table.tableName, insert);
     }
     return insert;
   }

@@ -13,7 +13,7 @@ import { describeEachDialect, uniqueName } from './dialects.js';
 
 describeEachDialect("the seed's usage", (dialect) => {
   // The seed's set-up: settings, a datastore with the integer sequenced item table, connection, tables.
-  const table = new SqlIntegerSequencedItem(uniqueName('seed'));
+  const table = SqlIntegerSequencedItem.withTableName(uniqueName('seed'));
   const datastore = new SqlDatastore({ settings: dialect.settings(), tables: [table] });
 
   beforeAll(async () => {
@@ -76,7 +76,7 @@ describeEachDialect("the seed's usage", (dialect) => {
 
     // Stored in SQL, not in memory: a fresh application on a fresh connection reads the same history.
     const rows = await datastore.db
-      .selectFrom(table.name)
+      .selectFrom(table.tableName)
       .select(['sequence_id', 'position', 'topic'])
       .orderBy('id')
       .execute();
