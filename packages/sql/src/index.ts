@@ -11,6 +11,10 @@ export {
   SqlTracking,
 } from './tables.js';
 export { SqlDatastore, type SqlDatastoreOptions } from './datastore.js';
+export type { SqlClient } from './client.js';
+export type { PostgresPool, PostgresPoolClient } from './postgres.js';
+export type { MysqlPool, MysqlPoolConnection } from './mysql.js';
+export type { SqliteDatabase, SqliteStatement } from './sqlite.js';
 export { SqlActiveRecordStrategy, type SqlActiveRecordStrategyOptions } from './strategy.js';
 export { SqlTrackingRecorder, type SqlTrackingRecorderOptions } from './tracking.js';
 export { AlreadyProcessedError, LockTimeoutError } from './errors.js';

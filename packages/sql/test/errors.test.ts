@@ -229,16 +229,22 @@ describe('how driver errors map onto the error hierarchy', () => {
       OutcomeUnknownError,
     ],
     ['mysql2 losing its socket, writing', { code: 'PROTOCOL_CONNECTION_LOST' }, OutcomeUnknownError],
+    ["node-postgres' query_timeout, writing", { message: 'Query read timeout' }, OutcomeUnknownError],
+    ["mysql2's query timeout, writing", { code: 'PROTOCOL_SEQUENCE_TIMEOUT' }, OutcomeUnknownError],
   ])('%s', (_name, fields, expected) => {
     const mapped = mapDriverError(settings, driverError(fields), write);
     expect(mapped).toBeInstanceOf(expected);
     expect((mapped as Error).message).not.toContain('secret');
   });
 
-  it('a lost connection during a read is a StoreConnectionError, not an unknown outcome', () => {
-    expect(mapDriverError(settings, driverError({ code: 'ECONNRESET' }), read)).toBeInstanceOf(
-      StoreConnectionError,
-    );
+  it('a lost connection or a driver timeout during a read is a StoreConnectionError, not an unknown outcome', () => {
+    for (const fields of [
+      { code: 'ECONNRESET' },
+      { message: 'Query read timeout' },
+      { code: 'PROTOCOL_SEQUENCE_TIMEOUT' },
+    ]) {
+      expect(mapDriverError(settings, driverError(fields), read)).toBeInstanceOf(StoreConnectionError);
+    }
   });
 
   it('a connection error names host and port', () => {
