@@ -48,7 +48,7 @@ export class Application<S extends AggregateRecorder<any> = AggregateRecorder<an
   private closing: Promise<void> | undefined;
 
   constructor(options: ApplicationOptions<S>) {
-    if ('snapshotStrategy' in options) {
+    if ((options as { snapshotStrategy?: unknown }).snapshotStrategy !== undefined) {
       // The option's old name, which the repository's SnapshotStrategy option also bore.
       throw new ValidationError(
         "the snapshots table's strategy is the option snapshotActiveRecordStrategy (snapshotStrategy is the repository's SnapshotStrategy)",
