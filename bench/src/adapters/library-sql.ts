@@ -9,8 +9,8 @@ import { sql } from 'kysely';
 import { type LibraryBackend, LibraryAdapter } from './library.js';
 
 /** The tables the bench uses, dropped and created afresh on every run. */
-const EVENTS = new SqlIntegerSequencedItem('es_bench_events');
-const SNAPSHOTS = new SqlSnapshot('es_bench_snapshots');
+const EVENTS = SqlIntegerSequencedItem.withTableName('es_bench_events');
+const SNAPSHOTS = SqlSnapshot.withTableName('es_bench_snapshots');
 
 /** @es/sql on any of its dialects: the same code for SQLite, PostgreSQL and MariaDB. */
 export function librarySql(url: string, versionQuery: string, product: string): LibraryAdapter {

@@ -1,9 +1,10 @@
 import {
-  type ActiveRecordStrategyInterface,
+  type AggregateRecorder,
   ConcurrencyError,
   EventSourcedRepository,
   EventStore,
   NotificationLogReader,
+  hasNotificationLog,
   SequencedItemMapper,
   type Snapshot,
   SnapshotStrategy,
@@ -17,7 +18,7 @@ export interface LibraryBackend {
   /** Which strategy class, and how it is configured (for the output). */
   readonly strategyDescription: string;
   /** Strategies over fresh, empty tables: one for events, one for snapshots. */
-  open(): Promise<{ events: ActiveRecordStrategyInterface; snapshots: ActiveRecordStrategyInterface }>;
+  open(): Promise<{ events: AggregateRecorder; snapshots: AggregateRecorder }>;
   close(): Promise<void>;
   serverVersion(): Promise<string | undefined>;
   /** Scenarios the backend cannot run (e.g. no notification log), with the reason. */
@@ -37,7 +38,7 @@ export class LibraryAdapter implements BenchAdapter<EventSpec> {
   readonly unsupported: Partial<Record<ScenarioName, string>>;
   readonly snapshots = true as const;
   private readonly mapper = new SequencedItemMapper();
-  private events!: ActiveRecordStrategyInterface;
+  private events!: AggregateRecorder;
   private eventStore!: EventStore<VersionedEntityEvent>;
   private repository!: EventSourcedRepository<BenchEntity>;
   private snapshotRepository!: EventSourcedRepository<BenchEntity>;
@@ -117,6 +118,8 @@ export class LibraryAdapter implements BenchAdapter<EventSpec> {
   }
 
   async readLog(count: number, pageSize: number): Promise<number> {
+    // The scenario runs only on backends with a log (the others list it as unsupported).
+    if (!hasNotificationLog(this.events)) throw new Error(`${this.description}: no notification log`);
     const reader = new NotificationLogReader(this.events, this.mapper);
     let read = 0;
     for await (const page of reader.readEventPages({ pageSize })) {

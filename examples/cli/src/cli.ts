@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { StoreConnectionError } from '@es/core';
+import { StoreConnectionError, hasNotificationLog } from '@es/core';
 import { checkSeedScenario, describeStore, runSeedScenario } from '@es/example';
 import { Command, CommanderError, Option } from 'commander';
 import { BACKENDS, type BackendName, backends } from './backends.js';
@@ -65,8 +65,8 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
       io.out(`Data: ${where}`);
       const before = await describeStore(app);
       if (persists) io.out(formatEarlierRuns(before));
-      if (persists && before.notificationLogSize) {
-        const strategy = app.eventStore.activeRecordStrategy;
+      const strategy = app.eventStore.activeRecordStrategy;
+      if (persists && before.notificationLogSize && hasNotificationLog(strategy)) {
         const [last] = await strategy.selectNotifications(before.notificationLogSize, 1);
         if (last) io.out(formatLastNotification(last));
       }

@@ -13,7 +13,7 @@ export function defaultSettings(env: NodeJS.ProcessEnv = process.env): SqlSettin
 export async function createApplication(
   settings: SqlSettings = defaultSettings(),
 ): Promise<ExampleApplication> {
-  const table = new SqlIntegerSequencedItem();
+  const table = SqlIntegerSequencedItem;
   const datastore = await SqlDatastore.open({ settings, tables: [table] });
   return new ExampleApplication({
     activeRecordStrategy: new SqlActiveRecordStrategy({ datastore, table }),
@@ -23,5 +23,5 @@ export async function createApplication(
 
 /** Where `createApplication(settings)` keeps the events. */
 export function dataLocation(settings: SqlSettings = defaultSettings()): string {
-  return `PostgreSQL at ${settings.toString()}, table ${new SqlIntegerSequencedItem().name}`;
+  return `PostgreSQL at ${settings.toString()}, table ${SqlIntegerSequencedItem.tableName}`;
 }

@@ -19,7 +19,7 @@ export async function createApplication(
   settings: SqlSettings = defaultSettings(),
 ): Promise<ExampleApplication> {
   if (!settings.inMemory) mkdirSync(dirname(settings.filename!), { recursive: true });
-  const table = new SqlIntegerSequencedItem();
+  const table = SqlIntegerSequencedItem;
   const datastore = await SqlDatastore.open({ settings, tables: [table] });
   return new ExampleApplication({
     activeRecordStrategy: new SqlActiveRecordStrategy({ datastore, table }),
@@ -29,5 +29,5 @@ export async function createApplication(
 
 /** Where `createApplication(settings)` keeps the events. */
 export function dataLocation(settings: SqlSettings = defaultSettings()): string {
-  return `SQLite file ${settings.filename}, table ${new SqlIntegerSequencedItem().name}`;
+  return `SQLite file ${settings.filename}, table ${SqlIntegerSequencedItem.tableName}`;
 }

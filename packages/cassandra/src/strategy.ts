@@ -6,7 +6,9 @@ import {
   OutcomeUnknownError,
   SequencedItem,
   StoreConnectionError,
+  type TableOption,
   ValidationError,
+  tableOption,
 } from '@es/core';
 import { errors, policies, types } from 'cassandra-driver';
 import {
@@ -17,21 +19,24 @@ import {
   defaultSession,
 } from './datastore.js';
 import { KnownBuckets, type KnownSequence, nextAfter } from './known.js';
-import type { CqlTable } from './tables.js';
+import { CqlTable, type CqlTableKind } from './tables.js';
 
-export interface CassandraActiveRecordStrategyOptions<I = SequencedItem> extends Omit<
-  ActiveRecordStrategyOptions<I>,
-  'positionKind'
-> {
-  /** The table definition (the seed's `active_record_class`): CqlIntegerSequencedItem, CqlTimestampSequencedItem, CqlSnapshot. */
-  activeRecordClass: CqlTable;
-  /** Whose connection to use. Default: the datastore most recently connected by `setupConnection()`. */
-  datastore?: CassandraDatastore;
-  /** An explicit client, keyspace and settings (takes precedence over `datastore`). */
-  session?: CqlSession;
-  /** Largest append in bytes of data and topics. Default 12 MiB, below Cassandra's 16 MiB mutation limit. */
-  maxBatchBytes?: number;
-}
+export type CassandraActiveRecordStrategyOptions<
+  I = SequencedItem,
+  K extends CqlTableKind = CqlTableKind,
+> = Omit<ActiveRecordStrategyOptions<I>, 'positionKind'> &
+  /**
+   * The table definition (`table`, or the seed's `activeRecordClass`): CqlIntegerSequencedItem,
+   * CqlTimestampSequencedItem, CqlSnapshot, or one made from them with `withTableName`/`withBucketSize`.
+   */
+  TableOption<CqlTable<K>> & {
+    /** Whose connection to use. Default: the datastore most recently connected by `setupConnection()`. */
+    datastore?: CassandraDatastore;
+    /** An explicit client, keyspace and settings (takes precedence over `datastore`). */
+    session?: CqlSession;
+    /** Largest append in bytes of data and topics. Default 12 MiB, below Cassandra's 16 MiB mutation limit. */
+    maxBatchBytes?: number;
+  };
 
 type Statement = { query: string; params: unknown[] };
 type Outcome = { applied: boolean; row: types.Row | null };
@@ -94,9 +99,16 @@ interface PositionRange {
  *
  * A bucket index table (`<table>_buckets`) lists each sequence's buckets, written before a bucket is
  * first used, so reads walk only the buckets that exist.
+ *
+ * It is an AggregateRecorder: no table keeps a notification log yet. The table's kind `K` is in the
+ * type so that a later feed can make the strategy over integer tables an ApplicationRecorder (log
+ * methods typed `this: CassandraActiveRecordStrategy<I, 'integer'>`, as @es/sql does for its tables).
  */
-export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveRecordStrategy<I> {
-  readonly table: CqlTable;
+export class CassandraActiveRecordStrategy<
+  I = SequencedItem,
+  K extends CqlTableKind = CqlTableKind,
+> extends ActiveRecordStrategy<I> {
+  readonly table: CqlTable<K>;
   /** True for integer tables: an append must start exactly one past the sequence's last position. */
   readonly contiguous: boolean;
   readonly maxBatchBytes: number;
@@ -106,20 +118,20 @@ export class CassandraActiveRecordStrategy<I = SequencedItem> extends ActiveReco
   /** Facts about buckets that can never become false (see known.ts): they save round trips. */
   private readonly known = new KnownBuckets();
 
-  constructor(options: CassandraActiveRecordStrategyOptions<I>) {
+  constructor(options: CassandraActiveRecordStrategyOptions<I, K>) {
     const {
-      activeRecordClass: table,
+      table: _table,
+      activeRecordClass: _activeRecordClass,
       datastore,
       session,
       maxBatchBytes = 12 * 1024 * 1024,
       ...rest
     } = options;
-    if (table === undefined || typeof table.createStatements !== 'function') {
-      throw new ValidationError(
-        'activeRecordClass must be a table definition such as CqlIntegerSequencedItem',
-        'activeRecordClass',
-      );
-    }
+    const table = tableOption(
+      options,
+      (value): value is CqlTable<K> => value instanceof CqlTable,
+      'CqlIntegerSequencedItem',
+    );
     super({ ...rest, positionKind: table.positionKind });
     if (!Number.isSafeInteger(maxBatchBytes) || maxBatchBytes < 1) {
       throw new ValidationError('maxBatchBytes must be a positive integer', 'maxBatchBytes');

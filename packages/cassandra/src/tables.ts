@@ -17,20 +17,21 @@ const DEFAULT_BUCKET_SIZE: Record<CqlTableKind, number> = {
 };
 
 /**
- * A table definition (the seed's "active record class"). Immutable: `withTableName` and
- * `withBucketSize` return new definitions.
+ * A table definition (the seed's "active record class"): an immutable value; `withTableName` and
+ * `withBucketSize` return new definitions. The kind `K` is part of the type, as in @es/sql, so that a
+ * strategy's type can follow its table (none keeps a notification log yet: see docs/cassandra.md).
  *
  * `bucketSize` bounds partitions: positions [k·B, (k+1)·B) start bucket k. For `integer` tables B counts
  * versions, for `timestamp` tables milliseconds, for `snapshot` tables entity versions. It is part of the
  * stored layout: it is written into the table's comment and checked before use, because two writers
  * with different bucket sizes would break the guarantees.
  */
-export class CqlTable {
+export class CqlTable<K extends CqlTableKind = CqlTableKind> {
   readonly tableName: string;
   readonly bucketSize: number;
 
   constructor(
-    readonly kind: CqlTableKind,
+    readonly kind: K,
     tableName: string,
     bucketSize: number = DEFAULT_BUCKET_SIZE[kind],
   ) {
@@ -44,13 +45,14 @@ export class CqlTable {
       );
     }
     this.bucketSize = bucketSize;
+    Object.freeze(this);
   }
 
-  withTableName(tableName: string): CqlTable {
+  withTableName(tableName: string): CqlTable<K> {
     return new CqlTable(this.kind, tableName, this.bucketSize);
   }
 
-  withBucketSize(bucketSize: number): CqlTable {
+  withBucketSize(bucketSize: number): CqlTable<K> {
     return new CqlTable(this.kind, this.tableName, bucketSize);
   }
 

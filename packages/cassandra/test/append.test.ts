@@ -3,7 +3,6 @@ import {
   ConcurrencyError,
   InMemoryActiveRecordStrategy,
   type ItemQuery,
-  NotSupportedError,
   SequencedItem,
   SettingsError,
   ValidationError,
@@ -39,7 +38,7 @@ describeIfAvailable(
 
     beforeAll(async () => {
       datastore = await openDatastore(testKeyspace('append'), [versions, timestamps, snapshots]);
-      store = new CassandraActiveRecordStrategy({ activeRecordClass: versions, datastore });
+      store = new CassandraActiveRecordStrategy({ table: versions, datastore });
     }, 120_000);
     afterAll(() => dropAndClose(datastore), 120_000);
 
@@ -130,7 +129,7 @@ describeIfAvailable(
         );
         const wrong: unknown[] = [];
         // The writer (which knows the buckets from its appends) and a reader that starts knowing nothing.
-        const reader = new CassandraActiveRecordStrategy({ activeRecordClass: versions, datastore });
+        const reader = new CassandraActiveRecordStrategy({ table: versions, datastore });
         for (const q of queries) {
           const [actual, cold, expected] = await Promise.all([
             store.getItems(id, q),
@@ -241,7 +240,7 @@ describeIfAvailable(
     describe('timestamp table (one-second buckets)', () => {
       let ts: CassandraActiveRecordStrategy;
       beforeAll(() => {
-        ts = new CassandraActiveRecordStrategy({ activeRecordClass: timestamps, datastore });
+        ts = new CassandraActiveRecordStrategy({ table: timestamps, datastore });
       });
 
       it('keeps items in time buckets and reads across them both ways', async () => {
@@ -297,7 +296,7 @@ describeIfAvailable(
     describe('what a strategy remembers stays true under writers in other processes', () => {
       // Each strategy instance stands for a process: it caches what it learnt about buckets, the others
       // keep writing. Every read must still see every committed item.
-      const fresh = () => new CassandraActiveRecordStrategy({ activeRecordClass: versions, datastore });
+      const fresh = () => new CassandraActiveRecordStrategy({ table: versions, datastore });
       const sameAs = async (
         reader: CassandraActiveRecordStrategy,
         id: string,
@@ -379,8 +378,8 @@ describeIfAvailable(
 
       it('a snapshot reader that knows a bucket still finds a newer snapshot written elsewhere', async () => {
         const id = randomUUID();
-        const reader = new CassandraActiveRecordStrategy({ activeRecordClass: snapshots, datastore });
-        const writer = new CassandraActiveRecordStrategy({ activeRecordClass: snapshots, datastore });
+        const reader = new CassandraActiveRecordStrategy({ table: snapshots, datastore });
+        const writer = new CassandraActiveRecordStrategy({ table: snapshots, datastore });
         await reader.append(item(id, 3));
         expect(positions(await reader.getItems(id, { descending: true, limit: 1 }))).toEqual([3]);
         await writer.append(item(id, 20)); // a newer bucket, unknown to the reader
@@ -392,8 +391,8 @@ describeIfAvailable(
 
       it('a snapshot reader reading below a version finds newer snapshots written elsewhere, in buckets it has not seen', async () => {
         const id = randomUUID();
-        const reader = new CassandraActiveRecordStrategy({ activeRecordClass: snapshots, datastore });
-        const writer = new CassandraActiveRecordStrategy({ activeRecordClass: snapshots, datastore });
+        const reader = new CassandraActiveRecordStrategy({ table: snapshots, datastore });
+        const writer = new CassandraActiveRecordStrategy({ table: snapshots, datastore });
         const newest = async (q: ItemQuery) =>
           positions(await reader.getItems(id, { descending: true, limit: 1, ...q }));
         expect(await newest({ lte: 30 })).toEqual([]); // nothing yet: nothing may be remembered as empty
@@ -413,14 +412,14 @@ describeIfAvailable(
         expect(positions(await reader.getItems(id, { lte: 29, gte: 5, descending: true, limit: 3 }))).toEqual(
           [29, 27, 20],
         );
-        const cold = new CassandraActiveRecordStrategy({ activeRecordClass: snapshots, datastore });
+        const cold = new CassandraActiveRecordStrategy({ table: snapshots, datastore });
         expect(positions(await cold.getItems(id, { lte: 30, descending: true, limit: 2 }))).toEqual([29, 27]);
       });
     });
 
     describe('snapshot table', () => {
       it('allows gaps, finds the newest at or below a version, and refuses a second snapshot of one version', async () => {
-        const snaps = new CassandraActiveRecordStrategy({ activeRecordClass: snapshots, datastore });
+        const snaps = new CassandraActiveRecordStrategy({ table: snapshots, datastore });
         const id = randomUUID();
         for (const v of [3, 9, 10, 40, 41]) await snaps.append(item(id, v));
         expect(positions(await snaps.getItems(id))).toEqual([3, 9, 10, 40, 41]);
@@ -431,15 +430,9 @@ describeIfAvailable(
     });
 
     describe('what is not supported or not allowed', () => {
-      it('has no notification log: selectNotifications and maxNotificationId reject with NotSupportedError', async () => {
-        expect(store.supportsNotifications).toBe(false);
-        await expect(store.selectNotifications(1, 10)).rejects.toBeInstanceOf(NotSupportedError);
-        await expect(store.maxNotificationId()).rejects.toBeInstanceOf(NotSupportedError);
-      });
-
       it('refuses a table used with another bucket size than it was created with', async () => {
         const other = new CassandraActiveRecordStrategy({
-          activeRecordClass: versions.withBucketSize(16),
+          table: versions.withBucketSize(16),
           datastore,
         });
         const error = await other.getItems(randomUUID()).catch((e: unknown) => e);
@@ -459,7 +452,7 @@ describeIfAvailable(
 
       it('refuses a table that was never set up, naming setupTables()', async () => {
         const missing = new CassandraActiveRecordStrategy({
-          activeRecordClass: versions.withTableName('never_created'),
+          table: versions.withTableName('never_created'),
           datastore,
         });
         await expect(missing.append(item(randomUUID(), 0))).rejects.toThrow(
@@ -469,7 +462,7 @@ describeIfAvailable(
 
       it('refuses a batch larger than maxBatchBytes, writing nothing', async () => {
         const small = new CassandraActiveRecordStrategy({
-          activeRecordClass: versions,
+          table: versions,
           datastore,
           maxBatchBytes: 1000,
         });

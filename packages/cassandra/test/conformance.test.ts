@@ -33,7 +33,7 @@ describeIfAvailable(cassandraAvailable, `Cassandra (integer bucket size ${BUCKET
       const setup = await openDatastore(datastore!.settings.keyspace, [table]);
       await setup.close();
       return new CassandraActiveRecordStrategy({
-        activeRecordClass: table,
+        table,
         datastore: datastore!,
         ...(sequenceIdKind ? { sequenceIdKind } : {}),
         ...(maxItemBytes ? { maxItemBytes } : {}),

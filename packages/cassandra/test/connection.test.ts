@@ -61,7 +61,7 @@ describe('connecting to a server that is not there', () => {
   });
 
   it('a strategy with no connection set up rejects with StoreConnectionError', async () => {
-    const strategy = new CassandraActiveRecordStrategy({ activeRecordClass: CqlIntegerSequencedItem });
+    const strategy = new CassandraActiveRecordStrategy({ table: CqlIntegerSequencedItem });
     const error = await strategy.getItems(randomUUID()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StoreConnectionError);
     expect((error as Error).message).toContain('setupConnection()');
@@ -90,12 +90,12 @@ describeIfAvailable(cassandraAvailable, 'connecting to the real node', () => {
       await datastore.setupConnection();
       await datastore.setupTables();
       await datastore.setupTables();
-      const strategy = new CassandraActiveRecordStrategy({ activeRecordClass: table });
+      const strategy = new CassandraActiveRecordStrategy({ table: table });
       const id = randomUUID();
       await strategy.append(new SequencedItem(id, 0, 't', '{}'));
       expect(await strategy.getItems(id)).toHaveLength(1);
       await datastore.dropTables();
-      const gone = new CassandraActiveRecordStrategy({ activeRecordClass: table });
+      const gone = new CassandraActiveRecordStrategy({ table: table });
       await expect(gone.getItems(id)).rejects.toThrow(/does not exist/);
     } finally {
       await dropAndClose(datastore);
@@ -157,7 +157,7 @@ describeIfAvailable(
         await datastore.setupConnection();
         await datastore.setupTables();
         const strategy = new CassandraActiveRecordStrategy({
-          activeRecordClass: CqlIntegerSequencedItem,
+          table: CqlIntegerSequencedItem,
           datastore,
         });
         const id = randomUUID();

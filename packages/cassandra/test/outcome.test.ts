@@ -8,6 +8,7 @@ import {
   CassandraSettings,
   type CqlClient,
   CqlIntegerSequencedItem,
+  type CqlTable,
   CqlTimestampSequencedItem,
 } from '../src/index.js';
 import { cassandraAvailable, dropAndClose, openDatastore, testKeyspace } from './helpers.js';
@@ -77,15 +78,15 @@ const lostThen =
 describeIfAvailable(cassandraAvailable, 'unknown outcomes of a conditional batch', () => {
   let datastore: CassandraDatastore;
   let store: CassandraActiveRecordStrategy;
-  const withClient = (client: CqlClient, table = versions) =>
+  const withClient = (client: CqlClient, table: CqlTable = versions) =>
     new CassandraActiveRecordStrategy({
-      activeRecordClass: table,
+      table,
       session: { client, keyspace: datastore.settings.keyspace, settings: datastore.settings },
     });
 
   beforeAll(async () => {
     datastore = await openDatastore(testKeyspace('outcome'), [versions, timestamps]);
-    store = new CassandraActiveRecordStrategy({ activeRecordClass: versions, datastore });
+    store = new CassandraActiveRecordStrategy({ table: versions, datastore });
   }, 120_000);
   afterAll(() => dropAndClose(datastore), 120_000);
 
@@ -115,7 +116,7 @@ describeIfAvailable(cassandraAvailable, 'unknown outcomes of a conditional batch
     const { client, calls } = faultyClient(datastore.client, { batch: appliedThen(writeTimeout) });
     await withClient(client, timestamps).append([item(id, 1700000000000.5), item(id, 1700000000001.25)]);
     const read = await new CassandraActiveRecordStrategy({
-      activeRecordClass: timestamps,
+      table: timestamps,
       datastore,
     }).getItems(id);
     expect(positions(read)).toEqual([1700000000000.5, 1700000000001.25]);
@@ -201,7 +202,7 @@ describeIfAvailable(cassandraAvailable, 'statements: prepared, at the configured
     });
     const { client, calls } = faultyClient(datastore.client, { batch: appliedThen(writeTimeout) });
     const s = new CassandraActiveRecordStrategy({
-      activeRecordClass: versions.withBucketSize(1000),
+      table: versions.withBucketSize(1000),
       session: { client, keyspace: settings.keyspace, settings },
     });
     const id = randomUUID();
@@ -244,7 +245,7 @@ describeIfAvailable(cassandraAvailable, 'statements: prepared, at the configured
     const settings = new CassandraSettings({ keyspace: datastore.settings.keyspace, fetchSize: 4 });
     const { client, calls } = faultyClient(datastore.client);
     const s = new CassandraActiveRecordStrategy({
-      activeRecordClass: versions.withBucketSize(1000),
+      table: versions.withBucketSize(1000),
       session: { client, keyspace: settings.keyspace, settings },
     });
     const id = randomUUID();

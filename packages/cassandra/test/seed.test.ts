@@ -1,4 +1,6 @@
-// The seed's "Using Cassandra" page (using-cassandra.rst), translated line by line, against the real node.
+// The seed's "Using Cassandra" page (using-cassandra.rst), translated line by line, against the real node:
+// the seed's contract, spelled out. Every other backend's seed test runs the same scenario through
+// runSeedScenario (@es/example). The seed's CassandraApplication lives here, once.
 import {
   EventSourcedRepository,
   EventStore,

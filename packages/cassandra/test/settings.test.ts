@@ -208,14 +208,15 @@ describe('table definitions', () => {
   });
 
   it('a strategy needs a table definition, and takes its position kind from it', () => {
-    expect(() => new CassandraActiveRecordStrategy({ activeRecordClass: undefined as never })).toThrow(
-      ValidationError,
+    expect(() => new CassandraActiveRecordStrategy({ table: undefined as never })).toThrow(ValidationError);
+    expect(() => new CassandraActiveRecordStrategy({ table: 'events' as never })).toThrow(
+      'table must be a table definition such as CqlIntegerSequencedItem',
     );
-    expect(
-      new CassandraActiveRecordStrategy({ activeRecordClass: CqlTimestampSequencedItem }).positionKind,
-    ).toBe('timestamp');
-    const s = new CassandraActiveRecordStrategy({ activeRecordClass: CqlIntegerSequencedItem });
-    expect([s.positionKind, s.contiguous, s.supportsNotifications]).toEqual(['integer', true, false]);
-    expect(new CassandraActiveRecordStrategy({ activeRecordClass: CqlSnapshot }).contiguous).toBe(false);
+    expect(new CassandraActiveRecordStrategy({ table: CqlTimestampSequencedItem }).positionKind).toBe(
+      'timestamp',
+    );
+    const s = new CassandraActiveRecordStrategy({ table: CqlIntegerSequencedItem });
+    expect([s.positionKind, s.contiguous]).toEqual(['integer', true]);
+    expect(new CassandraActiveRecordStrategy({ table: CqlSnapshot }).contiguous).toBe(false);
   });
 });

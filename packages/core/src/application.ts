@@ -1,18 +1,22 @@
 import { type DomainEntity, type Mutator } from './entity.js';
 import { type DomainEvent, type EventPublisher, VersionedEntityEvent } from './events.js';
+import { ValidationError } from './errors.js';
 import { EventStore } from './event-store.js';
 import { SequencedItemMapper, type SequencedItemMapperOptions } from './mapper.js';
 import { NotificationLogReader } from './notification-log.js';
 import { PersistencePolicy } from './persistence-policy.js';
-import type { ActiveRecordStrategyInterface } from './record-strategy.js';
+import { type AggregateRecorder, type ApplicationRecorder, hasNotificationLog } from './recorders.js';
 import { EventSourcedRepository } from './repository.js';
 import { SnapshotStrategy } from './snapshots.js';
 
-export interface ApplicationOptions {
+export interface ApplicationOptions<S extends AggregateRecorder<any> = AggregateRecorder<any>> {
   /** Where events are stored: the one thing that changes from backend to backend. */
-  activeRecordStrategy: ActiveRecordStrategyInterface<any>;
-  /** Where snapshots are stored (optional). */
-  snapshotStrategy?: ActiveRecordStrategyInterface<any>;
+  activeRecordStrategy: S;
+  /**
+   * Where snapshots are stored (optional): a strategy over a snapshots table (python eventsourcing's
+   * `snapshot_active_record_strategy`). The application makes the SnapshotStrategy from it.
+   */
+  snapshotActiveRecordStrategy?: AggregateRecorder<any>;
   /** Mapper options: encryption, compression, topic registry. */
   mapper?: SequencedItemMapperOptions<any>;
   /** Which published events to store. Default: every versioned entity event. */
@@ -23,18 +27,34 @@ export interface ApplicationOptions {
 }
 
 /**
+ * The reader of an application's notification log: there when its store keeps one. A store typed as an
+ * ApplicationRecorder always has it; for any other, check (a Cassandra store, a snapshot table: none).
+ */
+export type NotificationLogOf<S> =
+  S extends ApplicationRecorder<any> ? NotificationLogReader : NotificationLogReader | undefined;
+
+/**
  * The seed's application shape: an event store, a persistence policy and repositories, wired to
  * whatever strategy is passed in. Use it with `await using app = ...` or call `close()`.
  */
-export class Application {
+export class Application<S extends AggregateRecorder<any> = AggregateRecorder<any>> {
   readonly eventStore: EventStore;
   readonly persistencePolicy: PersistencePolicy;
-  readonly notificationLog: NotificationLogReader;
+  /** The notification log, when the store keeps one (see NotificationLogOf). */
+  readonly notificationLog: NotificationLogOf<S>;
+  /** Takes and finds snapshots; there when `snapshotActiveRecordStrategy` was given. */
   readonly snapshotStrategy: SnapshotStrategy | undefined;
   private readonly onClose: (() => Promise<void>) | undefined;
   private closing: Promise<void> | undefined;
 
-  constructor(options: ApplicationOptions) {
+  constructor(options: ApplicationOptions<S>) {
+    if ((options as { snapshotStrategy?: unknown }).snapshotStrategy !== undefined) {
+      // The option's old name, which the repository's SnapshotStrategy option also bore.
+      throw new ValidationError(
+        "the snapshots table's strategy is the option snapshotActiveRecordStrategy (snapshotStrategy is the repository's SnapshotStrategy)",
+        'snapshotStrategy',
+      );
+    }
     const mapper = new SequencedItemMapper(options.mapper ?? {});
     this.eventStore = new EventStore({
       activeRecordStrategy: options.activeRecordStrategy,
@@ -44,11 +64,14 @@ export class Application {
       eventType: options.persistEventType ?? VersionedEntityEvent,
       ...(options.publisher ? { publisher: options.publisher } : {}),
     });
-    this.notificationLog = new NotificationLogReader(options.activeRecordStrategy, mapper);
-    this.snapshotStrategy = options.snapshotStrategy
+    const store = options.activeRecordStrategy;
+    this.notificationLog = (
+      hasNotificationLog(store) ? new NotificationLogReader(store, mapper) : undefined
+    ) as NotificationLogOf<S>;
+    this.snapshotStrategy = options.snapshotActiveRecordStrategy
       ? new SnapshotStrategy({
           snapshotStore: new EventStore({
-            activeRecordStrategy: options.snapshotStrategy,
+            activeRecordStrategy: options.snapshotActiveRecordStrategy,
             sequencedItemMapper: mapper,
           }),
         })

@@ -1,11 +1,11 @@
 import type { DomainEvent } from './events.js';
 import type { SequencedItemMapper } from './mapper.js';
 import { OrderedWrites } from './ordered-writes.js';
-import type { ActiveRecordStrategyInterface, ItemQuery } from './record-strategy.js';
+import type { AggregateRecorder, ItemQuery } from './recorders.js';
 import type { SequencedItem } from './sequenced-item.js';
 
 export interface EventStoreOptions<I = SequencedItem> {
-  activeRecordStrategy: ActiveRecordStrategyInterface<I>;
+  activeRecordStrategy: AggregateRecorder<I>;
   sequencedItemMapper: SequencedItemMapper<I>;
 }
 
@@ -14,7 +14,7 @@ export interface EventStoreOptions<I = SequencedItem> {
  * sequence first waits for that sequence's queued writes (see `enqueue`) and surfaces their failure.
  */
 export class EventStore<E extends DomainEvent = DomainEvent, I = SequencedItem> {
-  readonly activeRecordStrategy: ActiveRecordStrategyInterface<I>;
+  readonly activeRecordStrategy: AggregateRecorder<I>;
   readonly sequencedItemMapper: SequencedItemMapper<I>;
   private readonly writes = new OrderedWrites();
 

@@ -4,6 +4,7 @@ import {
   type ActiveRecordStrategyOptions,
   type NormalizedQuery,
 } from './record-strategy.js';
+import type { ApplicationRecorder } from './recorders.js';
 import type { Notification, SequencedItem } from './sequenced-item.js';
 
 /** Index of the first item whose position is >= (or > when `strict`) the given position. */
@@ -23,8 +24,11 @@ function lowerBound(items: readonly SequencedItem[], position: number, strict: b
  * The reference backend: everything in process memory. Appends are atomic because they run without an
  * await between the check and the write; the notification log is the order of appends.
  */
-export class InMemoryActiveRecordStrategy<I = SequencedItem> extends ActiveRecordStrategy<I> {
-  override readonly supportsNotifications = true;
+export class InMemoryActiveRecordStrategy<I = SequencedItem>
+  extends ActiveRecordStrategy<I>
+  implements ApplicationRecorder<I>
+{
+  readonly supportsNotifications = true;
   private readonly sequences = new Map<string, SequencedItem[]>();
   /** The log keeps the stored items themselves; a notification's id is its index + 1. */
   private readonly log: SequencedItem[] = [];
@@ -80,7 +84,8 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem> extends ActiveRecor
     return [...this.sequences.keys()];
   }
 
-  protected override async selectNotificationsFrom(start: number, limit: number): Promise<Notification[]> {
+  async selectNotifications(start: number, limit: number): Promise<Notification[]> {
+    this.validateNotificationRange(start, limit);
     const from = Math.max(start, 1) - 1;
     return this.log.slice(from, from + limit).map((item, i) => ({
       id: from + i + 1,
@@ -91,7 +96,7 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem> extends ActiveRecor
     }));
   }
 
-  protected override async selectMaxNotificationId(): Promise<number> {
+  async maxNotificationId(): Promise<number> {
     return this.log.length;
   }
 }

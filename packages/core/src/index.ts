@@ -35,13 +35,20 @@ export {
   type Notification,
 } from './sequenced-item.js';
 export {
-  ActiveRecordStrategy,
-  type ActiveRecordStrategyInterface,
-  type ActiveRecordStrategyOptions,
+  type AggregateRecorder,
+  type ApplicationRecorder,
   type ItemQuery,
-  type NormalizedQuery,
   type PositionKind,
   type SequenceIdKind,
+  hasNotificationLog,
+  requireNotificationLog,
+} from './recorders.js';
+export {
+  ActiveRecordStrategy,
+  type ActiveRecordStrategyOptions,
+  type NormalizedQuery,
+  type TableOption,
+  tableOption,
   inRange,
   MAX_TOPIC_LENGTH,
   MAX_SEQUENCE_ID_LENGTH,
@@ -61,5 +68,5 @@ export { Snapshot, SnapshotStrategy, type SnapshotStrategyOptions } from './snap
 export { EventSourcedRepository, type EventSourcedRepositoryOptions } from './repository.js';
 export { PersistencePolicy, type PersistencePolicyOptions } from './persistence-policy.js';
 export { NotificationLogReader } from './notification-log.js';
-export { Application, type ApplicationOptions } from './application.js';
+export { Application, type ApplicationOptions, type NotificationLogOf } from './application.js';
 export type { Tracking, TrackingRecorder } from './tracking.js';

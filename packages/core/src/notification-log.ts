@@ -1,18 +1,25 @@
 import type { DomainEvent } from './events.js';
 import type { SequencedItemMapper } from './mapper.js';
-import type { ActiveRecordStrategyInterface } from './record-strategy.js';
+import { type ApplicationRecorder, requireNotificationLog } from './recorders.js';
 import { type Notification, SequencedItem } from './sequenced-item.js';
 import { ValidationError } from './errors.js';
 
 /**
  * Reads the application-wide log in order, a page at a time. A follower keeps the id of the last
  * notification it processed (its checkpoint) and resumes after it.
+ *
+ * It takes only a store that keeps a log (an ApplicationRecorder): the compiler refuses a snapshot
+ * table or a Cassandra strategy, and so does the constructor, with NotSupportedError, for JavaScript.
  */
 export class NotificationLogReader {
+  private readonly strategy: ApplicationRecorder<any>;
+
   constructor(
-    private readonly strategy: ActiveRecordStrategyInterface<any>,
+    strategy: ApplicationRecorder<any>,
     private readonly mapper?: SequencedItemMapper<any>,
-  ) {}
+  ) {
+    this.strategy = requireNotificationLog(strategy, 'NotificationLogReader');
+  }
 
   /** Every notification after `after` (a checkpoint; 0 from the start), in pages of `pageSize`. */
   async *read(options: { after?: number; pageSize?: number } = {}): AsyncIterable<Notification> {

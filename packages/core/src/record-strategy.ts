@@ -1,49 +1,7 @@
-import { NotFoundError, NotSupportedError, ValidationError } from './errors.js';
-import { ItemShape, type Notification, SequencedItem, type SequencedItemClass } from './sequenced-item.js';
+import { NotFoundError, ValidationError } from './errors.js';
+import type { AggregateRecorder, ItemQuery, PositionKind, SequenceIdKind } from './recorders.js';
+import { ItemShape, SequencedItem, type SequencedItemClass } from './sequenced-item.js';
 import { isUuid } from './validation.js';
-
-/** A range of positions in one sequence. Bounds combine; `limit` counts from the first item returned. */
-export interface ItemQuery {
-  readonly gt?: number;
-  readonly gte?: number;
-  readonly lt?: number;
-  readonly lte?: number;
-  readonly limit?: number;
-  /** Newest first. With `limit`, the newest `limit` items in the range. */
-  readonly descending?: boolean;
-}
-
-/** How positions are counted: consecutive integers (versions) or timestamps. */
-export type PositionKind = 'integer' | 'timestamp';
-/** What a sequence id may be: a UUID (entity ids) or any non-empty string without NUL. */
-export type SequenceIdKind = 'uuid' | 'string';
-
-/**
- * What every backend implements: the seed's active record strategy. Appends are atomic and optimistic:
- * if any position of the batch is already taken, a `ConcurrencyError` rejects the whole batch and
- * nothing is written. A batch holds the items of one sequence, in ascending positions.
- */
-export interface ActiveRecordStrategyInterface<I = SequencedItem> {
-  readonly positionKind: PositionKind;
-  readonly sequenceIdKind: SequenceIdKind;
-  /** True when `selectNotifications` and `maxNotificationId` work; otherwise they throw NotSupportedError. */
-  readonly supportsNotifications: boolean;
-
-  append(items: I | readonly I[]): Promise<void>;
-  /** The item at a position; rejects with NotFoundError when there is none. */
-  getItem(sequenceId: string, position: number): Promise<I>;
-  getItems(sequenceId: string, query?: ItemQuery): Promise<I[]>;
-  /** All items in the range, fetched `pageSize` at a time (for long sequences). */
-  iterateItems(sequenceId: string, query?: ItemQuery & { pageSize?: number }): AsyncIterable<I>;
-  /** The same, a page at a time: for callers that process whole pages (replaying an entity). */
-  iteratePages(sequenceId: string, query?: ItemQuery & { pageSize?: number }): AsyncIterable<I[]>;
-  listSequenceIds(): Promise<string[]>;
-  /** Notifications with id >= start, ascending, at most `limit`. Ids increase in commit order. */
-  selectNotifications(start: number, limit: number): Promise<Notification[]>;
-  /** The highest notification id, or 0 when the log is empty. */
-  maxNotificationId(): Promise<number>;
-  close(): Promise<void>;
-}
 
 export interface ActiveRecordStrategyOptions<I = SequencedItem> {
   /** The class of the items this strategy accepts and returns (the seed's `sequenced_item_class`). */
@@ -70,16 +28,18 @@ export const MAX_TOPIC_LENGTH = 255;
 export const MAX_SEQUENCE_ID_LENGTH = 255;
 
 /**
- * The shared half of every backend: input validation, item-class conversion and paging. A backend
- * extends it and implements the protected `insert`, `select`, `selectSequenceIds` and (when it keeps a
- * notification log) the notification methods. Those receive only validated, canonical input.
+ * The seed's active record strategy: the shared half of every backend (input validation, item-class
+ * conversion and paging). A backend extends it and implements the protected `insert`, `select` and
+ * `selectSequenceIds`, which receive only validated, canonical input; that makes it an
+ * AggregateRecorder. A backend that keeps a notification log also implements ApplicationRecorder:
+ * `supportsNotifications = true`, `selectNotifications` (checking its arguments with
+ * `validateNotificationRange`) and `maxNotificationId`.
  */
-export abstract class ActiveRecordStrategy<I = SequencedItem> implements ActiveRecordStrategyInterface<I> {
+export abstract class ActiveRecordStrategy<I = SequencedItem> implements AggregateRecorder<I> {
   readonly positionKind: PositionKind;
   readonly sequenceIdKind: SequenceIdKind;
   readonly maxItemBytes: number;
   readonly maxBatchSize: number;
-  readonly supportsNotifications: boolean = false;
   protected readonly shape: ItemShape<I>;
 
   constructor(options: ActiveRecordStrategyOptions<I> = {}) {
@@ -103,14 +63,6 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements ActiveR
   /** The items of a sequence in a validated range. */
   protected abstract select(sequenceId: string, query: NormalizedQuery): Promise<SequencedItem[]>;
   protected abstract selectSequenceIds(): Promise<string[]>;
-
-  protected selectNotificationsFrom(_start: number, _limit: number): Promise<Notification[]> {
-    return Promise.reject(new NotSupportedError(`${this.constructor.name} has no notification log`));
-  }
-
-  protected selectMaxNotificationId(): Promise<number> {
-    return Promise.reject(new NotSupportedError(`${this.constructor.name} has no notification log`));
-  }
 
   async append(items: I | readonly I[]): Promise<void> {
     const list = Array.isArray(items) ? (items as readonly I[]) : [items as I];
@@ -168,18 +120,6 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements ActiveR
     return this.selectSequenceIds();
   }
 
-  async selectNotifications(start: number, limit: number): Promise<Notification[]> {
-    if (!Number.isSafeInteger(start) || start < 0)
-      throw new ValidationError('start must be a non-negative integer', 'start');
-    if (!Number.isSafeInteger(limit) || limit < 1)
-      throw new ValidationError('limit must be a positive integer', 'limit');
-    return this.selectNotificationsFrom(start, limit);
-  }
-
-  maxNotificationId(): Promise<number> {
-    return this.selectMaxNotificationId();
-  }
-
   async close(): Promise<void> {}
 
   // --- validation: every check runs before anything is written ---
@@ -230,6 +170,14 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements ActiveR
           : new SequencedItem(id, item.position, item.topic, item.data);
     }
     return out;
+  }
+
+  /** The arguments of `selectNotifications`, for backends that keep a notification log. */
+  protected validateNotificationRange(start: unknown, limit: unknown): void {
+    if (!Number.isSafeInteger(start) || (start as number) < 0)
+      throw new ValidationError('start must be a non-negative integer', 'start');
+    if (!Number.isSafeInteger(limit) || (limit as number) < 1)
+      throw new ValidationError('limit must be a positive integer', 'limit');
   }
 
   protected validateSequenceId(sequenceId: unknown): string {
@@ -342,4 +290,35 @@ export function inRange(position: number, q: NormalizedQuery): boolean {
     (q.lowerInclusive ? position >= q.lower : position > q.lower) &&
     (q.upperInclusive ? position <= q.upper : position < q.upper)
   );
+}
+
+/**
+ * A backend's table option: `table`, or the seed's name for it, `activeRecordClass` (python's
+ * `active_record_class`). Either names a table definition value, such as `SqlIntegerSequencedItem`.
+ */
+export type TableOption<T> =
+  | { readonly table: T; readonly activeRecordClass?: undefined }
+  | { readonly activeRecordClass: T; readonly table?: undefined };
+
+/**
+ * The table a backend's options name, under either name. A ValidationError when neither names a table
+ * definition (checked with `isTable`), or when the two name different tables.
+ */
+export function tableOption<T>(
+  options: { readonly table?: unknown; readonly activeRecordClass?: unknown },
+  isTable: (value: unknown) => value is T,
+  example: string,
+): T {
+  const { table, activeRecordClass } = options ?? {};
+  if (table !== undefined && activeRecordClass !== undefined && table !== activeRecordClass) {
+    throw new ValidationError(
+      "table and activeRecordClass name the same option (activeRecordClass is the seed's name): pass one",
+      'table',
+    );
+  }
+  const given = table ?? activeRecordClass;
+  if (!isTable(given)) {
+    throw new ValidationError(`table must be a table definition such as ${example}`, 'table');
+  }
+  return given;
 }

@@ -5,7 +5,9 @@ import {
   EntityEvent,
   InMemoryActiveRecordStrategy,
   NotFoundError,
+  SnapshotStrategy,
   StoreConnectionError,
+  ValidationError,
   type SequencedItem,
 } from '../src/index.js';
 import {
@@ -21,14 +23,14 @@ import {
 
 function newApp(options: { onClose?: () => Promise<void>; snapshots?: boolean } = {}) {
   const strategy = new InMemoryActiveRecordStrategy();
-  const snapshotStrategy = new InMemoryActiveRecordStrategy();
+  const snapshots = new InMemoryActiveRecordStrategy();
   const app = new Application({
     activeRecordStrategy: strategy,
-    ...(options.snapshots ? { snapshotStrategy } : {}),
+    ...(options.snapshots ? { snapshotActiveRecordStrategy: snapshots } : {}),
     publisher: widgetPublisher,
     ...(options.onClose ? { onClose: options.onClose } : {}),
   });
-  return { app, strategy, snapshotStrategy };
+  return { app, strategy, snapshots };
 }
 
 describe('Application', () => {
@@ -138,16 +140,16 @@ describe('Application', () => {
     expect(await strategy.getItems(id)).toHaveLength(1);
   });
 
-  it('uses snapshots when given a snapshot strategy', async () => {
-    const { app, snapshotStrategy } = newApp({ snapshots: true });
+  it('uses snapshots when given a strategy for the snapshots table', async () => {
+    const { app, snapshots } = newApp({ snapshots: true });
     try {
       const repository = app.repository<Widget>(Widget.mutate, { snapshotPeriod: 3 });
       const widget = createWidget('a');
       widget.foo = 'b';
       widget.foo = 'c';
       expect((await repository.get(widget.id)).foo).toBe('c');
-      expect((await snapshotStrategy.getItems(widget.id)).map((i: SequencedItem) => i.position)).toEqual([3]);
-      expect(app.snapshotStrategy).toBeDefined();
+      expect((await snapshots.getItems(widget.id)).map((i: SequencedItem) => i.position)).toEqual([3]);
+      expect(app.snapshotStrategy).toBeInstanceOf(SnapshotStrategy);
     } finally {
       await app.close();
     }
@@ -196,5 +198,32 @@ describe('Application', () => {
       },
     });
     await expect(app.close()).rejects.toBeInstanceOf(StoreConnectionError);
+  });
+
+  it('refuses the old name of the snapshots option, which the repository uses for a SnapshotStrategy', () => {
+    const options = {
+      activeRecordStrategy: new InMemoryActiveRecordStrategy(),
+      snapshotStrategy: new InMemoryActiveRecordStrategy(),
+    };
+    expect(() => new Application(options)).toThrow(ValidationError);
+    expect(() => new Application(options)).toThrow(/snapshotActiveRecordStrategy/);
+  });
+
+  it('reports a failed write even when releasing resources fails too', async () => {
+    const strategy = new InMemoryActiveRecordStrategy();
+    const app = new Application({
+      activeRecordStrategy: strategy,
+      publisher: widgetPublisher,
+      onClose: () => Promise.reject(new Error('pool already closed')),
+    });
+    const widget = createWidget('x');
+    const stale = Widget.mutate(undefined, (await app.eventStore.getDomainEvents(widget.id))[0]!) as Widget;
+    widget.foo = 'y';
+    stale.foo = 'z'; // the same version: this write conflicts
+    const error = await rejectionOf(app.close());
+    expect(error).toBeInstanceOf(AggregateError);
+    const [writeFailure, closeFailure] = (error as AggregateError).errors;
+    expect((writeFailure as Error).name).toBe('ConcurrencyError');
+    expect((closeFailure as Error).message).toBe('pool already closed');
   });
 });

@@ -300,3 +300,12 @@ describe('AggregateRoot', () => {
     expect(() => Order.create('x')).toThrow(ValidationError);
   });
 });
+
+describe('an attribute named "__proto__"', () => {
+  it('is kept as data in the attributes', () => {
+    const widget = createWidget('a');
+    widget.changeAttribute('__proto__', 'plain');
+    expect(widget.getAttribute('__proto__')).toBe('plain');
+    expect(widget.toState().attributes['__proto__']).toBe('plain');
+  });
+});

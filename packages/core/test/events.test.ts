@@ -9,6 +9,7 @@ import {
   roleOf,
   subscribe,
   unsubscribe,
+  ValidationError,
   VersionedEntity,
 } from '../src/index.js';
 
@@ -144,5 +145,11 @@ describe('EventPublisher', () => {
     expect(defaultPublisher.isSubscribed(handler)).toBe(false);
     publish(new DomainEvent());
     expect(received).toHaveLength(3);
+  });
+});
+
+describe('a "__proto__" field', () => {
+  it('is refused in a new event', () => {
+    expect(() => new DomainEvent(JSON.parse('{"__proto__": {"x": 1}}'))).toThrow(ValidationError);
   });
 });

@@ -6,7 +6,6 @@ import {
   MAX_SEQUENCE_ID_LENGTH,
   MAX_TOPIC_LENGTH,
   NotFoundError,
-  NotSupportedError,
   SequencedItem,
   StoredEvent,
   ValidationError,
@@ -302,13 +301,6 @@ describe('a backend without a notification log', () => {
     }
   }
 
-  it('rejects notification reads with NotSupportedError naming the class', async () => {
-    const s = new Minimal();
-    expect(s.supportsNotifications).toBe(false);
-    await expect(s.selectNotifications(1, 10)).rejects.toBeInstanceOf(NotSupportedError);
-    await expect(s.maxNotificationId()).rejects.toThrow(/Minimal has no notification log/);
-  });
-
   it('receives validated canonical items, with uuids in lower case', async () => {
     const s = new Minimal();
     const id = uuid();
@@ -366,5 +358,20 @@ describe('helpers', () => {
     const it = new SequencedItem('s', 1, 't', 'd');
     expect(same.toCanonical(it)).toBe(it);
     expect(same.fromCanonical(it)).toBe(it);
+  });
+});
+
+describe('infinite bounds', () => {
+  it('a range above +Infinity or below -Infinity is empty, never "unbounded"', async () => {
+    const strategy = new InMemoryActiveRecordStrategy({ positionKind: 'timestamp' });
+    const id = uuid();
+    await strategy.append([new SequencedItem(id, 1.5, 't', '{}'), new SequencedItem(id, 2.5, 't', '{}')]);
+    expect(await strategy.getItems(id, { gt: Infinity })).toEqual([]);
+    expect(await strategy.getItems(id, { lt: -Infinity })).toEqual([]);
+    expect(await strategy.getItems(id, { gt: 2, lt: 2 })).toEqual([]);
+    expect((await strategy.getItems(id, { gte: -Infinity, lte: Infinity })).length).toBe(2);
+    const pages: unknown[] = [];
+    for await (const page of strategy.iteratePages(id, { gt: Infinity })) pages.push(page);
+    expect(pages).toEqual([]);
   });
 });

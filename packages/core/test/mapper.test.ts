@@ -231,3 +231,16 @@ describe('SequencedItemMapper', () => {
     expect(() => secret.fromSequencedItem(mapper.toSequencedItem(event))).toThrow(DataIntegrityError);
   });
 });
+
+describe('a "__proto__" field in stored data', () => {
+  it('is refused as tampered data', () => {
+    const mapper = new SequencedItemMapper();
+    const item = new SequencedItem(
+      uuid(),
+      0,
+      'es.VersionedEntity.Created',
+      '{"__proto__":{"polluted":true},"timestamp":1}',
+    );
+    expect(() => mapper.fromSequencedItem(item)).toThrow(DataIntegrityError);
+  });
+});

@@ -2,6 +2,7 @@ import {
   DomainEvent,
   EntityEvent,
   EventPublisher,
+  EventSourcedRepository,
   EventStore,
   InMemoryActiveRecordStrategy,
   PersistencePolicy,
@@ -10,7 +11,7 @@ import {
   defaultPublisher,
   type SequencedItem,
 } from '../src/index.js';
-import { Widget, deferred, nextMacrotask, uuid } from './fixtures.js';
+import { Widget, createWidget, deferred, nextMacrotask, uuid, widgetPublisher } from './fixtures.js';
 
 class GatedStrategy extends InMemoryActiveRecordStrategy {
   gate: Promise<void> | undefined;
@@ -98,5 +99,34 @@ describe('PersistencePolicy', () => {
     await closing;
     expect(await strategy.listSequenceIds()).toEqual([(queued as VersionedEntityEvent).originatorId]);
     expect(policy.eventStore).toBe(eventStore);
+  });
+});
+
+describe('an event that cannot be stored never moves its entity on', () => {
+  it('a change whose value cannot be encoded throws, and the entity keeps its version and state', async () => {
+    const strategy = new InMemoryActiveRecordStrategy();
+    const eventStore = new EventStore({
+      activeRecordStrategy: strategy,
+      sequencedItemMapper: new SequencedItemMapper(),
+    });
+    const policy = new PersistencePolicy(eventStore, {
+      eventType: VersionedEntityEvent,
+      publisher: widgetPublisher,
+    });
+    try {
+      const widget = createWidget('a');
+      const circular: Record<string, unknown> = {};
+      circular.self = circular;
+      expect(() => (widget.foo = circular as unknown as string)).toThrow(TypeError);
+      expect(widget.version).toBe(1);
+      expect(widget.foo).toBe('a');
+      widget.foo = 'b';
+      const repository = new EventSourcedRepository<Widget>({ eventStore, mutator: Widget.mutate });
+      const loaded = await repository.get(widget.id);
+      expect(loaded.foo).toBe('b');
+      expect((await strategy.getItems(widget.id)).map((i) => i.position)).toEqual([0, 1]);
+    } finally {
+      await policy.close();
+    }
   });
 });

@@ -60,9 +60,9 @@ function setUp(options: { snapshots?: boolean; snapshotPeriod?: number; pageSize
   const strategy = new CountingStrategy();
   const mapper = new SequencedItemMapper();
   const eventStore = new EventStore({ activeRecordStrategy: strategy, sequencedItemMapper: mapper });
-  const snapshotStrategy = new CountingStrategy();
+  const snapshotRecords = new CountingStrategy();
   const snapshotStore = new EventStore<Snapshot>({
-    activeRecordStrategy: snapshotStrategy,
+    activeRecordStrategy: snapshotRecords,
     sequencedItemMapper: mapper,
   });
   const snapshots = options.snapshots ? new SnapshotStrategy({ snapshotStore }) : undefined;
@@ -78,7 +78,7 @@ function setUp(options: { snapshots?: boolean; snapshotPeriod?: number; pageSize
     eventType: VersionedEntityEvent,
     publisher: widgetPublisher,
   });
-  return { strategy, eventStore, snapshotStrategy, snapshotStore, snapshots, mutator, repository, policy };
+  return { strategy, eventStore, snapshotRecords, snapshotStore, snapshots, mutator, repository, policy };
 }
 
 /** A widget with `changes` attribute changes after its Created event: at version changes + 1. */
@@ -185,10 +185,10 @@ describe('EventSourcedRepository', () => {
   describe('with snapshots', () => {
     it('a load uses the snapshot and replays only the later events', async () => {
       setup = setUp({ snapshots: true });
-      const { repository, mutator, snapshotStrategy } = setup;
+      const { repository, mutator, snapshotRecords } = setup;
       const widget = widgetWithChanges(9); // version 10
       await repository.takeSnapshot(widget.id);
-      const [stored] = await snapshotStrategy.getItems(widget.id);
+      const [stored] = await snapshotRecords.getItems(widget.id);
       expect(stored!.position).toBe(10);
       expect(stored!.topic).toBe('es.Snapshot');
 
@@ -253,7 +253,7 @@ describe('EventSourcedRepository', () => {
       setup = setUp({ snapshots: true });
       const widget = widgetWithChanges(5);
       await setup.repository.takeSnapshot(widget.id, { version: 3 });
-      expect((await setup.snapshotStrategy.getItems(widget.id)).map((i) => i.position)).toEqual([3]);
+      expect((await setup.snapshotRecords.getItems(widget.id)).map((i) => i.position)).toEqual([3]);
       setup.mutator.replayed = 0;
       expect((await setup.repository.get(widget.id)).foo).toBe('v5');
       expect(setup.mutator.replayed).toBe(3);
@@ -261,16 +261,16 @@ describe('EventSourcedRepository', () => {
 
     it('snapshotPeriod: a load that replays that many events takes a snapshot', async () => {
       setup = setUp({ snapshots: true, snapshotPeriod: 5 });
-      const { repository, mutator, snapshotStrategy } = setup;
+      const { repository, mutator, snapshotRecords } = setup;
       const widget = widgetWithChanges(2); // 3 events
       await repository.get(widget.id);
-      expect(await snapshotStrategy.getItems(widget.id)).toEqual([]);
+      expect(await snapshotRecords.getItems(widget.id)).toEqual([]);
 
       for (let i = 3; i <= 6; i++) widget.foo = `v${i}`; // 7 events
       mutator.replayed = 0;
       await repository.get(widget.id);
       expect(mutator.replayed).toBe(7);
-      expect((await snapshotStrategy.getItems(widget.id)).map((i) => i.position)).toEqual([7]);
+      expect((await snapshotRecords.getItems(widget.id)).map((i) => i.position)).toEqual([7]);
 
       mutator.replayed = 0;
       expect((await repository.get(widget.id)).foo).toBe('v6');
@@ -280,7 +280,7 @@ describe('EventSourcedRepository', () => {
       mutator.replayed = 0;
       expect((await repository.get(widget.id)).foo).toBe('v11');
       expect(mutator.replayed).toBe(5);
-      expect((await snapshotStrategy.getItems(widget.id)).map((i) => i.position)).toEqual([7, 12]);
+      expect((await snapshotRecords.getItems(widget.id)).map((i) => i.position)).toEqual([7, 12]);
     });
 
     it('two snapshots of the same version do not conflict', async () => {
@@ -288,7 +288,7 @@ describe('EventSourcedRepository', () => {
       const widget = widgetWithChanges(2);
       await Promise.all([setup.repository.takeSnapshot(widget.id), setup.repository.takeSnapshot(widget.id)]);
       await setup.repository.takeSnapshot(widget.id);
-      expect(await setup.snapshotStrategy.getItems(widget.id)).toHaveLength(1);
+      expect(await setup.snapshotRecords.getItems(widget.id)).toHaveLength(1);
     });
 
     it('a snapshot store failure other than a conflict is not swallowed', async () => {

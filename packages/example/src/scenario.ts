@@ -4,6 +4,7 @@ import {
   type Notification,
   NotFoundError,
   NotificationLogReader,
+  hasNotificationLog,
 } from '@es/core';
 import type { Example } from './domain.js';
 
@@ -66,7 +67,8 @@ export interface SeedScenarioReport {
  */
 export async function runSeedScenario(app: SeedApplication): Promise<SeedScenarioReport> {
   const strategy = app.eventStore.activeRecordStrategy;
-  const logBefore = strategy.supportsNotifications ? await strategy.maxNotificationId() : undefined;
+  const log = hasNotificationLog(strategy) ? strategy : undefined;
+  const logBefore = await log?.maxNotificationId();
   const repository = app.exampleRepository;
 
   const storedSince = async (id: string, position: number): Promise<StoredItemView[]> => {
@@ -111,12 +113,12 @@ export async function runSeedScenario(app: SeedApplication): Promise<SeedScenari
 
   let notifications: Notification[] | undefined;
   let notificationLogSize: number | undefined;
-  if (logBefore !== undefined) {
+  if (log !== undefined && logBefore !== undefined) {
     notifications = [];
-    for await (const notification of new NotificationLogReader(strategy).read({ after: logBefore })) {
+    for await (const notification of new NotificationLogReader(log).read({ after: logBefore })) {
       if (notification.sequenceId === entity.id) notifications.push(notification);
     }
-    notificationLogSize = await strategy.maxNotificationId();
+    notificationLogSize = await log.maxNotificationId();
   }
 
   return { entityId: entity.id, steps: [created, changed, discarded], notifications, notificationLogSize };
@@ -207,7 +209,7 @@ export interface StoreSummary {
 export async function describeStore(app: SeedApplication): Promise<StoreSummary> {
   const strategy = app.eventStore.activeRecordStrategy;
   const entities = (await strategy.listSequenceIds()).length;
-  const notificationLogSize = strategy.supportsNotifications ? await strategy.maxNotificationId() : undefined;
+  const notificationLogSize = hasNotificationLog(strategy) ? await strategy.maxNotificationId() : undefined;
   return { entities, notificationLogSize };
 }
 

@@ -1,4 +1,4 @@
-import { InMemoryActiveRecordStrategy, NotFoundError, SequencedItem, VersionedEntityEvent } from '@es/core';
+import { InMemoryActiveRecordStrategy, SequencedItem, VersionedEntityEvent } from '@es/core';
 import {
   Example,
   ExampleApplication,
@@ -15,18 +15,6 @@ function inMemoryApp(onClose?: () => Promise<void>) {
 }
 
 describe('ExampleApplication', () => {
-  it('runs the seed usage on whatever strategy it is given', async () => {
-    await using app = inMemoryApp();
-    const entity = app.createExample('bar1');
-    expect(await app.exampleRepository.has(entity.id)).toBe(true);
-    expect((await app.exampleRepository.get(entity.id)).foo).toBe('bar1');
-    entity.foo = 'bar2';
-    expect((await app.exampleRepository.get(entity.id)).foo).toBe('bar2');
-    entity.discard();
-    expect(await app.exampleRepository.has(entity.id)).toBe(false);
-    await expect(app.exampleRepository.get(entity.id)).rejects.toBeInstanceOf(NotFoundError);
-  });
-
   it('calls the wiring’s onClose once, after flushing, and stops persisting', async () => {
     const strategy = new InMemoryActiveRecordStrategy();
     let closes = 0;
@@ -43,11 +31,11 @@ describe('ExampleApplication', () => {
     expect(await strategy.getItems(entity.id)).toHaveLength(1);
   });
 
-  it('uses the snapshot strategy it is given', async () => {
+  it('uses the snapshots table strategy it is given', async () => {
     const snapshots = new InMemoryActiveRecordStrategy();
     await using app = new ExampleApplication({
       activeRecordStrategy: new InMemoryActiveRecordStrategy(),
-      snapshotStrategy: snapshots,
+      snapshotActiveRecordStrategy: snapshots,
     });
     const entity = app.createExample('bar1');
     entity.foo = 'bar2';

@@ -1,15 +1,22 @@
+import { SettingsError } from '@es/core';
 import type { Kysely, Transaction } from 'kysely';
-import { type SqlConnection, loadDriver } from './dialects.js';
+import { type SqlClient, openConnection, settingsOf, validateClient } from './client.js';
+import type { SqlConnection } from './connection.js';
 import { mapDriverError } from './errors.js';
-import { MysqlConnection } from './mysql.js';
-import { PostgresConnection } from './postgres.js';
 import { SqlSettings } from './settings.js';
-import { SqliteConnection } from './sqlite.js';
 import { type SqlTable, createTableStatements, dropTableStatements } from './tables.js';
 
 export interface SqlDatastoreOptions {
-  /** Default: `new SqlSettings()` (ES_SQL_URL, else SQLite in memory). */
+  /**
+   * Where the database is. Default: `new SqlSettings()` (ES_SQL_URL, else SQLite in memory); with
+   * `client`, what the client's driver says of it (the settings then only describe it, in messages).
+   */
   settings?: SqlSettings;
+  /**
+   * A pool or database of your own, instead of one the datastore opens from `settings` (see
+   * SqlClient). The datastore never ends or closes it: its owner does, after `datastore.close()`.
+   */
+  client?: SqlClient;
   /** The tables `setupTables()` creates and `dropTables()` drops. */
   tables?: readonly SqlTable[];
 }
@@ -17,15 +24,25 @@ export interface SqlDatastoreOptions {
 /**
  * The seed's datastore: where the database is and which tables it holds. `setupConnection()` opens the
  * pool (and checks that the database answers); strategies open it on first use when it was not called.
+ * Given a `client`, it uses that pool or database instead of opening one.
  */
 export class SqlDatastore {
   readonly settings: SqlSettings;
   readonly tables: readonly SqlTable[];
+  /** The user's pool or database, when one was passed in: the datastore never closes it. */
+  readonly client: SqlClient | undefined;
   private opening: Promise<SqlConnection> | undefined;
   private opened: SqlConnection | undefined;
 
   constructor(options: SqlDatastoreOptions = {}) {
-    this.settings = options.settings ?? new SqlSettings();
+    this.client = options.client === undefined ? undefined : validateClient(options.client);
+    this.settings = options.settings ?? (this.client ? settingsOf(this.client) : new SqlSettings());
+    if (this.client !== undefined && this.client.dialect !== this.settings.dialect) {
+      throw new SettingsError(
+        `the client is a ${this.client.dialect} ${this.client.dialect === 'sqlite' ? 'database' : 'pool'}, but the settings say ${this.settings.dialect}`,
+        'client.dialect',
+      );
+    }
     this.tables = options.tables ?? [];
   }
 
@@ -55,7 +72,7 @@ export class SqlDatastore {
     const connection = await this.connection();
     for (const table of this.tables) {
       for (const statement of createTableStatements(connection.db, this.settings.dialect, table)) {
-        await this.run(connection, statement, `creating table ${table.name}`);
+        await this.run(connection, statement, `creating table ${table.tableName}`);
       }
     }
   }
@@ -65,7 +82,7 @@ export class SqlDatastore {
     const connection = await this.connection();
     for (const table of this.tables) {
       for (const statement of dropTableStatements(connection.db, this.settings.dialect, table)) {
-        await this.run(connection, statement, `dropping table ${table.name}`);
+        await this.run(connection, statement, `dropping table ${table.tableName}`);
       }
     }
   }
@@ -89,7 +106,10 @@ export class SqlDatastore {
     return connection.transaction(run, 'a transaction');
   }
 
-  /** Closes the pool. A SQLite database in memory is gone afterwards. */
+  /**
+   * Closes the pool the datastore opened (a SQLite database in memory is gone afterwards). A client
+   * passed in stays open: only what the datastore opened around it is released.
+   */
   async close(): Promise<void> {
     const opening = this.opening;
     this.opening = undefined;
@@ -108,7 +128,7 @@ export class SqlDatastore {
   }
 
   private async open(): Promise<SqlConnection> {
-    const connection = await openConnection(this.settings);
+    const connection = await openConnection(this.settings, this.client);
     try {
       await connection.ping();
     } catch (error) {
@@ -125,18 +145,5 @@ export class SqlDatastore {
     } catch (error) {
       throw mapDriverError(this.settings, error, { write: true, what });
     }
-  }
-}
-
-/** Opens a pool (or, for SQLite, the database file) for the settings' dialect. */
-async function openConnection(settings: SqlSettings): Promise<SqlConnection> {
-  const driver = await loadDriver(settings.dialect);
-  switch (settings.dialect) {
-    case 'sqlite':
-      return SqliteConnection.open(settings, driver);
-    case 'postgres':
-      return PostgresConnection.open(settings, driver);
-    case 'mysql':
-      return MysqlConnection.open(settings, driver);
   }
 }

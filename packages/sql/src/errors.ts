@@ -37,7 +37,7 @@ export class LockTimeoutError extends EsError {
 
 /** What a driver error says, in the terms the mapping below needs. */
 export type DriverErrorKind =
-  'unique' | 'lock-timeout' | 'deadlock' | 'connection-lost' | 'cannot-connect' | 'other';
+  'unique' | 'lock-timeout' | 'deadlock' | 'connection-lost' | 'cannot-connect' | 'timeout' | 'other';
 
 const CANNOT_CONNECT_CODES = new Set([
   'ECONNREFUSED',
@@ -89,6 +89,9 @@ export function classify(error: unknown): DriverErrorKind {
   if (code === '40P01' || code === 'ER_LOCK_DEADLOCK') return 'deadlock';
   if (code !== undefined && CANNOT_CONNECT_CODES.has(code)) return 'cannot-connect';
   if (code !== undefined && CONNECTION_LOST_CODES.has(code)) return 'connection-lost';
+  // The driver stopped waiting for an answer (node-postgres' query_timeout, mysql2's per-query timeout):
+  // the statement may still run on the server.
+  if (code === 'PROTOCOL_SEQUENCE_TIMEOUT' || /^Query read timeout$/.test(message)) return 'timeout';
   // node-postgres reports a dropped socket without a code; mysql2 after a fatal error, with one.
   if (
     /Connection terminated|connection is in closed state|Client has encountered a connection error|Connection lost/i.test(
@@ -99,6 +102,15 @@ export function classify(error: unknown): DriverErrorKind {
   }
   if (/timeout expired|timeout exceeded when trying to connect/i.test(message)) return 'cannot-connect';
   return 'other';
+}
+
+/**
+ * True when a pooled connection must not be reused after this error: it was lost, or an answer may
+ * still arrive on it (a driver-side timeout).
+ */
+export function lost(error: unknown): boolean {
+  const kind = classify(error);
+  return kind === 'connection-lost' || kind === 'timeout';
 }
 
 /** Where the settings point, for messages: host and port, or the SQLite file. */
@@ -133,6 +145,17 @@ export function mapDriverError(
         return cannotConnect(settings, error);
       }
     // falls through
+    case 'timeout':
+      if (operation.write) {
+        return new OutcomeUnknownError(
+          `${operation.what} on ${settings.dialect} at ${where(settings)} got no answer before the driver's timeout: the outcome is unknown, read before retrying`,
+          { cause: error },
+        );
+      }
+      return new StoreConnectionError(
+        `${operation.what} on ${settings.dialect} at ${where(settings)} got no answer before the driver's timeout`,
+        { cause: error },
+      );
     case 'connection-lost':
       if (operation.write) {
         return new OutcomeUnknownError(
@@ -148,7 +171,7 @@ export function mapDriverError(
       );
     case 'lock-timeout':
       return new LockTimeoutError(
-        `${operation.what} waited longer than ${settings.lockTimeoutMs} ms for a lock held by another writer${operation.write ? '; nothing was written' : ''}`,
+        `${operation.what} gave up waiting for a lock held by another writer (its lock timeout ran out)${operation.write ? '; nothing was written' : ''}`,
         { cause: error },
       );
     case 'deadlock':

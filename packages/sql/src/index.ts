@@ -2,12 +2,19 @@ export { SqlSettings, type SqlSettingsOptions, type SqlDialectName } from './set
 export {
   SqlTable,
   SqlItemsTable,
+  SqlTrackingTable,
+  type SqlTableKind,
+  type KeepsNotificationLog,
   SqlIntegerSequencedItem,
   SqlTimestampSequencedItem,
   SqlSnapshot,
   SqlTracking,
 } from './tables.js';
 export { SqlDatastore, type SqlDatastoreOptions } from './datastore.js';
+export type { SqlClient } from './client.js';
+export type { PostgresPool, PostgresPoolClient } from './postgres.js';
+export type { MysqlPool, MysqlPoolConnection } from './mysql.js';
+export type { SqliteDatabase, SqliteStatement } from './sqlite.js';
 export { SqlActiveRecordStrategy, type SqlActiveRecordStrategyOptions } from './strategy.js';
 export { SqlTrackingRecorder, type SqlTrackingRecorderOptions } from './tracking.js';
 export { AlreadyProcessedError, LockTimeoutError } from './errors.js';

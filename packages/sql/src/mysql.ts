@@ -1,20 +1,33 @@
 import { type SequencedItem, ValidationError } from '@es/core';
 import { Kysely, MysqlDialect, type Transaction, sql } from 'kysely';
-import { type SqlConnection, runTransaction } from './dialects.js';
-import { cannotConnect, classify, mapDriverError, positionTaken } from './errors.js';
+import { type SqlConnection, runTransaction } from './connection.js';
+import { cannotConnect, classify, lost, mapDriverError, positionTaken } from './errors.js';
 import type { SqlSettings } from './settings.js';
 import type { SqlItemsTable } from './tables.js';
 
-/** The part of mysql2's callback API used here (its types stay out of the public API). */
-interface Connection {
-  query(sql: string, callback: (error: Error | null) => void): void;
-  execute(sql: string, values: readonly unknown[], callback: (error: Error | null, rows: any) => void): void;
+/**
+ * The part of mysql2's callback API used here and by Kysely: a pool from `mysql2`'s `createPool` is one
+ * (its types stay out of the public API). The user's own pool may be passed to SqlDatastore as it is.
+ */
+export interface MysqlPool {
+  getConnection(callback: (error: Error | null, connection: MysqlPoolConnection) => void): void;
+  end(callback: (error: unknown) => void): void;
+}
+export interface MysqlPoolConnection {
+  // Values are `any[]`: mysql2 types them as its own ExecuteValues, and a real pool must fit this type.
+  /** A statement prepared once per connection (the store's appends and reads). */
+  execute(sql: string, values: any[], callback: (error: Error | null, rows: any) => void): void;
+  /** Kysely's queries. */
+  query(sql: string, values: any[], callback: (error: Error | null, rows: any) => void): void;
   release(): void;
   destroy(): void;
 }
-interface Pool {
-  getConnection(callback: (error: Error | null, connection: Connection) => void): void;
-  on(event: 'connection', listener: (connection: Connection) => void): void;
+/** The pool the datastore makes for itself, and what it does to it. */
+interface OwnPool extends MysqlPool {
+  on(event: 'connection', listener: (connection: OwnConnection) => void): void;
+}
+interface OwnConnection {
+  query(sql: string, callback: (error: Error | null) => void): void;
 }
 
 /**
@@ -30,14 +43,24 @@ export class MysqlConnection implements SqlConnection {
   private constructor(
     readonly settings: SqlSettings,
     readonly db: Kysely<any>,
-    private readonly pool: Pool,
+    private readonly pool: MysqlPool,
     /** The server's max_allowed_packet: a larger batch would cost the connection, so it is refused first. */
     private readonly maxPacketBytes: number,
+    /** False for a pool the user passed in: `close()` leaves it open. */
+    private readonly owned: boolean,
   ) {}
 
-  static async open(
+  /**
+   * Over a pool of the user's: used as it is (its sessions keep their own sql_mode and lock wait
+   * timeout), never ended.
+   */
+  static over(settings: SqlSettings, pool: MysqlPool): Promise<MysqlConnection> {
+    return MysqlConnection.connect(settings, pool, false);
+  }
+
+  static open(
     settings: SqlSettings,
-    mysql: { createPool(config: object): Pool },
+    mysql: { createPool(config: object): OwnPool },
   ): Promise<MysqlConnection> {
     const pool = mysql.createPool({
       host: settings.host,
@@ -60,16 +83,25 @@ export class MysqlConnection implements SqlConnection {
         () => {},
       ),
     );
+    return MysqlConnection.connect(settings, pool, true);
+  }
+
+  private static async connect(
+    settings: SqlSettings,
+    pool: MysqlPool,
+    owned: boolean,
+  ): Promise<MysqlConnection> {
+    // Kysely's MysqlPool type names more of mysql2 than the store needs.
     const db = new Kysely<any>({ dialect: new MysqlDialect({ pool: pool as any }) });
     let maxPacketBytes: number;
     try {
       const { rows } = await sql<{ max: number }>`select @@max_allowed_packet as max`.execute(db);
       maxPacketBytes = Number(rows[0]!.max);
     } catch (error) {
-      await db.destroy().catch(() => {});
+      if (owned) await db.destroy().catch(() => {});
       throw mapDriverError(settings, error, { write: false, what: 'connecting' });
     }
-    return new MysqlConnection(settings, db, pool, maxPacketBytes);
+    return new MysqlConnection(settings, db, pool, maxPacketBytes, owned);
   }
 
   async insertItems(table: SqlItemsTable, items: readonly SequencedItem[]): Promise<void> {
@@ -86,7 +118,7 @@ export class MysqlConnection implements SqlConnection {
       await this.execute(text, [items[0]!.sequenceId, batch]);
     } catch (error) {
       if (classify(error) === 'unique') throw positionTaken(items, error);
-      throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.name}` });
+      throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.tableName}` });
     }
   }
 
@@ -96,7 +128,7 @@ export class MysqlConnection implements SqlConnection {
 
   /** Runs a statement prepared once per connection (mysql2 keeps them), discarding a lost connection. */
   private async execute(sql: string, params: readonly unknown[]): Promise<any> {
-    const connection = await new Promise<Connection>((resolve, reject) =>
+    const connection = await new Promise<MysqlPoolConnection>((resolve, reject) =>
       this.pool.getConnection((error, c) =>
         error ? reject(cannotConnect(this.settings, error)) : resolve(c),
       ),
@@ -104,10 +136,10 @@ export class MysqlConnection implements SqlConnection {
     let broken = false;
     try {
       return await new Promise((resolve, reject) =>
-        connection.execute(sql, params, (error, rows) => (error ? reject(error) : resolve(rows))),
+        connection.execute(sql, [...params], (error, rows) => (error ? reject(error) : resolve(rows))),
       );
     } catch (error) {
-      broken = classify(error) === 'connection-lost';
+      broken = lost(error);
       throw error;
     } finally {
       if (broken) connection.destroy();
@@ -116,17 +148,17 @@ export class MysqlConnection implements SqlConnection {
   }
 
   private insertStatement(table: SqlItemsTable): string {
-    let text = this.inserts.get(table.name);
+    let text = this.inserts.get(table.tableName);
     if (text === undefined) {
       const position = table.positionKind === 'integer' ? 'bigint' : 'double';
       const rows =
         `json_table(?, '$[*]' columns (n for ordinality, position ${position} path '$[0]', ` +
         `topic varchar(255) character set utf8mb4 path '$[1]', data longtext character set utf8mb4 path '$[2]')) as i`;
-      const insert = `insert into \`${table.name}\` (sequence_id, position, topic, data) select ?, i.position, i.topic, i.data`;
+      const insert = `insert into \`${table.tableName}\` (sequence_id, position, topic, data) select ?, i.position, i.topic, i.data`;
       text = table.notificationLog
         ? `${insert} from \`${table.lockTableName}\` as l join ${rows} where l.id = 1 order by i.n for update`
         : `${insert} from ${rows} order by i.n`;
-      this.inserts.set(table.name, text);
+      this.inserts.set(table.tableName, text);
     }
     return text;
   }
@@ -139,7 +171,8 @@ export class MysqlConnection implements SqlConnection {
     await sql`select 1`.execute(this.db);
   }
 
+  /** Ends the pool, if the datastore made it (Kysely's `destroy` ends the pool it runs on). */
   async close(): Promise<void> {
-    await this.db.destroy();
+    if (this.owned) await this.db.destroy();
   }
 }

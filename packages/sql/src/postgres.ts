@@ -1,28 +1,37 @@
 import { createHash } from 'node:crypto';
 import type { SequencedItem } from '@es/core';
 import { Kysely, PostgresDialect, type Transaction, sql } from 'kysely';
-import { type SqlConnection, runTransaction } from './dialects.js';
-import { cannotConnect, classify, mapDriverError, positionTaken } from './errors.js';
+import { type SqlConnection, runTransaction } from './connection.js';
+import { cannotConnect, classify, lost, mapDriverError, positionTaken } from './errors.js';
 import type { SqlSettings } from './settings.js';
 import type { SqlItemsTable } from './tables.js';
 
-/** The part of node-postgres used here (its types stay out of the public API). */
-interface PoolClient {
+/**
+ * The part of a node-postgres pool used here and by Kysely: a `pg.Pool` is one (its types stay out of
+ * the public API). The user's own pool may be passed to SqlDatastore as it is.
+ */
+export interface PostgresPool {
+  connect(): Promise<PostgresPoolClient>;
+  end(): Promise<void>;
+}
+export interface PostgresPoolClient {
+  /** A named prepared statement (the store's appends and reads). */
   query(config: {
     name: string;
     text: string;
     values: readonly unknown[];
   }): Promise<{ rows: Record<string, any>[] }>;
+  /** Kysely's queries. */
+  query(text: string, values: unknown[]): Promise<{ rows: Record<string, any>[] }>;
   release(destroy?: Error | boolean): void;
 }
-interface Pool {
-  connect(): Promise<PoolClient>;
+/** The pool the datastore makes for itself, and what it does to it. */
+interface OwnPool extends PostgresPool {
   on(event: 'error', listener: (error: Error) => void): void;
   on(
     event: 'connect',
     listener: (client: { on(event: 'error', listener: (error: Error) => void): void }) => void,
   ): void;
-  end(): Promise<void>;
 }
 
 /** The first half of every advisory lock key of @es/sql ("ES" in ASCII); the second is the table's. */
@@ -53,10 +62,17 @@ export class PostgresConnection implements SqlConnection {
   private constructor(
     readonly settings: SqlSettings,
     readonly db: Kysely<any>,
-    private readonly pool: Pool,
+    private readonly pool: PostgresPool,
+    /** False for a pool the user passed in: `close()` leaves it open. */
+    private readonly owned: boolean,
   ) {}
 
-  static open(settings: SqlSettings, pg: { Pool: new (config: object) => Pool }): PostgresConnection {
+  /** Over a pool of the user's: used as it is (its settings, its error listeners), never ended. */
+  static over(settings: SqlSettings, pool: PostgresPool): PostgresConnection {
+    return new PostgresConnection(settings, kysely(pool), pool, false);
+  }
+
+  static open(settings: SqlSettings, pg: { Pool: new (config: object) => OwnPool }): PostgresConnection {
     const pool = new pg.Pool({
       host: settings.host,
       port: settings.port,
@@ -74,11 +90,7 @@ export class PostgresConnection implements SqlConnection {
     // next use: its 'error' event must not crash the process.
     pool.on('error', () => {});
     pool.on('connect', (client) => client.on('error', () => {}));
-    return new PostgresConnection(
-      settings,
-      new Kysely({ dialect: new PostgresDialect({ pool: pool as any }) }),
-      pool,
-    );
+    return new PostgresConnection(settings, kysely(pool), pool, true);
   }
 
   async insertItems(table: SqlItemsTable, items: readonly SequencedItem[]): Promise<void> {
@@ -93,7 +105,7 @@ export class PostgresConnection implements SqlConnection {
       await this.query(statement, values);
     } catch (error) {
       if (classify(error) === 'unique') throw positionTaken(items, error);
-      throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.name}` });
+      throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.tableName}` });
     }
   }
 
@@ -114,7 +126,7 @@ export class PostgresConnection implements SqlConnection {
     statement: { name: string; text: string },
     values: readonly unknown[],
   ): Promise<{ rows: Record<string, any>[] }> {
-    let client: PoolClient;
+    let client: PostgresPoolClient;
     try {
       client = await this.pool.connect();
     } catch (error) {
@@ -124,7 +136,7 @@ export class PostgresConnection implements SqlConnection {
     try {
       return await client.query({ ...statement, values });
     } catch (error) {
-      if (classify(error) === 'connection-lost') broken = error as Error;
+      if (lost(error)) broken = error as Error;
       throw error;
     } finally {
       client.release(broken);
@@ -132,16 +144,16 @@ export class PostgresConnection implements SqlConnection {
   }
 
   private insertStatement(table: SqlItemsTable): { name: string; text: string } {
-    let statement = this.inserts.get(table.name);
+    let statement = this.inserts.get(table.tableName);
     if (statement === undefined) {
       const positions = table.positionKind === 'integer' ? 'bigint[]' : 'float8[]';
       const rows = `unnest($2::${positions}, $3::text[], $4::text[]) with ordinality as i (position, topic, data, n)`;
-      const insert = `insert into "${table.name}" (sequence_id, position, topic, data) select $1, i.position, i.topic, i.data`;
+      const insert = `insert into "${table.tableName}" (sequence_id, position, topic, data) select $1, i.position, i.topic, i.data`;
       const text = table.notificationLog
-        ? `with ordering as (select pg_advisory_xact_lock(${LOCK_NAMESPACE}, ${lockKey(table.name)})) ${insert} from ordering, ${rows} order by i.n`
+        ? `with ordering as (select pg_advisory_xact_lock(${LOCK_NAMESPACE}, ${lockKey(table.tableName)})) ${insert} from ordering, ${rows} order by i.n`
         : `${insert} from ${rows} order by i.n`;
       statement = { name: this.nameOf(text), text };
-      this.inserts.set(table.name, statement);
+      this.inserts.set(table.tableName, statement);
     }
     return statement;
   }
@@ -154,7 +166,13 @@ export class PostgresConnection implements SqlConnection {
     await sql`select 1`.execute(this.db);
   }
 
+  /** Ends the pool, if the datastore made it (Kysely's `destroy` ends the pool it runs on). */
   async close(): Promise<void> {
-    await this.db.destroy();
+    if (this.owned) await this.db.destroy();
   }
+}
+
+function kysely(pool: PostgresPool): Kysely<any> {
+  // Kysely's PostgresPool type names more of node-postgres than the store needs.
+  return new Kysely({ dialect: new PostgresDialect({ pool: pool as any }) });
 }

@@ -1,21 +1,30 @@
 import type { SequencedItem } from '@es/core';
 import { Kysely, SqliteDialect, type Transaction, sql } from 'kysely';
-import { type SqlConnection, runTransaction } from './dialects.js';
+import { type SqlConnection, runTransaction } from './connection.js';
 import { cannotConnect, classify, mapDriverError, positionTaken } from './errors.js';
 import type { SqlSettings } from './settings.js';
 import type { SqlItemsTable } from './tables.js';
 
-/** The part of better-sqlite3 used here (its types stay out of the public API). */
-interface Statement {
-  run(...params: unknown[]): unknown;
-  all(...params: unknown[]): Record<string, any>[];
-}
-interface Database {
-  prepare(source: string): Statement;
+/**
+ * The part of a better-sqlite3 database used here and by Kysely: a `Database` is one (its types stay out
+ * of the public API). The user's own database may be passed to SqlDatastore as it is.
+ */
+export interface SqliteDatabase {
+  /** The file (`:memory:` in memory): a second, read-only connection to it serves reads during transactions. */
+  readonly name: string;
+  readonly memory: boolean;
+  prepare(source: string): SqliteStatement;
   transaction<A extends unknown[]>(fn: (...args: A) => void): { immediate(...args: A): void };
   pragma(source: string): unknown;
   close(): void;
 }
+export interface SqliteStatement {
+  run(...params: unknown[]): unknown;
+  all(...params: unknown[]): Record<string, any>[];
+}
+type Database = SqliteDatabase;
+type Statement = SqliteStatement;
+type Driver = new (filename: string, options: object) => Database;
 
 /**
  * SQLite through better-sqlite3, in process: one writing connection (shared with Kysely, which locks it
@@ -36,6 +45,8 @@ export class SqliteConnection implements SqlConnection {
     private readonly database: Database,
     /** A second connection to the file, for reads while a transaction is open (none in memory). */
     private readonly readOnly: Database | undefined,
+    /** False for a database the user passed in: `close()` leaves it open. */
+    private readonly owned: boolean,
   ) {}
 
   /**
@@ -67,27 +78,48 @@ export class SqliteConnection implements SqlConnection {
     return statement;
   }
 
-  static open(
-    settings: SqlSettings,
-    Driver: new (filename: string, options: object) => Database,
-  ): SqliteConnection {
-    const opened: Database[] = [];
+  static open(settings: SqlSettings, Driver: Driver): SqliteConnection {
+    let database: Database | undefined;
     try {
-      const database = new Driver(settings.filename!, { timeout: settings.lockTimeoutMs });
-      opened.push(database);
+      database = new Driver(settings.filename!, { timeout: settings.lockTimeoutMs });
       if (!settings.inMemory) database.pragma('journal_mode = WAL');
       // Committed means on disk (better-sqlite3 defaults WAL to NORMAL, which may lose the last commits on power loss).
       database.pragma('synchronous = FULL');
-      const db = new Kysely<any>({ dialect: new SqliteDialect({ database: database as any }) });
-      if (settings.inMemory) return new SqliteConnection(settings, db, database, undefined);
-      const readOnly = new Driver(settings.filename!, { timeout: settings.lockTimeoutMs });
-      opened.push(readOnly);
-      readOnly.pragma('query_only = ON');
-      return new SqliteConnection(settings, db, database, readOnly);
+      return SqliteConnection.connect(settings, database, Driver, true);
     } catch (error) {
-      for (const database of opened) database.close();
+      database?.close();
       throw cannotConnect(settings, error);
     }
+  }
+
+  /**
+   * Over a database of the user's: its pragmas (journal mode, synchronous, busy timeout) stay as they
+   * are, and it is never closed. The read-only second connection to its file is the datastore's own.
+   */
+  static over(settings: SqlSettings, database: Database, Driver: Driver): SqliteConnection {
+    try {
+      return SqliteConnection.connect(settings, database, Driver, false);
+    } catch (error) {
+      throw cannotConnect(settings, error);
+    }
+  }
+
+  private static connect(
+    settings: SqlSettings,
+    database: Database,
+    Driver: Driver,
+    owned: boolean,
+  ): SqliteConnection {
+    const db = new Kysely<any>({ dialect: new SqliteDialect({ database: database as any }) });
+    if (settings.inMemory) return new SqliteConnection(settings, db, database, undefined, owned);
+    const readOnly = new Driver(settings.filename!, { timeout: settings.lockTimeoutMs });
+    try {
+      readOnly.pragma('query_only = ON');
+    } catch (error) {
+      readOnly.close();
+      throw error;
+    }
+    return new SqliteConnection(settings, db, database, readOnly, owned);
   }
 
   async insertItems(table: SqlItemsTable, items: readonly SequencedItem[]): Promise<void> {
@@ -96,22 +128,22 @@ export class SqliteConnection implements SqlConnection {
         this.insertTransaction(table)(items);
       } catch (error) {
         if (classify(error) === 'unique') throw positionTaken(items, error);
-        throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.name}` });
+        throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.tableName}` });
       }
     });
   }
 
   /** One prepared single-row insert, run per item in one transaction: in process, rows cost no round trips. */
   private insertTransaction(table: SqlItemsTable): (items: readonly SequencedItem[]) => void {
-    let insert = this.inserts.get(table.name);
+    let insert = this.inserts.get(table.tableName);
     if (insert === undefined) {
       const row = { sequence_id: '', position: 0, topic: '', data: '' };
-      const statement = this.database.prepare(this.db.insertInto(table.name).values(row).compile().sql);
+      const statement = this.database.prepare(this.db.insertInto(table.tableName).values(row).compile().sql);
       const transaction = this.database.transaction((batch: readonly SequencedItem[]) => {
         for (const item of batch) statement.run(item.sequenceId, item.position, item.topic, item.data);
       });
       insert = (batch) => transaction.immediate(batch);
-      this.inserts.set(table.name, insert);
+      this.inserts.set(table.tableName, insert);
     }
     return insert;
   }
@@ -120,9 +152,11 @@ export class SqliteConnection implements SqlConnection {
     await sql`select 1`.execute(this.db);
   }
 
+  /** Closes the read-only connection, and the database if the datastore opened it. */
   async close(): Promise<void> {
     this.inserts.clear();
     this.readOnly?.close();
-    await this.db.destroy();
+    // Kysely's `destroy` closes the database it runs on.
+    if (this.owned) await this.db.destroy();
   }
 }

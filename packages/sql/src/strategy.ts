@@ -5,43 +5,65 @@ import {
   type Notification,
   NotSupportedError,
   SequencedItem,
+  type TableOption,
   type Tracking,
   type TrackingRecorder,
+  tableOption,
 } from '@es/core';
 import type { Compilable, Kysely, Transaction } from 'kysely';
 import type { SqlDatastore } from './datastore.js';
 import { mapDriverError } from './errors.js';
-import type { SqlItemsTable, SqlTracking } from './tables.js';
+import {
+  type KeepsNotificationLog,
+  SqlItemsTable,
+  type SqlTableKind,
+  type SqlTrackingTable,
+} from './tables.js';
 import { SqlTrackingRecorder } from './tracking.js';
 
-export interface SqlActiveRecordStrategyOptions<I = SequencedItem> extends Omit<
+export type SqlActiveRecordStrategyOptions<I = SequencedItem, K extends SqlTableKind = SqlTableKind> = Omit<
   ActiveRecordStrategyOptions<I>,
   'positionKind'
-> {
-  datastore: SqlDatastore;
-  /** The items table: its kind sets the position kind and whether there is a notification log. */
-  table: SqlItemsTable;
-  /** A tracking table, for `processWithTracking` and `maxTrackingId`. */
-  tracking?: SqlTracking;
-}
+> &
+  /**
+   * The items table (`table`, or the seed's `activeRecordClass`): its kind sets the position kind and
+   * whether there is a notification log.
+   */
+  TableOption<SqlItemsTable<K>> & {
+    datastore: SqlDatastore;
+    /** A tracking table, for `processWithTracking` and `maxTrackingId`. */
+    tracking?: SqlTrackingTable;
+  };
+
+/** What `this` must be for the log methods: a strategy whose table keeps the notification log. */
+type WithNotificationLog = { readonly supportsNotifications: true };
 
 /**
  * The seed's active record strategy over one SQL table, on any dialect. Reads are built with Kysely;
  * appends use each dialect's one-round-trip ordered insert (see the dialect files).
+ *
+ * The table decides whether there is a notification log, and the table's kind `K` is part of the type:
+ * over an integer or timestamp table the strategy is an ApplicationRecorder; over a snapshots table
+ * its log methods do not compile (and reject with NotSupportedError when called from JavaScript).
  */
-export class SqlActiveRecordStrategy<I = SequencedItem>
+export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind = SqlTableKind>
   extends ActiveRecordStrategy<I>
   implements TrackingRecorder
 {
-  override readonly supportsNotifications: boolean;
+  readonly supportsNotifications: KeepsNotificationLog<K>;
   readonly datastore: SqlDatastore;
-  readonly table: SqlItemsTable;
+  readonly table: SqlItemsTable<K>;
   private readonly tracking: SqlTrackingRecorder | undefined;
   /** SQL text by statement shape, compiled on first use. */
   private readonly statements = new Map<string, string>();
 
-  constructor(options: SqlActiveRecordStrategyOptions<I>) {
-    const { datastore, table, tracking, ...rest } = options;
+  constructor(options: SqlActiveRecordStrategyOptions<I, K>) {
+    const { datastore, table: _table, activeRecordClass: _activeRecordClass, tracking, ...rest } = options;
+    const table = tableOption(
+      options,
+      (value): value is SqlItemsTable<K> => value instanceof SqlItemsTable,
+      'SqlIntegerSequencedItem',
+    );
     super({ ...rest, positionKind: table.positionKind });
     this.datastore = datastore;
     this.table = table;
@@ -65,7 +87,7 @@ export class SqlActiveRecordStrategy<I = SequencedItem>
     if (q.limit !== undefined) params.push(q.limit);
     const rows = await this.read(shape, params, (db) => {
       let query = db
-        .selectFrom(this.table.name)
+        .selectFrom(this.table.tableName)
         .select(['position', 'topic', 'data'])
         .where('sequence_id', '=', sequenceId);
       if (lower !== undefined) query = query.where('position', lowerOp, lower);
@@ -78,16 +100,22 @@ export class SqlActiveRecordStrategy<I = SequencedItem>
 
   protected async selectSequenceIds(): Promise<string[]> {
     const rows = await this.read('sequence ids', [], (db) =>
-      db.selectFrom(this.table.name).select('sequence_id').distinct(),
+      db.selectFrom(this.table.tableName).select('sequence_id').distinct(),
     );
     return rows.map((r) => text(r.sequence_id));
   }
 
-  protected override async selectNotificationsFrom(start: number, limit: number): Promise<Notification[]> {
+  /** Notifications with id >= start, ascending, at most `limit` (tables with a notification log only). */
+  async selectNotifications(
+    this: SqlActiveRecordStrategy<I, K> & WithNotificationLog,
+    start: number,
+    limit: number,
+  ): Promise<Notification[]> {
     this.assertNotificationLog();
+    this.validateNotificationRange(start, limit);
     const rows = await this.read('notifications', [start, limit], (db) =>
       db
-        .selectFrom(this.table.name)
+        .selectFrom(this.table.tableName)
         .select(['id', 'sequence_id', 'position', 'topic', 'data'])
         .where('id', '>=', start)
         .orderBy('id')
@@ -102,10 +130,11 @@ export class SqlActiveRecordStrategy<I = SequencedItem>
     }));
   }
 
-  protected override async selectMaxNotificationId(): Promise<number> {
+  /** The highest notification id, or 0 (tables with a notification log only). */
+  async maxNotificationId(this: SqlActiveRecordStrategy<I, K> & WithNotificationLog): Promise<number> {
     this.assertNotificationLog();
     const [row] = await this.read('max id', [], (db) =>
-      db.selectFrom(this.table.name).select((eb) => eb.fn.max('id').as('max')),
+      db.selectFrom(this.table.tableName).select((eb) => eb.fn.max('id').as('max')),
     );
     return Number(row?.max ?? 0);
   }
@@ -131,9 +160,12 @@ export class SqlActiveRecordStrategy<I = SequencedItem>
     return this.tracking;
   }
 
+  /** For JavaScript callers: the compiler already refuses these calls on a snapshots table. */
   private assertNotificationLog(): void {
     if (!this.table.notificationLog)
-      throw new NotSupportedError(`table ${this.table.name} has no notification log`);
+      throw new NotSupportedError(
+        `table ${this.table.tableName} (a ${this.table.kind} table) has no notification log`,
+      );
   }
 
   /**
@@ -159,7 +191,7 @@ export class SqlActiveRecordStrategy<I = SequencedItem>
     } catch (error) {
       throw mapDriverError(this.datastore.settings, error, {
         write: false,
-        what: `a read of ${this.table.name}`,
+        what: `a read of ${this.table.tableName}`,
       });
     }
   }

@@ -1,62 +1,87 @@
-import { assertIdentifier, type PositionKind } from '@es/core';
+import { assertIdentifier, type PositionKind, ValidationError } from '@es/core';
 import { type Compilable, type CreateTableBuilder, type Expression, type Kysely, sql } from 'kysely';
 import type { SqlDialectName } from './settings.js';
 
-/** A table the datastore creates and drops. Its name is a plain identifier, so it never needs escaping. */
-export abstract class SqlTable {
-  readonly name: string;
+/**
+ * What an items table holds (the same kinds as @es/cassandra's tables):
+ * - `integer`: the events of versioned entities, with the application's notification log;
+ * - `timestamp`: items positioned by timestamps (milliseconds, with fractions), with a notification log;
+ * - `snapshot`: snapshots of entities at integer versions; not part of any notification log.
+ */
+export type SqlTableKind = 'integer' | 'timestamp' | 'snapshot';
 
-  constructor(name: string) {
-    this.name = assertIdentifier(name, 'table name');
+/**
+ * Whether tables of a kind keep the notification log, as a type: `true` for integer and timestamp
+ * tables, `false` for snapshots, `boolean` when the kind is not known.
+ */
+export type KeepsNotificationLog<K extends SqlTableKind> = K extends 'snapshot' ? false : true;
+
+/**
+ * A table the datastore creates and drops: an immutable definition value (the seed's "active record
+ * class"); `withTableName` returns a new one. Its name is a plain identifier, so it never needs escaping.
+ */
+export abstract class SqlTable {
+  readonly tableName: string;
+
+  protected constructor(tableName: string) {
+    this.tableName = assertIdentifier(tableName, 'table name');
   }
+
+  /** The same definition under another name (for several tables of a kind, or per-test tables). */
+  abstract withTableName(tableName: string): SqlTable;
 }
 
 /**
  * A table of sequenced items: the primary key is (sequence_id, position). With a notification log,
- * every row also gets an `id` from a sequence, in commit order (see the dialects for how).
+ * every row also gets an `id` from a sequence, in commit order (see the dialect files for how). The
+ * kind is part of the type, so a strategy over a snapshots table is, to the compiler, a store without
+ * a notification log.
  */
-export class SqlItemsTable extends SqlTable {
-  constructor(
-    name: string,
-    readonly positionKind: PositionKind,
-    readonly notificationLog: boolean,
-  ) {
-    super(name);
+export class SqlItemsTable<K extends SqlTableKind = SqlTableKind> extends SqlTable {
+  readonly kind: K;
+  readonly positionKind: PositionKind;
+  readonly notificationLog: KeepsNotificationLog<K>;
+
+  constructor(kind: K, tableName: string) {
+    super(tableName);
+    if (kind !== 'integer' && kind !== 'timestamp' && kind !== 'snapshot')
+      throw new ValidationError(`kind must be integer, timestamp or snapshot, got ${String(kind)}`, 'kind');
+    this.kind = kind;
+    this.positionKind = kind === 'timestamp' ? 'timestamp' : 'integer';
+    this.notificationLog = (kind !== 'snapshot') as KeepsNotificationLog<K>;
+    Object.freeze(this);
+  }
+
+  withTableName(tableName: string): SqlItemsTable<K> {
+    return new SqlItemsTable(this.kind, tableName);
   }
 
   /** MySQL only: the one-row table whose row lock orders the writers of the notification log. */
   get lockTableName(): string {
-    return `${this.name}_lock`;
-  }
-}
-
-/** Events of versioned entities: integer positions, with the application's notification log. */
-export class SqlIntegerSequencedItem extends SqlItemsTable {
-  constructor(name = 'integer_sequenced_items') {
-    super(name, 'integer', true);
-  }
-}
-
-/** Items positioned by timestamps (milliseconds, with fractions), with a notification log. */
-export class SqlTimestampSequencedItem extends SqlItemsTable {
-  constructor(name = 'timestamp_sequenced_items') {
-    super(name, 'timestamp', true);
-  }
-}
-
-/** Snapshots of entities, at integer versions; not part of any notification log. */
-export class SqlSnapshot extends SqlItemsTable {
-  constructor(name = 'snapshots') {
-    super(name, 'integer', false);
+    return `${this.tableName}_lock`;
   }
 }
 
 /** Which notifications each projection has processed: one row per (application_name, notification_id). */
-export class SqlTracking extends SqlTable {
-  constructor(name = 'tracking') {
-    super(name);
+export class SqlTrackingTable extends SqlTable {
+  constructor(tableName: string) {
+    super(tableName);
+    Object.freeze(this);
+  }
+
+  withTableName(tableName: string): SqlTrackingTable {
+    return new SqlTrackingTable(tableName);
   }
 }
+
+/** Events of versioned entities: integer positions, with the application's notification log. */
+export const SqlIntegerSequencedItem = new SqlItemsTable('integer', 'integer_sequenced_items');
+/** Items positioned by timestamps (milliseconds, with fractions), with a notification log. */
+export const SqlTimestampSequencedItem = new SqlItemsTable('timestamp', 'timestamp_sequenced_items');
+/** Snapshots of entities, at integer versions; not part of any notification log. */
+export const SqlSnapshot = new SqlItemsTable('snapshot', 'snapshots');
+/** The tracking table of exactly-once projections (see SqlTrackingRecorder). */
+export const SqlTracking = new SqlTrackingTable('tracking');
 
 /**
  * Column types per dialect. Keys (sequence ids, application names) compare byte for byte everywhere:
@@ -81,13 +106,13 @@ export function createTableStatements(
 ): Compilable[] {
   const types = TYPES[dialect];
   const notNull = <C extends { notNull(): C }>(c: C): C => c.notNull();
-  let create: CreateTableBuilder<string, string> = db.schema.createTable(table.name).ifNotExists();
+  let create: CreateTableBuilder<string, string> = db.schema.createTable(table.tableName).ifNotExists();
 
-  if (table instanceof SqlTracking) {
+  if (table instanceof SqlTrackingTable) {
     create = create
       .addColumn('application_name', types.key, notNull)
       .addColumn('notification_id', 'bigint', notNull)
-      .addPrimaryKeyConstraint(`${table.name}_pkey`, ['application_name', 'notification_id']);
+      .addPrimaryKeyConstraint(`${table.tableName}_pkey`, ['application_name', 'notification_id']);
     return [innodb(dialect, create)];
   }
   if (!(table instanceof SqlItemsTable))
@@ -107,12 +132,12 @@ export function createTableStatements(
     .addColumn('data', types.data, notNull);
   // SQLite keeps rows in rowid (= id) order, so there the position key is a unique index instead.
   if (dialect === 'sqlite' && table.notificationLog) {
-    create = create.addUniqueConstraint(`${table.name}_position_key`, ['sequence_id', 'position']);
+    create = create.addUniqueConstraint(`${table.tableName}_position_key`, ['sequence_id', 'position']);
   } else {
-    create = create.addPrimaryKeyConstraint(`${table.name}_pkey`, ['sequence_id', 'position']);
+    create = create.addPrimaryKeyConstraint(`${table.tableName}_pkey`, ['sequence_id', 'position']);
   }
   if (dialect !== 'sqlite' && table.notificationLog)
-    create = create.addUniqueConstraint(`${table.name}_id_key`, ['id']);
+    create = create.addUniqueConstraint(`${table.tableName}_id_key`, ['id']);
 
   const statements: Compilable[] = [innodb(dialect, create)];
   if (dialect === 'mysql' && table.notificationLog) {
@@ -140,7 +165,7 @@ function innodb(
 
 /** The statements that drop a table (and what it needs), each idempotent. */
 export function dropTableStatements(db: Kysely<any>, dialect: SqlDialectName, table: SqlTable): Compilable[] {
-  const statements: Compilable[] = [db.schema.dropTable(table.name).ifExists()];
+  const statements: Compilable[] = [db.schema.dropTable(table.tableName).ifExists()];
   if (dialect === 'mysql' && table instanceof SqlItemsTable && table.notificationLog) {
     statements.push(db.schema.dropTable(table.lockTableName).ifExists());
   }

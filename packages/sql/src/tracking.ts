@@ -2,12 +2,12 @@ import { MAX_SEQUENCE_ID_LENGTH, type Tracking, type TrackingRecorder, Validatio
 import type { Transaction } from 'kysely';
 import type { SqlDatastore } from './datastore.js';
 import { AlreadyProcessedError, classify, mapDriverError } from './errors.js';
-import { SqlTracking } from './tables.js';
+import { SqlTracking, type SqlTrackingTable } from './tables.js';
 
 export interface SqlTrackingRecorderOptions {
   datastore: SqlDatastore;
-  /** Default: `new SqlTracking()` (table `tracking`); it must be among the datastore's tables. */
-  table?: SqlTracking;
+  /** Default: `SqlTracking` (table `tracking`); it must be among the datastore's tables. */
+  table?: SqlTrackingTable;
 }
 
 /**
@@ -18,12 +18,12 @@ export interface SqlTrackingRecorderOptions {
  */
 export class SqlTrackingRecorder implements TrackingRecorder {
   readonly datastore: SqlDatastore;
-  readonly table: SqlTracking;
+  readonly table: SqlTrackingTable;
   private maxStatement: string | undefined;
 
   constructor(options: SqlTrackingRecorderOptions) {
     this.datastore = options.datastore;
-    this.table = options.table ?? new SqlTracking();
+    this.table = options.table ?? SqlTracking;
   }
 
   /**
@@ -41,7 +41,7 @@ export class SqlTrackingRecorder implements TrackingRecorder {
       async (trx) => {
         try {
           await trx
-            .insertInto(this.table.name)
+            .insertInto(this.table.tableName)
             .values({ application_name: applicationName, notification_id: notificationId })
             .execute();
         } catch (error) {
@@ -49,7 +49,7 @@ export class SqlTrackingRecorder implements TrackingRecorder {
             throw new AlreadyProcessedError(applicationName, notificationId, { cause: error });
           throw mapDriverError(this.datastore.settings, error, {
             write: false,
-            what: `recording tracking in ${this.table.name}`,
+            what: `recording tracking in ${this.table.tableName}`,
           });
         }
         return process(trx);
@@ -63,7 +63,7 @@ export class SqlTrackingRecorder implements TrackingRecorder {
     const name = validateApplicationName(applicationName);
     const connection = await this.datastore.connection();
     this.maxStatement ??= connection.db
-      .selectFrom(this.table.name)
+      .selectFrom(this.table.tableName)
       .select((eb) => eb.fn.max('notification_id').as('max'))
       .where('application_name', '=', name)
       .compile().sql;
@@ -73,7 +73,7 @@ export class SqlTrackingRecorder implements TrackingRecorder {
     } catch (error) {
       throw mapDriverError(this.datastore.settings, error, {
         write: false,
-        what: `reading ${this.table.name}`,
+        what: `reading ${this.table.tableName}`,
       });
     }
   }

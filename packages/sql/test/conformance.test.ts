@@ -1,4 +1,4 @@
-import type { ActiveRecordStrategyInterface } from '@es/core';
+import type { AggregateRecorder } from '@es/core';
 import { defineActiveRecordStrategySuite } from '@es/testing';
 import {
   SqlActiveRecordStrategy,
@@ -10,7 +10,7 @@ import { describeEachDialect, uniqueName } from './dialects.js';
 
 describeEachDialect('the conformance suite of @es/testing', (dialect) => {
   // Every strategy the suite asks for gets a table (and a datastore) of its own, dropped afterwards.
-  const datastores = new Map<ActiveRecordStrategyInterface, SqlDatastore>();
+  const datastores = new Map<AggregateRecorder, SqlDatastore>();
 
   defineActiveRecordStrategySuite({
     name: dialect.name,
@@ -18,8 +18,8 @@ describeEachDialect('the conformance suite of @es/testing', (dialect) => {
     createStrategy: async ({ positionKind, sequenceIdKind, maxItemBytes }) => {
       const table =
         positionKind === 'integer'
-          ? new SqlIntegerSequencedItem(uniqueName('conformance'))
-          : new SqlTimestampSequencedItem(uniqueName('conformance_ts'));
+          ? SqlIntegerSequencedItem.withTableName(uniqueName('conformance'))
+          : SqlTimestampSequencedItem.withTableName(uniqueName('conformance_ts'));
       const datastore = new SqlDatastore({ settings: dialect.settings(), tables: [table] });
       await datastore.setupTables();
       const strategy = new SqlActiveRecordStrategy({ datastore, table, sequenceIdKind, maxItemBytes });

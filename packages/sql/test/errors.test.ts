@@ -33,7 +33,7 @@ describe('a database that cannot be reached: StoreConnectionError naming where',
         url: `${dialect}://someone:secret@127.0.0.1:${port}/test`,
         connectTimeoutMs: 2000,
       }),
-      tables: [new SqlIntegerSequencedItem()],
+      tables: [SqlIntegerSequencedItem],
     });
     try {
       const error = await datastore.setupConnection().then(
@@ -44,7 +44,7 @@ describe('a database that cannot be reached: StoreConnectionError naming where',
       expect((error as Error).message).toContain(`127.0.0.1:${port}`);
       expect((error as Error).message).not.toContain('secret');
       // A strategy's first use tries again, and fails the same way: nothing was sent, so not OutcomeUnknown.
-      const strategy = new SqlActiveRecordStrategy({ datastore, table: new SqlIntegerSequencedItem() });
+      const strategy = new SqlActiveRecordStrategy({ datastore, table: SqlIntegerSequencedItem });
       await expect(strategy.append(new SequencedItem(randomUUID(), 0, 't', '{}'))).rejects.toBeInstanceOf(
         StoreConnectionError,
       );
@@ -139,8 +139,8 @@ class ConnectionCutter {
 describeEachDialect(
   'a connection lost after a write was sent',
   (dialect) => {
-    const table = new SqlIntegerSequencedItem(uniqueName('cut'));
-    const tracking = new SqlTracking(uniqueName('cut_tracking'));
+    const table = SqlIntegerSequencedItem.withTableName(uniqueName('cut'));
+    const tracking = SqlTracking.withTableName(uniqueName('cut_tracking'));
     const direct = useDatastore(dialect, [table, tracking]);
     let cutter: ConnectionCutter;
     let datastore: SqlDatastore;
@@ -229,16 +229,22 @@ describe('how driver errors map onto the error hierarchy', () => {
       OutcomeUnknownError,
     ],
     ['mysql2 losing its socket, writing', { code: 'PROTOCOL_CONNECTION_LOST' }, OutcomeUnknownError],
+    ["node-postgres' query_timeout, writing", { message: 'Query read timeout' }, OutcomeUnknownError],
+    ["mysql2's query timeout, writing", { code: 'PROTOCOL_SEQUENCE_TIMEOUT' }, OutcomeUnknownError],
   ])('%s', (_name, fields, expected) => {
     const mapped = mapDriverError(settings, driverError(fields), write);
     expect(mapped).toBeInstanceOf(expected);
     expect((mapped as Error).message).not.toContain('secret');
   });
 
-  it('a lost connection during a read is a StoreConnectionError, not an unknown outcome', () => {
-    expect(mapDriverError(settings, driverError({ code: 'ECONNRESET' }), read)).toBeInstanceOf(
-      StoreConnectionError,
-    );
+  it('a lost connection or a driver timeout during a read is a StoreConnectionError, not an unknown outcome', () => {
+    for (const fields of [
+      { code: 'ECONNRESET' },
+      { message: 'Query read timeout' },
+      { code: 'PROTOCOL_SEQUENCE_TIMEOUT' },
+    ]) {
+      expect(mapDriverError(settings, driverError(fields), read)).toBeInstanceOf(StoreConnectionError);
+    }
   });
 
   it('a connection error names host and port', () => {

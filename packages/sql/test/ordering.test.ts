@@ -18,7 +18,7 @@ import { describeEachDialect, uniqueName, useDatastore } from './dialects.js';
  * follower past them would never see the slow writer's rows.
  */
 describeEachDialect('ordering: appends wait for a writer that has not committed', (dialect) => {
-  const table = new SqlIntegerSequencedItem(uniqueName('ordering'));
+  const table = SqlIntegerSequencedItem.withTableName(uniqueName('ordering'));
   const datastore = useDatastore(dialect, [table]);
 
   /**
@@ -35,14 +35,14 @@ describeEachDialect('ordering: appends wait for a writer that has not committed'
     const ready = new Promise<void>((resolve) => (started = resolve));
     const done = on.transaction(async (trx) => {
       if (dialect.name === 'postgres')
-        await sql`select pg_advisory_xact_lock(${sql.lit(LOCK_NAMESPACE)}, ${sql.lit(lockKey(table.name))})`.execute(
+        await sql`select pg_advisory_xact_lock(${sql.lit(LOCK_NAMESPACE)}, ${sql.lit(lockKey(table.tableName))})`.execute(
           trx,
         );
       if (dialect.name === 'mysql')
         await sql`select id from ${sql.table(table.lockTableName)} where id = 1 for update`.execute(trx);
       // SQLite: the insert takes the file's write lock (and, in process, the writing connection).
       await trx
-        .insertInto(table.name)
+        .insertInto(table.tableName)
         .values({ sequence_id: sequenceId, position: 0, topic: 'slow', data: '{}' })
         .execute();
       started();

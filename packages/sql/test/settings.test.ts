@@ -116,7 +116,7 @@ describe('SqlSettings', () => {
 
 describe('SqlDatastore.open', () => {
   it('connects and creates the tables, ready to append', async () => {
-    const table = new SqlIntegerSequencedItem(`open_${Math.random().toString(36).slice(2, 10)}`);
+    const table = SqlIntegerSequencedItem.withTableName(`open_${Math.random().toString(36).slice(2, 10)}`);
     const datastore = await SqlDatastore.open({
       settings: new SqlSettings('sqlite::memory:'),
       tables: [table],

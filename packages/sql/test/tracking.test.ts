@@ -11,8 +11,8 @@ import {
 import { describeEachDialect, uniqueName, useDatastore } from './dialects.js';
 
 describeEachDialect('tracking: exactly-once read models', (dialect) => {
-  const events = new SqlIntegerSequencedItem(uniqueName('tracked_events'));
-  const tracking = new SqlTracking(uniqueName('tracking'));
+  const events = SqlIntegerSequencedItem.withTableName(uniqueName('tracked_events'));
+  const tracking = SqlTracking.withTableName(uniqueName('tracking'));
   const readModel = uniqueName('totals'); // a read model of the test's own: (name, n)
   // Hooks run in the order defined: the read model is dropped before the datastore closes.
   afterAll(async () => {
@@ -217,8 +217,8 @@ describeEachDialect('tracking: exactly-once read models', (dialect) => {
 });
 
 describeEachDialect('tracking: reads while a tracking transaction is open', (dialect) => {
-  const events = new SqlIntegerSequencedItem(uniqueName('open_trx_events'));
-  const tracking = new SqlTracking(uniqueName('open_trx_tracking'));
+  const events = SqlIntegerSequencedItem.withTableName(uniqueName('open_trx_events'));
+  const tracking = SqlTracking.withTableName(uniqueName('open_trx_tracking'));
   const datastore = useDatastore(dialect, [events, tracking]);
 
   it('the store can be read inside process(), and does not show the open transaction', async () => {

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect } from '@jest/globals';
 import {
-  type ActiveRecordStrategyInterface,
+  type AggregateRecorder,
+  type ApplicationRecorder,
   type Notification,
   type PositionKind,
   SequencedItem,
   type SequenceIdKind,
+  hasNotificationLog,
 } from '@es/core';
 
 /** What the suite asks of a backend's factory. */
@@ -16,20 +18,9 @@ export interface CreateStrategyOptions {
   maxItemBytes?: number;
 }
 
-export interface ActiveRecordStrategySuiteOptions {
+interface SuiteOptionsBase {
   /** Names the backend in the test titles. */
   name: string;
-  /**
-   * Called in `beforeAll`, several times per suite (the main store, a timestamp-positioned store, a
-   * store with a small `maxItemBytes`, a snapshot store). Each call must return a store independent of
-   * the others; it may hold data from earlier runs (the suite uses fresh UUIDs and relative
-   * notification ids, so no cleanup is needed).
-   */
-  createStrategy: (options: CreateStrategyOptions) => Promise<ActiveRecordStrategyInterface>;
-  /** Called in `afterAll` for every strategy created. Default: `strategy.close()`. */
-  closeStrategy?: (strategy: ActiveRecordStrategyInterface) => Promise<void>;
-  /** True when the backend keeps a notification log; false makes the suite expect NotSupportedError. */
-  notifications: boolean;
   /**
    * True when the backend keeps integer sequences contiguous from 0: an append that does not start
    * right after the sequence's last item (or at 0 on an empty sequence) rejects with ConcurrencyError.
@@ -43,8 +34,36 @@ export interface ActiveRecordStrategySuiteOptions {
   sequenceIdKinds?: readonly SequenceIdKind[];
 }
 
+/** A backend that keeps a notification log: the suite checks the log too. */
+export interface SuiteOptionsWithLog extends SuiteOptionsBase {
+  notifications: true;
+  /**
+   * Called in `beforeAll`, several times per suite (the main store, a timestamp-positioned store, a
+   * store with a small `maxItemBytes`, a snapshot store). Each call must return a store independent of
+   * the others; it may hold data from earlier runs (the suite uses fresh UUIDs and relative
+   * notification ids, so no cleanup is needed).
+   */
+  createStrategy: (options: CreateStrategyOptions) => Promise<ApplicationRecorder>;
+  /** Called in `afterAll` for every strategy created. Default: `strategy.close()`. */
+  closeStrategy?: (strategy: ApplicationRecorder) => Promise<void>;
+}
+
+/** A backend without a notification log: the suite checks that nothing reads one from it. */
+export interface SuiteOptionsWithoutLog extends SuiteOptionsBase {
+  notifications: false;
+  /** As for a store with a log (see SuiteOptionsWithLog). */
+  createStrategy: (options: CreateStrategyOptions) => Promise<AggregateRecorder>;
+  closeStrategy?: (strategy: AggregateRecorder) => Promise<void>;
+}
+
+/**
+ * What the suite needs to know about a backend. `notifications` says whether it keeps a log, and the
+ * type of the stores `createStrategy` returns must agree: `true` takes only ApplicationRecorders.
+ */
+export type ActiveRecordStrategySuiteOptions = SuiteOptionsWithLog | SuiteOptionsWithoutLog;
+
 /** A getter for a strategy opened in `beforeAll` (it does not exist when the tests are defined). */
-export type StrategyRef = () => ActiveRecordStrategyInterface;
+export type StrategyRef = () => AggregateRecorder;
 
 /** Generous ceilings for slow stores; speed is measured by benchmarks, not here. */
 export const HOOK_TIMEOUT = 120_000;
@@ -118,7 +137,7 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
  * them all in one `afterAll`, and offers the checks most tests share.
  */
 export class SuiteContext {
-  private readonly opened: ActiveRecordStrategyInterface[] = [];
+  private readonly opened: AggregateRecorder[] = [];
   /** The options of every `createStrategy` call made so far. */
   readonly requested: CreateStrategyOptions[] = [];
 
@@ -130,7 +149,7 @@ export class SuiteContext {
 
   /** Registers a `beforeAll` (in the calling describe) that opens a strategy; returns its getter. */
   useStrategy(createOptions: CreateStrategyOptions): StrategyRef {
-    let strategy: ActiveRecordStrategyInterface | undefined;
+    let strategy: AggregateRecorder | undefined;
     beforeAll(async () => {
       this.requested.push(createOptions);
       strategy = await this.options.createStrategy(createOptions);
@@ -146,14 +165,30 @@ export class SuiteContext {
   /** Registers the `afterAll` that closes every strategy opened. Call once, in the outermost describe. */
   closeAllAfter(): void {
     afterAll(async () => {
-      const close = this.options.closeStrategy ?? ((s: ActiveRecordStrategyInterface) => s.close());
+      // Each store came from createStrategy, so it has the type closeStrategy takes.
+      const close =
+        (this.options.closeStrategy as ((s: AggregateRecorder) => Promise<void>) | undefined) ??
+        ((s: AggregateRecorder) => s.close());
       for (const strategy of this.opened.splice(0).reverse()) await close(strategy);
     }, HOOK_TIMEOUT);
   }
 
+  /**
+   * The store's notification log, for the log tests (`notifications: true`). Fails the test when the
+   * store declared a log it does not have.
+   */
+  log(strategy: AggregateRecorder): ApplicationRecorder {
+    if (!hasNotificationLog(strategy)) {
+      throw new Error(
+        `${this.options.name} declares notifications: true, but createStrategy returned a store without a notification log (supportsNotifications, selectNotifications, maxNotificationId)`,
+      );
+    }
+    return strategy;
+  }
+
   /** Where the notification log ends now (0 without a log): later checks look only above it. */
-  async mark(strategy: ActiveRecordStrategyInterface): Promise<number> {
-    return this.notifications ? strategy.maxNotificationId() : 0;
+  async mark(strategy: AggregateRecorder): Promise<number> {
+    return this.notifications ? this.log(strategy).maxNotificationId() : 0;
   }
 
   /**
@@ -161,7 +196,7 @@ export class SuiteContext {
    * processes' writes may interleave, so the suite always filters by its own fresh sequence ids.
    */
   async notificationsOf(
-    strategy: ActiveRecordStrategyInterface,
+    strategy: AggregateRecorder,
     after: number,
     sequenceIds: Iterable<string>,
   ): Promise<Notification[]> {
@@ -170,7 +205,7 @@ export class SuiteContext {
     const pageSize = 1000;
     let start = after + 1;
     while (true) {
-      const page = await strategy.selectNotifications(start, pageSize);
+      const page = await this.log(strategy).selectNotifications(start, pageSize);
       for (const n of page) if (ids.has(n.sequenceId.toLowerCase())) out.push(n);
       if (page.length < pageSize) return out;
       const next = page[page.length - 1]!.id + 1;
@@ -182,7 +217,7 @@ export class SuiteContext {
 
   /** Nothing of these sequences is stored, nor in the notification log above `mark`. */
   async expectNothingWritten(
-    strategy: ActiveRecordStrategyInterface,
+    strategy: AggregateRecorder,
     mark: number,
     sequenceIds: readonly string[],
   ): Promise<void> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import {
-  type ActiveRecordStrategyInterface,
+  type AggregateRecorder,
   ConcurrencyError,
   EventSourcedRepository,
   EventStore,
@@ -25,10 +25,7 @@ import {
 import { Tally, tallyTopics } from './tally.js';
 
 /** The seed's wiring over a strategy: event store, persistence policy, repository (and snapshots). */
-function tallyApplication(
-  strategy: ActiveRecordStrategyInterface,
-  snapshotStore?: ActiveRecordStrategyInterface,
-) {
+function tallyApplication(strategy: AggregateRecorder, snapshotStore?: AggregateRecorder) {
   const mapper = new SequencedItemMapper({ topics: tallyTopics });
   const eventStore = new EventStore({ activeRecordStrategy: strategy, sequencedItemMapper: mapper });
   const policy = new PersistencePolicy(eventStore, {

@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { ConcurrencyError, MAX_TOPIC_LENGTH, NotFoundError, SequencedItem } from '@es/core';
+import {
+  ConcurrencyError,
+  MAX_TOPIC_LENGTH,
+  NotFoundError,
+  SequencedItem,
+  hasNotificationLog,
+} from '@es/core';
 import {
   HOOK_TIMEOUT,
   type StrategyRef,
@@ -43,7 +49,7 @@ export function defineItemTests(ctx: SuiteContext, strategy: StrategyRef): void 
     () => {
       expect(strategy().positionKind).toBe('integer');
       expect(strategy().sequenceIdKind).toBe('uuid');
-      expect(strategy().supportsNotifications).toBe(ctx.notifications);
+      expect(hasNotificationLog(strategy())).toBe(ctx.notifications);
     },
     TEST_TIMEOUT,
   );

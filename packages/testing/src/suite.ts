@@ -14,10 +14,13 @@ import { defineValidationTests } from './validation.js';
  * the top level of a backend's test file (or inside `describeIfAvailable`).
  *
  *     defineActiveRecordStrategySuite({
- *       name: 'sqlite',
- *       createStrategy: async (options) => new SqliteActiveRecordStrategy({ database, ...options }),
- *       notifications: true,
+ *       name: 'in-memory',
+ *       createStrategy: async (options) => new InMemoryActiveRecordStrategy(options),
+ *       notifications: true, // then createStrategy must return ApplicationRecorders (stores with a log)
  *     });
+ *
+ * (`packages/sql/test/conformance.test.ts` and `packages/cassandra/test/conformance.test.ts` show a
+ * backend with tables.)
  */
 export function defineActiveRecordStrategySuite(options: ActiveRecordStrategySuiteOptions): void {
   describe(`${options.name}: active record strategy conformance`, () => {

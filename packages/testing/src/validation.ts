@@ -171,11 +171,12 @@ export function defineValidationTests(ctx: SuiteContext, strategy: StrategyRef):
         await expectValidationError(collect(s.iterateItems(id, { pageSize: 0 })), 'pageSize');
         await expectValidationError(collect(s.iterateItems(id, { pageSize: 2.5 })), 'pageSize');
         if (ctx.notifications) {
-          await expectValidationError(s.selectNotifications(-1, 10), 'start');
-          await expectValidationError(s.selectNotifications(1.5, 10), 'start');
-          await expectValidationError(s.selectNotifications(1, 0), 'limit');
-          await expectValidationError(s.selectNotifications(1, -5), 'limit');
-          await expectValidationError(s.selectNotifications(1, NaN), 'limit');
+          const log = ctx.log(s);
+          await expectValidationError(log.selectNotifications(-1, 10), 'start');
+          await expectValidationError(log.selectNotifications(1.5, 10), 'start');
+          await expectValidationError(log.selectNotifications(1, 0), 'limit');
+          await expectValidationError(log.selectNotifications(1, -5), 'limit');
+          await expectValidationError(log.selectNotifications(1, NaN), 'limit');
         }
         // The sequence is untouched and still readable.
         expect(await s.getItems(id)).toStrictEqual(items(id, 0, 3));

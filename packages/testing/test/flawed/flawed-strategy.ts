@@ -2,6 +2,7 @@ import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promi
 import {
   ActiveRecordStrategy,
   type ActiveRecordStrategyOptions,
+  type ApplicationRecorder,
   ConcurrencyError,
   type NormalizedQuery,
   type Notification,
@@ -33,8 +34,8 @@ export type Flaw = (typeof FLAWS)[number];
  * A small store that is correct unless told to make one mistake. It keeps integer sequences contiguous
  * from 0, as Cassandra's does.
  */
-export class FlawedStrategy extends ActiveRecordStrategy {
-  override readonly supportsNotifications = true;
+export class FlawedStrategy extends ActiveRecordStrategy implements ApplicationRecorder {
+  readonly supportsNotifications = true;
   private readonly sequences = new Map<string, Map<number, SequencedItem>>();
   private readonly log: Notification[] = [];
   private nextId = 1;
@@ -124,11 +125,12 @@ export class FlawedStrategy extends ActiveRecordStrategy {
     return this.flaw === 'duplicate sequence ids' ? [...ids, ...ids] : ids;
   }
 
-  protected override async selectNotificationsFrom(start: number, limit: number): Promise<Notification[]> {
+  async selectNotifications(start: number, limit: number): Promise<Notification[]> {
+    this.validateNotificationRange(start, limit);
     return this.log.filter((n) => n.id >= start).slice(0, limit);
   }
 
-  protected override async selectMaxNotificationId(): Promise<number> {
+  async maxNotificationId(): Promise<number> {
     if (this.flaw === 'max id is the count') return this.log.length;
     return this.log.length === 0 ? 0 : this.log[this.log.length - 1]!.id;
   }

@@ -1,0 +1,94 @@
+import { NotSupportedError } from './errors.js';
+import type { Notification, SequencedItem } from './sequenced-item.js';
+
+/**
+ * What a store can do, as interfaces that nest (python eventsourcing v9's recorders): every store is an
+ * aggregate recorder; a store that also keeps the application-wide notification log is an application
+ * recorder. The seed's active record strategies implement them (see record-strategy.ts), so a store
+ * without a log simply has no log methods, and the compiler says so.
+ *
+ * Room for what comes next: a process recorder will extend ApplicationRecorder with tracking recorded
+ * in the same transaction as an append (today's TrackingRecorder, in tracking.ts, records it apart).
+ */
+
+/** A range of positions in one sequence. Bounds combine; `limit` counts from the first item returned. */
+export interface ItemQuery {
+  readonly gt?: number;
+  readonly gte?: number;
+  readonly lt?: number;
+  readonly lte?: number;
+  readonly limit?: number;
+  /** Newest first. With `limit`, the newest `limit` items in the range. */
+  readonly descending?: boolean;
+}
+
+/** How positions are counted: consecutive integers (versions) or timestamps. */
+export type PositionKind = 'integer' | 'timestamp';
+/** What a sequence id may be: a UUID (entity ids) or any non-empty string without NUL. */
+export type SequenceIdKind = 'uuid' | 'string';
+
+/**
+ * What every store offers: the items of each sequence. Appends are atomic and optimistic: if any
+ * position of the batch is already taken, a `ConcurrencyError` rejects the whole batch and nothing is
+ * written. A batch holds the items of one sequence, in ascending positions.
+ */
+export interface AggregateRecorder<I = SequencedItem> {
+  readonly positionKind: PositionKind;
+  readonly sequenceIdKind: SequenceIdKind;
+  /**
+   * True only on an ApplicationRecorder: the mark a JavaScript caller (and `hasNotificationLog`) can
+   * check at run time. Absent or false: no notification log.
+   */
+  readonly supportsNotifications?: boolean;
+
+  append(items: I | readonly I[]): Promise<void>;
+  /** The item at a position; rejects with NotFoundError when there is none. */
+  getItem(sequenceId: string, position: number): Promise<I>;
+  getItems(sequenceId: string, query?: ItemQuery): Promise<I[]>;
+  /** All items in the range, fetched `pageSize` at a time (for long sequences). */
+  iterateItems(sequenceId: string, query?: ItemQuery & { pageSize?: number }): AsyncIterable<I>;
+  /** The same, a page at a time: for callers that process whole pages (replaying an entity). */
+  iteratePages(sequenceId: string, query?: ItemQuery & { pageSize?: number }): AsyncIterable<I[]>;
+  listSequenceIds(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * An aggregate recorder that also keeps the application-wide notification log: every appended item,
+ * numbered in commit order, so that followers (projections, other applications) read it in order.
+ */
+export interface ApplicationRecorder<I = SequencedItem> extends AggregateRecorder<I> {
+  readonly supportsNotifications: true;
+  /** Notifications with id >= start, ascending, at most `limit`. Ids increase in commit order. */
+  selectNotifications(start: number, limit: number): Promise<Notification[]>;
+  /** The highest notification id, or 0 when the log is empty. */
+  maxNotificationId(): Promise<number>;
+}
+
+/** True when the store keeps a notification log (narrows the type for the compiler). */
+export function hasNotificationLog<I>(recorder: AggregateRecorder<I>): recorder is ApplicationRecorder<I> {
+  const r = recorder as Partial<ApplicationRecorder<I>> | null | undefined;
+  return (
+    r?.supportsNotifications === true &&
+    typeof r.selectNotifications === 'function' &&
+    typeof r.maxNotificationId === 'function'
+  );
+}
+
+/**
+ * The store itself when it keeps a notification log. The compiler already refuses a store without one;
+ * this is the same check for JavaScript callers (and values typed `any`): a NotSupportedError that says
+ * what `user` needs.
+ */
+export function requireNotificationLog<I>(
+  recorder: ApplicationRecorder<I>,
+  user: string,
+): ApplicationRecorder<I> {
+  if (!hasNotificationLog(recorder)) {
+    const name = (recorder as object | null)?.constructor?.name ?? String(recorder);
+    throw new NotSupportedError(
+      `${user} needs a store with a notification log (an ApplicationRecorder), and ${name} keeps none`,
+    );
+  }
+  return recorder;
+}
