@@ -25,5 +25,6 @@ module.exports = {
     '^@es/cassandra$': '<rootDir>/../../packages/cassandra/src/index.ts',
     '^@es/example$': '<rootDir>/../../packages/example/src/index.ts',
     '^@es/servers$': '<rootDir>/../../tools/servers/src/index.ts',
+    '^@es/servers/jest$': '<rootDir>/../../tools/servers/src/jest.ts',
   },
 };
