@@ -30,10 +30,13 @@ export async function startNode(options: NodeOptions, env: ToolEnvironment): Pro
   if (pid !== undefined) {
     // Judge readiness by how that instance was configured, not by this command line's options.
     const running = readNodeConfig(paths) ?? wanted;
-    if (running.auth !== wanted.auth) {
-      log(
-        `WARNING: '${options.name}' is running with auth=${running.auth}, not the requested auth=${wanted.auth}`,
-      );
+    for (const setting of ['auth', 'mode'] as const) {
+      if (running[setting] !== wanted[setting]) {
+        log(
+          `WARNING: '${options.name}' is running with ${setting}=${running[setting]}, ` +
+            `not the requested ${setting}=${wanted[setting]}`,
+        );
+      }
     }
     log(`'${options.name}' already running (pid ${pid}, port ${running.port}); waiting until it is ready`);
     await waitUntilAnswering(running, env, pid, { killOnTimeout: false });
