@@ -5,7 +5,7 @@ module.exports = {
   testEnvironment: 'node',
   // One probe of every server per run (tools/servers): test files read its result while jest collects them.
   globalSetup: path.join(__dirname, 'tools/servers/jest-global-setup.mjs'),
-  reporters: ['default', path.join(__dirname, 'scripts/jest-summary-reporter.cjs')],
+  reporters: ['default', path.join(__dirname, 'tools/scripts/jest-summary-reporter.cjs')],
   transform: {
     '^.+\\.(t|j)sx?$': [
       '@swc/jest',
@@ -25,5 +25,7 @@ module.exports = {
     '^@es/cassandra$': '<rootDir>/../../packages/cassandra/src/index.ts',
     '^@es/example$': '<rootDir>/../../packages/example/src/index.ts',
     '^@es/servers$': '<rootDir>/../../tools/servers/src/index.ts',
+    '^@es/servers/jest$': '<rootDir>/../../tools/servers/src/jest.ts',
+    '^@es/cassandra-server$': '<rootDir>/../../tools/cassandra/src/index.ts',
   },
 };

@@ -1,13 +1,10 @@
 import { checkSeedScenario, describeStore, runSeedScenario } from '@es/example';
-import { canConnect, describeIfAvailable, requireServer } from '@es/testing';
+import { requireBackend } from '@es/servers/jest';
+import { describeIfAvailable } from '@es/testing';
 import { createApplication, dataLocation, defaultSettings } from '../src/index.js';
 
 const settings = defaultSettings();
-const available = requireServer(
-  `MySQL/MariaDB at ${settings.host}:${settings.port}`,
-  () => canConnect(settings.host!, settings.port!),
-  'sudo service mariadb start (or set ES_MYSQL_URL)',
-);
+const available = requireBackend('mysql');
 
 describeIfAvailable(available, "the seed's scenario on MySQL/MariaDB", () => {
   it('runs as the seed says, and the next run finds what it stored', async () => {

@@ -1,19 +1,16 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { type AddressInfo, type Socket, createServer } from 'node:net';
-import { resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { parseCommand, startNode, stopNode, toolEnvironment } from '@es/cassandra-server';
 import { SequencedItem, SettingsError, StoreConnectionError } from '@es/core';
-import { canConnect, describeIfAvailable } from '@es/testing';
+import { describeIfAvailable } from '@es/testing';
 import {
   CassandraActiveRecordStrategy,
   CassandraDatastore,
   CassandraSettings,
   CqlIntegerSequencedItem,
 } from '../src/index.js';
-import { cassandraAvailable, dropAndClose, serverSettings, testKeyspace } from './helpers.js';
+import { cassandraAvailable, dropAndClose, serverSettings, testKeyspace, testSettings } from './helpers.js';
 
-const script = resolve(__dirname, '../../../scripts/cassandra/cassandra.sh');
 const AUTH = { name: 'auth', port: 9142, storagePort: 7100 };
 
 /** The error `promise` rejects with, and how long it took. */
@@ -71,7 +68,7 @@ describe('connecting to a server that is not there', () => {
 describeIfAvailable(cassandraAvailable, 'connecting to the real node', () => {
   it('a local data centre that does not exist is a SettingsError naming the one found', async () => {
     const datastore = new CassandraDatastore({
-      settings: new CassandraSettings({ localDataCenter: 'nowhere' }),
+      settings: testSettings({ localDataCenter: 'nowhere' }),
     });
     const { error } = await failure(datastore.setupConnection());
     expect(error).toBeInstanceOf(SettingsError);
@@ -82,7 +79,7 @@ describeIfAvailable(cassandraAvailable, 'connecting to the real node', () => {
   it('setupConnection and setupTables are idempotent; dropTables drops; the last connected datastore is the default', async () => {
     const table = CqlIntegerSequencedItem.withTableName('idempotent');
     const datastore = new CassandraDatastore({
-      settings: new CassandraSettings({ keyspace: testKeyspace('conn') }),
+      settings: testSettings({ keyspace: testKeyspace('conn') }),
       tables: [table],
     });
     try {
@@ -120,32 +117,33 @@ describeIfAvailable(
         {},
       );
 
+    // The project's Cassandra tool (pnpm cassandra start --name auth --port 9142 --storage-port 7100 --auth),
+    // in process: it starts the node unless one with auth already answers there, and says which it did.
+    const env = toolEnvironment();
     beforeAll(async () => {
-      if (canConnect(serverSettings.hosts[0]!, AUTH.port)) return;
-      const args = [
+      const argv = [
         'start',
         '--name',
         AUTH.name,
         '--port',
-        String(AUTH.port),
+        `${AUTH.port}`,
         '--storage-port',
-        String(AUTH.storagePort),
+        `${AUTH.storagePort}`,
         '--auth',
       ];
+      const command = parseCommand(argv);
+      if (command.command !== 'start') throw new Error(`not a start command: ${argv.join(' ')}`);
       try {
-        await promisify(execFile)('bash', [script, ...args], { timeout: 280_000 });
+        startedHere = (await startNode(command.node, env)).started;
       } catch (error) {
-        const { stderr } = error as { stderr?: string };
         throw new Error(
-          `could not start the auth instance with: bash ${script} ${args.join(' ')}\n${stderr ?? String(error)}`,
+          `could not start the auth instance with: pnpm cassandra ${argv.join(' ')}\n${String(error)}`,
         );
       }
-      startedHere = true;
     }, 300_000);
 
     afterAll(async () => {
-      if (startedHere)
-        await promisify(execFile)('bash', [script, 'stop', '--name', AUTH.name], { timeout: 120_000 });
+      if (startedHere) await stopNode(AUTH.name, env);
     }, 150_000);
 
     it('works with the credentials: set up, append, read', async () => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { canConnect, requireServer } from '@es/testing';
+import { serverUrl } from '@es/servers';
+import { requireBackend } from '@es/servers/jest';
 import {
   CassandraDatastore,
   CassandraSettings,
@@ -7,15 +8,19 @@ import {
   type CqlTable,
 } from '../src/index.js';
 
-/** The node the tests use: 127.0.0.1:9042 unless CASSANDRA_HOSTS / CASSANDRA_PORT say otherwise. */
-export const serverSettings = new CassandraSettings();
+/** Where the tests' node is: ES_CASSANDRA_URL, else 127.0.0.1:9042 (see tools/servers). */
+export const cassandraUrl = serverUrl('cassandra');
 
-/** Checked once per test file while jest collects tests: fails under CI=true, skips loudly otherwise. */
-export const cassandraAvailable = requireServer(
-  `Cassandra at ${serverSettings.address}`,
-  () => canConnect(serverSettings.hosts[0]!, serverSettings.port),
-  'bash scripts/cassandra/cassandra.sh start (from the repository root)',
-);
+/** Settings for the tests' node; `options` win over the URL. */
+export function testSettings(options: CassandraSettingsOptions = {}): CassandraSettings {
+  return new CassandraSettings({ url: cassandraUrl, ...options });
+}
+
+/** The tests' node, with the default keyspace. */
+export const serverSettings = testSettings();
+
+/** The one probe's answer, read while jest collects tests: fails under CI=true, skips loudly otherwise. */
+export const cassandraAvailable = requireBackend('cassandra');
 
 /** A fresh keyspace name per test file, so files never see each other's data. */
 export function testKeyspace(name: string): string {
@@ -29,7 +34,7 @@ export async function openDatastore(
   options: CassandraSettingsOptions = {},
 ): Promise<CassandraDatastore> {
   const datastore = new CassandraDatastore({
-    settings: new CassandraSettings({ keyspace, ...options }),
+    settings: testSettings({ keyspace, ...options }),
     tables,
   });
   await datastore.setupConnection();

@@ -18,7 +18,7 @@ import {
   CassandraSettings,
   CqlIntegerSequencedItem,
 } from '../src/index.js';
-import { cassandraAvailable, dropAndClose, testKeyspace } from './helpers.js';
+import { cassandraAvailable, cassandraUrl, dropAndClose, testKeyspace } from './helpers.js';
 
 describeIfAvailable(cassandraAvailable, "the seed's usage example (Using Cassandra)", () => {
   // The seed uses the default keyspace; the test uses its own, so that it can drop it afterwards.
@@ -28,7 +28,7 @@ describeIfAvailable(cassandraAvailable, "the seed's usage example (Using Cassand
   beforeAll(async () => {
     // Setup the connection and the database tables, using the library classes for Cassandra.
     cassandraDatastore = new CassandraDatastore({
-      settings: new CassandraSettings({ keyspace }),
+      settings: new CassandraSettings({ url: cassandraUrl, keyspace }),
       tables: [CqlIntegerSequencedItem],
     });
 

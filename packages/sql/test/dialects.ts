@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canConnect, describeIfAvailable, requireServer } from '@es/testing';
+import { serverUrl } from '@es/servers';
+import { requireBackend } from '@es/servers/jest';
+import { describeIfAvailable } from '@es/testing';
 import {
   type SqlDialectName,
   SqlDatastore,
@@ -13,8 +15,8 @@ import {
 
 /**
  * The databases every test file runs against, in one loop: SQLite in process (a file in a temp dir),
- * PostgreSQL and MariaDB/MySQL servers. `ES_SQL_DIALECTS=sqlite,postgres` narrows the loop; the
- * server URLs can be moved with ES_SQL_TEST_POSTGRES_URL and ES_SQL_TEST_MYSQL_URL.
+ * PostgreSQL and MariaDB/MySQL servers, found through the project's table of backends (tools/servers:
+ * ES_POSTGRES_URL, ES_MYSQL_URL). `ES_SQL_DIALECTS=sqlite,postgres` narrows the loop.
  */
 export interface TestDialect {
   readonly name: SqlDialectName;
@@ -22,23 +24,6 @@ export interface TestDialect {
   /** Settings for this database, with overrides. */
   settings(overrides?: SqlSettingsOptions): SqlSettings;
 }
-
-const SERVERS = {
-  postgres: {
-    title: 'PostgreSQL',
-    url: process.env.ES_SQL_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
-    howToStart:
-      '`service postgresql start` (user postgres, trust auth, database test), or ' +
-      '`docker run -d -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust -e POSTGRES_DB=test postgres:15`',
-  },
-  mysql: {
-    title: 'MariaDB/MySQL',
-    url: process.env.ES_SQL_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test',
-    howToStart:
-      '`service mariadb start` (root without password, database test), or ' +
-      '`docker run -d -p 3306:3306 -e MARIADB_ALLOW_EMPTY_ROOT_PASSWORD=1 -e MARIADB_DATABASE=test mariadb:10.11`',
-  },
-} as const;
 
 const ALL: readonly SqlDialectName[] = ['sqlite', 'postgres', 'mysql'];
 
@@ -56,8 +41,8 @@ function selectedDialects(): SqlDialectName[] {
   return wanted.length === 0 ? [...ALL] : (wanted as SqlDialectName[]);
 }
 
-/** Asked once per server and test file (a file may define several loops). */
-const serverAvailable = new Map<string, boolean>();
+/** Asked once per server and test file (a file may define several loops), so its banner shows once. */
+const serverAvailable = new Map<'postgres' | 'mysql', boolean>();
 
 let sqliteDirectory: string | undefined;
 function sqliteUrl(): string {
@@ -71,7 +56,7 @@ function sqliteUrl(): string {
 
 /**
  * Defines `define(dialect)` inside a describe per selected dialect. A server that does not answer
- * fails the file under CI=true and is skipped loudly otherwise (see @es/testing's requireServer).
+ * fails the file under CI=true and is skipped loudly otherwise (see @es/servers/jest's requireBackend).
  */
 export function describeEachDialect(
   title: string,
@@ -84,17 +69,9 @@ export function describeEachDialect(
     if (name === 'sqlite') {
       url = sqliteUrl();
     } else {
-      const server = SERVERS[name as keyof typeof SERVERS];
-      url = server.url;
-      const settings = new SqlSettings(url);
-      available =
-        serverAvailable.get(url) ??
-        requireServer(
-          `${server.title} (${settings})`,
-          () => canConnect(settings.host!, settings.port!),
-          server.howToStart,
-        );
-      serverAvailable.set(url, available);
+      url = serverUrl(name);
+      available = serverAvailable.get(name) ?? requireBackend(name);
+      serverAvailable.set(name, available);
     }
     const dialect: TestDialect = {
       name,

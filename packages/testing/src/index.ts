@@ -1,3 +1,3 @@
 export { defineActiveRecordStrategySuite } from './suite.js';
 export type { ActiveRecordStrategySuiteOptions, CreateStrategyOptions } from './context.js';
-export { canConnect, describeIfAvailable, requireServer } from './servers.js';
+export { describeIfAvailable, requireServer } from './servers.js';

@@ -1,28 +1,12 @@
-import { spawnSync } from 'node:child_process';
 import { describe } from '@jest/globals';
 
 const isCi = (): boolean => ['true', '1'].includes((process.env.CI ?? '').toLowerCase());
 
 /**
- * True when something accepts TCP connections at host:port within `timeoutMs`. Synchronous (it asks a
- * child process), because jest must know while collecting tests whether to define or skip them.
- */
-export function canConnect(host: string, port: number, timeoutMs = 2000): boolean {
-  const script = `
-    const socket = require('node:net').createConnection({ host: process.argv[1], port: Number(process.argv[2]) });
-    socket.setTimeout(${Number(timeoutMs)});
-    socket.once('connect', () => process.exit(0));
-    socket.once('timeout', () => process.exit(1));
-    socket.once('error', () => process.exit(1));`;
-  const result = spawnSync(process.execPath, ['-e', script, host, String(port)], {
-    stdio: 'ignore',
-    timeout: timeoutMs + 3000,
-  });
-  return result.status === 0;
-}
-
-/**
- * Whether the server a backend's tests need is available. When `probe()` says no: under CI=true this
+ * Whether the server a backend's tests need is available. `probe` runs while jest collects tests, so it is
+ * synchronous: read the answer of an asynchronous probe made once before (a jest globalSetup that sets an
+ * environment variable, as @es's own tools/servers does), rather than testing a port: a port that accepts
+ * connections is not a server that answers queries. When `probe()` says no: under CI=true this
  * throws (the test file fails, naming the server and how to start it); locally it prints a loud
  * banner and returns false, and `describeIfAvailable(false, ...)` reports the tests as skipped.
  */

@@ -1,23 +1,5 @@
-import { createServer, type Server } from 'node:net';
 import { jest } from '@jest/globals';
-import { canConnect, describeIfAvailable, requireServer } from '../src/index.js';
-
-describe('canConnect', () => {
-  let server: Server;
-  let port = 0;
-
-  beforeAll(async () => {
-    server = createServer((socket) => socket.destroy());
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    port = (server.address() as { port: number }).port;
-  });
-
-  it('is true while something listens, false once it stops', async () => {
-    expect(canConnect('127.0.0.1', port)).toBe(true);
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    expect(canConnect('127.0.0.1', port, 500)).toBe(false);
-  });
-});
+import { describeIfAvailable, requireServer } from '../src/index.js';
 
 describe('requireServer', () => {
   const ci = process.env.CI;

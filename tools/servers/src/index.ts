@@ -12,5 +12,12 @@ export {
   redactUrl,
   serverUrl,
 } from './backends.js';
-export { type ProbeResult, cassandraContact, describeProbe, probe, probeAll } from './probe.js';
-export { PROBED_VARIABLE, requireBackend } from './jest.js';
+export {
+  PROBED_VARIABLE,
+  type ProbeResult,
+  cassandraContact,
+  describeProbe,
+  probe,
+  probeAll,
+} from './probe.js';
+// requireBackend is at '@es/servers/jest': it loads @es/testing and jest's globals, which only test files have.

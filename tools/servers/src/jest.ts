@@ -1,12 +1,6 @@
 import { requireServer } from '@es/testing';
 import { BACKENDS, type ServerName } from './backends.js';
-import type { ProbeResult } from './probe.js';
-
-/**
- * The variable through which one probe of every server (jest-global-setup.mjs, or `pnpm test` for the
- * whole run) reaches every test file.
- */
-export const PROBED_VARIABLE = 'ES_SERVERS_PROBED';
+import { PROBED_VARIABLE, type ProbeResult } from './probe.js';
 
 function probed(name: ServerName): ProbeResult | undefined {
   const raw = process.env[PROBED_VARIABLE];

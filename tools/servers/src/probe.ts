@@ -1,5 +1,11 @@
 import { BACKENDS, type ServerName, redactUrl, serverUrl } from './backends.js';
 
+/**
+ * The variable through which one probe of every server (jest-global-setup.mjs, or `pnpm test` for the
+ * whole run) reaches every test file.
+ */
+export const PROBED_VARIABLE = 'ES_SERVERS_PROBED';
+
 export type ProbeResult =
   | { readonly ok: true; readonly name: ServerName; readonly url: string; readonly version: string }
   | { readonly ok: false; readonly name: ServerName; readonly url: string; readonly reason: string };
@@ -47,18 +53,28 @@ export function describeProbe(result: ProbeResult): string {
 }
 
 /**
- * The contact points of a Cassandra URL, `cassandra://host[:port][,host[:port]...][/keyspace][?localDataCenter=dc]`:
- * only what the probe needs (the library's CassandraSettings reads the whole URL).
+ * The contact points, data centre and credentials of a Cassandra URL,
+ * `cassandra://[user:password@]host[:port][,host[:port]...][/keyspace][?localDataCenter=dc]`: only what the
+ * probe needs (the library's CassandraSettings reads the whole URL).
  */
-export function cassandraContact(url: string): { contactPoints: string[]; localDataCenter: string } {
-  const match = /^cassandra:\/\/([^/?#]+)(?:\/[^?#]*)?(?:\?([^#]*))?$/i.exec(url.trim());
+export function cassandraContact(url: string): {
+  contactPoints: string[];
+  localDataCenter: string;
+  credentials?: { username: string; password: string };
+} {
+  const match = /^cassandra:\/\/(?:([^@/?#]*)@)?([^/?#]+)(?:\/[^?#]*)?(?:\?([^#]*))?$/i.exec(url.trim());
   if (!match) throw new Error(`not a cassandra:// URL: ${JSON.stringify(redactUrl(url))}`);
-  const hosts = match[1]!.replace(/^[^@]*@/, '');
-  const params = new URLSearchParams(match[2] ?? '');
-  return {
-    contactPoints: hosts.split(',').map((host) => (/:\d+$/.test(host) ? host : `${host}:9042`)),
+  const [, userInfo, hosts, query] = match;
+  const params = new URLSearchParams(query ?? '');
+  const contact = {
+    contactPoints: hosts!.split(',').map((host) => (/:\d+$/.test(host) ? host : `${host}:9042`)),
     localDataCenter: params.get('localDataCenter') ?? 'datacenter1',
   };
+  if (userInfo === undefined) return contact;
+  const colon = userInfo.indexOf(':');
+  const username = decodeURIComponent(colon < 0 ? userInfo : userInfo.slice(0, colon));
+  const password = colon < 0 ? '' : decodeURIComponent(userInfo.slice(colon + 1));
+  return { ...contact, credentials: { username, password } };
 }
 
 const QUERIES: Record<ServerName, (url: string, timeoutMs: number) => Promise<string>> = {
@@ -86,15 +102,25 @@ const QUERIES: Record<ServerName, (url: string, timeoutMs: number) => Promise<st
     }
   },
   async cassandra(url, timeoutMs) {
-    const { Client } = await import('cassandra-driver');
+    const { Client, auth } = await import('cassandra-driver');
+    const { credentials, ...contact } = cassandraContact(url);
     const client = new Client({
-      ...cassandraContact(url),
+      ...contact,
+      ...(credentials && {
+        authProvider: new auth.PlainTextAuthProvider(credentials.username, credentials.password),
+      }),
       socketOptions: { connectTimeout: timeoutMs, readTimeout: timeoutMs },
       // A probe must not linger: one attempt, no reconnection schedule.
       pooling: { warmup: false },
     });
     try {
-      const result = await client.execute('SELECT release_version FROM system.local');
+      await client.connect();
+      // With one contact point, that node must answer (a ring's node probed on its own address), not
+      // whichever node the load-balancing policy picks.
+      const [only, ...others] = contact.contactPoints;
+      const host = others.length === 0 ? client.hosts.get(only!) : undefined;
+      if (others.length === 0 && host === undefined) throw new Error(`${only} is not among the ring's nodes`);
+      const result = await client.execute('SELECT release_version FROM system.local', [], host && { host });
       return String(result.first()?.get('release_version'));
     } finally {
       await client.shutdown().catch(() => {});

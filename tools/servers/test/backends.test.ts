@@ -40,7 +40,7 @@ describe('the table of backends', () => {
     expect(redactUrl('mysql://root@h/db')).toBe('mysql://root@h/db');
   });
 
-  it('finds the contact points of a Cassandra URL', () => {
+  it('finds the contact points, data centre and credentials of a Cassandra URL', () => {
     expect(cassandraContact('cassandra://127.0.0.1:9042/?localDataCenter=dc1')).toEqual({
       contactPoints: ['127.0.0.1:9042'],
       localDataCenter: 'dc1',
@@ -48,6 +48,11 @@ describe('the table of backends', () => {
     expect(cassandraContact('cassandra://a,b:9142/ks')).toEqual({
       contactPoints: ['a:9042', 'b:9142'],
       localDataCenter: 'datacenter1',
+    });
+    expect(cassandraContact('cassandra://cassandra:p%40ss@127.0.0.1:9142/?localDataCenter=dc2')).toEqual({
+      contactPoints: ['127.0.0.1:9142'],
+      localDataCenter: 'dc2',
+      credentials: { username: 'cassandra', password: 'p@ss' },
     });
     expect(() => cassandraContact('http://a')).toThrow('not a cassandra:// URL');
   });

@@ -1,5 +1,6 @@
 import { type Server, type Socket, createServer } from 'node:net';
-import { describeProbe, probe, requireBackend } from '../src/index.js';
+import { describeProbe, probe } from '../src/index.js';
+import { requireBackend } from '../src/jest.js';
 
 describe('probe', () => {
   let server: Server;

@@ -1,4 +1,4 @@
-// Writes the build/test boilerplate of a workspace package: node scripts/new-package.mjs DIR NAME [description]
+// Writes the build/test boilerplate of a workspace package: node tools/scripts/new-package.mjs DIR NAME [description]
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
