@@ -1,15 +1,16 @@
-import { EntityIsDiscardedError, OriginatorError, ValidationError } from './errors.js';
+import { randomUUID } from 'node:crypto';
+import { AttributeChanged, Created, Discarded } from './entity-events.js';
+import { EntityIsDiscardedError, NotFoundError, OriginatorError, ValidationError } from './errors.js';
 import {
   type DomainEvent,
   type DomainEventFields,
   EntityEvent,
   type EventPublisher,
-  type EventRole,
-  VersionedEntityEvent,
   defaultPublisher,
+  newEventMetadata,
   roleOf,
+  sealEvent,
 } from './events.js';
-import { registerTopic } from './topics.js';
 import { isUuid } from './validation.js';
 
 /** Rebuilds an entity from its events, one at a time: `entity = mutate(entity, event)`. */
@@ -25,52 +26,33 @@ export interface EntityState {
   readonly attributes: Readonly<Record<string, unknown>>;
 }
 
-function withRole<C extends abstract new (...args: any[]) => DomainEvent>(cls: C, role: EventRole): C {
-  Object.defineProperty(cls, 'role', { value: role, enumerable: false });
-  return cls;
-}
-
-// The event classes of unversioned entities (sequenced by timestamp).
-class Created extends EntityEvent {}
-class AttributeChanged extends EntityEvent {
-  declare readonly name: string;
-  declare readonly value: unknown;
-}
-class Discarded extends EntityEvent {}
-withRole(Created, 'created');
-withRole(AttributeChanged, 'attributeChanged');
-withRole(Discarded, 'discarded');
-registerTopic('es.DomainEntity.Event', EntityEvent);
-registerTopic('es.DomainEntity.Created', Created);
-registerTopic('es.DomainEntity.AttributeChanged', AttributeChanged);
-registerTopic('es.DomainEntity.Discarded', Discarded);
-
-// The event classes of versioned entities (sequenced by version).
-class VersionedCreated extends VersionedEntityEvent {}
-class VersionedAttributeChanged extends VersionedEntityEvent {
-  declare readonly name: string;
-  declare readonly value: unknown;
-}
-class VersionedDiscarded extends VersionedEntityEvent {}
-withRole(VersionedCreated, 'created');
-withRole(VersionedAttributeChanged, 'attributeChanged');
-withRole(VersionedDiscarded, 'discarded');
-registerTopic('es.VersionedEntity.Event', VersionedEntityEvent);
-registerTopic('es.VersionedEntity.Created', VersionedCreated);
-registerTopic('es.VersionedEntity.AttributeChanged', VersionedAttributeChanged);
-registerTopic('es.VersionedEntity.Discarded', VersionedDiscarded);
+/** The attribute record of an entity class: what `getAttribute`, `changeAttribute` and `create` are typed by. */
+export type Attributes = object;
+/** The attributes of an entity type. */
+export type AttributesOf<T> = T extends { readonly [ATTRIBUTES]?: infer A } ? A : never;
 
 type EventClass = new (fields: DomainEventFields) => DomainEvent;
+/** A concrete entity class, as the mutator and `create` need it. */
+export type EntityClass<T extends DomainEntity<any>> = (new (id: string) => T) & {
+  readonly Created: abstract new (...args: any[]) => DomainEvent;
+  readonly name: string;
+};
+
+const PUBLISHER = Symbol('publisher');
+/** Carries an entity class's attribute type for inference (`AttributesOf`); no value at run time. */
+declare const ATTRIBUTES: unique symbol;
 
 /**
  * An entity whose state is the result of its events. Attributes live in one record so that the generic
  * mutator, snapshots and attribute setters treat every entity alike; subclasses expose them with
- * getters and setters:
+ * getters and setters, typed by the class's attribute record `A`:
  *
- *     get foo(): string { return this.getAttribute('foo') as string }
- *     set foo(value: string) { this.changeAttribute('foo', value) }
+ *     class Example extends TimestampedVersionedEntity<{ foo: string }> {
+ *       get foo() { return this.getAttribute('foo') }
+ *       set foo(value) { this.changeAttribute('foo', value) }
+ *     }
  */
-export class DomainEntity {
+export class DomainEntity<A extends Attributes = Record<string, unknown>> {
   static readonly Event: typeof EntityEvent = EntityEvent;
   static readonly Created: typeof Created = Created;
   static readonly AttributeChanged: typeof AttributeChanged = AttributeChanged;
@@ -85,10 +67,42 @@ export class DomainEntity {
   protected _lastModifiedOn: number | undefined;
   // No prototype: an attribute named "__proto__" is stored as data, never as the record's prototype.
   protected readonly attributes: Record<string, unknown> = Object.create(null);
+  /** Set by the application that created or loaded this entity: its events go there. */
+  [PUBLISHER]: EventPublisher | undefined;
+  declare readonly [ATTRIBUTES]?: A;
 
   constructor(id: string) {
     if (!isUuid(id)) throw new ValidationError(`entity id must be a UUID, got ${JSON.stringify(id)}`, 'id');
     this.id = id;
+  }
+
+  /**
+   * Records a new entity of this class from its Created event (given `fields` become its attributes),
+   * and publishes the event: `const example = Example.create({ foo: 'bar1' })`. The id is a fresh UUID
+   * unless given; `publisher` overrides where the event goes (an application passes its own).
+   */
+  static create<T extends DomainEntity<any>>(
+    this: EntityClass<T>,
+    fields: Partial<AttributesOf<T>> = {},
+    options: { id?: string; publisher?: EventPublisher } = {},
+  ): T {
+    const cls = this as unknown as EntityClass<T> & typeof DomainEntity;
+    const id = options.id ?? randomUUID();
+    if (!isUuid(id)) throw new ValidationError(`entity id must be a UUID, got ${JSON.stringify(id)}`, 'id');
+    const event = new (cls.Created as unknown as EventClass)({
+      ...(fields as Record<string, unknown>),
+      ...cls.initialOriginatorFields(id),
+      ...newEventMetadata(),
+    });
+    const entity = mutateEntity<T>(this, undefined, event);
+    if (options.publisher !== undefined) bindPublisher(entity, options.publisher);
+    entity.publish(sealEvent(event));
+    return entity;
+  }
+
+  /** The originator fields of a new entity's Created event. */
+  protected static initialOriginatorFields(id: string): Record<string, unknown> {
+    return { originatorId: id };
   }
 
   get isDiscarded(): boolean {
@@ -100,13 +114,13 @@ export class DomainEntity {
     return 0;
   }
 
-  getAttribute(name: string): unknown {
+  getAttribute<K extends keyof A & string>(name: K): A[K] {
     this.assertNotDiscarded();
-    return this.attributes[name];
+    return this.attributes[name] as A[K];
   }
 
   /** Records an AttributeChanged event, applies it and publishes it. */
-  changeAttribute(name: string, value: unknown): void {
+  changeAttribute<K extends keyof A & string>(name: K, value: A[K]): void {
     const cls = this.constructor as typeof DomainEntity;
     this.trigger(cls.AttributeChanged as unknown as EventClass, { name, value });
   }
@@ -128,8 +142,8 @@ export class DomainEntity {
    */
   protected trigger(EventClass: EventClass, fields: Record<string, unknown>): DomainEvent {
     this.assertNotDiscarded();
-    const event = new EventClass({ ...fields, ...this.originatorFields() });
-    this.publish(event);
+    const event = new EventClass({ ...fields, ...this.originatorFields(), ...newEventMetadata() });
+    this.publish(sealEvent(event));
     this.apply(event);
     return event;
   }
@@ -140,7 +154,7 @@ export class DomainEntity {
   }
 
   protected publish(event: DomainEvent): void {
-    (this.constructor as typeof DomainEntity).publisher.publish(event);
+    (this[PUBLISHER] ?? (this.constructor as typeof DomainEntity).publisher).publish(event);
   }
 
   /** Applies one event to this entity. Subclasses extend it for events of their own. */
@@ -176,6 +190,9 @@ export class DomainEntity {
       originatorId: _id,
       originatorVersion: _v,
       timestamp,
+      eventId: _e,
+      correlationId: _c,
+      causationId: _k,
       ...attributes
     } = event as unknown as Record<string, unknown>;
     Object.assign(this.attributes, attributes);
@@ -196,7 +213,7 @@ export class DomainEntity {
   }
 
   /** Restores an entity of this class from a snapshot's state. */
-  static fromState<T extends DomainEntity>(this: new (id: string) => T, state: EntityState): T {
+  static fromState<T extends DomainEntity<any>>(this: new (id: string) => T, state: EntityState): T {
     const entity = new this(state.id);
     entity.restore(state);
     return entity;
@@ -211,23 +228,39 @@ export class DomainEntity {
 
   /**
    * This class's mutator, bound to the class it was read from: `mutator: Example.mutate` rebuilds
-   * Examples, as the seed's `Example.mutate` does.
+   * Examples, as the seed's `Example.mutate` does. (Typed loosely, because a static getter cannot name
+   * the class it is read from: `repository({ entity: Example })` infers the entity type instead.)
    */
   static get mutate(): Mutator<any> {
-    const cls = this as unknown as new (id: string) => DomainEntity;
+    const cls = this as unknown as EntityClass<DomainEntity>;
     return (initial, event) => mutateEntity(cls, initial, event);
   }
 }
 
-/** The generic mutator: a Created event makes a new entity of `cls`; any other event updates `initial`. */
-export function mutateEntity<T extends DomainEntity>(
-  cls: new (id: string) => T,
+/** Makes an entity publish its events to `publisher` (an application's), not its class's. */
+export function bindPublisher(entity: DomainEntity<any>, publisher: EventPublisher): void {
+  entity[PUBLISHER] = publisher;
+}
+
+/**
+ * The generic mutator: a Created event of `cls` makes a new entity of `cls`; any other event updates
+ * `initial`. The Created event of another entity class is a NotFoundError: the repository of one class
+ * does not have the entities of another.
+ */
+export function mutateEntity<T extends DomainEntity<any>>(
+  cls: EntityClass<T>,
   initial: T | undefined,
   event: DomainEvent,
 ): T {
   if (roleOf(event) === 'created') {
     if (initial !== undefined) throw new OriginatorError(`entity ${initial.id} already exists`);
     const originatorId = (event as EntityEvent).originatorId;
+    if (!(event instanceof cls.Created)) {
+      throw new NotFoundError(
+        `entity ${originatorId} was created by ${(event as DomainEvent).constructor.name}, not by ${cls.name}'s Created event: it is not a ${cls.name}`,
+        originatorId,
+      );
+    }
     const entity = new cls(originatorId);
     entity.applyCreated(event);
     return entity;
@@ -239,111 +272,4 @@ export function mutateEntity<T extends DomainEntity>(
   }
   initial.apply(event);
   return initial;
-}
-
-/** An entity whose events carry consecutive versions, so that concurrent changes conflict. */
-export class VersionedEntity extends DomainEntity {
-  static override readonly Event: typeof VersionedEntityEvent = VersionedEntityEvent;
-  static override readonly Created: typeof VersionedCreated = VersionedCreated;
-  static override readonly AttributeChanged: typeof VersionedAttributeChanged = VersionedAttributeChanged;
-  static override readonly Discarded: typeof VersionedDiscarded = VersionedDiscarded;
-
-  protected _version = 0;
-
-  override get version(): number {
-    return this._version;
-  }
-
-  protected override originatorFields(): Record<string, unknown> {
-    return { originatorId: this.id, originatorVersion: this._version };
-  }
-
-  override apply(event: DomainEvent): void {
-    super.apply(event);
-    this._version += 1;
-  }
-
-  protected override validateOriginator(event: DomainEvent): void {
-    super.validateOriginator(event);
-    const version = (event as VersionedEntityEvent).originatorVersion;
-    if (version !== this._version) {
-      throw new OriginatorError(
-        `event version ${String(version)} does not follow entity ${this.id} at version ${this._version}`,
-      );
-    }
-  }
-
-  override applyCreated(event: DomainEvent): void {
-    const version = (event as VersionedEntityEvent).originatorVersion;
-    if (version !== 0)
-      throw new OriginatorError(`a Created event must have version 0, got ${String(version)}`);
-    super.applyCreated(event);
-    this._version = 1;
-  }
-
-  protected override restore(state: EntityState): void {
-    super.restore(state);
-    this._version = state.version;
-  }
-}
-
-/** An unversioned entity that records when it was created and last modified. */
-export class TimestampedEntity extends DomainEntity {
-  get createdOn(): Date | undefined {
-    return this._createdOn === undefined ? undefined : new Date(this._createdOn);
-  }
-  get lastModifiedOn(): Date | undefined {
-    return this._lastModifiedOn === undefined ? undefined : new Date(this._lastModifiedOn);
-  }
-}
-
-/** A versioned entity that records when it was created and last modified. */
-export class TimestampedVersionedEntity extends VersionedEntity {
-  get createdOn(): Date | undefined {
-    return this._createdOn === undefined ? undefined : new Date(this._createdOn);
-  }
-  get lastModifiedOn(): Date | undefined {
-    return this._lastModifiedOn === undefined ? undefined : new Date(this._lastModifiedOn);
-  }
-}
-
-/**
- * An entity whose new events are held until saved, so that one save appends them all atomically:
- * `await repository.save(aggregate)`.
- */
-export class AggregateRoot extends TimestampedVersionedEntity {
-  private pending: DomainEvent[] = [];
-
-  /** Holds the event instead of publishing it. */
-  protected override publish(event: DomainEvent): void {
-    this.pending.push(event);
-  }
-
-  /** The events not yet saved, oldest first. */
-  get pendingEvents(): readonly DomainEvent[] {
-    return this.pending;
-  }
-
-  /**
-   * Hands over the oldest `count` pending events, all by default (the repository calls this when it has
-   * saved them; events recorded while the save was in flight stay pending).
-   */
-  collectPendingEvents(count: number = this.pending.length): DomainEvent[] {
-    const events = this.pending.slice(0, count);
-    this.pending = this.pending.slice(count);
-    return events;
-  }
-
-  /** Records a new aggregate: the Created event stays pending until saved. */
-  static create<T extends AggregateRoot>(
-    this: new (id: string) => T,
-    id: string,
-    fields: Record<string, unknown> = {},
-  ): T {
-    const cls = this as unknown as typeof AggregateRoot & (new (id: string) => T);
-    const event = new cls.Created({ ...fields, originatorId: id, originatorVersion: 0 });
-    const aggregate = mutateEntity(cls, undefined, event);
-    aggregate.pending.push(event);
-    return aggregate;
-  }
 }

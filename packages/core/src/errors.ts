@@ -116,6 +116,17 @@ export class UnknownTopicError extends EsError {
   }
 }
 
+/** A topic (or a class) registered twice, to different classes (or topics): a mistake in the wiring. */
+export class DuplicateTopicError extends EsError {
+  static override readonly kind: string = 'DuplicateTopicError';
+  constructor(
+    message: string,
+    readonly topic?: string,
+  ) {
+    super(message);
+  }
+}
+
 /** Event data failed the event class's schema, on encode or decode. */
 export class EventSchemaError extends ValidationError {
   static override readonly kind: string = 'EventSchemaError';

@@ -1,4 +1,4 @@
-import type { DomainEvent } from './events.js';
+import { type DomainEvent, sealEvent } from './events.js';
 import type { SequencedItemMapper } from './mapper.js';
 import { OrderedWrites } from './ordered-writes.js';
 import type { AggregateRecorder, ItemQuery } from './recorders.js';
@@ -26,7 +26,7 @@ export class EventStore<E extends DomainEvent = DomainEvent, I = SequencedItem> 
   /** Appends events of one sequence atomically. Rejects with ConcurrencyError if a position is taken. */
   async append(events: E | readonly E[]): Promise<void> {
     const list = Array.isArray(events) ? (events as readonly E[]) : [events as E];
-    const items = list.map((event) => this.sequencedItemMapper.toSequencedItem(event));
+    const items = list.map((event) => this.sequencedItemMapper.toSequencedItem(sealEvent(event)));
     // Land after the writes already queued for this sequence (and report their failure first).
     if (list.length > 0 && this.writes.size > 0) await this.writes.settle(this.keyOf(list[0]!));
     await this.activeRecordStrategy.append(items);
@@ -39,7 +39,7 @@ export class EventStore<E extends DomainEvent = DomainEvent, I = SequencedItem> 
   enqueue(events: E | readonly E[]): void {
     const list = Array.isArray(events) ? (events as readonly E[]) : [events as E];
     if (list.length === 0) return;
-    const items = list.map((event) => this.sequencedItemMapper.toSequencedItem(event));
+    const items = list.map((event) => this.sequencedItemMapper.toSequencedItem(sealEvent(event)));
     const key = this.keyOf(list[0]!);
     this.writes.enqueue(key, () => this.activeRecordStrategy.append(items));
   }

@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
 import type { ZodType } from 'zod';
 import { ValidationError } from './errors.js';
 
@@ -19,12 +21,52 @@ export interface DomainEventFields {
 }
 
 /**
- * An immutable fact. Its fields are its own enumerable properties; subclasses declare them with
- * `declare readonly`. A class may declare a zod `schema` for its payload, checked on encode and decode.
+ * Who caused an event and which story it belongs to. Every event an entity or aggregate records gets a
+ * fresh `eventId`; the two others come from the causation context (`withCausation`), which a command
+ * handler or a process application sets, so that one story can be followed across applications. Stored
+ * events written before these fields existed decode with them undefined.
+ */
+export interface EventMetadata {
+  readonly eventId?: string;
+  /** The first command or event of the story. */
+  readonly correlationId?: string;
+  /** The command or event that directly caused this one. */
+  readonly causationId?: string;
+}
+
+/** The fields every event has, whatever its class: what a typed payload is added to. */
+export type BaseEventFields = { readonly timestamp?: number } & EventMetadata;
+
+/** The constructor of an event class whose payload `P` is typed (see `DomainEvent.withPayload`). */
+export type TypedEventClass<C extends abstract new (...args: any[]) => DomainEvent, P extends object> = Omit<
+  C,
+  'prototype'
+> &
+  (new (fields: RequiredFieldsOf<InstanceType<C>> & BaseEventFields & P) => InstanceType<C> & Readonly<P>) & {
+    prototype: InstanceType<C> & Readonly<P>;
+  };
+
+/** The identifying fields a class's events must be given (originator id and version, where it has them). */
+export type RequiredFieldsOf<E> = Pick<E, Extract<keyof E, 'originatorId' | 'originatorVersion'>>;
+
+/** Classes whose field declarations overwrite constructor-given values (see the constructor), by class. */
+type AnyClass = abstract new (...args: any[]) => unknown;
+const clobbering = new WeakMap<AnyClass, boolean>();
+let probing = false;
+
+/**
+ * An immutable fact. Its fields are its own enumerable properties. Declare them the way you like:
+ * `declare readonly amount: number`, a class field `readonly amount!: number`, a parameter property, or
+ * `extends withPayload<{ amount: number }>()(VersionedEntityEvent)`, which also types the constructor.
+ * An event is frozen when it is recorded (triggered, published or stored), not when constructed, so
+ * that a subclass's own constructor and field initialisers can run.
  */
 export class DomainEvent {
   /** When the event was created: milliseconds since the epoch (fractional). */
   declare readonly timestamp: number;
+  declare readonly eventId?: string;
+  declare readonly correlationId?: string;
+  declare readonly causationId?: string;
 
   /** Optional payload schema (the fields other than the sequence id and position). */
   static schema?: ZodType;
@@ -35,13 +77,106 @@ export class DomainEvent {
     }
     Object.assign(this, fields);
     if (this.timestamp === undefined) (this as { timestamp: number }).timestamp = createTimestamp();
-    Object.freeze(this);
+    const cls = new.target;
+    if (probing || cls === DomainEvent) return;
+    // Under ES2022 class-field semantics, `readonly amount!: number` in a subclass redefines `amount` as
+    // undefined after this constructor returns. Whether a class does that is learnt once, by building one
+    // throwaway instance; such a class's instances ignore that redefinition, keeping the given value.
+    let clobbers = clobbering.get(cls);
+    if (clobbers === undefined) {
+      clobbers = clobbersFields(cls, fields);
+      clobbering.set(cls, clobbers);
+    }
+    // Returning an object from a base constructor makes it the instance the subclass initialises.
+    if (clobbers) return new Proxy(this, keepGivenFields);
   }
 
   /** The timestamp as a Date (millisecond precision). */
   get occurredOn(): Date {
     return new Date(this.timestamp);
   }
+
+  /**
+   * This class, with a typed payload: `class Deposited extends VersionedEntityEvent.withPayload<{ amount:
+   * number }>() {}` types `new Deposited({ originatorId, originatorVersion, amount })` and `event.amount`,
+   * so a misspelt or missing field does not compile. At run time it is this very class.
+   */
+  static withPayload<
+    P extends object,
+    C extends abstract new (...args: any[]) => DomainEvent = typeof DomainEvent,
+  >(this: C): TypedEventClass<C, P> {
+    return this as unknown as TypedEventClass<C, P>;
+  }
+}
+
+/**
+ * An event class with a typed payload: `class Deposited extends withPayload<{ amount: number }>()(VersionedEntityEvent) {}`
+ * types `new Deposited({ originatorId, originatorVersion, amount })` and `event.amount`, so a misspelt or
+ * missing field does not compile. At run time it is the base class itself.
+ */
+export function withPayload<P extends object>(): <C extends abstract new (...args: any[]) => DomainEvent>(
+  base: C,
+) => TypedEventClass<C, P> {
+  return (base) => base as never;
+}
+
+function clobbersFields(cls: AnyClass, fields: DomainEventFields): boolean {
+  const keys = Object.keys(fields);
+  if (keys.length === 0) return false;
+  probing = true;
+  try {
+    const probe = Reflect.construct(cls, [fields]) as Record<string, unknown>;
+    return keys.some((key) => probe[key] === undefined && fields[key] !== undefined);
+  } catch {
+    return false; // the real construction will throw the same error
+  } finally {
+    probing = false;
+  }
+}
+
+/** Ignores a class field's definition (value undefined, all attributes true) over a given value. */
+const keepGivenFields: ProxyHandler<DomainEvent> = {
+  defineProperty(target, key, descriptor) {
+    const own = target as unknown as Record<PropertyKey, unknown>;
+    if (
+      descriptor.value === undefined &&
+      'value' in descriptor &&
+      descriptor.writable === true &&
+      descriptor.enumerable === true &&
+      descriptor.configurable === true &&
+      Object.prototype.hasOwnProperty.call(own, key) &&
+      own[key] !== undefined
+    ) {
+      return true;
+    }
+    return Reflect.defineProperty(target, key, descriptor);
+  },
+};
+
+/** Freezes an event as it is recorded: from then on it never changes. Returns the event. */
+export function sealEvent<E extends DomainEvent>(event: E): E {
+  if (!Object.isFrozen(event)) Object.freeze(event);
+  return event;
+}
+
+// --- The causation context: which command or event the events recorded now are caused by ---
+
+const causation = new AsyncLocalStorage<Required<Pick<EventMetadata, 'correlationId' | 'causationId'>>>();
+
+/**
+ * Runs `run` with a causation context: every event recorded inside it (also after awaits) gets this
+ * correlation and causation id. A command handler starts a story (`correlationId` = the command's id);
+ * a process application continues one (the upstream event's correlation id, and its event id as cause).
+ */
+export function withCausation<T>(context: { correlationId: string; causationId: string }, run: () => T): T {
+  return causation.run({ correlationId: context.correlationId, causationId: context.causationId }, run);
+}
+
+/** The metadata for an event recorded now: a fresh event id, and the current causation context if any. */
+export function newEventMetadata(): EventMetadata {
+  const context = causation.getStore();
+  const eventId = randomUUID();
+  return context === undefined ? { eventId } : { eventId, ...context };
 }
 
 /** An event of one entity: it carries the entity's id. */
@@ -94,6 +229,7 @@ export class EventPublisher {
 
   publish(eventOrEvents: DomainEvent | readonly DomainEvent[]): void {
     const events = Array.isArray(eventOrEvents) ? eventOrEvents : [eventOrEvents as DomainEvent];
+    for (const event of events) sealEvent(event);
     // Iterate a snapshot: a handler that (un)subscribes does not disturb this delivery.
     for (const { handler, predicate } of this.subscriptions) {
       if (predicate === undefined || predicate(events)) handler(events);

@@ -5,6 +5,13 @@ export {
   type DomainEventFields,
   EntityEvent,
   VersionedEntityEvent,
+  type BaseEventFields,
+  type EventMetadata,
+  type RequiredFieldsOf,
+  type TypedEventClass,
+  sealEvent,
+  withCausation,
+  withPayload,
   type EventRole,
   roleOf,
   createTimestamp,
@@ -18,14 +25,20 @@ export {
 } from './events.js';
 export {
   DomainEntity,
-  VersionedEntity,
-  TimestampedEntity,
-  TimestampedVersionedEntity,
-  AggregateRoot,
+  type Attributes,
+  type AttributesOf,
+  type EntityClass,
   type EntityState,
   type Mutator,
   mutateEntity,
 } from './entity.js';
+export { registerEntity } from './entity-events.js';
+export {
+  VersionedEntity,
+  TimestampedEntity,
+  TimestampedVersionedEntity,
+  AggregateRoot,
+} from './versioned.js';
 export { isUuid, assertIdentifier } from './validation.js';
 export {
   SequencedItem,
@@ -64,8 +77,25 @@ export {
 export { SequencedItemMapper, type SequencedItemMapperOptions } from './mapper.js';
 export { OrderedWrites } from './ordered-writes.js';
 export { EventStore, type EventStoreOptions } from './event-store.js';
-export { Snapshot, SnapshotStrategy, type SnapshotStrategyOptions } from './snapshots.js';
-export { EventSourcedRepository, type EventSourcedRepositoryOptions } from './repository.js';
+export { Snapshot, SnapshotStrategy, type SnapshotStrategyOptions, type Snapshottable } from './snapshots.js';
+export {
+  EventSourcedRepository,
+  type EventSourcedRepositoryOptions,
+  type EventSourced,
+  type EventSourcedClass,
+  type HasPendingEvents,
+} from './repository.js';
+export {
+  Aggregate,
+  AggregateEvent,
+  type AggregateClass,
+  type AggregateEventFields,
+  type EventMap,
+  type EventOf,
+  type EventSchemas,
+  type EventsOf,
+  registerAggregate,
+} from './aggregate.js';
 export { PersistencePolicy, type PersistencePolicyOptions } from './persistence-policy.js';
 export { NotificationLogReader } from './notification-log.js';
 export { Application, type ApplicationOptions, type NotificationLogOf } from './application.js';

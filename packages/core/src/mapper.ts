@@ -1,5 +1,6 @@
 import type { ZodType } from 'zod';
 import { DataIntegrityError, EventSchemaError, ValidationError } from './errors.js';
+import { checkSchema } from './schemas.js';
 import type { DomainEvent } from './events.js';
 import { ItemShape, SequencedItem, type SequencedItemClass } from './sequenced-item.js';
 import { DataCodec, type DataCodecOptions } from './transcoding.js';
@@ -15,7 +16,13 @@ export interface SequencedItemMapperOptions<I = SequencedItem> extends DataCodec
   topics?: TopicRegistry;
 }
 
-type EventClass = { schema?: ZodType; prototype: object; name: string };
+type EventClass = {
+  schema?: ZodType;
+  /** An event family's schema per type (aggregates' events). */
+  schemaOf?(type: string): ZodType | undefined;
+  prototype: object;
+  name: string;
+};
 
 /** Maps domain events to sequenced items and back. */
 export class SequencedItemMapper<I = SequencedItem> {
@@ -37,8 +44,14 @@ export class SequencedItemMapper<I = SequencedItem> {
 
   toSequencedItem(event: DomainEvent): I {
     const cls = event.constructor as unknown as EventClass;
-    const topic = this.topics.topicOf(event.constructor);
     const fields = event as unknown as Record<string, unknown>;
+    // An aggregate's event is stored under the aggregate's topic and its type; its class is a family.
+    const family = this.topics.familyPrefixOf(event.constructor);
+    const type = family === undefined ? undefined : fields.type;
+    if (family !== undefined && (typeof type !== 'string' || type.length === 0)) {
+      throw new ValidationError(`an event of ${family} has no type`, 'type');
+    }
+    const topic = family === undefined ? this.topics.topicOf(event.constructor) : `${family}.${type}`;
     const sequenceId = fields[this.sequenceIdAttrName];
     const position = fields[this.positionAttrName];
     if (typeof sequenceId !== 'string') {
@@ -55,9 +68,15 @@ export class SequencedItemMapper<I = SequencedItem> {
     }
     const payload: Record<string, unknown> = {};
     for (const key of Object.keys(fields)) {
-      if (key !== this.sequenceIdAttrName && key !== this.positionAttrName) payload[key] = fields[key];
+      if (
+        key !== this.sequenceIdAttrName &&
+        key !== this.positionAttrName &&
+        !(type !== undefined && key === 'type')
+      )
+        payload[key] = fields[key];
     }
-    if (cls.schema) checkSchema(cls.schema, payload, topic, 'encode');
+    const schema = type === undefined ? cls.schema : cls.schemaOf?.(type as string);
+    if (schema) checkSchema(schema, payload, topic, 'encode');
     return this.shape.fromCanonical(
       new SequencedItem(sequenceId, position, topic, this.codec.encode(payload)),
     );
@@ -65,12 +84,14 @@ export class SequencedItemMapper<I = SequencedItem> {
 
   fromSequencedItem(item: I): DomainEvent {
     const { sequenceId, position, topic, data } = this.shape.toCanonical(item);
-    const cls = this.topics.resolve(topic) as unknown as EventClass;
+    const family = this.topics.has(topic) ? undefined : this.topics.resolveFamily(topic);
+    const cls = (family?.cls ?? this.topics.resolve(topic)) as unknown as EventClass;
     let payload = this.codec.decode(data) as Record<string, unknown>;
     if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
       throw new EventSchemaError(`stored data of ${topic} is not an object`, topic, undefined);
     }
-    if (cls.schema) payload = checkSchema(cls.schema, payload, topic, 'decode');
+    const schema = family === undefined ? cls.schema : cls.schemaOf?.(family.type);
+    if (schema) payload = checkSchema(schema, payload, topic, 'decode');
     // Rebuild the event without running its constructor: a stored event keeps its own timestamp.
     const event = Object.create(cls.prototype) as Record<string, unknown>;
     // A stored "__proto__" key would replace the event's class through Object.assign: refuse it.
@@ -80,24 +101,7 @@ export class SequencedItemMapper<I = SequencedItem> {
     Object.assign(event, payload);
     event[this.sequenceIdAttrName] = sequenceId;
     event[this.positionAttrName] = position;
+    if (family !== undefined) event.type = family.type;
     return Object.freeze(event) as unknown as DomainEvent;
   }
-}
-
-function checkSchema(
-  schema: ZodType,
-  payload: Record<string, unknown>,
-  topic: string,
-  when: string,
-): Record<string, unknown> {
-  const result = schema.safeParse(payload);
-  if (result.success) return { ...payload, ...(result.data as Record<string, unknown>) };
-  const issue = result.error.issues[0];
-  const field = issue?.path.map(String).join('.') || undefined;
-  throw new EventSchemaError(
-    `event data of ${topic} failed its schema on ${when}${field ? ` at "${field}"` : ''}: ${issue?.message ?? 'invalid'}`,
-    topic,
-    field,
-    { cause: result.error },
-  );
 }

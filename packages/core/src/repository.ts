@@ -1,11 +1,47 @@
-import { type AggregateRoot, type DomainEntity, type Mutator } from './entity.js';
+import { type DomainEntity, type EntityState, type Mutator } from './entity.js';
+import type { DomainEvent } from './events.js';
 import { NotFoundError, ValidationError } from './errors.js';
 import type { EventStore } from './event-store.js';
-import type { SnapshotStrategy } from './snapshots.js';
+import type { Snapshottable, SnapshotStrategy } from './snapshots.js';
 
-export interface EventSourcedRepositoryOptions<T> {
+/** What a repository holds: entities and aggregates alike. */
+export interface EventSourced {
+  readonly id: string;
+  readonly version: number;
+  readonly isDiscarded?: boolean;
+  /** The state a snapshot stores (entities and aggregates have it). */
+  toState?(): EntityState;
+}
+
+/** An entity or aggregate whose new events wait to be saved (AggregateRoot, Aggregate). */
+export interface HasPendingEvents extends EventSourced {
+  readonly pendingEvents: readonly object[];
+  collectPendingEvents(count?: number): DomainEvent[];
+}
+
+/** A class whose static `mutate` rebuilds its instances: every entity and aggregate class. */
+export interface EventSourcedClass<T> {
+  readonly mutate: Mutator<any>;
+  readonly name: string;
+  readonly prototype: T;
+}
+
+export type EventSourcedRepositoryOptions<T> = RepositoryOptionsBase &
+  (
+    | {
+        /** The class of the entities (its static `mutate` rebuilds them): the repository's type follows from it. */
+        entity: EventSourcedClass<T>;
+        mutator?: undefined;
+      }
+    | {
+        /** How to rebuild an entity from its events (the seed's `mutator=Example.mutate`). */
+        mutator: Mutator<T>;
+        entity?: undefined;
+      }
+  );
+
+interface RepositoryOptionsBase {
   eventStore: EventStore<any, any>;
-  mutator: Mutator<T>;
   snapshotStrategy?: SnapshotStrategy;
   /** Take a snapshot when a load replayed at least this many events. Needs a snapshot strategy. */
   snapshotPeriod?: number;
@@ -18,7 +54,7 @@ export interface EventSourcedRepositoryOptions<T> {
  * is configured): the seed's `repository[id]` is `await repository.get(id)`, and `id in repository` is
  * `await repository.has(id)`.
  */
-export class EventSourcedRepository<T extends DomainEntity = DomainEntity> {
+export class EventSourcedRepository<T extends EventSourced = DomainEntity> {
   readonly eventStore: EventStore<any, any>;
   private readonly mutator: Mutator<T>;
   private readonly snapshots: SnapshotStrategy | undefined;
@@ -27,7 +63,11 @@ export class EventSourcedRepository<T extends DomainEntity = DomainEntity> {
 
   constructor(options: EventSourcedRepositoryOptions<T>) {
     this.eventStore = options.eventStore;
-    this.mutator = options.mutator;
+    const mutator = options.entity !== undefined ? options.entity.mutate : options.mutator;
+    if (typeof mutator !== 'function') {
+      throw new ValidationError('a repository needs an entity class or a mutator', 'entity');
+    }
+    this.mutator = mutator;
     this.snapshots = options.snapshotStrategy;
     this.snapshotPeriod = options.snapshotPeriod;
     this.pageSize = options.pageSize ?? 1000;
@@ -42,8 +82,14 @@ export class EventSourcedRepository<T extends DomainEntity = DomainEntity> {
 
   /** True when the entity exists and is not discarded. */
   async has(id: string): Promise<boolean> {
-    const entity = await this.load(id);
-    return entity !== undefined && !entity.isDiscarded;
+    try {
+      const entity = await this.load(id);
+      return entity !== undefined && !entity.isDiscarded;
+    } catch (error) {
+      // The mutator of one class refuses another class's entity: this repository does not have it.
+      if (error instanceof NotFoundError) return false;
+      throw error;
+    }
   }
 
   /**
@@ -60,7 +106,7 @@ export class EventSourcedRepository<T extends DomainEntity = DomainEntity> {
   }
 
   /** Appends an aggregate's pending events atomically. On a conflict nothing is written. */
-  async save(aggregate: AggregateRoot): Promise<void> {
+  async save(aggregate: T & HasPendingEvents): Promise<void> {
     const events = [...aggregate.pendingEvents];
     if (events.length === 0) return;
     await this.eventStore.append(events);
@@ -73,10 +119,13 @@ export class EventSourcedRepository<T extends DomainEntity = DomainEntity> {
       throw new ValidationError('this repository has no snapshot strategy', 'snapshotStrategy');
     const entity = await this.load(id, options.version, false);
     if (entity === undefined) throw new NotFoundError(`entity ${id} not found`, id);
-    await this.snapshots.takeSnapshot(entity);
+    await this.snapshots.takeSnapshot(snapshottable(entity));
   }
 
   private async load(id: string, version?: number, autoSnapshot = true): Promise<T | undefined> {
+    if (typeof id !== 'string' || id.length === 0) {
+      throw new ValidationError(`an entity id must be a non-empty string, got ${String(id)}`, 'id');
+    }
     if (version !== undefined && (!Number.isSafeInteger(version) || version < 1)) {
       throw new ValidationError('version must be a positive integer', 'version');
     }
@@ -112,8 +161,18 @@ export class EventSourcedRepository<T extends DomainEntity = DomainEntity> {
       this.snapshotPeriod !== undefined &&
       replayed >= this.snapshotPeriod
     ) {
-      await this.snapshots.takeSnapshot(entity);
+      await this.snapshots.takeSnapshot(snapshottable(entity));
     }
     return entity;
   }
+}
+
+function snapshottable(entity: EventSourced): Snapshottable {
+  if (typeof entity.toState !== 'function') {
+    throw new ValidationError(
+      `${entity.constructor.name} has no toState(): it cannot be snapshotted`,
+      'entity',
+    );
+  }
+  return entity as Snapshottable;
 }

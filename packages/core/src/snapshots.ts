@@ -1,4 +1,4 @@
-import type { DomainEntity, EntityState } from './entity.js';
+import type { EntityState } from './entity.js';
 import { ConcurrencyError } from './errors.js';
 import { DomainEvent } from './events.js';
 import type { EventStore } from './event-store.js';
@@ -14,7 +14,13 @@ export class Snapshot extends DomainEvent {
 }
 registerTopic('es.Snapshot', Snapshot);
 
-type EntityClass = { fromState(state: EntityState): DomainEntity; name: string };
+type EntityClass = { fromState(state: EntityState): unknown; name: string };
+
+/** What can be snapshotted: entities and aggregates (their state, and their class's `fromState`). */
+export interface Snapshottable {
+  readonly id: string;
+  toState(): EntityState;
+}
 
 export interface SnapshotStrategyOptions {
   /** An event store over the snapshots table (a strategy of its own, keyed by entity id and version). */
@@ -36,7 +42,7 @@ export class SnapshotStrategy {
     this.topics = options.topics ?? defaultTopics;
   }
 
-  async takeSnapshot(entity: DomainEntity): Promise<Snapshot> {
+  async takeSnapshot(entity: Snapshottable): Promise<Snapshot> {
     const state = entity.toState();
     const snapshot = new Snapshot({
       originatorId: entity.id,
@@ -58,7 +64,7 @@ export class SnapshotStrategy {
     return this.store.getMostRecentEvent(entityId, query);
   }
 
-  restore<T extends DomainEntity>(snapshot: Snapshot): T {
+  restore<T>(snapshot: Snapshot): T {
     const cls = this.topics.resolve(snapshot.entityTopic) as unknown as EntityClass;
     return cls.fromState(snapshot.state) as T;
   }

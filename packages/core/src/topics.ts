@@ -1,4 +1,4 @@
-import { UnknownTopicError } from './errors.js';
+import { DuplicateTopicError, UnknownTopicError, ValidationError } from './errors.js';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 type Class = Function;
@@ -10,21 +10,61 @@ type Class = Function;
 export class TopicRegistry {
   private readonly classes = new Map<string, Class>();
   private readonly topics = new Map<Class, string>();
+  /** Event classes whose events are stored as `<prefix>.<type>` (aggregates' events), by prefix. */
+  private readonly families = new Map<string, Class>();
+  private readonly familyPrefixes = new Map<Class, string>();
 
   register(topic: string, cls: Class): this {
-    if (typeof topic !== 'string' || topic.length === 0)
-      throw new UnknownTopicError('a topic must be a non-empty string');
+    checkTopic(topic);
     const existing = this.classes.get(topic);
     if (existing !== undefined && existing !== cls) {
-      throw new UnknownTopicError(`topic "${topic}" is already registered to class ${existing.name}`, topic);
+      throw new DuplicateTopicError(
+        `topic "${topic}" is already registered to class ${existing.name}`,
+        topic,
+      );
     }
     const existingTopic = this.topics.get(cls);
     if (existingTopic !== undefined && existingTopic !== topic) {
-      throw new UnknownTopicError(`class ${cls.name} is already registered as "${existingTopic}"`, topic);
+      throw new DuplicateTopicError(`class ${cls.name} is already registered as "${existingTopic}"`, topic);
     }
     this.classes.set(topic, cls);
     this.topics.set(cls, topic);
     return this;
+  }
+
+  /**
+   * Registers an event class whose events carry a `type` and are stored as `<prefix>.<type>`: an
+   * aggregate's events (see registerAggregate). A stored topic resolves to the family of its prefix.
+   */
+  registerFamily(prefix: string, cls: Class): this {
+    checkTopic(prefix);
+    const existing = this.families.get(prefix);
+    if (existing !== undefined && existing !== cls) {
+      throw new DuplicateTopicError(
+        `topic prefix "${prefix}" is already registered to ${existing.name}`,
+        prefix,
+      );
+    }
+    const existingPrefix = this.familyPrefixes.get(cls);
+    if (existingPrefix !== undefined && existingPrefix !== prefix) {
+      throw new DuplicateTopicError(`${cls.name} is already registered under "${existingPrefix}"`, prefix);
+    }
+    this.families.set(prefix, cls);
+    this.familyPrefixes.set(cls, prefix);
+    return this;
+  }
+
+  /** The family of a stored topic `<prefix>.<type>`, with the type; undefined when there is none. */
+  resolveFamily(topic: string): { cls: Class; type: string } | undefined {
+    const dot = topic.lastIndexOf('.');
+    if (dot <= 0) return undefined;
+    const cls = this.families.get(topic.slice(0, dot));
+    return cls === undefined ? undefined : { cls, type: topic.slice(dot + 1) };
+  }
+
+  /** The prefix of an event family class, or undefined when it is not one. */
+  familyPrefixOf(cls: Class): string | undefined {
+    return this.familyPrefixes.get(cls);
   }
 
   has(topic: string): boolean {
@@ -48,6 +88,12 @@ export class TopicRegistry {
 }
 
 /** The registry used when none is passed: event and entity classes register themselves here. */
+function checkTopic(topic: unknown): asserts topic is string {
+  if (typeof topic !== 'string' || topic.length === 0) {
+    throw new ValidationError('a topic must be a non-empty string', 'topic');
+  }
+}
+
 export const defaultTopics = new TopicRegistry();
 
 export function registerTopic<C extends Class>(

@@ -272,7 +272,7 @@ describe('AggregateRoot', () => {
     const log = recorder(Order.publisher);
     try {
       const id = uuid();
-      const order = Order.create(id, { status: 'new' });
+      const order = Order.create({ status: 'new' }, { id });
       expect(order).toBeInstanceOf(Order);
       expect(order).toBeInstanceOf(AggregateRoot);
       expect(order.id).toBe(id);
@@ -296,8 +296,8 @@ describe('AggregateRoot', () => {
   });
 
   it('create() without fields, and with an id that is not a UUID', () => {
-    expect(Order.create(uuid()).pendingEvents).toHaveLength(1);
-    expect(() => Order.create('x')).toThrow(ValidationError);
+    expect(Order.create({}, { id: uuid() }).pendingEvents).toHaveLength(1);
+    expect(() => Order.create({}, { id: 'x' })).toThrow(ValidationError);
   });
 });
 

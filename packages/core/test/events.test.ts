@@ -18,10 +18,12 @@ class Happened extends DomainEvent {
 }
 
 describe('DomainEvent', () => {
-  it('carries its fields and a timestamp, and is frozen', () => {
+  it('carries its fields and a timestamp, and is frozen once recorded (here: published)', () => {
     const event = new Happened({ what: 'x' });
     expect(event.what).toBe('x');
     expect(typeof event.timestamp).toBe('number');
+    expect(Object.isFrozen(event)).toBe(false);
+    new EventPublisher().publish(event);
     expect(Object.isFrozen(event)).toBe(true);
     expect(() => {
       (event as { what: string }).what = 'y';

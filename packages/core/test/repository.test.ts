@@ -377,7 +377,7 @@ describe('EventSourcedRepository', () => {
       const handler = (events: readonly DomainEvent[]): void => void published.push(...events);
       Order.publisher.subscribe(handler);
       try {
-        const order = Order.create(uuid(), { status: 'new' });
+        const order = Order.create({ status: 'new' }, { id: uuid() });
         order.status = 'paid';
         order.status = 'shipped';
         await repository.save(order);
@@ -398,7 +398,7 @@ describe('EventSourcedRepository', () => {
 
     it('a conflicting save writes nothing and keeps the pending events', async () => {
       const { strategy, repository } = orders();
-      const order = Order.create(uuid(), { status: 'new' });
+      const order = Order.create({ status: 'new' }, { id: uuid() });
       await repository.save(order);
       const first = await repository.get(order.id);
       const second = await repository.get(order.id);
@@ -416,7 +416,7 @@ describe('EventSourcedRepository', () => {
 
     it('events recorded while a save is in flight stay pending', async () => {
       const { strategy, repository } = orders();
-      const order = Order.create(uuid(), { status: 'new' });
+      const order = Order.create({ status: 'new' }, { id: uuid() });
       const saving = repository.save(order);
       order.status = 'paid';
       await saving;

@@ -1,4 +1,12 @@
-import { DomainEvent, TopicRegistry, UnknownTopicError, defaultTopics, registerTopic } from '../src/index.js';
+import {
+  DomainEvent,
+  DuplicateTopicError,
+  TopicRegistry,
+  UnknownTopicError,
+  ValidationError,
+  defaultTopics,
+  registerTopic,
+} from '../src/index.js';
 
 class Alpha extends DomainEvent {}
 class Beta extends DomainEvent {}
@@ -27,8 +35,10 @@ describe('TopicRegistry', () => {
     } catch (e) {
       error = e;
     }
-    expect(error).toBeInstanceOf(UnknownTopicError);
-    expect((error as UnknownTopicError).topic).toBe('t.Alpha');
+    // A wiring mistake, not a stored topic that is unknown: its own error type.
+    expect(error).toBeInstanceOf(DuplicateTopicError);
+    expect(error).not.toBeInstanceOf(UnknownTopicError);
+    expect((error as DuplicateTopicError).topic).toBe('t.Alpha');
     expect((error as Error).message).toContain('Alpha');
     expect(topics.resolve('t.Alpha')).toBe(Alpha);
     expect(() => topics.topicOf(Beta)).toThrow(UnknownTopicError);
@@ -42,9 +52,9 @@ describe('TopicRegistry', () => {
   });
 
   it('refuses an empty topic', () => {
-    expect(() => new TopicRegistry().register('', Alpha)).toThrow(UnknownTopicError);
+    expect(() => new TopicRegistry().register('', Alpha)).toThrow(ValidationError);
     expect(() => new TopicRegistry().register(undefined as unknown as string, Alpha)).toThrow(
-      UnknownTopicError,
+      ValidationError,
     );
   });
 
