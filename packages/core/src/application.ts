@@ -1,29 +1,58 @@
-import { type DomainEntity, type Mutator } from './entity.js';
-import { type DomainEvent, type EventPublisher, VersionedEntityEvent } from './events.js';
-import { ValidationError } from './errors.js';
+import { randomUUID } from 'node:crypto';
+import { type AggregateClass, registerAggregate } from './aggregate.js';
+import { type AttributesOf, type DomainEntity, type EntityClass, bindPublisher } from './entity.js';
+import { ConcurrencyError, ValidationError } from './errors.js';
+import { type DomainEvent, EventPublisher, VersionedEntityEvent, withCausation } from './events.js';
 import { EventStore } from './event-store.js';
 import { SequencedItemMapper, type SequencedItemMapperOptions } from './mapper.js';
 import { NotificationLogReader } from './notification-log.js';
 import { PersistencePolicy } from './persistence-policy.js';
 import { type AggregateRecorder, type ApplicationRecorder, hasNotificationLog } from './recorders.js';
-import { EventSourcedRepository } from './repository.js';
+import {
+  type EventSourced,
+  type EventSourcedClass,
+  EventSourcedRepository,
+  type HasPendingEvents,
+} from './repository.js';
 import { SnapshotStrategy } from './snapshots.js';
+import { type OpenStoreOptions, type Store, openStore } from './store.js';
+import { type TopicRegistry, defaultTopics } from './topics.js';
+import type { Mutator } from './entity.js';
 
 export interface ApplicationOptions<S extends AggregateRecorder<any> = AggregateRecorder<any>> {
-  /** Where events are stored: the one thing that changes from backend to backend. */
-  activeRecordStrategy: S;
+  /** An opened store (`openStore(url)`, or a backend's own opener): events and snapshots. */
+  store?: Store<S>;
+  /** Where events are stored, wired by hand (the seed's way); instead of `store`. */
+  activeRecordStrategy?: S;
   /**
-   * Where snapshots are stored (optional): a strategy over a snapshots table (python eventsourcing's
-   * `snapshot_active_record_strategy`). The application makes the SnapshotStrategy from it.
+   * Where snapshots are stored, wired by hand (optional): a strategy over a snapshots table (python
+   * eventsourcing's `snapshot_active_record_strategy`). The application makes the SnapshotStrategy from it.
    */
   snapshotActiveRecordStrategy?: AggregateRecorder<any>;
-  /** Mapper options: encryption, compression, topic registry. */
-  mapper?: SequencedItemMapperOptions<any>;
+  /** Aggregate classes this application stores: their topics are registered (see registerAggregate). */
+  aggregates?: readonly AggregateClass[];
+  /** Where topics resolve. Default: the process-wide registry. */
+  topics?: TopicRegistry;
+  /** Mapper options: encryption, compression. */
+  mapper?: Omit<SequencedItemMapperOptions<any>, 'topics'>;
   /** Which published events to store. Default: every versioned entity event. */
   persistEventType?: abstract new (...args: any[]) => DomainEvent;
+  /**
+   * Where the entities this application creates and loads publish their events, and where its
+   * persistence policy listens. Default: a publisher of its own, so that two applications in one
+   * process never store each other's events.
+   */
   publisher?: EventPublisher;
   /** Called by close() after the writes are flushed, to release connections. */
   onClose?: () => Promise<void>;
+}
+
+export interface OpenApplicationOptions<S extends AggregateRecorder<any> = AggregateRecorder<any>>
+  extends
+    Omit<ApplicationOptions<S>, 'store' | 'activeRecordStrategy' | 'snapshotActiveRecordStrategy'>,
+    OpenStoreOptions {
+  /** The store: an opened one, or a URL (default: ES_URL, else a SQLite file, `sqlite:./es.sqlite`). */
+  store?: Store<S> | string;
 }
 
 /**
@@ -34,17 +63,21 @@ export type NotificationLogOf<S> =
   S extends ApplicationRecorder<any> ? NotificationLogReader : NotificationLogReader | undefined;
 
 /**
- * The seed's application shape: an event store, a persistence policy and repositories, wired to
- * whatever strategy is passed in. Use it with `await using app = ...` or call `close()`.
+ * The seed's application shape: an event store, a persistence policy and repositories, over a store.
+ * The short way: `await using app = await Application.open({ aggregates: [Account], createTables: true })`,
+ * then `app.save(account)`, `await app.get(Account, id)`. Close it with `await using` or `close()`.
  */
 export class Application<S extends AggregateRecorder<any> = AggregateRecorder<any>> {
   readonly eventStore: EventStore;
   readonly persistencePolicy: PersistencePolicy;
   /** The notification log, when the store keeps one (see NotificationLogOf). */
   readonly notificationLog: NotificationLogOf<S>;
-  /** Takes and finds snapshots; there when `snapshotActiveRecordStrategy` was given. */
+  /** Takes and finds snapshots; there when the store or `snapshotActiveRecordStrategy` has a place for them. */
   readonly snapshotStrategy: SnapshotStrategy | undefined;
+  readonly publisher: EventPublisher;
+  readonly topics: TopicRegistry;
   private readonly onClose: (() => Promise<void>) | undefined;
+  private readonly repositories = new Map<unknown, EventSourcedRepository<any>>();
   private closing: Promise<void> | undefined;
 
   constructor(options: ApplicationOptions<S>) {
@@ -55,41 +88,145 @@ export class Application<S extends AggregateRecorder<any> = AggregateRecorder<an
         'snapshotStrategy',
       );
     }
-    const mapper = new SequencedItemMapper(options.mapper ?? {});
-    this.eventStore = new EventStore({
-      activeRecordStrategy: options.activeRecordStrategy,
-      sequencedItemMapper: mapper,
-    });
+    const events = options.store?.events ?? options.activeRecordStrategy;
+    if (events === undefined) {
+      throw new ValidationError('an application needs a store (or an activeRecordStrategy)', 'store');
+    }
+    this.topics = options.topics ?? defaultTopics;
+    for (const cls of options.aggregates ?? []) registerAggregate(cls, cls.topic, this.topics);
+    const mapper = new SequencedItemMapper({ ...options.mapper, topics: this.topics });
+    this.eventStore = new EventStore({ activeRecordStrategy: events, sequencedItemMapper: mapper });
+    this.publisher = options.publisher ?? new EventPublisher();
     this.persistencePolicy = new PersistencePolicy(this.eventStore, {
       eventType: options.persistEventType ?? VersionedEntityEvent,
-      ...(options.publisher ? { publisher: options.publisher } : {}),
+      publisher: this.publisher,
     });
-    const store = options.activeRecordStrategy;
     this.notificationLog = (
-      hasNotificationLog(store) ? new NotificationLogReader(store, mapper) : undefined
+      hasNotificationLog(events) ? new NotificationLogReader(events, mapper) : undefined
     ) as NotificationLogOf<S>;
-    this.snapshotStrategy = options.snapshotActiveRecordStrategy
+    const snapshots = options.store?.snapshots ?? options.snapshotActiveRecordStrategy;
+    this.snapshotStrategy = snapshots
       ? new SnapshotStrategy({
-          snapshotStore: new EventStore({
-            activeRecordStrategy: options.snapshotActiveRecordStrategy,
-            sequencedItemMapper: mapper,
-          }),
+          snapshotStore: new EventStore({ activeRecordStrategy: snapshots, sequencedItemMapper: mapper }),
+          topics: this.topics,
         })
       : undefined;
-    this.onClose = options.onClose;
+    const store = options.store;
+    this.onClose =
+      store === undefined
+        ? options.onClose
+        : async () => {
+            try {
+              await options.onClose?.();
+            } finally {
+              await store.close();
+            }
+          };
   }
 
-  /** A repository of entities rebuilt by `mutator`, using this application's snapshots if any. */
-  repository<T extends DomainEntity>(
-    mutator: Mutator<T>,
+  /**
+   * An application over the store a URL names (or an opened store), opened now: tables are created
+   * first when `createTables` is true. Close it with `await using` or `close()`, which closes the store.
+   */
+  static async open<A extends Application<any>>(
+    this: new (options: ApplicationOptions<any>) => A,
+    options: OpenApplicationOptions<any> = {},
+  ): Promise<A> {
+    const { store: given, createTables, ...rest } = options;
+    const store =
+      given === undefined || typeof given === 'string'
+        ? await openStore(given, createTables === undefined ? {} : { createTables })
+        : given;
+    try {
+      return new this({ ...rest, store });
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+
+  /**
+   * The repository of an entity or aggregate class (or, the seed's way, of a mutator), using this
+   * application's snapshots if any. Entities it loads publish to this application.
+   */
+  repository<T extends EventSourced>(
+    entity: EventSourcedClass<T> | Mutator<T>,
     options: { snapshotPeriod?: number } = {},
   ): EventSourcedRepository<T> {
-    return new EventSourcedRepository<T>({
+    const key = options.snapshotPeriod === undefined ? entity : undefined;
+    const cached = key === undefined ? undefined : this.repositories.get(key);
+    if (cached) return cached as EventSourcedRepository<T>;
+    const isClass = typeof entity === 'function' && 'mutate' in entity && entity.prototype !== undefined;
+    const repository = new EventSourcedRepository<T>({
       eventStore: this.eventStore,
-      mutator,
+      ...(isClass ? { entity: entity as EventSourcedClass<T> } : { mutator: entity as Mutator<T> }),
       ...(this.snapshotStrategy ? { snapshotStrategy: this.snapshotStrategy } : {}),
       ...(options.snapshotPeriod !== undefined ? { snapshotPeriod: options.snapshotPeriod } : {}),
+      onLoad: (loaded) => this.adopt(loaded),
     });
+    if (key !== undefined) this.repositories.set(key, repository);
+    return repository;
+  }
+
+  /** The entity or aggregate of this class with this id (as it was at `version`, if given). */
+  get<T extends EventSourced>(
+    cls: EventSourcedClass<T>,
+    id: string,
+    options: { version?: number } = {},
+  ): Promise<T> {
+    return this.repository(cls).get(id, options);
+  }
+
+  /** Saves aggregates' new events: each aggregate's events atomically, one aggregate after another. */
+  async save(...aggregates: HasPendingEvents[]): Promise<void> {
+    for (const aggregate of aggregates) {
+      if (aggregate === null || typeof aggregate !== 'object' || !('pendingEvents' in aggregate)) {
+        throw new ValidationError('save() takes aggregates (objects with pending events)', 'aggregates');
+      }
+      const events = [...aggregate.pendingEvents];
+      if (events.length === 0) continue;
+      await this.eventStore.append(events as DomainEvent[]);
+      aggregate.collectPendingEvents(events.length);
+    }
+  }
+
+  /**
+   * A new entity of a class whose setters record events (the seed's kind), publishing to this
+   * application: `app.create(Example, { foo: 'bar1' })`.
+   */
+  create<T extends DomainEntity<any>>(cls: EntityClass<T>, fields: Partial<AttributesOf<T>> = {}): T {
+    const create = (cls as unknown as { create: (f: object, o: object) => T }).create;
+    return create.call(cls, fields, { publisher: this.publisher });
+  }
+
+  /**
+   * Runs a command on an aggregate: loads it, calls `command` on it, saves its new events; on a
+   * ConcurrencyError (another writer saved first) it starts again from a fresh load, at most `retries`
+   * times (default 3). The events it records carry the command's id as correlation and causation id.
+   */
+  async handle<A extends HasPendingEvents>(
+    cls: EventSourcedClass<A>,
+    id: string,
+    command: (aggregate: A) => void | Promise<void>,
+    options: { retries?: number; commandId?: string } = {},
+  ): Promise<A> {
+    const retries = options.retries ?? 3;
+    if (!Number.isSafeInteger(retries) || retries < 0) {
+      throw new ValidationError('retries must be a non-negative integer', 'retries');
+    }
+    const commandId = options.commandId ?? randomUUID();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await withCausation({ correlationId: commandId, causationId: commandId }, async () => {
+          const aggregate = await this.get(cls, id);
+          await command(aggregate);
+          await this.save(aggregate);
+          return aggregate;
+        });
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError) || attempt >= retries) throw error;
+      }
+    }
   }
 
   /** Waits for queued writes, rethrowing a failure. */
@@ -105,6 +242,12 @@ export class Application<S extends AggregateRecorder<any> = AggregateRecorder<an
     if (this.closing) return this.closing.catch(() => undefined);
     this.closing = this.shutDown();
     return this.closing;
+  }
+
+  private adopt(loaded: unknown): void {
+    if (loaded !== null && typeof loaded === 'object' && 'changeAttribute' in loaded) {
+      bindPublisher(loaded as DomainEntity<any>, this.publisher);
+    }
   }
 
   private async shutDown(): Promise<void> {

@@ -98,5 +98,19 @@ export {
 } from './aggregate.js';
 export { PersistencePolicy, type PersistencePolicyOptions } from './persistence-policy.js';
 export { NotificationLogReader } from './notification-log.js';
-export { Application, type ApplicationOptions, type NotificationLogOf } from './application.js';
+export {
+  Application,
+  type ApplicationOptions,
+  type NotificationLogOf,
+  type OpenApplicationOptions,
+} from './application.js';
+export {
+  type Store,
+  type StoreBackend,
+  type OpenStoreOptions,
+  DEFAULT_STORE_URL,
+  memoryStore,
+  openStore,
+  storeUrl,
+} from './store.js';
 export type { Tracking, TrackingRecorder } from './tracking.js';

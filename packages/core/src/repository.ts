@@ -42,6 +42,8 @@ export type EventSourcedRepositoryOptions<T> = RepositoryOptionsBase &
 
 interface RepositoryOptionsBase {
   eventStore: EventStore<any, any>;
+  /** Called with each entity the repository loads (an application binds its publisher here). */
+  onLoad?: (entity: unknown) => void;
   snapshotStrategy?: SnapshotStrategy;
   /** Take a snapshot when a load replayed at least this many events. Needs a snapshot strategy. */
   snapshotPeriod?: number;
@@ -60,6 +62,7 @@ export class EventSourcedRepository<T extends EventSourced = DomainEntity> {
   private readonly snapshots: SnapshotStrategy | undefined;
   private readonly snapshotPeriod: number | undefined;
   private readonly pageSize: number;
+  private readonly onLoad: ((entity: unknown) => void) | undefined;
 
   constructor(options: EventSourcedRepositoryOptions<T>) {
     this.eventStore = options.eventStore;
@@ -71,6 +74,7 @@ export class EventSourcedRepository<T extends EventSourced = DomainEntity> {
     this.snapshots = options.snapshotStrategy;
     this.snapshotPeriod = options.snapshotPeriod;
     this.pageSize = options.pageSize ?? 1000;
+    this.onLoad = options.onLoad;
     if (this.snapshotPeriod !== undefined) {
       if (!this.snapshots)
         throw new ValidationError('snapshotPeriod needs a snapshotStrategy', 'snapshotPeriod');
@@ -98,7 +102,8 @@ export class EventSourcedRepository<T extends EventSourced = DomainEntity> {
    */
   async get(id: string, options: { version?: number } = {}): Promise<T> {
     const entity = await this.load(id, options.version);
-    if (entity === undefined || entity.isDiscarded) throw new NotFoundError(`entity ${id} not found`, id);
+    if (entity === undefined) throw notFound(id);
+    if (entity.isDiscarded) throw new NotFoundError(`entity ${id} is discarded`, id);
     if (options.version !== undefined && entity.version !== options.version) {
       throw new NotFoundError(`entity ${id} has no version ${options.version}`, id);
     }
@@ -118,7 +123,7 @@ export class EventSourcedRepository<T extends EventSourced = DomainEntity> {
     if (!this.snapshots)
       throw new ValidationError('this repository has no snapshot strategy', 'snapshotStrategy');
     const entity = await this.load(id, options.version, false);
-    if (entity === undefined) throw new NotFoundError(`entity ${id} not found`, id);
+    if (entity === undefined) throw notFound(id);
     await this.snapshots.takeSnapshot(snapshottable(entity));
   }
 
@@ -163,6 +168,7 @@ export class EventSourcedRepository<T extends EventSourced = DomainEntity> {
     ) {
       await this.snapshots.takeSnapshot(snapshottable(entity));
     }
+    if (entity !== undefined) this.onLoad?.(entity);
     return entity;
   }
 }
@@ -175,4 +181,13 @@ function snapshottable(entity: EventSourced): Snapshottable {
     );
   }
   return entity as Snapshottable;
+}
+
+/** No event is stored under the id: say the usual reason when it was just created. */
+function notFound(id: string): NotFoundError {
+  return new NotFoundError(
+    `entity ${id} not found: no event is stored under this id (an entity that was just created is stored ` +
+      'only when something stores its events: an Application, or a PersistencePolicy subscribed to the publisher it publishes to)',
+    id,
+  );
 }

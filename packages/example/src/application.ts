@@ -23,10 +23,10 @@ export class ExampleApplication<
 
   constructor(options: ApplicationOptions<S>) {
     super(options);
-    this.exampleRepository = this.repository<Example>(Example.mutate);
+    this.exampleRepository = this.repository(Example);
   }
 
   createExample(foo: string): Example {
-    return createNewExample({ foo });
+    return createNewExample({ foo }, this.publisher);
   }
 }
