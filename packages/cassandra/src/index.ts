@@ -22,3 +22,4 @@ export {
   type CqlSession,
 } from './datastore.js';
 export { CassandraActiveRecordStrategy, type CassandraActiveRecordStrategyOptions } from './strategy.js';
+export { openStore } from './store.js';

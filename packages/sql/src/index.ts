@@ -18,3 +18,4 @@ export type { SqliteDatabase, SqliteStatement } from './sqlite.js';
 export { SqlActiveRecordStrategy, type SqlActiveRecordStrategyOptions } from './strategy.js';
 export { SqlTrackingRecorder, type SqlTrackingRecorderOptions } from './tracking.js';
 export { AlreadyProcessedError, LockTimeoutError } from './errors.js';
+export { openStore, type SqlStoreOptions } from './store.js';
