@@ -47,6 +47,11 @@ describeEachDialect('a store opened from one URL', (dialect) => {
   it('without createTables, a missing table is refused', async () => {
     const store = await openStore(dialect.url, { tableNames: { events: uniqueName('missing') } });
     await using app = await Application.open({ store, aggregates: [Tab] });
-    await expect(app.save(Tab.create('Opened', { table: 1 }))).rejects.toThrow();
+    const outcome = await app.save(Tab.create('Opened', { table: 1 })).then(
+      () => 'saved',
+      (e: unknown) => e,
+    );
+    // (Not `toThrow()`: a driver's error class may come from another test file's realm under jest.)
+    expect(outcome).not.toBe('saved');
   });
 });
