@@ -1,5 +1,4 @@
-import { requireServer } from '@es/testing';
-import { BACKENDS, type ServerName } from './backends.js';
+import { BACKENDS, type ServerName, howToStart } from './backends.js';
 import type { ProbeResult } from './probe.js';
 
 /**
@@ -20,6 +19,10 @@ function probed(name: ServerName): ProbeResult | undefined {
  * to start the server; otherwise a banner says the tests are skipped (see @es/testing's requireServer).
  */
 export function requireBackend(name: ServerName): boolean {
+  // @es/testing loads @jest/globals, which loads only inside jest: required here, when a test file asks,
+  // so that the example CLI and the bench can import this package's table and probe outside jest.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { requireServer } = require('@es/testing') as typeof import('@es/testing');
   const { label, server } = BACKENDS[name];
   const result = probed(name);
   return requireServer(
@@ -30,6 +33,6 @@ export function requireBackend(name: ServerName): boolean {
       if (!result.ok) throw new Error(result.reason);
       return true;
     },
-    `${server!.start}; or point ${server!.variable} at one`,
+    howToStart(name),
   );
 }
