@@ -1,9 +1,18 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { StoreConnectionError } from '@es/core';
 import { checkSeedScenario, describeStore, runSeedScenario } from '@es/example';
+import {
+  BACKENDS,
+  BACKEND_NAMES,
+  type BackendName,
+  describeProbe,
+  howToStart,
+  SERVER_NAMES,
+  isBackendName,
+  probe,
+} from '@es/servers';
 import { Command, CommanderError, Option } from 'commander';
-import { BACKENDS, type BackendName, backends } from './backends.js';
+import { openExample } from './backends.js';
 import { formatAfter, formatEarlierRuns, formatLastNotification, formatReport } from './print.js';
 
 export interface CliIo {
@@ -30,7 +39,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     .description("Runs the seed's scenario (create, change foo, discard) and prints what each step stored.")
     .addOption(
       new Option('-b, --backend <name>', 'where the events are stored (env ES_BACKEND)')
-        .choices(BACKENDS)
+        .choices(BACKEND_NAMES)
         .default(io.env.ES_BACKEND ?? 'sqlite'),
     )
     .addOption(
@@ -49,19 +58,21 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     if (error instanceof CommanderError) return error.exitCode;
     throw error;
   }
-  if (!BACKENDS.includes(options.backend)) {
-    io.err(`Unknown backend "${options.backend}" (from ES_BACKEND): choose one of ${BACKENDS.join(', ')}.`);
+  if (!isBackendName(options.backend)) {
+    io.err(
+      `Unknown backend "${options.backend}" (from ES_BACKEND): choose one of ${BACKEND_NAMES.join(', ')}.`,
+    );
     return 1;
   }
 
-  const backend = backends[options.backend];
+  const { label } = BACKENDS[options.backend];
   try {
-    const { app, where, persists } = await backend.open({
+    const { app, where, persists } = await openExample(options.backend, {
       dataDir: resolve(io.cwd, options.dataDir),
       env: io.env,
     });
     try {
-      io.out(`The seed's scenario on ${backend.label}`);
+      io.out(`The seed's scenario on ${label}`);
       io.out(`Data: ${where}`);
       const before = await describeStore(app);
       if (persists) io.out(formatEarlierRuns(before));
@@ -85,31 +96,30 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
         io.err(`The backend did not behave as the seed says: ${problems.join('; ')}`);
         return 1;
       }
-      const others = BACKENDS.filter((b) => b !== options.backend).join('|');
+      const others = BACKEND_NAMES.filter((b) => b !== options.backend).join('|');
       io.out(`Other backends: pnpm example --backend ${others}`);
       return 0;
     } finally {
       await app.close();
     }
   } catch (error) {
-    io.err(oneLine(error, backend.label, backend.startHint?.(io.env)));
+    io.err(await explain(error, options.backend, io.env));
     return 1;
   }
 }
 
-/** An error as one readable line: what failed, and for an unreachable server, how to start it. */
-function oneLine(error: unknown, label: string, startHint: string | undefined): string {
+/**
+ * A failure as one readable line. When the backend has a server, the probe decides whether it was
+ * reachable (the same probe the tests use): if not, the line says where it looked and how to start one.
+ */
+async function explain(error: unknown, name: BackendName, env: NodeJS.ProcessEnv): Promise<string> {
   const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
-  if (startHint && isUnreachable(error)) return `${label} is not reachable (${message}). ${startHint}`;
-  return `${label}: ${message}`;
-}
-
-function isUnreachable(error: unknown): boolean {
-  if (error instanceof StoreConnectionError) return true;
-  const code = (error as { code?: unknown } | null)?.code;
-  return (
-    typeof code === 'string' && ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT'].includes(code)
-  );
+  const server = SERVER_NAMES.find((serverName) => serverName === name);
+  if (server !== undefined) {
+    const result = await probe(server, { env, timeoutMs: 3000 });
+    if (!result.ok) return `${describeProbe(result)}. To start one: ${howToStart(server)}.`;
+  }
+  return `${BACKENDS[name].label}: ${message}`;
 }
 
 /** `.es-data/` at the workspace root when run inside one (as `pnpm example` is), else in the cwd. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const root = join(__dirname, '..', '..', '..');
+const root = join(__dirname, '..', '..');
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
 
 /** Each `<!-- excerpt: PATH -->` and the fenced block after it. */
@@ -35,7 +35,7 @@ describe('each example installs only what its backend needs', () => {
     ['sqlite', ['@es/example', '@es/sql', 'better-sqlite3']],
     ['postgres', ['@es/example', '@es/sql', 'pg']],
     ['mysql', ['@es/example', '@es/sql', 'mysql2']],
-    ['cassandra', ['@es/cassandra', '@es/core', '@es/example']],
+    ['cassandra', ['@es/cassandra', '@es/example']],
   ])('examples/%s', (dir, expected) => {
     const pkg = JSON.parse(read(`examples/${dir}/package.json`)) as { dependencies: Record<string, string> };
     expect(Object.keys(pkg.dependencies).sort()).toEqual(expected);

@@ -8,3 +8,8 @@ import { ExampleApplication } from '@es/example';
 export async function createApplication(): Promise<ExampleApplication> {
   return new ExampleApplication({ activeRecordStrategy: new InMemoryActiveRecordStrategy() });
 }
+
+/** Where `createApplication()` keeps the events. */
+export function dataLocation(): string {
+  return 'process memory (nothing outlives this process)';
+}
