@@ -15,7 +15,7 @@ const SNAPSHOTS = 'es_bench_raw_snapshots';
  * starts: an append is one autocommit multi-row INSERT (atomic in InnoDB; a taken position is a
  * duplicate key), a read one SELECT.
  */
-export function rawMariadb(url: string): BenchAdapter<Row> {
+export function rawMysql(url: string): BenchAdapter<Row> {
   const pool = mysql.createPool({ uri: url, connectionLimit: 10 });
   const insertSql = (n: number) =>
     `INSERT INTO ${EVENTS} (sequence_id, position, topic, data) VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?)').join(', ')}`;

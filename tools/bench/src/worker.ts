@@ -1,14 +1,19 @@
 /**
- * Runs the scenarios of one implementation on one backend, in a process of its own (so that one
- * implementation's heap, JIT state and connections never weigh on another's), and sends back its report.
+ * The worker: runs the scenarios of one implementation on one backend, in a process of its own (so that
+ * one implementation's heap, JIT state and connections never weigh on another's), and sends back its
+ * report. orchestration.ts starts it.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
+import type { BackendName } from '@es/servers';
 import type { BenchAdapter, Implementation, ScenarioName } from './adapter.js';
-import { type BackendName, type Connections, DEFINITIONS } from './backends.js';
-import { type Measure, type Progress, ScenarioRunner, type Sizes } from './scenarios.js';
-import { type ImplementationReport, type ScenarioOutcome, fmt } from './table.js';
+import { type Connections, DEFINITIONS } from './backends.js';
+import { progressLine } from './progress.js';
+import type { ImplementationReport, ScenarioOutcome } from './report.js';
+import { type Measure, ScenarioRunner } from './scenarios/runner.js';
+import type { Sizes } from './scenarios/sizes.js';
+import { fmt } from './table.js';
 
 export interface Job {
   backend: BackendName;
@@ -44,29 +49,6 @@ function profiler(job: Job): Measure | undefined {
       );
       session.disconnect();
     }
-  };
-}
-
-/** A progress line on stderr: rewritten in place on a terminal, one line per phase otherwise. */
-export function progressLine(prefix: string): Progress & { say(text: string): void } {
-  const tty = process.stderr.isTTY === true;
-  let last = 0;
-  let lastWhat = '';
-  return {
-    step(what, done, total) {
-      const now = performance.now();
-      if (tty) {
-        if (now - last < 100 && done !== total) return;
-        last = now;
-        process.stderr.write(`\r\x1b[K${prefix} ${what} ${done}/${total}`);
-      } else if (what !== lastWhat) {
-        lastWhat = what;
-        process.stderr.write(`${prefix} ${what} (${total})\n`);
-      }
-    },
-    say(text) {
-      process.stderr.write(`${tty ? '\r\x1b[K' : ''}${prefix} ${text}\n`);
-    },
   };
 }
 
@@ -123,9 +105,12 @@ export async function runJob(job: Job): Promise<ImplementationReport> {
   };
 }
 
+/** The variable through which a worker receives its job. */
+export const JOB_VARIABLE = 'ES_BENCH_JOB';
+
 // As a child process: read the job from the environment, send the report to the parent, exit.
-if (process.send && process.env.ES_BENCH_JOB) {
-  const job = JSON.parse(process.env.ES_BENCH_JOB) as Job;
+if (process.send && process.env[JOB_VARIABLE]) {
+  const job = JSON.parse(process.env[JOB_VARIABLE]) as Job;
   runJob(job).then(
     (report) => process.send!(report, () => process.exit(0)),
     (error: unknown) => {

@@ -1,33 +1,10 @@
+/** The report tables: one Markdown table per backend, as `pnpm bench` prints and docs/benchmarks.md shows. */
 import type { Implementation, ScenarioName } from './adapter.js';
-import { MAIN_METRIC, METRICS, type MetricDefinition, type ScenarioResult, type Sizes } from './scenarios.js';
+import { figureOf, speedRatio } from './medians.js';
+import type { BackendReport, ImplementationReport } from './report.js';
+import { METRICS, type MetricDefinition } from './scenarios/metrics.js';
 
-/** What one implementation produced on one backend. */
-export interface ImplementationReport {
-  readonly implementation: Implementation;
-  /** Present when it ran at all. */
-  readonly description?: string;
-  readonly serverVersion?: string;
-  /** Why it did not run at all (not available on this backend, failed to load or connect). */
-  readonly notRun?: string;
-  readonly scenarios: Partial<Record<ScenarioName, ScenarioOutcome>>;
-}
-
-export type ScenarioOutcome =
-  | { readonly status: 'ok'; readonly result: ScenarioResult }
-  | { readonly status: 'unsupported'; readonly reason: string }
-  | { readonly status: 'failed'; readonly error: string };
-
-export interface BackendReport {
-  readonly backend: string;
-  readonly title: string;
-  readonly skipped?: string;
-  /** The sizes this backend ran with. */
-  readonly sizes: Sizes;
-  readonly implementations: readonly ImplementationReport[];
-  /** Absolute target for scenario 2 (100-event batches), events/s. */
-  readonly batchTarget?: number;
-}
-
+/** The issue's targets: the library's speed at least this share of the raw driver's, and of Emmett's. */
 export const TARGET_VS_RAW = 0.8;
 export const TARGET_VS_EMMETT = 1.5;
 
@@ -71,7 +48,7 @@ export function formatBackend(report: BackendReport, scenarios: readonly Scenari
   }
   lines.push('');
   if (report.batchTarget !== undefined && scenarios.includes('batch')) {
-    const batch = value(
+    const batch = figureOf(
       lib,
       METRICS.find((m) => m.key === 'batchEventsPerSecond')!,
     );
@@ -100,11 +77,6 @@ export function formatBackend(report: BackendReport, scenarios: readonly Scenari
   return lines.join('\n');
 }
 
-function value(impl: ImplementationReport | undefined, metric: MetricDefinition): number | undefined {
-  const outcome = impl?.scenarios[metric.scenario];
-  return outcome?.status === 'ok' ? outcome.result.metrics[metric.key] : undefined;
-}
-
 function cell(
   impl: ImplementationReport | undefined,
   metric: MetricDefinition,
@@ -124,35 +96,6 @@ function cell(
     return why === undefined ? '-' : `n/a ${note(`${COLUMN_NAMES[impl.implementation]}: ${why}`)}`;
   }
   return fmt(v, metric.digits);
-}
-
-/**
- * The library's speed relative to a baseline. With several rounds, the median of the per-round ratios of
- * the scenario's main figure: the implementations ran back to back within a round, so a machine whose
- * load drifts between rounds moves both sides of each ratio together.
- */
-function speedRatio(
-  lib: ImplementationReport | undefined,
-  base: ImplementationReport | undefined,
-  metric: MetricDefinition,
-): number | undefined {
-  const a = value(lib, metric);
-  const b = value(base, metric);
-  if (a === undefined || b === undefined || a === 0 || b === 0 || metric.better === 'none') return undefined;
-  const libRuns = runs(lib, metric);
-  const baseRuns = runs(base, metric);
-  if (libRuns && baseRuns && libRuns.length === baseRuns.length && libRuns.length > 1) {
-    const ratios = libRuns.map((x, i) => x / baseRuns[i]!).sort((x, y) => x - y);
-    return ratios[Math.floor(ratios.length / 2)];
-  }
-  return metric.better === 'higher' ? a / b : b / a;
-}
-
-/** The per-round figures, when the metric is its scenario's main one (the one the rounds record). */
-function runs(impl: ImplementationReport | undefined, metric: MetricDefinition): number[] | undefined {
-  const outcome = impl?.scenarios[metric.scenario];
-  if (outcome?.status !== 'ok' || MAIN_METRIC[metric.scenario] !== metric.key) return undefined;
-  return outcome.result.runs;
 }
 
 function ratio(r: number | undefined, metric: MetricDefinition, target: number): string {

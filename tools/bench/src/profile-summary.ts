@@ -2,13 +2,13 @@
  * Summarises a V8 CPU profile (from `pnpm bench --cpu-prof`, or `node --cpu-prof`): the top frames by
  * self time and by inclusive time, with their share of the samples.
  *
- *     pnpm --filter @es/bench profile-summary results/profiles/<backend>-<implementation>-<pass>.cpuprofile [--top 25] [--filter text]
+ *     pnpm --filter @es/bench profile-summary tools/bench/results/profiles/<backend>-<implementation>-<pass>.cpuprofile [--top 25] [--filter text]
  *
  * Given a directory (of `node --cpu-prof` output), it reads the busiest profile in it: V8 writes one per
  * thread, and tsx's module loader runs in a thread of its own.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 
 interface ProfileNode {
   id: number;
@@ -25,7 +25,9 @@ interface Profile {
 process.stdout.on('error', () => process.exit(0));
 
 const args = process.argv.slice(2);
-const file = args.find((a) => !a.startsWith('--') && !/^\d+$/.test(a));
+const given = args.find((a) => !a.startsWith('--') && !/^\d+$/.test(a));
+// Read from the directory the command was typed in (pnpm runs us in tools/bench).
+const file = given === undefined ? undefined : resolve(process.env.INIT_CWD ?? process.cwd(), given);
 const top = Number(args[args.indexOf('--top') + 1] ?? 25) || 25;
 const filterAt = args.indexOf('--filter');
 const filter = filterAt >= 0 ? args[filterAt + 1] : undefined;

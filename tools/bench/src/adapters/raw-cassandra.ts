@@ -1,6 +1,6 @@
+import { cassandraContact } from '@es/servers';
 import { Client, types } from 'cassandra-driver';
 import type { BenchAdapter, EventSpec, ReadBack } from '../adapter.js';
-import type { Connections } from '../backends.js';
 import { CHANGED_TOPIC, CREATED_TOPIC, type FoldedState, fold, rawEventData } from '../domain.js';
 
 interface Row {
@@ -21,11 +21,9 @@ const SNAPSHOTS = `${KEYSPACE}.snapshots`;
  * LOCAL_SERIAL, prepared). Every stream here fits its first bucket (10,000 positions), so the raw
  * driver skips the bucket walk the library does on reads.
  */
-export function rawCassandra(c: Connections): BenchAdapter<Row> {
+export function rawCassandra(url: string): BenchAdapter<Row> {
   const client = new Client({
-    contactPoints: [c.cassandraHost],
-    localDataCenter: c.cassandraDataCenter,
-    protocolOptions: { port: c.cassandraPort },
+    ...cassandraContact(url),
     socketOptions: { readTimeout: 12_000 },
   });
   const write = {

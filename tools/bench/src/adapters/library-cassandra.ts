@@ -5,16 +5,11 @@ import {
   CqlIntegerSequencedItem,
   CqlSnapshot,
 } from '@es/cassandra';
-import type { Connections } from '../backends.js';
 import { LibraryAdapter } from './library.js';
 
-export function libraryCassandra(c: Connections): LibraryAdapter {
-  const settings = new CassandraSettings({
-    hosts: [c.cassandraHost],
-    port: c.cassandraPort,
-    localDataCenter: c.cassandraDataCenter,
-    keyspace: 'es_bench',
-  });
+/** @es/cassandra on the node at `url` (a `cassandra://` URL), in a keyspace of its own. */
+export function libraryCassandra(url: string): LibraryAdapter {
+  const settings = new CassandraSettings({ url, keyspace: 'es_bench' });
   const datastore = new CassandraDatastore({ settings, tables: [CqlIntegerSequencedItem, CqlSnapshot] });
   return new LibraryAdapter({
     strategyDescription: `CassandraActiveRecordStrategy (CqlIntegerSequencedItem, CqlSnapshot; ${settings.writeConsistency} / ${settings.serialConsistency})`,
