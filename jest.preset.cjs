@@ -19,7 +19,8 @@ module.exports = {
     // Sources import './x.js' (NodeNext style); under jest they resolve to './x.ts'.
     '^(\\.{1,2}/.*)\\.js$': '$1',
     // Workspace packages resolve to their sources, so a test never runs against a stale build (or needs
-    // one): the same table tsc and tsx read, tsconfig.base.json's `paths`.
+    // one): the same table tsc and tsx read, tsconfig.base.json's `paths` (read with require(), so that
+    // file stays plain JSON, without comments).
     ...Object.fromEntries(
       Object.entries(paths).map(([name, [source]]) => [`^${name}$`, path.join(__dirname, source)]),
     ),
