@@ -86,6 +86,12 @@ export function serverUrl(name: ServerName, env: NodeJS.ProcessEnv = process.env
   return value ? value : defaultUrl;
 }
 
+/** What to do when a server is not ready, for messages: how to start one, or where to say it is. */
+export function howToStart(name: ServerName): string {
+  const { start, variable } = BACKENDS[name].server!;
+  return `${start}; or point ${variable} at one`;
+}
+
 /** The URL without its password, for messages. */
 export function redactUrl(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');

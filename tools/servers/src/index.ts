@@ -6,6 +6,7 @@ export {
   type BackendName,
   type ServerName,
   backendsMarkdown,
+  howToStart,
   isBackendName,
   isCi,
   parseBackendList,

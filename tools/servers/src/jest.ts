@@ -1,5 +1,5 @@
 import { requireServer } from '@es/testing';
-import { BACKENDS, type ServerName } from './backends.js';
+import { BACKENDS, type ServerName, howToStart } from './backends.js';
 import { PROBED_VARIABLE, type ProbeResult } from './probe.js';
 
 function probed(name: ServerName): ProbeResult | undefined {
@@ -24,6 +24,6 @@ export function requireBackend(name: ServerName): boolean {
       if (!result.ok) throw new Error(result.reason);
       return true;
     },
-    `${server!.start}; or point ${server!.variable} at one`,
+    howToStart(name),
   );
 }

@@ -5,6 +5,7 @@ import {
   BACKEND_NAMES,
   backendsMarkdown,
   cassandraContact,
+  howToStart,
   isBackendName,
   parseBackendList,
   redactUrl,
@@ -33,6 +34,12 @@ describe('the table of backends', () => {
     );
     expect(isBackendName('in-memory')).toBe(false);
     expect(isBackendName('memory')).toBe(true);
+  });
+
+  it('says how to start a server, or where to point its variable', () => {
+    expect(howToStart('cassandra')).toBe(
+      'pnpm cassandra start (fetches Cassandra 5.0 from Maven Central; needs Java 17 and Maven); or point ES_CASSANDRA_URL at one',
+    );
   });
 
   it('hides passwords in URLs', () => {

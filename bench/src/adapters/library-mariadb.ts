@@ -1,6 +1,0 @@
-import type { LibraryAdapter } from './library.js';
-import { librarySql } from './library-sql.js';
-
-export function libraryMariadb(url: string): LibraryAdapter {
-  return librarySql(url, 'select version() as v', 'MariaDB');
-}

@@ -1,2 +1,0 @@
-export { CassandraApplication, setupCassandra } from './cassandra-application.js';
-export { createApplication, dataLocation, defaultSettings } from './wiring.js';

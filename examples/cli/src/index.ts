@@ -1,2 +1,0 @@
-export { main, type CliIo } from './cli.js';
-export { BACKENDS, type BackendName, backends } from './backends.js';

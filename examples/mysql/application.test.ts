@@ -1,0 +1,20 @@
+import { checkSeedScenario, runSeedScenario } from '@es/example';
+import { serverUrl } from '@es/servers';
+import { requireBackend } from '@es/servers/jest';
+import { describeIfAvailable } from '@es/testing';
+import { createApplication, dataLocation } from './application.js';
+
+describeIfAvailable(requireBackend('mysql'), "the seed's scenario on MySQL/MariaDB", () => {
+  it('runs as the seed says, each event in the notification log', async () => {
+    await using app = await createApplication(serverUrl('mysql'));
+    const report = await runSeedScenario(app);
+    expect(checkSeedScenario(report)).toEqual([]);
+    expect(report.notifications?.map((n) => n.position)).toEqual([0, 1, 2]);
+  });
+});
+
+test('says where the data lives, without the password', () => {
+  expect(dataLocation('mariadb://shop:secret@db.example:3307/orders')).toBe(
+    'MySQL/MariaDB at mysql://shop@db.example:3307/orders, table integer_sequenced_items',
+  );
+});
