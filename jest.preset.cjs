@@ -4,6 +4,9 @@ const { paths } = require('./tsconfig.base.json').compilerOptions;
 
 module.exports = {
   testEnvironment: 'node',
+  // A test's time limit catches hangs, not slowness: on a shared 2-core machine a test that takes 300 ms
+  // alone can take ten times that, and jest's default of 5 s then fails a correct test.
+  testTimeout: 30_000,
   // One probe of every server per run (tools/servers): test files read its result while jest collects them.
   globalSetup: path.join(__dirname, 'tools/servers/jest-global-setup.mjs'),
   reporters: ['default', path.join(__dirname, 'tools/scripts/jest-summary-reporter.cjs')],
