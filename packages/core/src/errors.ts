@@ -167,3 +167,23 @@ export class OutcomeUnknownError extends EsError {
 export class SettingsError extends ValidationError {
   static override readonly kind: string = 'SettingsError';
 }
+
+/**
+ * A follower tried to record a notification it (or a competing copy of it) already processed: nothing
+ * of that transaction was written. A follower that gets it resumes after its latest tracking record.
+ */
+export class AlreadyProcessedError extends ConcurrencyError {
+  static override readonly kind: string = 'AlreadyProcessedError';
+  constructor(
+    readonly applicationName: string,
+    readonly notificationId: number,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `notification ${notificationId} of ${JSON.stringify(applicationName)} was already processed`,
+      applicationName,
+      notificationId,
+      options,
+    );
+  }
+}

@@ -1,11 +1,20 @@
+import { AppendSignal } from './append-signal.js';
 import { ConcurrencyError } from './errors.js';
+import { InMemoryTracking } from './in-memory-tracking.js';
+import {
+  type ProcessAppends,
+  type ProcessRecorder,
+  validateTrackingList,
+  validateTrackingName,
+} from './process-recorder.js';
 import {
   ActiveRecordStrategy,
   type ActiveRecordStrategyOptions,
   type NormalizedQuery,
 } from './record-strategy.js';
-import type { ApplicationRecorder } from './recorders.js';
+import type { NotificationQuery } from './recorders.js';
 import type { Notification, SequencedItem } from './sequenced-item.js';
+import type { Tracking } from './tracking.js';
 
 /** Index of the first item whose position is >= (or > when `strict`) the given position. */
 function lowerBound(items: readonly SequencedItem[], position: number, strict: boolean): number {
@@ -22,40 +31,69 @@ function lowerBound(items: readonly SequencedItem[], position: number, strict: b
 
 /**
  * The reference backend: everything in process memory. Appends are atomic because they run without an
- * await between the check and the write; the notification log is the order of appends.
+ * await between the check and the write; the notification log is the order of appends. It is a process
+ * recorder whose transactions offer no handle (`undefined`): a read model in memory is the follower's
+ * own objects, and the tracking records are kept here.
  */
 export class InMemoryActiveRecordStrategy<I = SequencedItem>
   extends ActiveRecordStrategy<I>
-  implements ApplicationRecorder<I>
+  implements ProcessRecorder<I, undefined>
 {
   readonly supportsNotifications = true;
+  readonly supportsTracking = true;
+  readonly appended = new AppendSignal();
   private readonly sequences = new Map<string, SequencedItem[]>();
   /** The log keeps the stored items themselves; a notification's id is its index + 1. */
   private readonly log: SequencedItem[] = [];
+  private readonly tracking = new InMemoryTracking();
 
   constructor(options: ActiveRecordStrategyOptions<I> = {}) {
     super(options);
   }
 
   protected async insert(items: readonly SequencedItem[]): Promise<void> {
+    this.check(items);
+    this.store(items);
+    this.appended.raise();
+  }
+
+  /**
+   * ConcurrencyError when a position of the batch is taken, in the store or by an earlier batch of the
+   * same transaction (`claimed`, which then gains this batch's positions).
+   */
+  private check(items: readonly SequencedItem[], claimed?: Map<string, Set<number>>): void {
     const sequenceId = items[0]!.sequenceId;
-    let stored = this.sequences.get(sequenceId);
-    if (stored === undefined) {
-      stored = [];
-      this.sequences.set(sequenceId, stored);
-    }
+    const stored = this.sequences.get(sequenceId) ?? [];
     const first = items[0]!.position;
     const last = items[items.length - 1]!.position;
-    const at = lowerBound(stored, first, false);
+    const taken = (p: number): never => {
+      throw new ConcurrencyError(`position ${p} of sequence ${sequenceId} is already taken`, sequenceId, p);
+    };
     // Items are ascending, so the batch clashes exactly when some stored position lies in [first, last]
     // and equals one of the batch's positions.
-    for (let i = at, j = 0; i < stored.length && stored[i]!.position <= last; i++) {
+    for (
+      let i = lowerBound(stored, first, false), j = 0;
+      i < stored.length && stored[i]!.position <= last;
+      i++
+    ) {
       const p = stored[i]!.position;
       while (j < items.length && items[j]!.position < p) j++;
-      if (j < items.length && items[j]!.position === p) {
-        throw new ConcurrencyError(`position ${p} of sequence ${sequenceId} is already taken`, sequenceId, p);
-      }
+      if (j < items.length && items[j]!.position === p) taken(p);
     }
+    if (claimed === undefined) return;
+    let positions = claimed.get(sequenceId);
+    if (positions === undefined) claimed.set(sequenceId, (positions = new Set()));
+    for (const item of items) if (positions.has(item.position)) taken(item.position);
+    for (const item of items) positions.add(item.position);
+  }
+
+  /** Stores a checked batch, keeping its sequence sorted, and logs it. */
+  private store(items: readonly SequencedItem[]): void {
+    const sequenceId = items[0]!.sequenceId;
+    let stored = this.sequences.get(sequenceId);
+    if (stored === undefined) this.sequences.set(sequenceId, (stored = []));
+    const at = lowerBound(stored, items[0]!.position, false);
+    const last = items[items.length - 1]!.position;
     if (at === stored.length) stored.push(...items);
     else if (lowerBound(stored, last, true) === at) stored.splice(at, 0, ...items);
     else {
@@ -84,19 +122,62 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem>
     return [...this.sequences.keys()];
   }
 
-  async selectNotifications(start: number, limit: number): Promise<Notification[]> {
+  async selectNotifications(
+    start: number,
+    limit: number,
+    query: NotificationQuery = {},
+  ): Promise<Notification[]> {
     this.validateNotificationRange(start, limit);
-    const from = Math.max(start, 1) - 1;
-    return this.log.slice(from, from + limit).map((item, i) => ({
-      id: from + i + 1,
-      sequenceId: item.sequenceId,
-      position: item.position,
-      topic: item.topic,
-      data: item.data,
-    }));
+    const topics = query.topics?.length ? new Set(query.topics) : undefined;
+    const notifications: Notification[] = [];
+    for (let i = Math.max(start, 1) - 1; i < this.log.length && notifications.length < limit; i++) {
+      const item = this.log[i]!;
+      if (topics !== undefined && !topics.has(item.topic)) continue;
+      const { sequenceId, position, topic, data } = item;
+      notifications.push({ id: i + 1, sequenceId, position, topic, data });
+    }
+    return notifications;
   }
 
   async maxNotificationId(): Promise<number> {
     return this.log.length;
+  }
+
+  async maxTrackingId(applicationName: string): Promise<number> {
+    return this.tracking.max(applicationName);
+  }
+
+  async processWithTracking<T>(
+    tracking: Tracking | readonly Tracking[],
+    run: (handle: undefined) => Promise<T> | T,
+    options: ProcessAppends<I> = {},
+  ): Promise<T> {
+    const records = validateTrackingList(tracking);
+    const batches = (options.append ?? []).map((batch) =>
+      this.validateBatch(batch.map((item) => this.shape.toCanonical(item))),
+    );
+    const result = await this.tracking.exclusive(async () => {
+      this.tracking.check(records);
+      const result = await run(undefined);
+      // Every batch is checked before any is stored, with no await in between: all or none.
+      const claimed = new Map<string, Set<number>>();
+      for (const batch of batches) this.check(batch, claimed);
+      for (const batch of batches) this.store(batch);
+      this.tracking.record(records);
+      return result;
+    });
+    if (batches.length > 0) this.appended.raise();
+    return result;
+  }
+
+  async deleteTracking(
+    applicationName: string,
+    run?: (handle: undefined) => Promise<void> | void,
+  ): Promise<void> {
+    const name = validateTrackingName(applicationName);
+    await this.tracking.exclusive(async () => {
+      await run?.(undefined);
+      this.tracking.delete(name);
+    });
   }
 }

@@ -51,11 +51,23 @@ export {
   type AggregateRecorder,
   type ApplicationRecorder,
   type ItemQuery,
+  type NotificationQuery,
   type PositionKind,
   type SequenceIdKind,
   hasNotificationLog,
   requireNotificationLog,
+  selectMatching,
 } from './recorders.js';
+export { AppendSignal, appendSignalFor } from './append-signal.js';
+export {
+  type ProcessAppends,
+  type ProcessRecorder,
+  type ProjectionRecorder,
+  isProcessRecorder,
+  requireProcessRecorder,
+  validateTrackingList,
+  validateTrackingName,
+} from './process-recorder.js';
 export {
   ActiveRecordStrategy,
   type ActiveRecordStrategyOptions,

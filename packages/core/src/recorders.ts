@@ -1,3 +1,4 @@
+import type { AppendSignal } from './append-signal.js';
 import { NotSupportedError } from './errors.js';
 import type { Notification, SequencedItem } from './sequenced-item.js';
 
@@ -7,8 +8,8 @@ import type { Notification, SequencedItem } from './sequenced-item.js';
  * recorder. The seed's active record strategies implement them (see record-strategy.ts), so a store
  * without a log simply has no log methods, and the compiler says so.
  *
- * Room for what comes next: a process recorder will extend ApplicationRecorder with tracking recorded
- * in the same transaction as an append (today's TrackingRecorder, in tracking.ts, records it apart).
+ * A store that also records tracking in the same transaction as its appends is a process recorder
+ * (process-recorder.ts): ApplicationRecorder < ProcessRecorder.
  */
 
 /** A range of positions in one sequence. Bounds combine; `limit` counts from the first item returned. */
@@ -53,16 +54,60 @@ export interface AggregateRecorder<I = SequencedItem> {
   close(): Promise<void>;
 }
 
+/** What else selects notifications, besides where to start and how many. */
+export interface NotificationQuery {
+  /**
+   * Only notifications with one of these topics; absent or empty: every topic. A backend filters in its
+   * query where it can, and otherwise with `selectMatching` (below): either way `limit` counts matches.
+   */
+  readonly topics?: readonly string[];
+}
+
 /**
  * An aggregate recorder that also keeps the application-wide notification log: every appended item,
  * numbered in commit order, so that followers (projections, other applications) read it in order.
  */
 export interface ApplicationRecorder<I = SequencedItem> extends AggregateRecorder<I> {
   readonly supportsNotifications: true;
-  /** Notifications with id >= start, ascending, at most `limit`. Ids increase in commit order. */
-  selectNotifications(start: number, limit: number): Promise<Notification[]>;
+  /**
+   * Notifications with id >= start, ascending, at most `limit` (of those whose topic `query.topics`
+   * names, when it names any). Ids increase in commit order. Fewer than `limit` means the log held no
+   * more when it was read.
+   */
+  selectNotifications(start: number, limit: number, query?: NotificationQuery): Promise<Notification[]>;
   /** The highest notification id, or 0 when the log is empty. */
   maxNotificationId(): Promise<number>;
+  /**
+   * Raised in this process after appends to this log commit, so that followers here wake at once (see
+   * AppendSignal). Absent: followers only poll.
+   */
+  readonly appended?: AppendSignal;
+}
+
+/**
+ * `selectNotifications` with a topic filter, for a backend that cannot filter in its query: reads
+ * unfiltered pages with `select` and keeps the matches until it has `limit` of them or the log ends.
+ */
+export async function selectMatching(
+  select: (start: number, limit: number) => Promise<Notification[]>,
+  start: number,
+  limit: number,
+  query: NotificationQuery = {},
+): Promise<Notification[]> {
+  const topics = query.topics === undefined || query.topics.length === 0 ? undefined : new Set(query.topics);
+  if (topics === undefined) return select(start, limit);
+  const matches: Notification[] = [];
+  let next = start;
+  while (matches.length < limit) {
+    const page = await select(next, limit);
+    for (const n of page) {
+      if (topics.has(n.topic)) matches.push(n);
+      if (matches.length === limit) break;
+    }
+    if (page.length < limit) break;
+    next = page[page.length - 1]!.id + 1;
+  }
+  return matches;
 }
 
 /** True when the store keeps a notification log (narrows the type for the compiler). */

@@ -7,25 +7,8 @@ import {
 } from '@es/core';
 import type { SqlSettings } from './settings.js';
 
-/**
- * A projection tried to record a notification it (or a competing copy of it) already processed. The
- * read-model update that came with it was rolled back.
- */
-export class AlreadyProcessedError extends ConcurrencyError {
-  static override readonly kind: string = 'AlreadyProcessedError';
-  constructor(
-    readonly applicationName: string,
-    readonly notificationId: number,
-    options?: { cause?: unknown },
-  ) {
-    super(
-      `notification ${notificationId} of ${JSON.stringify(applicationName)} was already processed`,
-      applicationName,
-      notificationId,
-      options,
-    );
-  }
-}
+/** Now core's (a memory store refuses a tracked notification too); still exported here under its name. */
+export { AlreadyProcessedError } from '@es/core';
 
 /**
  * A writer gave up waiting for a lock held by another writer: it waited longer than `lockTimeoutMs`,

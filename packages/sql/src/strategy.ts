@@ -3,6 +3,7 @@ import {
   type ActiveRecordStrategyOptions,
   type NormalizedQuery,
   type Notification,
+  type NotificationQuery,
   NotSupportedError,
   SequencedItem,
   type TableOption,
@@ -10,7 +11,7 @@ import {
   type TrackingRecorder,
   tableOption,
 } from '@es/core';
-import type { Compilable, Kysely, Transaction } from 'kysely';
+import { type Compilable, type Kysely, type Transaction, sql } from 'kysely';
 import type { SqlDatastore } from './datastore.js';
 import { mapDriverError } from './errors.js';
 import {
@@ -105,22 +106,42 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
     return rows.map((r) => text(r.sequence_id));
   }
 
-  /** Notifications with id >= start, ascending, at most `limit` (tables with a notification log only). */
+  /**
+   * Notifications with id >= start, ascending, at most `limit` (tables with a notification log only),
+   * of the given topics when `query.topics` names any: filtered in the query, which walks the id index
+   * from `start` (`topic = any($2)` on PostgreSQL, one statement for any number of topics; `topic in
+   * (?, ...)` elsewhere, one statement per number of topics).
+   */
   async selectNotifications(
     this: SqlActiveRecordStrategy<I, K> & WithNotificationLog,
     start: number,
     limit: number,
+    query: NotificationQuery = {},
   ): Promise<Notification[]> {
     this.assertNotificationLog();
     this.validateNotificationRange(start, limit);
-    const rows = await this.read('notifications', [start, limit], (db) =>
-      db
+    const topics = query.topics === undefined ? [] : [...new Set(query.topics)];
+    for (const topic of topics) this.validateTopic(topic);
+    const postgres = this.datastore.settings.dialect === 'postgres';
+    const shape =
+      topics.length === 0
+        ? 'notifications'
+        : postgres
+          ? 'notifications of topics'
+          : `notifications of ${topics.length} topics`;
+    const params =
+      topics.length === 0 ? [start, limit] : postgres ? [start, topics, limit] : [start, ...topics, limit];
+    const rows = await this.read(shape, params, (db) => {
+      let select = db
         .selectFrom(this.table.tableName)
         .select(['id', 'sequence_id', 'position', 'topic', 'data'])
-        .where('id', '>=', start)
-        .orderBy('id')
-        .limit(limit),
-    );
+        .where('id', '>=', start);
+      if (topics.length > 0)
+        select = postgres
+          ? select.where('topic', '=', sql<string>`any(${topics}::text[])`)
+          : select.where('topic', 'in', topics);
+      return select.orderBy('id').limit(limit);
+    });
     return rows.map((r) => ({
       id: Number(r.id),
       sequenceId: text(r.sequence_id),

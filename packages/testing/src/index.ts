@@ -1,3 +1,8 @@
 export { defineActiveRecordStrategySuite } from './suite.js';
 export type { ActiveRecordStrategySuiteOptions, CreateStrategyOptions } from './context.js';
 export { describeIfAvailable, requireServer } from './servers.js';
+export {
+  defineProcessRecorderSuite,
+  type ProcessRecorderSuiteOptions,
+  type SuiteReadModel,
+} from './process-recorder.js';

@@ -18,6 +18,7 @@ import {
   newSequenceId,
   range,
 } from './context.js';
+import { defineNotificationTopicTests } from './notification-topics.js';
 
 const fields = ({ sequenceId, position, topic, data }: Omit<Notification, 'id'>) => ({
   sequenceId,
@@ -59,6 +60,7 @@ export function defineNotificationTests(ctx: SuiteContext, strategy: StrategyRef
   }
 
   describe('notification log', () => {
+    defineNotificationTopicTests(ctx, () => ctx.log(strategy()));
     it(
       'holds every appended item in commit order, with increasing ids and all fields',
       async () => {

@@ -5,7 +5,7 @@ import {
   type ItemQuery,
   type SequencedItem,
 } from '@es/core';
-import { defineActiveRecordStrategySuite } from '../src/index.js';
+import { defineActiveRecordStrategySuite, defineProcessRecorderSuite } from '../src/index.js';
 
 // The reference backend, with its notification log.
 defineActiveRecordStrategySuite({
@@ -100,4 +100,10 @@ defineActiveRecordStrategySuite({
   },
   notifications: true,
   sequenceIdKinds: ['uuid'],
+});
+
+// The reference process recorder: its transactions offer no handle, so there is no read model to roll back.
+defineProcessRecorderSuite({
+  name: 'in-memory',
+  createRecorder: async () => new InMemoryActiveRecordStrategy(),
 });

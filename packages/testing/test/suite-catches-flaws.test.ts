@@ -47,6 +47,9 @@ const MUST_FAIL: Record<Flaw, string[]> = {
     'ids are case-sensitive: Order-1 and order-1 are different sequences',
   ],
   'sequence ids trimmed': ['trailing and leading spaces are significant'],
+  'topics ignored': [
+    'selectNotifications(start, limit, { topics }) returns only those topics, limit counting matches',
+  ],
 };
 
 interface Outcome {

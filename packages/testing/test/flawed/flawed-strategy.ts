@@ -6,8 +6,10 @@ import {
   ConcurrencyError,
   type NormalizedQuery,
   type Notification,
+  type NotificationQuery,
   SequencedItem,
   inRange,
+  selectMatching,
 } from '@es/core';
 
 /** The mistakes a backend could make, one at a time, to show that the suite notices each. */
@@ -27,6 +29,7 @@ export const FLAWS = [
   'gaps accepted', // an integer append may skip positions (the store declares contiguous: true)
   'sequence ids folded to lower case', // string ids compared case-insensitively
   'sequence ids trimmed', // string ids compared without trailing spaces (a PAD SPACE collation)
+  'topics ignored', // selectNotifications returns every topic, whatever the filter
 ] as const;
 export type Flaw = (typeof FLAWS)[number];
 
@@ -125,9 +128,18 @@ export class FlawedStrategy extends ActiveRecordStrategy implements ApplicationR
     return this.flaw === 'duplicate sequence ids' ? [...ids, ...ids] : ids;
   }
 
-  async selectNotifications(start: number, limit: number): Promise<Notification[]> {
+  async selectNotifications(
+    start: number,
+    limit: number,
+    query?: NotificationQuery,
+  ): Promise<Notification[]> {
     this.validateNotificationRange(start, limit);
-    return this.log.filter((n) => n.id >= start).slice(0, limit);
+    const select = async (from: number, count: number) =>
+      this.log.filter((n) => n.id >= from).slice(0, count);
+    // A store that cannot filter in its query filters what it read (core's selectMatching).
+    return this.flaw === 'topics ignored'
+      ? select(start, limit)
+      : selectMatching(select, start, limit, query);
   }
 
   async maxNotificationId(): Promise<number> {
