@@ -24,7 +24,7 @@ import { CqlTable, type CqlTableKind } from './tables.js';
 export type CassandraActiveRecordStrategyOptions<
   I = SequencedItem,
   K extends CqlTableKind = CqlTableKind,
-> = Omit<ActiveRecordStrategyOptions<I>, 'positionKind'> &
+> = Omit<ActiveRecordStrategyOptions<I>, 'positionKind' | 'contiguous'> &
   /**
    * The table definition (`table`, or the seed's `activeRecordClass`): CqlIntegerSequencedItem,
    * CqlTimestampSequencedItem, CqlSnapshot, or one made from them with `withTableName`/`withBucketSize`.
@@ -109,8 +109,6 @@ export class CassandraActiveRecordStrategy<
   K extends CqlTableKind = CqlTableKind,
 > extends ActiveRecordStrategy<I> {
   readonly table: CqlTable<K>;
-  /** True for integer tables: an append must start exactly one past the sequence's last position. */
-  readonly contiguous: boolean;
   readonly maxBatchBytes: number;
   private readonly session: CqlSession | undefined;
   private readonly datastore: CassandraDatastore | undefined;
@@ -132,12 +130,12 @@ export class CassandraActiveRecordStrategy<
       (value): value is CqlTable<K> => value instanceof CqlTable,
       'CqlIntegerSequencedItem',
     );
-    super({ ...rest, positionKind: table.positionKind });
+    // True for integer tables: an append must start exactly one past the sequence's last position.
+    super({ ...rest, positionKind: table.positionKind, contiguous: table.contiguous });
     if (!Number.isSafeInteger(maxBatchBytes) || maxBatchBytes < 1) {
       throw new ValidationError('maxBatchBytes must be a positive integer', 'maxBatchBytes');
     }
     this.table = table;
-    this.contiguous = table.contiguous;
     this.maxBatchBytes = maxBatchBytes;
     this.session = session;
     this.datastore = datastore;

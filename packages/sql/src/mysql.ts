@@ -1,7 +1,7 @@
 import { type SequencedItem, ValidationError } from '@es/core';
 import { Kysely, MysqlDialect, type Transaction, sql } from 'kysely';
 import { type SqlConnection, runTransaction } from './connection.js';
-import { cannotConnect, classify, lost, mapDriverError, positionTaken } from './errors.js';
+import { cannotConnect, classify, lost, mapDriverError, notContinuing, positionTaken } from './errors.js';
 import type { SqlSettings } from './settings.js';
 import type { SqlItemsTable } from './tables.js';
 
@@ -114,12 +114,20 @@ export class MysqlConnection implements SqlConnection {
         'items',
       );
     }
+    const contiguous = table.kind === 'integer';
+    const sequenceId = items[0]!.sequenceId;
+    let result: { affectedRows?: number } | undefined;
     try {
-      await this.execute(text, [items[0]!.sequenceId, batch]);
+      result = await this.execute(
+        text,
+        contiguous ? [sequenceId, batch, sequenceId, items[0]!.position - 1] : [sequenceId, batch],
+      );
     } catch (error) {
       if (classify(error) === 'unique') throw positionTaken(items, error);
       throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.tableName}` });
     }
+    // The contiguity check is part of the statement: when it fails, the statement inserts no row.
+    if (contiguous && result?.affectedRows === 0) throw notContinuing(items);
   }
 
   async select(sql: string, params: readonly unknown[]): Promise<Record<string, any>[]> {
@@ -155,8 +163,16 @@ export class MysqlConnection implements SqlConnection {
         `json_table(?, '$[*]' columns (n for ordinality, position ${position} path '$[0]', ` +
         `topic varchar(255) character set utf8mb4 path '$[1]', data longtext character set utf8mb4 path '$[2]')) as i`;
       const insert = `insert into \`${table.tableName}\` (sequence_id, position, topic, data) select ?, i.position, i.topic, i.data`;
+      // Integer sequences are contiguous: the batch inserts only when its first position is one past
+      // the sequence's last. The subquery names the lock row (l.id) so that it runs after that row is
+      // locked: uncorrelated, MySQL would run it first, and its shared locks on the items table would
+      // deadlock racing writers.
+      const continues =
+        table.kind === 'integer'
+          ? ` and (select coalesce(max(s.position), -1) from \`${table.tableName}\` as s where s.sequence_id = ? and l.id = 1) = ?`
+          : '';
       text = table.notificationLog
-        ? `${insert} from \`${table.lockTableName}\` as l join ${rows} where l.id = 1 order by i.n for update`
+        ? `${insert} from \`${table.lockTableName}\` as l join ${rows} where l.id = 1${continues} order by i.n for update`
         : `${insert} from ${rows} order by i.n`;
       this.inserts.set(table.tableName, text);
     }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { SequencedItem } from '@es/core';
 import { Kysely, PostgresDialect, type Transaction, sql } from 'kysely';
 import { type SqlConnection, runTransaction } from './connection.js';
-import { cannotConnect, classify, lost, mapDriverError, positionTaken } from './errors.js';
+import { cannotConnect, classify, lost, mapDriverError, notContinuing, positionTaken } from './errors.js';
 import type { SqlSettings } from './settings.js';
 import type { SqlItemsTable } from './tables.js';
 
@@ -20,7 +20,7 @@ export interface PostgresPoolClient {
     name: string;
     text: string;
     values: readonly unknown[];
-  }): Promise<{ rows: Record<string, any>[] }>;
+  }): Promise<{ rows: Record<string, any>[]; rowCount?: number | null }>;
   /** Kysely's queries. */
   query(text: string, values: unknown[]): Promise<{ rows: Record<string, any>[] }>;
   release(destroy?: Error | boolean): void;
@@ -101,12 +101,15 @@ export class PostgresConnection implements SqlConnection {
       items.map((i) => i.topic),
       items.map((i) => i.data),
     ];
+    let inserted: number | null | undefined;
     try {
-      await this.query(statement, values);
+      inserted = (await this.query(statement, values)).rowCount;
     } catch (error) {
       if (classify(error) === 'unique') throw positionTaken(items, error);
       throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.tableName}` });
     }
+    // The contiguity check is part of the statement: when it fails, the statement inserts no row.
+    if (table.kind === 'integer' && inserted === 0) throw notContinuing(items);
   }
 
   async select(sql: string, params: readonly unknown[]): Promise<Record<string, any>[]> {
@@ -125,7 +128,7 @@ export class PostgresConnection implements SqlConnection {
   private async query(
     statement: { name: string; text: string },
     values: readonly unknown[],
-  ): Promise<{ rows: Record<string, any>[] }> {
+  ): Promise<{ rows: Record<string, any>[]; rowCount?: number | null }> {
     let client: PostgresPoolClient;
     try {
       client = await this.pool.connect();
@@ -149,8 +152,14 @@ export class PostgresConnection implements SqlConnection {
       const positions = table.positionKind === 'integer' ? 'bigint[]' : 'float8[]';
       const rows = `unnest($2::${positions}, $3::text[], $4::text[]) with ordinality as i (position, topic, data, n)`;
       const insert = `insert into "${table.tableName}" (sequence_id, position, topic, data) select $1, i.position, i.topic, i.data`;
+      // Integer sequences are contiguous: the batch inserts only when its first position is one past
+      // the sequence's last (a writer racing for the same position then meets the primary key).
+      const continues =
+        table.kind === 'integer'
+          ? ` where (select coalesce(max(position), -1) from "${table.tableName}" where sequence_id = $1) = $2[1] - 1`
+          : '';
       const text = table.notificationLog
-        ? `with ordering as (select pg_advisory_xact_lock(${LOCK_NAMESPACE}, ${lockKey(table.tableName)})) ${insert} from ordering, ${rows} order by i.n`
+        ? `with ordering as (select pg_advisory_xact_lock(${LOCK_NAMESPACE}, ${lockKey(table.tableName)})) ${insert} from ordering, ${rows}${continues} order by i.n`
         : `${insert} from ${rows} order by i.n`;
       statement = { name: this.nameOf(text), text };
       this.inserts.set(table.tableName, statement);

@@ -1,7 +1,7 @@
 import type { SequencedItem } from '@es/core';
 import { Kysely, SqliteDialect, type Transaction, sql } from 'kysely';
 import { type SqlConnection, runTransaction } from './connection.js';
-import { cannotConnect, classify, mapDriverError, positionTaken } from './errors.js';
+import { cannotConnect, classify, mapDriverError, notContinuing, positionTaken } from './errors.js';
 import type { SqlSettings } from './settings.js';
 import type { SqlItemsTable } from './tables.js';
 
@@ -139,7 +139,18 @@ export class SqliteConnection implements SqlConnection {
     if (insert === undefined) {
       const row = { sequence_id: '', position: 0, topic: '', data: '' };
       const statement = this.database.prepare(this.db.insertInto(table.tableName).values(row).compile().sql);
+      // Integer sequences are contiguous: checked in the append's own (immediate) transaction.
+      const head =
+        table.kind === 'integer'
+          ? this.database.prepare(
+              `select coalesce(max(position), -1) as head from "${table.tableName}" where sequence_id = ?`,
+            )
+          : undefined;
       const transaction = this.database.transaction((batch: readonly SequencedItem[]) => {
+        if (head !== undefined) {
+          const [row] = head.all(batch[0]!.sequenceId);
+          if (Number(row?.head) !== batch[0]!.position - 1) throw notContinuing(batch);
+        }
         for (const item of batch) statement.run(item.sequenceId, item.position, item.topic, item.data);
       });
       insert = (batch) => transaction.immediate(batch);

@@ -24,7 +24,7 @@ import { SqlTrackingRecorder } from './tracking.js';
 
 export type SqlActiveRecordStrategyOptions<I = SequencedItem, K extends SqlTableKind = SqlTableKind> = Omit<
   ActiveRecordStrategyOptions<I>,
-  'positionKind'
+  'positionKind' | 'contiguous'
 > &
   /**
    * The items table (`table`, or the seed's `activeRecordClass`): its kind sets the position kind and
@@ -65,7 +65,8 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
       (value): value is SqlItemsTable<K> => value instanceof SqlItemsTable,
       'SqlIntegerSequencedItem',
     );
-    super({ ...rest, positionKind: table.positionKind });
+    // Integer tables hold versions, contiguous from 0; snapshots sit at versions with gaps between them.
+    super({ ...rest, positionKind: table.positionKind, contiguous: table.kind === 'integer' });
     this.datastore = datastore;
     this.table = table;
     this.supportsNotifications = table.notificationLog;
