@@ -39,7 +39,9 @@ export function defaultSession(): CqlSession {
 export class CassandraDatastore {
   readonly settings: CassandraSettings;
   readonly tables: readonly CqlTable[];
-  private connected: Client | undefined;
+  // Private (#) so that logging the datastore does not print the driver client, whose options hold the
+  // password.
+  #connected: Client | undefined;
 
   constructor(options: CassandraDatastoreOptions = {}) {
     this.settings = options.settings ?? new CassandraSettings();
@@ -48,12 +50,12 @@ export class CassandraDatastore {
 
   /** The driver client. Throws StoreConnectionError before `setupConnection()`. */
   get client(): Client {
-    if (this.connected === undefined) {
+    if (this.#connected === undefined) {
       throw new StoreConnectionError(
         `not connected to Cassandra at ${this.settings.address}: call setupConnection() first`,
       );
     }
-    return this.connected;
+    return this.#connected;
   }
 
   get session(): CqlSession {
@@ -66,7 +68,7 @@ export class CassandraDatastore {
    * missing or refused), or SettingsError when no node is in the configured local data centre.
    */
   async setupConnection(): Promise<void> {
-    if (this.connected === undefined) {
+    if (this.#connected === undefined) {
       const s = this.settings;
       const codes = s.consistencyCodes;
       const client = new Client({
@@ -105,7 +107,7 @@ export class CassandraDatastore {
         await client.shutdown().catch(() => undefined);
         throw connectionError(error, s);
       }
-      this.connected = client;
+      this.#connected = client;
     }
     registry.current = this;
   }
@@ -131,8 +133,8 @@ export class CassandraDatastore {
 
   /** Shuts the client down; the default connection is cleared if it was this one. */
   async close(): Promise<void> {
-    const client = this.connected;
-    this.connected = undefined;
+    const client = this.#connected;
+    this.#connected = undefined;
     if (registry.current === this) registry.current = undefined;
     if (client !== undefined) await client.shutdown();
   }

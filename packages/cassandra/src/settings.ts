@@ -191,7 +191,9 @@ export class CassandraSettings {
   readonly writeConsistency: ConsistencyLevel;
   readonly serialConsistency: SerialConsistencyLevel;
   readonly username: string | undefined;
-  readonly password: string | undefined;
+  // Kept in a private field behind a getter: console.log, util.inspect and JSON.stringify list own
+  // enumerable properties, and settings objects end up in logs and in errors' causes.
+  readonly #password: string | undefined;
   readonly connectTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly fetchSize: number;
@@ -285,10 +287,14 @@ export class CassandraSettings {
     this.writeConsistency = s.writeConsistency;
     this.serialConsistency = s.serialConsistency;
     this.username = s.username;
-    this.password = s.password;
+    this.#password = s.password;
     this.connectTimeoutMs = s.connectTimeoutMs;
     this.requestTimeoutMs = s.requestTimeoutMs;
     this.fetchSize = s.fetchSize;
+  }
+
+  get password(): string | undefined {
+    return this.#password;
   }
 
   /** `host1,host2:9042`, for messages. */
@@ -314,7 +320,16 @@ export class CassandraSettings {
 
   /** The settings without the password, for logs. */
   toJSON(): Record<string, unknown> {
-    return { ...(this as object), password: this.password === undefined ? undefined : '***' };
+    return { ...(this as object), password: this.#password === undefined ? undefined : '***' };
+  }
+
+  /** What console.log and util.inspect print: the same as toJSON, the password masked. */
+  [Symbol.for('nodejs.util.inspect.custom')](
+    _depth: number,
+    options: object,
+    inspect: (value: unknown, options: object) => string,
+  ): string {
+    return `CassandraSettings ${inspect(this.toJSON(), options)}`;
   }
 }
 

@@ -112,7 +112,8 @@ export class CassandraActiveRecordStrategy<
   /** True for integer tables: an append must start exactly one past the sequence's last position. */
   readonly contiguous: boolean;
   readonly maxBatchBytes: number;
-  private readonly session: CqlSession | undefined;
+  // Private (#): a session's client holds the password, and strategies get logged.
+  readonly #session: CqlSession | undefined;
   private readonly datastore: CassandraDatastore | undefined;
   private readonly layoutChecks = new WeakMap<object, Promise<void>>();
   /** Facts about buckets that can never become false (see known.ts): they save round trips. */
@@ -139,7 +140,7 @@ export class CassandraActiveRecordStrategy<
     this.table = table;
     this.contiguous = table.contiguous;
     this.maxBatchBytes = maxBatchBytes;
-    this.session = session;
+    this.#session = session;
     this.datastore = datastore;
   }
 
@@ -849,7 +850,7 @@ export class CassandraActiveRecordStrategy<
 
   /** The session to use, after checking once per client that the table exists with this layout. */
   private async ready(): Promise<CqlSession> {
-    const session = this.session ?? this.datastore?.session ?? defaultSession();
+    const session = this.#session ?? this.datastore?.session ?? defaultSession();
     let check = this.layoutChecks.get(session.client);
     if (check === undefined) {
       check = checkLayout(session, this.table).catch((error: unknown) => {
