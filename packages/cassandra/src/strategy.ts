@@ -17,6 +17,8 @@ import {
   checkLayout,
   connectionError,
   defaultSession,
+  neverSent,
+  statementError,
 } from './datastore.js';
 import { KnownBuckets, type KnownSequence, nextAfter } from './known.js';
 import { CqlTable, type CqlTableKind } from './tables.js';
@@ -60,6 +62,7 @@ const REJECTED = new Set([
 function outcomeMayBeUnknown(error: unknown): boolean {
   if (error instanceof errors.NoHostAvailableError || error instanceof errors.BusyConnectionError)
     return false;
+  if (neverSent(error)) return false;
   if (error instanceof errors.ArgumentError || error instanceof TypeError) return false;
   if (error instanceof errors.ResponseError) return !REJECTED.has(error.code);
   return true;
@@ -265,7 +268,7 @@ export class CassandraActiveRecordStrategy<
       });
       return { applied: result.wasApplied(), row: result.first() };
     } catch (error) {
-      if (!outcomeMayBeUnknown(error)) throw connectionError(error, settings);
+      if (!outcomeMayBeUnknown(error)) throw await statementError(error, session, this.table);
       const stored = await this.committedAt(session, sequenceId, bucket, first, commit, error);
       if (stored === 'ours') return { applied: true, row: null };
       if (stored === 'theirs') {
@@ -888,7 +891,7 @@ export class CassandraActiveRecordStrategy<
         ...extra,
       });
     } catch (error) {
-      throw connectionError(error, session.settings);
+      throw await statementError(error, session, this.table);
     }
   }
 
