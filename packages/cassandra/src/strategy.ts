@@ -17,6 +17,8 @@ import {
   checkLayout,
   connectionError,
   defaultSession,
+  neverSent,
+  statementError,
 } from './datastore.js';
 import { KnownBuckets, type KnownSequence, nextAfter } from './known.js';
 import { CqlTable, type CqlTableKind } from './tables.js';
@@ -60,6 +62,7 @@ const REJECTED = new Set([
 function outcomeMayBeUnknown(error: unknown): boolean {
   if (error instanceof errors.NoHostAvailableError || error instanceof errors.BusyConnectionError)
     return false;
+  if (neverSent(error)) return false;
   if (error instanceof errors.ArgumentError || error instanceof TypeError) return false;
   if (error instanceof errors.ResponseError) return !REJECTED.has(error.code);
   return true;
@@ -110,7 +113,8 @@ export class CassandraActiveRecordStrategy<
 > extends ActiveRecordStrategy<I> {
   readonly table: CqlTable<K>;
   readonly maxBatchBytes: number;
-  private readonly session: CqlSession | undefined;
+  // Private (#): a session's client holds the password, and strategies get logged.
+  readonly #session: CqlSession | undefined;
   private readonly datastore: CassandraDatastore | undefined;
   private readonly layoutChecks = new WeakMap<object, Promise<void>>();
   /** Facts about buckets that can never become false (see known.ts): they save round trips. */
@@ -137,7 +141,7 @@ export class CassandraActiveRecordStrategy<
     }
     this.table = table;
     this.maxBatchBytes = maxBatchBytes;
-    this.session = session;
+    this.#session = session;
     this.datastore = datastore;
   }
 
@@ -262,7 +266,7 @@ export class CassandraActiveRecordStrategy<
       });
       return { applied: result.wasApplied(), row: result.first() };
     } catch (error) {
-      if (!outcomeMayBeUnknown(error)) throw connectionError(error, settings);
+      if (!outcomeMayBeUnknown(error)) throw await statementError(error, session, this.table);
       const stored = await this.committedAt(session, sequenceId, bucket, first, commit, error);
       if (stored === 'ours') return { applied: true, row: null };
       if (stored === 'theirs') {
@@ -847,7 +851,7 @@ export class CassandraActiveRecordStrategy<
 
   /** The session to use, after checking once per client that the table exists with this layout. */
   private async ready(): Promise<CqlSession> {
-    const session = this.session ?? this.datastore?.session ?? defaultSession();
+    const session = this.#session ?? this.datastore?.session ?? defaultSession();
     let check = this.layoutChecks.get(session.client);
     if (check === undefined) {
       check = checkLayout(session, this.table).catch((error: unknown) => {
@@ -885,7 +889,7 @@ export class CassandraActiveRecordStrategy<
         ...extra,
       });
     } catch (error) {
-      throw connectionError(error, session.settings);
+      throw await statementError(error, session, this.table);
     }
   }
 
