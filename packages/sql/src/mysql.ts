@@ -1,5 +1,5 @@
 import { type SequencedItem, ValidationError } from '@es/core';
-import { Kysely, MysqlDialect, type Transaction, sql } from 'kysely';
+import { CompiledQuery, Kysely, MysqlDialect, type Transaction, sql } from 'kysely';
 import { type SqlConnection, runTransaction } from './connection.js';
 import { cannotConnect, classify, lost, mapDriverError, positionTaken } from './errors.js';
 import type { SqlSettings } from './settings.js';
@@ -106,6 +106,33 @@ export class MysqlConnection implements SqlConnection {
 
   async insertItems(table: SqlItemsTable, items: readonly SequencedItem[]): Promise<void> {
     const text = this.insertStatement(table);
+    const params = this.insertParams(text, items);
+    try {
+      await this.execute(text, params);
+    } catch (error) {
+      if (classify(error) === 'unique') throw positionTaken(items, error);
+      throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.tableName}` });
+    }
+  }
+
+  /** The same statement in the transaction: its lock row is then held until the transaction ends. */
+  async insertItemsIn(
+    trx: Transaction<any>,
+    table: SqlItemsTable,
+    items: readonly SequencedItem[],
+  ): Promise<void> {
+    const text = this.insertStatement(table);
+    const params = this.insertParams(text, items);
+    try {
+      await trx.executeQuery(CompiledQuery.raw(text, params));
+    } catch (error) {
+      if (classify(error) === 'unique') throw positionTaken(items, error);
+      throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.tableName}` });
+    }
+  }
+
+  /** The sequence id and the batch as one JSON parameter; a batch too large for one packet is refused. */
+  private insertParams(text: string, items: readonly SequencedItem[]): unknown[] {
     const batch = JSON.stringify(items.map((i) => [i.position, i.topic, i.data]));
     const bytes = Buffer.byteLength(batch) + Buffer.byteLength(items[0]!.sequenceId) + text.length + 1024;
     if (bytes > this.maxPacketBytes) {
@@ -114,12 +141,7 @@ export class MysqlConnection implements SqlConnection {
         'items',
       );
     }
-    try {
-      await this.execute(text, [items[0]!.sequenceId, batch]);
-    } catch (error) {
-      if (classify(error) === 'unique') throw positionTaken(items, error);
-      throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.tableName}` });
-    }
+    return [items[0]!.sequenceId, batch];
   }
 
   async select(sql: string, params: readonly unknown[]): Promise<Record<string, any>[]> {

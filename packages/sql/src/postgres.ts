@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { SequencedItem } from '@es/core';
-import { Kysely, PostgresDialect, type Transaction, sql } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, type Transaction, sql } from 'kysely';
 import { type SqlConnection, runTransaction } from './connection.js';
 import { cannotConnect, classify, lost, mapDriverError, positionTaken } from './errors.js';
 import type { SqlSettings } from './settings.js';
@@ -94,15 +94,22 @@ export class PostgresConnection implements SqlConnection {
   }
 
   async insertItems(table: SqlItemsTable, items: readonly SequencedItem[]): Promise<void> {
-    const statement = this.insertStatement(table);
-    const values = [
-      items[0]!.sequenceId,
-      items.map((i) => i.position),
-      items.map((i) => i.topic),
-      items.map((i) => i.data),
-    ];
     try {
-      await this.query(statement, values);
+      await this.query(this.insertStatement(table), insertValues(items));
+    } catch (error) {
+      if (classify(error) === 'unique') throw positionTaken(items, error);
+      throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.tableName}` });
+    }
+  }
+
+  /** The same statement in the transaction: its advisory lock is then held until the transaction ends. */
+  async insertItemsIn(
+    trx: Transaction<any>,
+    table: SqlItemsTable,
+    items: readonly SequencedItem[],
+  ): Promise<void> {
+    try {
+      await trx.executeQuery(CompiledQuery.raw(this.insertStatement(table).text, insertValues(items)));
     } catch (error) {
       if (classify(error) === 'unique') throw positionTaken(items, error);
       throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.tableName}` });
@@ -170,6 +177,16 @@ export class PostgresConnection implements SqlConnection {
   async close(): Promise<void> {
     if (this.owned) await this.db.destroy();
   }
+}
+
+/** The insert's parameters: the sequence id, then positions, topics and data as arrays. */
+function insertValues(items: readonly SequencedItem[]): unknown[] {
+  return [
+    items[0]!.sequenceId,
+    items.map((i) => i.position),
+    items.map((i) => i.topic),
+    items.map((i) => i.data),
+  ];
 }
 
 function kysely(pool: PostgresPool): Kysely<any> {
