@@ -1,4 +1,4 @@
-import { SettingsError, StoreConnectionError } from '@es/core';
+import { InFlight, SettingsError, StoreConnectionError } from '@es/core';
 import { Client, ExecutionProfile, errors, policies } from 'cassandra-driver';
 import { CassandraSettings } from './settings.js';
 import type { CqlTable } from './tables.js';
@@ -40,6 +40,7 @@ export class CassandraDatastore {
   readonly settings: CassandraSettings;
   readonly tables: readonly CqlTable[];
   private connected: Client | undefined;
+  private readonly operations = new InFlight(() => `the Cassandra datastore at ${this.settings.address}`);
 
   constructor(options: CassandraDatastoreOptions = {}) {
     this.settings = options.settings ?? new CassandraSettings();
@@ -48,6 +49,7 @@ export class CassandraDatastore {
 
   /** The driver client. Throws StoreConnectionError before `setupConnection()`. */
   get client(): Client {
+    this.operations.check();
     if (this.connected === undefined) {
       throw new StoreConnectionError(
         `not connected to Cassandra at ${this.settings.address}: call setupConnection() first`,
@@ -66,6 +68,7 @@ export class CassandraDatastore {
    * missing or refused), or SettingsError when no node is in the configured local data centre.
    */
   async setupConnection(): Promise<void> {
+    this.operations.check();
     if (this.connected === undefined) {
       const s = this.settings;
       const codes = s.consistencyCodes;
@@ -111,7 +114,11 @@ export class CassandraDatastore {
   }
 
   /** Creates the keyspace (if missing) and every table (if missing). Idempotent. */
-  async setupTables(): Promise<void> {
+  setupTables(): Promise<void> {
+    return this.use(() => this.createTables());
+  }
+
+  private async createTables(): Promise<void> {
     const { keyspace } = this.settings;
     await this.run(
       `CREATE KEYSPACE IF NOT EXISTS ${keyspace} WITH replication = ${this.settings.replicationCql}`,
@@ -123,18 +130,41 @@ export class CassandraDatastore {
   }
 
   /** Drops every table (the keyspace stays). */
-  async dropTables(): Promise<void> {
-    for (const table of this.tables) {
-      for (const statement of table.dropStatements(this.settings.keyspace)) await this.run(statement);
-    }
+  dropTables(): Promise<void> {
+    return this.use(async () => {
+      for (const table of this.tables) {
+        for (const statement of table.dropStatements(this.settings.keyspace)) await this.run(statement);
+      }
+    });
   }
 
-  /** Shuts the client down; the default connection is cleared if it was this one. */
-  async close(): Promise<void> {
-    const client = this.connected;
-    this.connected = undefined;
-    if (registry.current === this) registry.current = undefined;
-    if (client !== undefined) await client.shutdown();
+  /** `await using datastore = ...`: the same as close(). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** True once close() has finished: every use is refused with StoreClosedError from then on. */
+  get closed(): boolean {
+    return this.operations.isClosed;
+  }
+
+  /**
+   * Lets every operation in flight finish (and the writes queued behind them, so that closing without
+   * `await` loses nothing), then shuts the client down; the default connection is cleared if it was
+   * this one. From then on every use rejects with StoreClosedError.
+   */
+  close(): Promise<void> {
+    return this.operations.close(async () => {
+      const client = this.connected;
+      this.connected = undefined;
+      if (registry.current === this) registry.current = undefined;
+      if (client !== undefined) await client.shutdown();
+    });
+  }
+
+  /** Runs a strategy's operation, which close() waits for. @internal */
+  use<T>(operation: () => Promise<T>): Promise<T> {
+    return this.operations.run(operation);
   }
 
   private async run(cql: string): Promise<void> {

@@ -145,7 +145,11 @@ export class CassandraActiveRecordStrategy<
 
   // --- writes ---
 
-  protected async insert(items: readonly SequencedItem[]): Promise<void> {
+  protected insert(items: readonly SequencedItem[]): Promise<void> {
+    return this.tracked(() => this.insertNow(items));
+  }
+
+  private async insertNow(items: readonly SequencedItem[]): Promise<void> {
     let bytes = 0;
     for (const item of items)
       bytes += Buffer.byteLength(item.data, 'utf8') + Buffer.byteLength(item.topic, 'utf8');
@@ -396,7 +400,11 @@ export class CassandraActiveRecordStrategy<
 
   // --- reads ---
 
-  protected async select(sequenceId: string, query: NormalizedQuery): Promise<SequencedItem[]> {
+  protected select(sequenceId: string, query: NormalizedQuery): Promise<SequencedItem[]> {
+    return this.tracked(() => this.selectNow(sequenceId, query));
+  }
+
+  private async selectNow(sequenceId: string, query: NormalizedQuery): Promise<SequencedItem[]> {
     const session = await this.ready();
     const range = this.positionRange(query);
     if (range === undefined) return [];
@@ -729,7 +737,11 @@ export class CassandraActiveRecordStrategy<
     return out;
   }
 
-  protected async selectSequenceIds(): Promise<string[]> {
+  protected selectSequenceIds(): Promise<string[]> {
+    return this.tracked(() => this.selectSequenceIdsNow());
+  }
+
+  private async selectSequenceIdsNow(): Promise<string[]> {
     const session = await this.ready();
     const ids = new Set<string>();
     for await (const row of this.pages(
@@ -848,6 +860,13 @@ export class CassandraActiveRecordStrategy<
   // --- plumbing ---
 
   /** The session to use, after checking once per client that the table exists with this layout. */
+  /** An operation on the datastore's connection, which its close() waits for (a session passed in is the caller's). */
+  private tracked<T>(operation: () => Promise<T>): Promise<T> {
+    return this.session === undefined && this.datastore !== undefined
+      ? this.datastore.use(operation)
+      : operation();
+  }
+
   private async ready(): Promise<CqlSession> {
     const session = this.session ?? this.datastore?.session ?? defaultSession();
     let check = this.layoutChecks.get(session.client);

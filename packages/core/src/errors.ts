@@ -187,3 +187,11 @@ export class AlreadyProcessedError extends ConcurrencyError {
     );
   }
 }
+
+/**
+ * The store, datastore or application was closed: the operation was refused and nothing was written.
+ * A closed store never reopens itself (that would leak a pool and keep the process alive); open a new one.
+ */
+export class StoreClosedError extends EsError {
+  static override readonly kind: string = 'StoreClosedError';
+}

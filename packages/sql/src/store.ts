@@ -1,4 +1,10 @@
-import type { ApplicationRecorder, OpenStoreOptions, SequencedItem, Store } from '@es/core';
+import {
+  type ApplicationRecorder,
+  type OpenStoreOptions,
+  type SequencedItem,
+  type Store,
+  disposable,
+} from '@es/core';
 import { SqlDatastore } from './datastore.js';
 import { SqlSettings } from './settings.js';
 import { SqlActiveRecordStrategy } from './strategy.js';
@@ -19,7 +25,12 @@ export interface SqlStoreOptions extends OpenStoreOptions {
 export async function openStore(
   url?: string,
   options: SqlStoreOptions = {},
-): Promise<Store<ApplicationRecorder<SequencedItem>> & { readonly datastore: SqlDatastore }> {
+): Promise<
+  Store<ApplicationRecorder<SequencedItem>> & {
+    readonly datastore: SqlDatastore;
+    [Symbol.asyncDispose](): Promise<void>;
+  }
+> {
   const settings = new SqlSettings(url === undefined ? {} : { url });
   const names = options.tableNames ?? {};
   const events = names.events ? SqlIntegerSequencedItem.withTableName(names.events) : SqlIntegerSequencedItem;
@@ -33,11 +44,11 @@ export async function openStore(
     await datastore.close();
     throw error;
   }
-  return {
+  return disposable({
     datastore,
     events: new SqlActiveRecordStrategy({ datastore, table: events, tracking }),
     snapshots: new SqlActiveRecordStrategy({ datastore, table: snapshots }),
     description: String(settings),
     close: () => datastore.close(),
-  };
+  });
 }

@@ -73,8 +73,7 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
   }
 
   protected async insert(items: readonly SequencedItem[]): Promise<void> {
-    const connection = await this.datastore.connection();
-    await connection.insertItems(this.table, items);
+    await this.datastore.use((connection) => connection.insertItems(this.table, items));
   }
 
   protected async select(sequenceId: string, q: NormalizedQuery): Promise<SequencedItem[]> {
@@ -194,27 +193,28 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
    * datastore's dialect) and then run with `params`, in the order the builder placed them, as a
    * statement the connection prepares once.
    */
-  private async read(
+  private read(
     shape: string,
     params: readonly unknown[],
     build: (db: Kysely<any>) => Compilable,
   ): Promise<Record<string, any>[]> {
-    const connection = await this.datastore.connection();
-    let sql = this.statements.get(shape);
-    if (sql === undefined) {
-      const compiled = build(connection.db).compile();
-      if (compiled.parameters.length !== params.length)
-        throw new Error(`@es/sql: statement "${shape}" takes ${compiled.parameters.length} parameters`);
-      this.statements.set(shape, (sql = compiled.sql));
-    }
-    try {
-      return await connection.select(sql, params);
-    } catch (error) {
-      throw mapDriverError(this.datastore.settings, error, {
-        write: false,
-        what: `a read of ${this.table.tableName}`,
-      });
-    }
+    return this.datastore.use(async (connection) => {
+      let sql = this.statements.get(shape);
+      if (sql === undefined) {
+        const compiled = build(connection.db).compile();
+        if (compiled.parameters.length !== params.length)
+          throw new Error(`@es/sql: statement "${shape}" takes ${compiled.parameters.length} parameters`);
+        this.statements.set(shape, (sql = compiled.sql));
+      }
+      try {
+        return await connection.select(sql, params);
+      } catch (error) {
+        throw mapDriverError(this.datastore.settings, error, {
+          write: false,
+          what: `a read of ${this.table.tableName}`,
+        });
+      }
+    });
   }
 
   /**

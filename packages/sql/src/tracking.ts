@@ -36,46 +36,48 @@ export class SqlTrackingRecorder implements TrackingRecorder {
     process: (trx: Transaction<any>) => Promise<T>,
   ): Promise<T> {
     const { applicationName, notificationId } = validateTracking(tracking);
-    const connection = await this.datastore.connection();
-    return connection.transaction(
-      async (trx) => {
-        try {
-          await trx
-            .insertInto(this.table.tableName)
-            .values({ application_name: applicationName, notification_id: notificationId })
-            .execute();
-        } catch (error) {
-          if (classify(error) === 'unique')
-            throw new AlreadyProcessedError(applicationName, notificationId, { cause: error });
-          throw mapDriverError(this.datastore.settings, error, {
-            write: false,
-            what: `recording tracking in ${this.table.tableName}`,
-          });
-        }
-        return process(trx);
-      },
-      `notification ${notificationId} of ${JSON.stringify(applicationName)}`,
+    return this.datastore.use((connection) =>
+      connection.transaction(
+        async (trx) => {
+          try {
+            await trx
+              .insertInto(this.table.tableName)
+              .values({ application_name: applicationName, notification_id: notificationId })
+              .execute();
+          } catch (error) {
+            if (classify(error) === 'unique')
+              throw new AlreadyProcessedError(applicationName, notificationId, { cause: error });
+            throw mapDriverError(this.datastore.settings, error, {
+              write: false,
+              what: `recording tracking in ${this.table.tableName}`,
+            });
+          }
+          return process(trx);
+        },
+        `notification ${notificationId} of ${JSON.stringify(applicationName)}`,
+      ),
     );
   }
 
   /** The highest notification id recorded for the application, or 0. */
   async maxTrackingId(applicationName: string): Promise<number> {
     const name = validateApplicationName(applicationName);
-    const connection = await this.datastore.connection();
-    this.maxStatement ??= connection.db
-      .selectFrom(this.table.tableName)
-      .select((eb) => eb.fn.max('notification_id').as('max'))
-      .where('application_name', '=', name)
-      .compile().sql;
-    try {
-      const [row] = await connection.select(this.maxStatement, [name]);
-      return Number(row?.max ?? 0);
-    } catch (error) {
-      throw mapDriverError(this.datastore.settings, error, {
-        write: false,
-        what: `reading ${this.table.tableName}`,
-      });
-    }
+    return this.datastore.use(async (connection) => {
+      this.maxStatement ??= connection.db
+        .selectFrom(this.table.tableName)
+        .select((eb) => eb.fn.max('notification_id').as('max'))
+        .where('application_name', '=', name)
+        .compile().sql;
+      try {
+        const [row] = await connection.select(this.maxStatement, [name]);
+        return Number(row?.max ?? 0);
+      } catch (error) {
+        throw mapDriverError(this.datastore.settings, error, {
+          write: false,
+          what: `reading ${this.table.tableName}`,
+        });
+      }
+    });
   }
 }
 
