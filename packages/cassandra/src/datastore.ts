@@ -1,4 +1,4 @@
-import { InFlight, SettingsError, StoreConnectionError } from '@es/core';
+import { InFlight, MissingTableError, SettingsError, StoreConnectionError } from '@es/core';
 import { Client, ExecutionProfile, errors, policies } from 'cassandra-driver';
 import { CassandraSettings } from './settings.js';
 import type { CqlTable } from './tables.js';
@@ -188,10 +188,7 @@ export async function checkLayout(session: CqlSession, table: CqlTable): Promise
   );
   const stored = result.first()?.get('comment') as string | undefined;
   if (stored === undefined) {
-    throw new SettingsError(
-      `table ${session.keyspace}.${table.tableName} does not exist: call CassandraDatastore.setupTables()`,
-      'tableName',
-    );
+    throw new MissingTableError(`${session.keyspace}.${table.tableName}`);
   }
   if (stored !== table.layout) {
     throw new SettingsError(

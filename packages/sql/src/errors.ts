@@ -1,8 +1,10 @@
 import {
   ConcurrencyError,
   EsError,
+  MissingTableError,
   OutcomeUnknownError,
   type SequencedItem,
+  SettingsError,
   StoreConnectionError,
 } from '@es/core';
 import type { SqlSettings } from './settings.js';
@@ -20,7 +22,14 @@ export class LockTimeoutError extends EsError {
 
 /** What a driver error says, in the terms the mapping below needs. */
 export type DriverErrorKind =
-  'unique' | 'lock-timeout' | 'deadlock' | 'connection-lost' | 'cannot-connect' | 'timeout' | 'other';
+  | 'unique'
+  | 'lock-timeout'
+  | 'deadlock'
+  | 'connection-lost'
+  | 'cannot-connect'
+  | 'timeout'
+  | 'missing-table'
+  | 'other';
 
 const CANNOT_CONNECT_CODES = new Set([
   'ECONNREFUSED',
@@ -70,6 +79,8 @@ export function classify(error: unknown): DriverErrorKind {
   )
     return 'lock-timeout';
   if (code === '40P01' || code === 'ER_LOCK_DEADLOCK') return 'deadlock';
+  if (code === '42P01' || code === 'ER_NO_SUCH_TABLE' || /^no such table: /.test(message))
+    return 'missing-table';
   if (code !== undefined && CANNOT_CONNECT_CODES.has(code)) return 'cannot-connect';
   if (code !== undefined && CONNECTION_LOST_CODES.has(code)) return 'connection-lost';
   // The driver stopped waiting for an answer (node-postgres' query_timeout, mysql2's per-query timeout):
@@ -164,9 +175,35 @@ export function mapDriverError(
           cause: error,
         },
       );
+    case 'missing-table':
+      return new MissingTableError(missingTableName(error), { cause: error });
     default:
       return error;
   }
+}
+
+/** The table a driver says is missing: `relation "x" does not exist`, `Table 'db.x' doesn't exist`, `no such table: x`. */
+function missingTableName(error: unknown): string {
+  const message = String((error as { message?: unknown })?.message ?? '');
+  const name =
+    /relation "([^"]+)" does not exist/.exec(message)?.[1] ??
+    /Table '(?:[^'.]+\.)?([^']+)' doesn't exist/.exec(message)?.[1] ??
+    /no such table: (\S+)/.exec(message)?.[1];
+  return name ?? '(unnamed)';
+}
+
+/**
+ * better-sqlite3 is installed but its native module was never built: pnpm 10 runs no dependency build
+ * scripts unless allowed, and the driver then fails when it opens a database.
+ */
+export function nativeBuildMissing(error: unknown): SettingsError | undefined {
+  const message = String((error as { message?: unknown })?.message ?? '');
+  if (!/Could not locate the bindings file|better_sqlite3\.node/.test(message)) return undefined;
+  return new SettingsError(
+    'better-sqlite3 is installed but its native module was not built (pnpm 10 skips build scripts): run `pnpm approve-builds` and allow better-sqlite3, or add it to "pnpm": { "onlyBuiltDependencies": ["better-sqlite3"] } in package.json, then `pnpm rebuild better-sqlite3`',
+    'driver',
+    { cause: error },
+  );
 }
 
 /** The ConcurrencyError for a batch that hit a taken position: nothing of it was written. */
