@@ -1,5 +1,5 @@
 import { InFlight, MissingTableError, SettingsError, StoreConnectionError } from '@es/core';
-import { Client, ExecutionProfile, errors, policies } from 'cassandra-driver';
+import { Client, type ClientOptions, ExecutionProfile, errors, policies } from 'cassandra-driver';
 import { CassandraSettings } from './settings.js';
 import type { CqlTable } from './tables.js';
 
@@ -17,6 +17,12 @@ export interface CassandraDatastoreOptions {
   settings?: CassandraSettings;
   /** The tables `setupTables()` creates and `dropTables()` drops. */
   tables?: readonly CqlTable[];
+  /**
+   * More options for the driver's Client, merged over those the settings give: TLS
+   * (`sslOptions: { ca: [readFileSync('ca.pem')] }`, which Node's `tls.connect` takes), an auth provider,
+   * pooling. The settings keep the hosts, port, data centre, credentials, timeouts and consistency.
+   */
+  clientOptions?: Partial<ClientOptions>;
 }
 
 // The seed's strategies find the connection the datastore set up: the last datastore connected here.
@@ -40,11 +46,13 @@ export class CassandraDatastore {
   readonly settings: CassandraSettings;
   readonly tables: readonly CqlTable[];
   private connected: Client | undefined;
+  private readonly clientOptions: Partial<ClientOptions>;
   private readonly operations = new InFlight(() => `the Cassandra datastore at ${this.settings.address}`);
 
   constructor(options: CassandraDatastoreOptions = {}) {
     this.settings = options.settings ?? new CassandraSettings();
     this.tables = [...(options.tables ?? [])];
+    this.clientOptions = options.clientOptions ?? {};
   }
 
   /** The driver client. Throws StoreConnectionError before `setupConnection()`. */
@@ -71,30 +79,7 @@ export class CassandraDatastore {
     this.operations.check();
     if (this.connected === undefined) {
       const s = this.settings;
-      const codes = s.consistencyCodes;
-      const client = new Client({
-        contactPoints: [...s.hosts],
-        // The data centre goes to the policy rather than `localDataCenter`: with the latter, a wrong name
-        // makes the driver (4.10) leave a socket open after connect() fails.
-        policies: {
-          loadBalancing: new policies.loadBalancing.DefaultLoadBalancingPolicy({
-            localDc: s.localDataCenter,
-          }),
-        },
-        protocolOptions: { port: s.port },
-        socketOptions: { connectTimeout: s.connectTimeoutMs, readTimeout: s.requestTimeoutMs },
-        ...(s.username !== undefined
-          ? { credentials: { username: s.username, password: s.password ?? '' } }
-          : {}),
-        // The driver's default is LOCAL_ONE; any statement run on this client reads and writes at the configured levels.
-        profiles: [
-          new ExecutionProfile('default', {
-            consistency: codes.read,
-            serialConsistency: codes.serial,
-            readTimeout: s.requestTimeoutMs,
-          }),
-        ],
-      });
+      const client = new Client(clientOptions(s, this.clientOptions));
       try {
         await withDeadline(
           client.connect(),
@@ -174,6 +159,35 @@ export class CassandraDatastore {
       throw connectionError(error, this.settings);
     }
   }
+}
+
+/** The driver's Client options for the settings, with the user's `clientOptions` merged over them. */
+export function clientOptions(s: CassandraSettings, extra: Partial<ClientOptions> = {}): ClientOptions {
+  const codes = s.consistencyCodes;
+  return {
+    ...extra,
+    contactPoints: [...s.hosts],
+    // The data centre goes to the policy rather than `localDataCenter`: with the latter, a wrong name
+    // makes the driver (4.10) leave a socket open after connect() fails.
+    policies: {
+      loadBalancing: new policies.loadBalancing.DefaultLoadBalancingPolicy({
+        localDc: s.localDataCenter,
+      }),
+    },
+    protocolOptions: { port: s.port },
+    socketOptions: { connectTimeout: s.connectTimeoutMs, readTimeout: s.requestTimeoutMs },
+    ...(s.username !== undefined
+      ? { credentials: { username: s.username, password: s.password ?? '' } }
+      : {}),
+    // The driver's default is LOCAL_ONE; any statement run on this client reads and writes at the configured levels.
+    profiles: [
+      new ExecutionProfile('default', {
+        consistency: codes.read,
+        serialConsistency: codes.serial,
+        readTimeout: s.requestTimeoutMs,
+      }),
+    ],
+  };
 }
 
 /**

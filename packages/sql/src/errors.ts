@@ -58,6 +58,8 @@ const CONNECTION_LOST_CODES = new Set([
   '57P03',
 ]);
 
+const NO_TLS = /does not support (SSL|secure) connection/i;
+
 /** Sorts a driver's error into the few kinds the store reacts to. */
 export function classify(error: unknown): DriverErrorKind {
   const e = error as { code?: unknown; errno?: unknown; message?: unknown } | null;
@@ -95,6 +97,8 @@ export function classify(error: unknown): DriverErrorKind {
     return 'connection-lost';
   }
   if (/timeout expired|timeout exceeded when trying to connect/i.test(message)) return 'cannot-connect';
+  // Asked for TLS (sslmode, ssl) of a server that has none.
+  if (NO_TLS.test(message)) return 'cannot-connect';
   return 'other';
 }
 
@@ -117,9 +121,15 @@ function where(settings: SqlSettings): string {
 /** The error for a connection that could not be opened: nothing was sent. */
 export function cannotConnect(settings: SqlSettings, error: unknown): StoreConnectionError {
   const reason = error instanceof Error ? error.message || (error as { code?: string }).code : String(error);
-  return new StoreConnectionError(`cannot connect to ${settings.dialect} at ${where(settings)}: ${reason}`, {
-    cause: error,
-  });
+  const hint = NO_TLS.test(String(reason))
+    ? ` (TLS was asked for, as ${settings.tls.mode}: this server has none; use sslmode=disable only on a trusted network)`
+    : '';
+  return new StoreConnectionError(
+    `cannot connect to ${settings.dialect} at ${where(settings)}: ${reason}${hint}`,
+    {
+      cause: error,
+    },
+  );
 }
 
 /**

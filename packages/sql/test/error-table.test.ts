@@ -91,6 +91,9 @@ const mistakes: Record<string, () => Promise<unknown>> = {
     await app.close();
     await app.get(Note, '5b8f2c1e-9d3a-4e7b-8c6f-1a2b3c4d5e6f');
   },
+  'tls-bad-mode': async () => {
+    new SqlSettings('postgres://app@db.example.com/shop?sslmode=sometimes');
+  },
   'datastore-after-close': async () => {
     const datastore = await SqlDatastore.open({ settings: new SqlSettings('sqlite::memory:') });
     await datastore.close();
