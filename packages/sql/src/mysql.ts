@@ -2,6 +2,7 @@ import { type SequencedItem, ValidationError } from '@es/core';
 import { CompiledQuery, Kysely, MysqlDialect, type Transaction, sql } from 'kysely';
 import { type SqlConnection, runTransaction } from './connection.js';
 import { cannotConnect, classify, lost, mapDriverError, notContinuing, positionTaken } from './errors.js';
+import { driverTlsOptions } from './tls.js';
 import type { SqlSettings } from './settings.js';
 import type { SqlItemsTable } from './tables.js';
 
@@ -73,6 +74,7 @@ export class MysqlConnection implements SqlConnection {
       idleTimeout: settings.idleTimeoutMs,
       connectTimeout: settings.connectTimeoutMs,
       charset: 'utf8mb4',
+      ...(settings.tls.mode === 'disable' ? {} : { ssl: driverTlsOptions(settings.tls) }),
     });
     // Strict mode: a value that does not fit is an error, never silently cut. Without
     // NO_BACKSLASH_ESCAPES, because mysql2 escapes the parameters of Kysely's queries with backslashes.
