@@ -74,7 +74,12 @@ export function classify(error: unknown): DriverErrorKind {
   if (code !== undefined && CONNECTION_LOST_CODES.has(code)) return 'connection-lost';
   // The driver stopped waiting for an answer (node-postgres' query_timeout, mysql2's per-query timeout):
   // the statement may still run on the server.
-  if (code === 'PROTOCOL_SEQUENCE_TIMEOUT' || /^Query read timeout$/.test(message)) return 'timeout';
+  if (
+    code === 'ES_REQUEST_TIMEOUT' ||
+    code === 'PROTOCOL_SEQUENCE_TIMEOUT' ||
+    /^Query read timeout$/.test(message)
+  )
+    return 'timeout';
   // node-postgres reports a dropped socket without a code; mysql2 after a fatal error, with one.
   if (
     /Connection terminated|connection is in closed state|Client has encountered a connection error|Connection lost/i.test(
@@ -128,17 +133,22 @@ export function mapDriverError(
         return cannotConnect(settings, error);
       }
     // falls through
-    case 'timeout':
+    case 'timeout': {
+      const ours = (error as { code?: unknown }).code === 'ES_REQUEST_TIMEOUT';
+      const when = ours
+        ? `within ${(error as { timeoutMs?: number }).timeoutMs} ms (requestTimeoutMs)`
+        : "before the driver's timeout";
       if (operation.write) {
         return new OutcomeUnknownError(
-          `${operation.what} on ${settings.dialect} at ${where(settings)} got no answer before the driver's timeout: the outcome is unknown, read before retrying`,
+          `${operation.what} on ${settings.dialect} at ${where(settings)} got no answer ${when}: the outcome is unknown, read before retrying`,
           { cause: error },
         );
       }
       return new StoreConnectionError(
-        `${operation.what} on ${settings.dialect} at ${where(settings)} got no answer before the driver's timeout`,
+        `${operation.what} on ${settings.dialect} at ${where(settings)} got no answer ${when}`,
         { cause: error },
       );
+    }
     case 'connection-lost':
       if (operation.write) {
         return new OutcomeUnknownError(

@@ -30,6 +30,14 @@ export interface SqlSettingsOptions {
   lockTimeoutMs?: number;
   /** How long an unused pooled connection stays open. Default 30 s. */
   idleTimeoutMs?: number;
+  /**
+   * PostgreSQL and MySQL: how long one statement may wait for its answer, whatever the network does
+   * (a silent cut included). After it, a write is an OutcomeUnknownError and a read a
+   * StoreConnectionError, and the connection is discarded. Keep it above `lockTimeoutMs`, so that a
+   * writer waiting for a lock gets the lock's answer (nothing written). Default 30 s. In a URL:
+   * `?requestTimeoutMs=5000`.
+   */
+  requestTimeoutMs?: number;
 }
 
 const DEFAULT_URL = 'sqlite::memory:';
@@ -56,6 +64,7 @@ const schema = z.discriminatedUnion('dialect', [
     connectTimeoutMs: milliseconds,
     lockTimeoutMs: milliseconds,
     idleTimeoutMs: milliseconds,
+    requestTimeoutMs: milliseconds,
   }),
   z.object({
     dialect: z.enum(['postgres', 'mysql']),
@@ -68,6 +77,7 @@ const schema = z.discriminatedUnion('dialect', [
     connectTimeoutMs: milliseconds,
     lockTimeoutMs: milliseconds,
     idleTimeoutMs: milliseconds,
+    requestTimeoutMs: milliseconds,
   }),
 ]);
 
@@ -89,6 +99,7 @@ export class SqlSettings {
   readonly connectTimeoutMs: number;
   readonly lockTimeoutMs: number;
   readonly idleTimeoutMs: number;
+  readonly requestTimeoutMs: number;
   readonly #password: string | undefined;
 
   constructor(options: SqlSettingsOptions | string = {}) {
@@ -109,6 +120,7 @@ export class SqlSettings {
       connectTimeoutMs: 10_000,
       lockTimeoutMs: 10_000,
       idleTimeoutMs: 30_000,
+      requestTimeoutMs: 30_000,
       poolSize: dialect === 'sqlite' ? 1 : 10,
       ...(dialect === 'postgres' || dialect === 'mysql' ? { port: DEFAULT_PORTS[dialect] } : {}),
     };
@@ -129,6 +141,7 @@ export class SqlSettings {
     this.connectTimeoutMs = s.connectTimeoutMs;
     this.lockTimeoutMs = s.lockTimeoutMs;
     this.idleTimeoutMs = s.idleTimeoutMs;
+    this.requestTimeoutMs = s.requestTimeoutMs;
     if (s.dialect === 'sqlite') {
       this.filename = s.filename;
     } else {
@@ -189,11 +202,19 @@ function parseUrl(url: string): Partial<Resolved> & { dialect?: SqlDialectName }
       cause: error,
     });
   }
-  if (parsed.search !== '' || parsed.hash !== '') {
-    throw new SettingsError(
-      'invalid SQL settings: url must not have a query or fragment (pass options instead)',
-      'url',
-    );
+  if (parsed.hash !== '') {
+    throw new SettingsError('invalid SQL settings: url must not have a fragment', 'url');
+  }
+  const parameters: Partial<Record<(typeof URL_PARAMETERS)[number], number>> = {};
+  for (const [name, value] of parsed.searchParams) {
+    if (!(URL_PARAMETERS as readonly string[]).includes(name)) {
+      throw new SettingsError(
+        `invalid SQL settings: url parameter ${JSON.stringify(name)} is not one of ${URL_PARAMETERS.join(', ')}`,
+        'url',
+      );
+    }
+    // Checked with the other settings (a whole number of milliseconds in range).
+    parameters[name as (typeof URL_PARAMETERS)[number]] = /^\d+$/.test(value) ? Number(value) : NaN;
   }
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
   return definedOnly({
@@ -203,8 +224,18 @@ function parseUrl(url: string): Partial<Resolved> & { dialect?: SqlDialectName }
     user: parsed.username === '' ? undefined : decodeURIComponent(parsed.username),
     password: parsed.password === '' ? undefined : decodeURIComponent(parsed.password),
     database: database === '' ? undefined : database,
+    ...parameters,
   });
 }
+
+/** The options a URL may carry as parameters: `postgres://host/db?requestTimeoutMs=5000`. */
+const URL_PARAMETERS = [
+  'requestTimeoutMs',
+  'connectTimeoutMs',
+  'lockTimeoutMs',
+  'idleTimeoutMs',
+  'poolSize',
+] as const;
 
 function redact(url: string): string {
   return url.replace(/^([^:]+:\/\/[^:/@]*):[^@/]*@/, '$1:***@');
