@@ -197,10 +197,9 @@ function parseUrl(url: string): Partial<Resolved> & { dialect?: SqlDialectName }
   let parsed: URL;
   try {
     parsed = new URL(url);
-  } catch (error) {
-    throw new SettingsError(`invalid SQL settings: url is not a URL: ${JSON.stringify(redact(url))}`, 'url', {
-      cause: error,
-    });
+  } catch {
+    // Without the URL parser's error as a cause: it carries the whole URL, password included (`input`).
+    throw new SettingsError(`invalid SQL settings: url is not a URL: ${JSON.stringify(redact(url))}`, 'url');
   }
   if (parsed.hash !== '') {
     throw new SettingsError('invalid SQL settings: url must not have a fragment', 'url');
