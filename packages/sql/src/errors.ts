@@ -18,9 +18,25 @@ export class LockTimeoutError extends EsError {
   static override readonly kind: string = 'LockTimeoutError';
 }
 
+/**
+ * The database cancelled the statement (PostgreSQL's `pg_cancel_backend` or `statement_timeout`,
+ * MySQL's and MariaDB's `KILL QUERY` or `max_statement_time`) and said so: a cancelled statement is
+ * rolled back, so nothing of it was written (a cancelled commit rolls the transaction back). Try again.
+ */
+export class StatementCancelledError extends EsError {
+  static override readonly kind: string = 'StatementCancelledError';
+}
+
 /** What a driver error says, in the terms the mapping below needs. */
 export type DriverErrorKind =
-  'unique' | 'lock-timeout' | 'deadlock' | 'connection-lost' | 'cannot-connect' | 'timeout' | 'other';
+  | 'unique'
+  | 'lock-timeout'
+  | 'deadlock'
+  | 'cancelled'
+  | 'connection-lost'
+  | 'cannot-connect'
+  | 'timeout'
+  | 'other';
 
 const CANNOT_CONNECT_CODES = new Set([
   'ECONNREFUSED',
@@ -44,6 +60,7 @@ const CONNECTION_LOST_CODES = new Set([
   'EPIPE',
   'PROTOCOL_CONNECTION_LOST',
   'ER_SERVER_SHUTDOWN',
+  'ER_CONNECTION_KILLED', // MariaDB: KILL of the connection
   '57P01', // PostgreSQL: terminating connection due to administrator command
   '57P02',
   '57P03',
@@ -70,6 +87,8 @@ export function classify(error: unknown): DriverErrorKind {
   )
     return 'lock-timeout';
   if (code === '40P01' || code === 'ER_LOCK_DEADLOCK') return 'deadlock';
+  if (code === '57014' || code === 'ER_QUERY_INTERRUPTED' || code === 'ER_STATEMENT_TIMEOUT')
+    return 'cancelled';
   if (code !== undefined && CANNOT_CONNECT_CODES.has(code)) return 'cannot-connect';
   if (code !== undefined && CONNECTION_LOST_CODES.has(code)) return 'connection-lost';
   // The driver stopped waiting for an answer (node-postgres' query_timeout, mysql2's per-query timeout):
@@ -165,6 +184,11 @@ export function mapDriverError(
     case 'lock-timeout':
       return new LockTimeoutError(
         `${operation.what} gave up waiting for a lock held by another writer (its lock timeout ran out)${operation.write ? '; nothing was written' : ''}`,
+        { cause: error },
+      );
+    case 'cancelled':
+      return new StatementCancelledError(
+        `${operation.what} was cancelled by the database (a cancel request, KILL QUERY or a statement timeout)${operation.write ? '; nothing was written' : ''}: try again`,
         { cause: error },
       );
     case 'deadlock':
