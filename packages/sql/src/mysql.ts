@@ -1,5 +1,5 @@
 import { type SequencedItem, ValidationError } from '@es/core';
-import { Kysely, MysqlDialect, type Transaction, sql } from 'kysely';
+import { CompiledQuery, Kysely, MysqlDialect, type Transaction, sql } from 'kysely';
 import { type SqlConnection, runTransaction } from './connection.js';
 import { cannotConnect, classify, lost, mapDriverError, notContinuing, positionTaken } from './errors.js';
 import { boundMysqlPool } from './request-timeout.js';
@@ -107,6 +107,37 @@ export class MysqlConnection implements SqlConnection {
 
   async insertItems(table: SqlItemsTable, items: readonly SequencedItem[]): Promise<void> {
     const text = this.insertStatement(table);
+    let result: { affectedRows?: number } | undefined;
+    try {
+      result = await this.execute(text, this.insertParams(text, table, items));
+    } catch (error) {
+      if (classify(error) === 'unique') throw positionTaken(items, error);
+      throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.tableName}` });
+    }
+    // The contiguity check is part of the statement: when it fails, the statement inserts no row.
+    if (table.kind === 'integer' && result?.affectedRows === 0) throw notContinuing(items);
+  }
+
+  /** The same statement in the transaction: its lock row is then held until the transaction ends. */
+  async insertItemsIn(
+    trx: Transaction<any>,
+    table: SqlItemsTable,
+    items: readonly SequencedItem[],
+  ): Promise<void> {
+    const text = this.insertStatement(table);
+    let inserted: bigint | undefined;
+    try {
+      inserted = (await trx.executeQuery(CompiledQuery.raw(text, this.insertParams(text, table, items))))
+        .numAffectedRows;
+    } catch (error) {
+      if (classify(error) === 'unique') throw positionTaken(items, error);
+      throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.tableName}` });
+    }
+    if (table.kind === 'integer' && inserted === 0n) throw notContinuing(items);
+  }
+
+  /** The sequence id and the batch as one JSON parameter; a batch too large for one packet is refused. */
+  private insertParams(text: string, table: SqlItemsTable, items: readonly SequencedItem[]): unknown[] {
     const batch = JSON.stringify(items.map((i) => [i.position, i.topic, i.data]));
     const bytes = Buffer.byteLength(batch) + Buffer.byteLength(items[0]!.sequenceId) + text.length + 1024;
     if (bytes > this.maxPacketBytes) {
@@ -115,20 +146,11 @@ export class MysqlConnection implements SqlConnection {
         'items',
       );
     }
-    const contiguous = table.kind === 'integer';
     const sequenceId = items[0]!.sequenceId;
-    let result: { affectedRows?: number } | undefined;
-    try {
-      result = await this.execute(
-        text,
-        contiguous ? [sequenceId, batch, sequenceId, items[0]!.position - 1] : [sequenceId, batch],
-      );
-    } catch (error) {
-      if (classify(error) === 'unique') throw positionTaken(items, error);
-      throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.tableName}` });
-    }
-    // The contiguity check is part of the statement: when it fails, the statement inserts no row.
-    if (contiguous && result?.affectedRows === 0) throw notContinuing(items);
+    // Integer sequences also pass what the contiguity check compares the head with.
+    return table.kind === 'integer'
+      ? [sequenceId, batch, sequenceId, items[0]!.position - 1]
+      : [sequenceId, batch];
   }
 
   async select(sql: string, params: readonly unknown[]): Promise<Record<string, any>[]> {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { SequencedItem } from '@es/core';
-import { Kysely, PostgresDialect, type Transaction, sql } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, type Transaction, sql } from 'kysely';
 import { type SqlConnection, runTransaction } from './connection.js';
 import { cannotConnect, classify, lost, mapDriverError, notContinuing, positionTaken } from './errors.js';
 import { boundPostgresPool } from './request-timeout.js';
@@ -97,22 +97,34 @@ export class PostgresConnection implements SqlConnection {
   }
 
   async insertItems(table: SqlItemsTable, items: readonly SequencedItem[]): Promise<void> {
-    const statement = this.insertStatement(table);
-    const values = [
-      items[0]!.sequenceId,
-      items.map((i) => i.position),
-      items.map((i) => i.topic),
-      items.map((i) => i.data),
-    ];
     let inserted: number | null | undefined;
     try {
-      inserted = (await this.query(statement, values)).rowCount;
+      inserted = (await this.query(this.insertStatement(table), insertValues(items))).rowCount;
     } catch (error) {
       if (classify(error) === 'unique') throw positionTaken(items, error);
       throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.tableName}` });
     }
     // The contiguity check is part of the statement: when it fails, the statement inserts no row.
     if (table.kind === 'integer' && inserted === 0) throw notContinuing(items);
+  }
+
+  /** The same statement in the transaction: its advisory lock is then held until the transaction ends. */
+  async insertItemsIn(
+    trx: Transaction<any>,
+    table: SqlItemsTable,
+    items: readonly SequencedItem[],
+  ): Promise<void> {
+    let inserted: bigint | undefined;
+    try {
+      inserted = (
+        await trx.executeQuery(CompiledQuery.raw(this.insertStatement(table).text, insertValues(items)))
+      ).numAffectedRows;
+    } catch (error) {
+      if (classify(error) === 'unique') throw positionTaken(items, error);
+      throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.tableName}` });
+    }
+    // The contiguity check is part of the statement: when it fails, the statement inserts no row.
+    if (table.kind === 'integer' && inserted === 0n) throw notContinuing(items);
   }
 
   async select(sql: string, params: readonly unknown[]): Promise<Record<string, any>[]> {
@@ -182,6 +194,16 @@ export class PostgresConnection implements SqlConnection {
   async close(): Promise<void> {
     if (this.owned) await this.db.destroy();
   }
+}
+
+/** The insert's parameters: the sequence id, then positions, topics and data as arrays. */
+function insertValues(items: readonly SequencedItem[]): unknown[] {
+  return [
+    items[0]!.sequenceId,
+    items.map((i) => i.position),
+    items.map((i) => i.topic),
+    items.map((i) => i.data),
+  ];
 }
 
 function kysely(pool: PostgresPool): Kysely<any> {

@@ -133,6 +133,24 @@ export class SqliteConnection implements SqlConnection {
     });
   }
 
+  /**
+   * In a transaction Kysely holds the connection for, so the prepared insert runs in it (SQLite's one
+   * writer at a time keeps ids in commit order). A batch is all or none: a statement that fails undoes
+   * only itself, so the failed batch is undone with a savepoint.
+   */
+  async insertItemsIn(
+    _trx: Transaction<any>,
+    table: SqlItemsTable,
+    items: readonly SequencedItem[],
+  ): Promise<void> {
+    try {
+      this.insertTransaction(table)(items);
+    } catch (error) {
+      if (classify(error) === 'unique') throw positionTaken(items, error);
+      throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.tableName}` });
+    }
+  }
+
   /** One prepared single-row insert, run per item in one transaction: in process, rows cost no round trips. */
   private insertTransaction(table: SqlItemsTable): (items: readonly SequencedItem[]) => void {
     let insert = this.inserts.get(table.tableName);
@@ -153,6 +171,7 @@ export class SqliteConnection implements SqlConnection {
         }
         for (const item of batch) statement.run(item.sequenceId, item.position, item.topic, item.data);
       });
+      // Outside a transaction: BEGIN IMMEDIATE. Inside one (insertItemsIn), better-sqlite3 uses a savepoint.
       insert = (batch) => transaction.immediate(batch);
       this.inserts.set(table.tableName, insert);
     }
