@@ -39,7 +39,7 @@ export {
   TimestampedVersionedEntity,
   AggregateRoot,
 } from './versioned.js';
-export { isUuid, assertIdentifier } from './validation.js';
+export { isUuid, assertIdentifier, hasLoneSurrogate } from './validation.js';
 export {
   SequencedItem,
   StoredEvent,
@@ -83,7 +83,11 @@ export { InMemoryActiveRecordStrategy } from './in-memory.js';
 export {
   type Transcoder,
   JsonTranscoder,
+  type JsonTranscoderOptions,
+  DEFAULT_MAX_DEPTH,
   AesGcmCipher,
+  type AesGcmCipherOptions,
+  type StoredAt,
   DataCodec,
   type DataCodecOptions,
 } from './transcoding.js';
