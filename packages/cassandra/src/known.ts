@@ -34,6 +34,14 @@ export class KnownBuckets {
 
   constructor(private readonly capacity = 10_000) {}
 
+  /**
+   * Drops what is known of a sequence, when the server contradicts it: it has lost data (a table truncated
+   * or dropped and recreated, a restore), so facts learnt before are no longer facts.
+   */
+  forget(sequenceId: string): void {
+    this.sequences.delete(sequenceId);
+  }
+
   get(sequenceId: string): KnownSequence {
     let known = this.sequences.get(sequenceId);
     if (known === undefined) {

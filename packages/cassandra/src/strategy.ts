@@ -189,17 +189,17 @@ export class CassandraActiveRecordStrategy<
         this.learnHead(sequenceId, bucket, toNumber(head));
         throw this.conflict(sequenceId, first, toNumber(head));
       }
-      // Bucket t is empty: f - 1 must be the head of the last bucket before it, which is then frozen. A
-      // known frozen bucket ending at f - 1 answers that for good (its head can never move again).
-      const previous =
-        bucket === 0
-          ? undefined
-          : this.frozenEndingAt(sequenceId, first - 1, bucket)
-            ? first - 1
-            : await this.headBefore(session, sequenceId, bucket);
-      if (previous !== first - 1) throw this.conflict(sequenceId, first, previous);
+      // Bucket t is empty: f - 1 must be the head of the last bucket before it, which is then frozen. The
+      // server says so (a SERIAL read), never what this strategy remembers: a bucket it saw frozen is gone
+      // if the server lost data, and opening t on that memory would leave a gap. (Once per bucket.)
+      const previous = bucket === 0 ? undefined : await this.headBefore(session, sequenceId, bucket);
+      if (previous !== first - 1) {
+        this.known.forget(sequenceId);
+        throw this.conflict(sequenceId, first, previous);
+      }
     }
-    await this.indexBucket(session, sequenceId, bucket);
+    // Listed again even if remembered as listed (the server may have lost the row); once per bucket.
+    await this.indexBucket(session, sequenceId, bucket, true);
     const open = {
       query: `INSERT INTO ${t} (sequence_id, bucket, head, last_commit) VALUES (?, ?, ?, ?) IF NOT EXISTS`,
       params: [sequenceId, bucket, last, commit],
@@ -209,6 +209,8 @@ export class CassandraActiveRecordStrategy<
       const head = outcome.row?.get('head') as types.Long | null | undefined;
       throw this.conflict(sequenceId, first, head == null ? undefined : toNumber(head));
     }
+    // The sequence was empty although this strategy had seen items in it: the server lost them.
+    if (first === 0 && this.known.get(sequenceId).seen >= 0) this.known.forget(sequenceId);
     this.learnHead(sequenceId, bucket, last);
   }
 
@@ -348,9 +350,14 @@ export class CassandraActiveRecordStrategy<
   }
 
   /** Lists a bucket in the index, unless it is known to be there already (index rows are never deleted). */
-  private async indexBucket(session: CqlSession, sequenceId: string, bucket: number): Promise<void> {
+  private async indexBucket(
+    session: CqlSession,
+    sequenceId: string,
+    bucket: number,
+    again = false,
+  ): Promise<void> {
     const known = this.known.get(sequenceId);
-    if (known.indexed.has(bucket)) return;
+    if (known.indexed.has(bucket) && !again) return;
     await this.run(
       session,
       `INSERT INTO ${this.indexRef(session)} (sequence_id, bucket) VALUES (?, ?)`,
@@ -358,12 +365,6 @@ export class CassandraActiveRecordStrategy<
       session.settings.consistencyCodes.write,
     );
     known.indexed.add(bucket);
-  }
-
-  /** True when a known frozen bucket before `bucket` ends at `position`. */
-  private frozenEndingAt(sequenceId: string, position: number, bucket: number): boolean {
-    const last = this.known.get(sequenceId).frozen.at(-1);
-    return last !== undefined && last.last === position && last.bucket < bucket;
   }
 
   /**
@@ -401,6 +402,15 @@ export class CassandraActiveRecordStrategy<
   // --- reads ---
 
   protected async select(sequenceId: string, query: NormalizedQuery): Promise<SequencedItem[]> {
+    try {
+      return await this.selectKnowing(sequenceId, query);
+    } catch (error) {
+      if (!(error instanceof KnowledgeContradicted)) throw error;
+      return this.selectKnowing(sequenceId, query); // knowing nothing now, it cannot be contradicted again
+    }
+  }
+
+  private async selectKnowing(sequenceId: string, query: NormalizedQuery): Promise<SequencedItem[]> {
     const session = await this.ready();
     const range = this.positionRange(query);
     if (range === undefined) return [];
@@ -535,6 +545,11 @@ export class CassandraActiveRecordStrategy<
     }
     const out: SequencedItem[] = [];
     for (const items of await Promise.all(reads)) pushUpTo(out, items, limit);
+    // Frozen buckets never change, so fewer items than they are known to hold means the server lost data.
+    if (out.length < Math.min(count, limit)) {
+      this.known.forget(sequenceId);
+      throw new KnowledgeContradicted();
+    }
     return out;
   }
 
@@ -913,6 +928,9 @@ export class CassandraActiveRecordStrategy<
     } while (pageState !== undefined);
   }
 }
+
+/** The server holds less than what a strategy knows it holds: it lost data; read again, knowing nothing. */
+class KnowledgeContradicted extends Error {}
 
 /** How many items of the range the known frozen buckets hold (exactly: they are contiguous). */
 function countIn(known: KnownSequence, range: PositionRange): number {
