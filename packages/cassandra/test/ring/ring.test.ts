@@ -255,19 +255,24 @@ describeIfAvailable(
       expectSound(report);
       expect(whileDown).toBeGreaterThan(0);
 
-      // Caught up: hinted handoff replays what it missed; poll what it holds itself until it is everything.
+      // Caught up. First what hinted handoff alone brings back within 30 s (measured, not asserted: the
+      // ring's LWT commits are not all hinted, see docs/reliability.md); then a read of every sequence at
+      // ALL, whose blocking read repair writes what a replica lacks; after it, the node must hold everything.
       const since = Date.now();
       let held = await readFromNode(victim, keyspace, sequences);
-      let rounds = 1;
-      while ((held === undefined || !sameItems(held, stored)) && Date.now() - since < 90_000) {
+      while ((held === undefined || missing(held, stored) > 0) && Date.now() - since < 30_000) {
         await sleep(2000);
         held = await readFromNode(victim, keyspace, sequences);
-        rounds += 1;
       }
-      const state =
-        held === undefined ? 'had others serve its reads' : sameItems(held, stored) ? 'held' : 'lacked';
+      const afterHints = held === undefined ? 'unknown' : missing(held, stored);
+      await readAtAll(keyspace, sequences);
+      held = await readFromNode(victim, keyspace, sequences);
+      for (let tries = 0; held === undefined && tries < 10; tries++) {
+        await sleep(1000);
+        held = await readFromNode(victim, keyspace, sequences);
+      }
       console.log(
-        `ring catch-up: ${victim.address} ${state} all ${report.stored} items after ${(Date.now() - since) / 1000} s (${rounds} rounds of reads)`,
+        `ring catch-up: ${victim.address} lacked ${afterHints} of ${report.stored} items ${(Date.now() - since) / 1000} s after its restart; after reads at ALL, ${held === undefined ? 'unknown' : missing(held, stored)}`,
       );
       expect(held).toEqual(stored);
     }, 360_000);
@@ -362,9 +367,34 @@ describeIfAvailable(twoDcAvailable, `a keyspace over two data centres of the rin
   }, 120_000);
 });
 
-function sameItems(
-  a: ReadonlyMap<string, readonly StoredItem[]>,
-  b: ReadonlyMap<string, readonly StoredItem[]>,
+/** How many of the stored items `held` lacks (or holds differently). */
+function missing(
+  held: ReadonlyMap<string, readonly StoredItem[]>,
+  stored: ReadonlyMap<string, readonly StoredItem[]>,
 ) {
-  return [...b].every(([sequence, items]) => JSON.stringify(a.get(sequence)) === JSON.stringify(items));
+  let count = 0;
+  for (const [sequence, items] of stored) {
+    const have = new Set((held.get(sequence) ?? []).map((item) => `${item.position} ${item.data}`));
+    count += items.filter((item) => !have.has(`${item.position} ${item.data}`)).length;
+  }
+  return count;
+}
+
+/** Reads every sequence at ALL: each replica answers, and those that lack something are repaired first. */
+async function readAtAll(keyspace: string, sequences: readonly string[]): Promise<void> {
+  const client = new Client({
+    contactPoints: dc1.map((n) => `${n.address}:${n.port}`),
+    localDataCenter: 'datacenter1',
+  });
+  await client.connect();
+  try {
+    for (const sequence of sequences)
+      await client.execute(
+        `SELECT position, data FROM ${keyspace}.${CqlIntegerSequencedItem.tableName} WHERE sequence_id = ? AND bucket = 0`,
+        [sequence],
+        { consistency: types.consistencies.all, prepare: true, readTimeout: 30_000 },
+      );
+  } finally {
+    await client.shutdown();
+  }
 }
