@@ -15,6 +15,7 @@ import {
   type HasPendingEvents,
 } from './repository.js';
 import { SnapshotStrategy } from './snapshots.js';
+import { Subscription, type SubscriptionOptions } from './subscription.js';
 import { type OpenStoreOptions, type Store, openStore } from './store.js';
 import { type TopicRegistry, defaultTopics } from './topics.js';
 import type { Mutator } from './entity.js';
@@ -227,6 +228,21 @@ export class Application<S extends AggregateRecorder<any> = AggregateRecorder<an
         if (!(error instanceof ConcurrencyError) || attempt >= retries) throw error;
       }
     }
+  }
+
+  /**
+   * A live subscription to this application's notification log, decoding with its topics and mapper:
+   * catches up from `options.after`, then follows (see Subscription). Only for a store that keeps a log.
+   */
+  subscribe<E = DomainEvent>(
+    this: Application<ApplicationRecorder<any>>,
+    options: SubscriptionOptions = {},
+  ): Subscription<E> {
+    return new Subscription<E>(
+      this.eventStore.activeRecordStrategy as ApplicationRecorder<any>,
+      this.eventStore.sequencedItemMapper,
+      options,
+    );
   }
 
   /** Waits for queued writes, rethrowing a failure. */

@@ -6,3 +6,4 @@ export {
   type ProcessRecorderSuiteOptions,
   type SuiteReadModel,
 } from './process-recorder.js';
+export { defineSubscriptionSuite, type SubscriptionSuiteOptions } from './subscription.js';

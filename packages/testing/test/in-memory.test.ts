@@ -5,7 +5,11 @@ import {
   type ItemQuery,
   type SequencedItem,
 } from '@es/core';
-import { defineActiveRecordStrategySuite, defineProcessRecorderSuite } from '../src/index.js';
+import {
+  defineActiveRecordStrategySuite,
+  defineProcessRecorderSuite,
+  defineSubscriptionSuite,
+} from '../src/index.js';
 
 // The reference backend, with its notification log.
 defineActiveRecordStrategySuite({
@@ -104,6 +108,11 @@ defineActiveRecordStrategySuite({
 
 // The reference process recorder: its transactions offer no handle, so there is no read model to roll back.
 defineProcessRecorderSuite({
+  name: 'in-memory',
+  createRecorder: async () => new InMemoryActiveRecordStrategy(),
+});
+
+defineSubscriptionSuite({
   name: 'in-memory',
   createRecorder: async () => new InMemoryActiveRecordStrategy(),
 });
