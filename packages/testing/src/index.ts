@@ -7,3 +7,4 @@ export {
   type SuiteReadModel,
 } from './process-recorder.js';
 export { defineSubscriptionSuite, type SubscriptionSuiteOptions } from './subscription.js';
+export { defineProjectionSuite, type ProjectionSuiteOptions, type TotalsReadModel } from './projection.js';

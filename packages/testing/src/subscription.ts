@@ -1,14 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  type ApplicationRecorder,
-  SequencedItemMapper,
-  Subscription,
-  type SubscribedEvent,
-  TopicRegistry,
-  VersionedEntityEvent,
-} from '@es/core';
+import { type ApplicationRecorder, SequencedItemMapper, Subscription, type SubscribedEvent } from '@es/core';
 import { HOOK_TIMEOUT, TEST_TIMEOUT } from './context.js';
+import { TOCKED, TICKED, Ticked, Tocked, followingTopics as topics } from './following-events.js';
 
 export interface SubscriptionSuiteOptions {
   name: string;
@@ -23,15 +17,7 @@ export interface SubscriptionSuiteOptions {
   liveLatencyMs?: number;
 }
 
-/** The suite's events, in a registry of its own: one topic per class. */
-const topics = new TopicRegistry();
-class Ticked extends VersionedEntityEvent.withPayload<{ writer: number }, typeof VersionedEntityEvent>() {}
-class Tocked extends VersionedEntityEvent.withPayload<{ writer: number }, typeof VersionedEntityEvent>() {}
 type SuiteEvent = Ticked | Tocked;
-topics.register('es-testing.subscription.Ticked', Ticked);
-topics.register('es-testing.subscription.Tocked', Tocked);
-const TICKED = 'es-testing.subscription.Ticked';
-const TOCKED = 'es-testing.subscription.Tocked';
 
 /**
  * The contract of a live subscription over a backend's log (see @es/core's Subscription): it catches up

@@ -8,6 +8,7 @@ import {
 import {
   defineActiveRecordStrategySuite,
   defineProcessRecorderSuite,
+  defineProjectionSuite,
   defineSubscriptionSuite,
 } from '../src/index.js';
 
@@ -115,4 +116,17 @@ defineProcessRecorderSuite({
 defineSubscriptionSuite({
   name: 'in-memory',
   createRecorder: async () => new InMemoryActiveRecordStrategy(),
+});
+
+// In memory the read model is the test's own Map: the handle is nothing.
+const totals = new Map<string, number>();
+defineProjectionSuite<undefined>({
+  name: 'in-memory',
+  createRecorder: async () => new InMemoryActiveRecordStrategy(),
+  readModel: {
+    add: (_handle, key, points) => void totals.set(key, (totals.get(key) ?? 0) + points),
+    totals: async (keys) =>
+      Object.fromEntries(keys.filter((k) => totals.has(k)).map((k) => [k, totals.get(k)!])),
+    reset: () => totals.clear(),
+  },
 });
