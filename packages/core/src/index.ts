@@ -116,6 +116,8 @@ export {
 } from './aggregate.js';
 export { PersistencePolicy, type PersistencePolicyOptions } from './persistence-policy.js';
 export { NotificationLogReader } from './notification-log.js';
+export { type Projection, ProjectionRunner, type ProjectionRunnerOptions } from './projection.js';
+export { Subscription, type SubscribedEvent, type SubscriptionOptions } from './subscription.js';
 export {
   Application,
   type ApplicationOptions,
