@@ -7,7 +7,7 @@ import {
 } from '@es/core';
 import { types } from 'cassandra-driver';
 import { type BoundTable, toNumber } from './bound-table.js';
-import { connectionError } from './datastore.js';
+import { statementError } from './datastore.js';
 import { type KnownBuckets, frozenEndingAt, learnHead } from './known.js';
 import { NEVER_RETRY, explain, outcomeMayBeUnknown, sleep } from './outcome.js';
 
@@ -160,7 +160,8 @@ export class AppendProtocol {
       });
       return { applied: result.wasApplied(), row: result.first() };
     } catch (error) {
-      if (!outcomeMayBeUnknown(error)) throw connectionError(error, settings);
+      if (!outcomeMayBeUnknown(error))
+        throw await statementError(error, this.bound.session, this.bound.table);
       const stored = await this.committedAt(sequenceId, bucket, first, commit, error);
       if (stored === 'ours') return { applied: true, row: null };
       if (stored === 'theirs') {

@@ -1,7 +1,7 @@
 import type { Notification } from '@es/core';
 import { types } from 'cassandra-driver';
 import { type BoundTable, MAX_INT, toNumber } from './bound-table.js';
-import { connectionError } from './datastore.js';
+import { statementError } from './datastore.js';
 import { NEVER_RETRY, outcomeMayBeUnknown } from './outcome.js';
 import type { CqlFeedLayout } from './tables.js';
 
@@ -113,7 +113,7 @@ export class BoundFeed {
               isIdempotent: true,
             });
           } catch (error) {
-            throw connectionError(error, this.items.settings);
+            throw await statementError(error, this.items.session, this.items.table);
           }
         }
       }),
@@ -227,7 +227,7 @@ export class BoundFeed {
       return result.wasApplied() ? 'applied' : 'lost';
     } catch (error) {
       if (outcomeMayBeUnknown(error)) return 'unknown';
-      throw connectionError(error, settings);
+      throw await statementError(error, this.items.session, this.items.table);
     }
   }
 
@@ -321,7 +321,7 @@ export class BoundFeed {
       return result.wasApplied();
     } catch (error) {
       if (outcomeMayBeUnknown(error)) return false;
-      throw connectionError(error, this.items.settings);
+      throw await statementError(error, this.items.session, this.items.table);
     }
   }
 }

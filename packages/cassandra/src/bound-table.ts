@@ -1,6 +1,6 @@
 import { SequencedItem } from '@es/core';
 import type { types } from 'cassandra-driver';
-import { type CqlSession, connectionError } from './datastore.js';
+import { type CqlSession, statementError } from './datastore.js';
 import type { CqlTable } from './tables.js';
 
 export const MAX_INT = 2_147_483_647;
@@ -105,7 +105,7 @@ export class BoundTable implements BucketReads {
         ...extra,
       });
     } catch (error) {
-      throw connectionError(error, this.settings);
+      throw await statementError(error, this.session, this.table);
     }
   }
 

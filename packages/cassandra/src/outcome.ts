@@ -1,4 +1,5 @@
 import { errors, policies } from 'cassandra-driver';
+import { neverSent } from './datastore.js';
 
 /** ResponseError codes that mean the coordinator refused or rejected the request before applying anything. */
 const REJECTED = new Set([
@@ -19,6 +20,7 @@ const REJECTED = new Set([
 export function outcomeMayBeUnknown(error: unknown): boolean {
   if (error instanceof errors.NoHostAvailableError || error instanceof errors.BusyConnectionError)
     return false;
+  if (neverSent(error)) return false;
   if (error instanceof errors.ArgumentError || error instanceof TypeError) return false;
   if (error instanceof errors.ResponseError) return !REJECTED.has(error.code);
   return true;

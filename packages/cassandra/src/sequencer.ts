@@ -66,7 +66,8 @@ export class FeedSequencer {
       'pollIntervalMs' | 'leaseSeconds' | 'chunkItems' | 'chunkBytes' | 'copyLimit' | 'clockSkewMs'
     >
   >;
-  private readonly session: CqlSession | undefined;
+  // Private (#): a session's client holds the password, and sequencers get logged.
+  readonly #session: CqlSession | undefined;
   private readonly datastore: CassandraDatastore | undefined;
   private readonly onError: (error: unknown) => void;
   private readonly known = new KnownBuckets();
@@ -87,7 +88,7 @@ export class FeedSequencer {
     if (table?.feed === undefined || table.kind !== 'integer')
       throw new ValidationError('a FeedSequencer needs a table made with withFeed()', 'table');
     this.table = table;
-    this.session = options.session;
+    this.#session = options.session;
     this.datastore = options.datastore;
     this.holder = options.holder ?? randomUUID();
     this.onError = options.onError ?? (() => undefined);
@@ -313,7 +314,7 @@ export class FeedSequencer {
   }
 
   private sessionNow(): CqlSession {
-    return this.session ?? this.datastore?.session ?? defaultSession();
+    return this.#session ?? this.datastore?.session ?? defaultSession();
   }
 
   private async feed(): Promise<BoundFeed> {

@@ -32,7 +32,7 @@ export type CassandraActiveRecordStrategyOptions<
   I = SequencedItem,
   K extends CqlTableKind = CqlTableKind,
   F extends boolean = boolean,
-> = Omit<ActiveRecordStrategyOptions<I>, 'positionKind'> &
+> = Omit<ActiveRecordStrategyOptions<I>, 'positionKind' | 'contiguous'> &
   /**
    * The table definition (`table`, or the seed's `activeRecordClass`): CqlIntegerSequencedItem,
    * CqlTimestampSequencedItem, CqlSnapshot, or one made from them with `withTableName`/`withBucketSize`
@@ -92,10 +92,9 @@ export class CassandraActiveRecordStrategy<
   readonly table: CqlTable<K, F>;
   /** True over a table with a feed: the strategy keeps the application's notification log. */
   readonly supportsNotifications: F;
-  /** True for integer tables: an append must start exactly one past the sequence's last position. */
-  readonly contiguous: boolean;
   readonly maxBatchBytes: number;
-  private readonly session: CqlSession | undefined;
+  // Private (#): a session's client holds the password, and strategies get logged.
+  readonly #session: CqlSession | undefined;
   private readonly datastore: CassandraDatastore | undefined;
   private readonly layoutChecks = new WeakMap<object, Promise<void>>();
   /** Facts about buckets that can never become false (see known.ts): they save round trips. */
@@ -118,15 +117,15 @@ export class CassandraActiveRecordStrategy<
       (value): value is CqlTable<K, F> => value instanceof CqlTable,
       'CqlIntegerSequencedItem',
     );
-    super({ ...rest, positionKind: table.positionKind });
+    // True for integer tables: an append must start exactly one past the sequence's last position.
+    super({ ...rest, positionKind: table.positionKind, contiguous: table.contiguous });
     if (!Number.isSafeInteger(maxBatchBytes) || maxBatchBytes < 1) {
       throw new ValidationError('maxBatchBytes must be a positive integer', 'maxBatchBytes');
     }
     this.table = table;
     this.supportsNotifications = (table.feed !== undefined) as F;
-    this.contiguous = table.contiguous;
     this.maxBatchBytes = maxBatchBytes;
-    this.session = session;
+    this.#session = session;
     this.datastore = datastore;
     this.catchUp =
       catchUpOnRead && table.feed !== undefined
@@ -229,6 +228,6 @@ export class CassandraActiveRecordStrategy<
   }
 
   private currentSession(): CqlSession {
-    return this.session ?? this.datastore?.session ?? defaultSession();
+    return this.#session ?? this.datastore?.session ?? defaultSession();
   }
 }

@@ -75,7 +75,8 @@ export async function openStore(
 export function memoryStore(): Store<ApplicationRecorder<SequencedItem>> {
   return {
     events: new InMemoryActiveRecordStrategy(),
-    snapshots: new InMemoryActiveRecordStrategy(),
+    // Snapshots sit at entity versions, with gaps between them.
+    snapshots: new InMemoryActiveRecordStrategy({ contiguous: false }),
     description: 'memory: (process memory; nothing outlives the process)',
     close: async () => {},
   };
