@@ -210,7 +210,7 @@ export async function checkLayout(session: CqlSession, table: CqlTable): Promise
   }
   if (stored !== table.layout) {
     throw new SettingsError(
-      `table ${session.keyspace}.${table.tableName} was created as "${stored}", but is used as "${table.layout}": use the same kind and bucket size everywhere`,
+      `table ${session.keyspace}.${table.tableName} was created as "${stored}", but is used as "${table.layout}": use the same kind, bucket size and feed everywhere`,
       'bucketSize',
     );
   }
