@@ -45,7 +45,9 @@ export function defaultSession(): CqlSession {
 export class CassandraDatastore {
   readonly settings: CassandraSettings;
   readonly tables: readonly CqlTable[];
-  private connected: Client | undefined;
+  // Private (#) so that logging the datastore does not print the driver client, whose options hold the
+  // password.
+  #connected: Client | undefined;
   private readonly clientOptions: Partial<ClientOptions>;
   private readonly operations = new InFlight(() => `the Cassandra datastore at ${this.settings.address}`);
 
@@ -58,12 +60,12 @@ export class CassandraDatastore {
   /** The driver client. Throws StoreConnectionError before `setupConnection()`. */
   get client(): Client {
     this.operations.check();
-    if (this.connected === undefined) {
+    if (this.#connected === undefined) {
       throw new StoreConnectionError(
         `not connected to Cassandra at ${this.settings.address}: call setupConnection() first`,
       );
     }
-    return this.connected;
+    return this.#connected;
   }
 
   get session(): CqlSession {
@@ -77,7 +79,7 @@ export class CassandraDatastore {
    */
   async setupConnection(): Promise<void> {
     this.operations.check();
-    if (this.connected === undefined) {
+    if (this.#connected === undefined) {
       const s = this.settings;
       const client = new Client(clientOptions(s, this.clientOptions));
       try {
@@ -93,7 +95,7 @@ export class CassandraDatastore {
         await client.shutdown().catch(() => undefined);
         throw connectionError(error, s);
       }
-      this.connected = client;
+      this.#connected = client;
     }
     registry.current = this;
   }
@@ -110,7 +112,9 @@ export class CassandraDatastore {
     );
     for (const table of this.tables) {
       for (const statement of table.createStatements(keyspace)) await this.run(statement);
-      await checkLayout(this.session, table);
+      await checkLayout(this.session, table).catch((error: unknown) => {
+        throw connectionError(error, this.settings);
+      });
     }
   }
 
@@ -140,8 +144,8 @@ export class CassandraDatastore {
    */
   close(): Promise<void> {
     return this.operations.close(async () => {
-      const client = this.connected;
-      this.connected = undefined;
+      const client = this.#connected;
+      this.#connected = undefined;
       if (registry.current === this) registry.current = undefined;
       if (client !== undefined) await client.shutdown();
     });
@@ -213,11 +217,69 @@ export async function checkLayout(session: CqlSession, table: CqlTable): Promise
 }
 
 /**
- * Driver errors that mean "could not reach or use the server" as StoreConnectionError; others unchanged.
- * Writes whose outcome may be unknown are classified by the strategy before it gets here.
+ * A failed statement on `table` as a typed error (see connectionError). When every node answered that it
+ * no longer knows the prepared statement and the driver could not prepare it again, the usual reason is
+ * that the keyspace or table was dropped (which evicts its statements): the layout check says for sure.
+ */
+export async function statementError(error: unknown, session: CqlSession, table: CqlTable): Promise<unknown> {
+  if (error instanceof errors.NoHostAvailableError) {
+    const inner = Object.values((error.innerErrors ?? {}) as Record<string, unknown>);
+    const unprepared = (e: unknown) => e instanceof errors.ResponseError && e.code === 0x2500;
+    if (inner.length > 0 && inner.every(unprepared)) {
+      try {
+        await checkLayout(session, table);
+      } catch (gone) {
+        if (gone instanceof SettingsError)
+          return new SettingsError(gone.message, gone.field, { cause: error });
+      }
+    }
+  }
+  return connectionError(error, session.settings);
+}
+
+/**
+ * True when the driver failed before sending the request: it had no open connection to the host it
+ * picked (its pool for a node that just came back is still empty; the prepare path throws this plain Error
+ * where the request path wraps it in NoHostAvailableError). Nothing can have been applied.
+ */
+export function neverSent(error: unknown): boolean {
+  return error instanceof Error && error.message === 'No connection available';
+}
+
+/**
+ * Driver errors that mean "could not reach or use the server" as StoreConnectionError, and a keyspace or
+ * table that is gone as SettingsError (call setupTables()); others unchanged. Writes whose outcome may be
+ * unknown are classified by the strategy before it gets here.
  */
 export function connectionError(error: unknown, settings: CassandraSettings): unknown {
   const where = `Cassandra at ${settings.address}`;
+  if (neverSent(error)) {
+    return new StoreConnectionError(`${where} had no open connection for the request (nothing was sent)`, {
+      cause: error,
+    });
+  }
+  // A socket that closed under a request the driver could not resend (not idempotent); the strategy's
+  // conditional writes never get here with it (their outcome is resolved by a SERIAL read first).
+  if (error instanceof errors.DriverError && (error as { isSocketError?: boolean }).isSocketError) {
+    return new StoreConnectionError(`lost the connection to ${where}: ${error.message}`, { cause: error });
+  }
+  // 0x2200 Invalid: the keyspace or table was dropped (or never created) after the strategy checked it.
+  if (error instanceof errors.ResponseError && error.code === 0x2200) {
+    const missing =
+      /^Keyspace (\S+) does not exist|^(?:unconfigured table|table) (\S+)(?: does not exist)?$/i.exec(
+        error.message,
+      );
+    if (missing?.[2] !== undefined)
+      return new MissingTableError(`${settings.keyspace}.${missing[2]}`, { cause: error });
+    if (missing) {
+      const what = `keyspace ${missing[1]}`;
+      return new SettingsError(
+        `${what} does not exist on ${where}: call CassandraDatastore.setupTables() (${error.message})`,
+        'keyspace',
+        { cause: error },
+      );
+    }
+  }
   if (error instanceof errors.ArgumentError && /Datacenter .* was not found/.test(error.message)) {
     return new SettingsError(
       `no Cassandra node at ${settings.address} is in data centre "${settings.localDataCenter}" (${error.message}); set localDataCenter or CASSANDRA_LOCAL_DATACENTER`,

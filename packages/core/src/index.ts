@@ -75,6 +75,7 @@ export {
   type TableOption,
   tableOption,
   inRange,
+  notNext,
   MAX_TOPIC_LENGTH,
   MAX_SEQUENCE_ID_LENGTH,
 } from './record-strategy.js';

@@ -80,7 +80,8 @@ export async function openStore(
 export function memoryStore(): Store<ApplicationRecorder<SequencedItem>> {
   return disposable({
     events: new InMemoryActiveRecordStrategy(),
-    snapshots: new InMemoryActiveRecordStrategy(),
+    // Snapshots sit at entity versions, with gaps between them.
+    snapshots: new InMemoryActiveRecordStrategy({ contiguous: false }),
     description: 'memory: (process memory; nothing outlives the process)',
     close: async () => {},
   });

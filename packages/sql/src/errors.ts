@@ -216,6 +216,19 @@ export function nativeBuildMissing(error: unknown): SettingsError | undefined {
   );
 }
 
+/**
+ * The ConcurrencyError for a batch of a contiguous (integer) table that does not start one past the
+ * sequence's last position, found in the insert statement itself: nothing of it was written.
+ */
+export function notContinuing(items: readonly SequencedItem[]): ConcurrencyError {
+  const { sequenceId, position } = items[0]!;
+  return new ConcurrencyError(
+    `position ${position} of sequence ${JSON.stringify(sequenceId)} does not continue the sequence: it is taken, or the sequence ends before ${position - 1} and the append would leave a gap (the writer's state is not what is stored: read it again)`,
+    sequenceId,
+    position,
+  );
+}
+
 /** The ConcurrencyError for a batch that hit a taken position: nothing of it was written. */
 export function positionTaken(items: readonly SequencedItem[], cause: unknown): ConcurrencyError {
   const { sequenceId, position } = items[0]!;

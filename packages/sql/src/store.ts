@@ -1,10 +1,11 @@
 import {
-  type ApplicationRecorder,
   type OpenStoreOptions,
+  type ProcessRecorder,
   type SequencedItem,
   type Store,
   disposable,
 } from '@es/core';
+import type { Transaction } from 'kysely';
 import { SqlDatastore } from './datastore.js';
 import { SqlSettings } from './settings.js';
 import { SqlActiveRecordStrategy } from './strategy.js';
@@ -26,7 +27,7 @@ export async function openStore(
   url?: string,
   options: SqlStoreOptions = {},
 ): Promise<
-  Store<ApplicationRecorder<SequencedItem>> & {
+  Store<ProcessRecorder<SequencedItem, Transaction<any>>> & {
     readonly datastore: SqlDatastore;
     [Symbol.asyncDispose](): Promise<void>;
   }
@@ -46,7 +47,12 @@ export async function openStore(
   }
   return disposable({
     datastore,
-    events: new SqlActiveRecordStrategy({ datastore, table: events, tracking }),
+    // An integer table keeps the log and the tracking table is given: a process recorder.
+    events: new SqlActiveRecordStrategy({
+      datastore,
+      table: events,
+      tracking,
+    }) as unknown as ProcessRecorder<SequencedItem, Transaction<any>>,
     snapshots: new SqlActiveRecordStrategy({ datastore, table: snapshots }),
     description: String(settings),
     close: () => datastore.close(),
