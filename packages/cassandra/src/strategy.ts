@@ -109,23 +109,21 @@ export class CassandraActiveRecordStrategy<
   }
 
   protected select(sequenceId: string, query: NormalizedQuery): Promise<SequencedItem[]> {
-    return this.tracked(async () => {
-      const bound = await this.bound();
-      return new ReadPlanner(bound, this.table, this.known).select(sequenceId, query);
-    });
+    return this.tracked(async () =>
+      new ReadPlanner(await this.bound(), this.table, this.known).select(sequenceId, query),
+    );
   }
 
   protected selectSequenceIds(): Promise<string[]> {
     return this.tracked(async () => {
-      const bound = await this.bound();
       const ids = new Set<string>();
-      for await (const id of bound.sequenceIds()) ids.add(id);
+      for await (const id of (await this.bound()).sequenceIds()) ids.add(id);
       return [...ids];
     });
   }
 
   /** An operation on the datastore's connection, which its close() waits for (a session passed in is the caller's). */
-  private tracked<T>(operation: () => Promise<T>): Promise<T> {
+  protected tracked<T>(operation: () => Promise<T>): Promise<T> {
     return this.#session === undefined && this.datastore !== undefined
       ? this.datastore.use(operation)
       : operation();

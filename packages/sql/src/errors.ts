@@ -192,6 +192,19 @@ export function mapDriverError(
   }
 }
 
+/**
+ * The ConcurrencyError for a batch of a contiguous (integer) table that does not start one past the
+ * sequence's last position, found in the insert statement itself: nothing of it was written.
+ */
+export function notContinuing(items: readonly SequencedItem[]): ConcurrencyError {
+  const { sequenceId, position } = items[0]!;
+  return new ConcurrencyError(
+    `position ${position} of sequence ${JSON.stringify(sequenceId)} does not continue the sequence: it is taken, or the sequence ends before ${position - 1} and the append would leave a gap (the writer's state is not what is stored: read it again)`,
+    sequenceId,
+    position,
+  );
+}
+
 /** The table a driver says is missing: `relation "x" does not exist`, `Table 'db.x' doesn't exist`, `no such table: x`. */
 function missingTableName(error: unknown): string {
   const message = String((error as { message?: unknown })?.message ?? '');
@@ -213,19 +226,6 @@ export function nativeBuildMissing(error: unknown): SettingsError | undefined {
     'better-sqlite3 is installed but its native module was not built (pnpm 10 skips build scripts): run `pnpm approve-builds` and allow better-sqlite3, or add it to "pnpm": { "onlyBuiltDependencies": ["better-sqlite3"] } in package.json, then `pnpm rebuild better-sqlite3`',
     'driver',
     { cause: error },
-  );
-}
-
-/**
- * The ConcurrencyError for a batch of a contiguous (integer) table that does not start one past the
- * sequence's last position, found in the insert statement itself: nothing of it was written.
- */
-export function notContinuing(items: readonly SequencedItem[]): ConcurrencyError {
-  const { sequenceId, position } = items[0]!;
-  return new ConcurrencyError(
-    `position ${position} of sequence ${JSON.stringify(sequenceId)} does not continue the sequence: it is taken, or the sequence ends before ${position - 1} and the append would leave a gap (the writer's state is not what is stored: read it again)`,
-    sequenceId,
-    position,
   );
 }
 

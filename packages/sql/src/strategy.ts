@@ -106,10 +106,8 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
         'append() inside processWithTracking would not be part of its transaction: pass the new items as options.append',
       );
     }
-    return this.datastore.use(async (connection) => {
-      await connection.insertItems(this.table, items);
-      this.appended?.raise();
-    });
+    await this.datastore.use((connection) => connection.insertItems(this.table, items));
+    this.appended?.raise();
   }
 
   protected async select(sequenceId: string, q: NormalizedQuery): Promise<SequencedItem[]> {
@@ -213,16 +211,16 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
       this.validateBatch(batch.map((item) => this.shape.toCanonical(item))),
     );
     if (batches.length > 0) this.assertNotificationLog();
-    return this.datastore.use(async (connection) => {
-      const result = await connection.transaction(async (trx) => {
+    const result = await this.datastore.use((connection) =>
+      connection.transaction(async (trx) => {
         await tracker.record(trx, records);
         const result = await this.inProcess.run(true, () => run(trx));
         for (const batch of batches) await connection.insertItemsIn(trx, this.table, batch);
         return result;
-      }, describe(records));
-      if (batches.length > 0) this.appended?.raise();
-      return result;
-    });
+      }, describe(records)),
+    );
+    if (batches.length > 0) this.appended?.raise();
+    return result;
   }
 
   /** Forgets the tracking of `applicationName`, in one transaction with `run(trx)`. Needs `tracking`. */

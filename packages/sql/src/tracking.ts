@@ -37,12 +37,12 @@ export class SqlTrackingRecorder implements ProjectionRecorder<Transaction<any>>
     process: (trx: Transaction<any>) => Promise<T> | T,
   ): Promise<T> {
     const records = validateTrackingList(tracking);
-    return this.datastore.use(async (connection) => {
-      return connection.transaction(async (trx) => {
+    return this.datastore.use((connection) =>
+      connection.transaction(async (trx) => {
         await this.record(trx, records);
         return process(trx);
-      }, describe(records));
-    });
+      }, describe(records)),
+    );
   }
 
   /**
@@ -77,15 +77,15 @@ export class SqlTrackingRecorder implements ProjectionRecorder<Transaction<any>>
     run?: (trx: Transaction<any>) => Promise<void> | void,
   ): Promise<void> {
     const name = validateTrackingName(applicationName);
-    return this.datastore.use(async (connection) => {
-      await connection.transaction(
+    await this.datastore.use((connection) =>
+      connection.transaction(
         async (trx) => {
           await run?.(trx);
           await trx.deleteFrom(this.table.tableName).where('application_name', '=', name).execute();
         },
         `forgetting the tracking of ${JSON.stringify(name)}`,
-      );
-    });
+      ),
+    );
   }
 
   /** The highest notification id recorded for the application, or 0. */
