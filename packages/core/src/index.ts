@@ -95,6 +95,7 @@ export { SequencedItemMapper, type SequencedItemMapperOptions } from './mapper.j
 export { OrderedWrites } from './ordered-writes.js';
 export { InFlight } from './in-flight.js';
 export { EventStore, type EventStoreOptions } from './event-store.js';
+export type { PayloadSchema } from './schemas.js';
 export { Snapshot, SnapshotStrategy, type SnapshotStrategyOptions, type Snapshottable } from './snapshots.js';
 export {
   EventSourcedRepository,
