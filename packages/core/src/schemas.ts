@@ -1,5 +1,6 @@
 import type { ZodType } from 'zod';
 import { EventSchemaError } from './errors.js';
+import { joinFields } from './events.js';
 
 /**
  * Checks an event's payload against its schema; returns the payload with the schema's output merged in
@@ -12,7 +13,7 @@ export function checkSchema(
   when: 'encode' | 'decode' | 'record',
 ): Record<string, unknown> {
   const result = schema.safeParse(payload);
-  if (result.success) return { ...payload, ...(result.data as Record<string, unknown>) };
+  if (result.success) return joinFields(payload, result.data as Record<string, unknown>);
   const issue = result.error.issues[0];
   const field = issue?.path.map(String).join('.') || undefined;
   throw new EventSchemaError(

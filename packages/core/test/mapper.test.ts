@@ -244,3 +244,16 @@ describe('a "__proto__" field in stored data', () => {
     expect(() => mapper.fromSequencedItem(item)).toThrow(DataIntegrityError);
   });
 });
+
+describe('a "__proto__" field in stored data of a class with a schema', () => {
+  it('is refused as tampered data after the schema merged its output', () => {
+    const mapper = new SequencedItemMapper();
+    const item = new SequencedItem(
+      uuid(),
+      0,
+      'mapper.test.Coerced',
+      '{"__proto__":{"polluted":true},"count":"3","timestamp":1}',
+    );
+    expect(() => mapper.fromSequencedItem(item)).toThrow(DataIntegrityError);
+  });
+});
