@@ -60,7 +60,7 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
 
   /** Inserts validated items of one sequence atomically; throws ConcurrencyError on a taken position. */
   protected abstract insert(items: readonly SequencedItem[]): Promise<void>;
-  /** The items of a sequence in a validated range. */
+  /** The items of a sequence in a validated range, in a new array (it is handed to the caller as it is). */
   protected abstract select(sequenceId: string, query: NormalizedQuery): Promise<SequencedItem[]>;
   protected abstract selectSequenceIds(): Promise<string[]>;
 
@@ -88,8 +88,7 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
     const id = this.validateSequenceId(sequenceId);
     const q = this.normalizeQuery(query);
     if (isEmptyRange(q)) return [];
-    const items = await this.select(id, q);
-    return items.map((item) => this.shape.fromCanonical(item));
+    return this.shape.fromCanonicalList(await this.select(id, q));
   }
 
   async *iterateItems(sequenceId: string, query: ItemQuery & { pageSize?: number } = {}): AsyncIterable<I> {
@@ -106,7 +105,7 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
     let remaining = q.limit ?? Infinity;
     while (remaining > 0) {
       const page = await this.select(id, { ...q, limit: Math.min(pageSize, remaining) });
-      if (page.length > 0) yield page.map((item) => this.shape.fromCanonical(item));
+      if (page.length > 0) yield this.shape.fromCanonicalList(page);
       remaining -= page.length;
       if (page.length < pageSize) return;
       const last = page[page.length - 1]!.position;
