@@ -97,21 +97,29 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
 
   async *iteratePages(sequenceId: string, query: ItemQuery & { pageSize?: number } = {}): AsyncIterable<I[]> {
     const id = this.validateSequenceId(sequenceId);
-    const { pageSize = 1000, ...range } = query;
+    const pageSize = query.pageSize ?? 1000;
     if (!Number.isSafeInteger(pageSize) || pageSize < 1)
       throw new ValidationError('pageSize must be a positive integer', 'pageSize');
-    let q = this.normalizeQuery(range);
+    let q = this.normalizeQuery(query);
     if (isEmptyRange(q)) return;
     let remaining = q.limit ?? Infinity;
+    // Each page's query is a new literal: `{ ...q, limit }` costs microseconds per object on Node 20.
+    let { lower, lowerInclusive, upper, upperInclusive } = q;
+    const descending = q.descending;
     while (remaining > 0) {
-      const page = await this.select(id, { ...q, limit: Math.min(pageSize, remaining) });
+      const limit = Math.min(pageSize, remaining);
+      const page = await this.select(id, { lower, lowerInclusive, upper, upperInclusive, limit, descending });
       if (page.length > 0) yield this.shape.fromCanonicalList(page);
       remaining -= page.length;
       if (page.length < pageSize) return;
       const last = page[page.length - 1]!.position;
-      q = q.descending
-        ? { ...q, upper: last, upperInclusive: false }
-        : { ...q, lower: last, lowerInclusive: false };
+      if (descending) {
+        upper = last;
+        upperInclusive = false;
+      } else {
+        lower = last;
+        lowerInclusive = false;
+      }
     }
   }
 

@@ -113,8 +113,15 @@ export class SqlDatastore {
   async close(): Promise<void> {
     const opening = this.opening;
     this.opening = undefined;
+    // Forgotten before the await: a read during the close does not take the closing connection.
+    this.opened = undefined;
     if (opening) await (await opening.catch(() => undefined))?.close();
     this.opened = undefined;
+  }
+
+  /** The connection when it is open, else undefined: a read's way around one await. @internal */
+  openConnection(): SqlConnection | undefined {
+    return this.opened;
   }
 
   /** The open connection, opened on first use. @internal */
