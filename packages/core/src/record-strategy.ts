@@ -100,7 +100,7 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
     const pageSize = query.pageSize ?? 1000;
     if (!Number.isSafeInteger(pageSize) || pageSize < 1)
       throw new ValidationError('pageSize must be a positive integer', 'pageSize');
-    let q = this.normalizeQuery(query);
+    const q = this.normalizeQuery(query);
     if (isEmptyRange(q)) return;
     let remaining = q.limit ?? Infinity;
     // Each page's query is a new literal: `{ ...q, limit }` costs microseconds per object on Node 20.
