@@ -53,3 +53,22 @@ export function nextAfter(known: KnownSequence): number {
   const last = known.frozen[known.frozen.length - 1];
   return last === undefined ? 0 : last.last + 1;
 }
+
+/**
+ * Records a head read from bucket `bucket` of a table of bucket size `bucketSize` (its value at some
+ * moment; heads only grow). Items 0..head exist for good. When the bucket is the one `next` lives in
+ * and the head has reached the end of its range, the bucket is frozen: it holds next..head forever.
+ */
+export function learnHead(known: KnownSequence, bucketSize: number, bucket: number, head: number): void {
+  if (head > known.seen) known.seen = head;
+  const next = nextAfter(known);
+  if (head >= next && Math.floor(next / bucketSize) === bucket && head >= (bucket + 1) * bucketSize - 1) {
+    known.frozen.push({ bucket, first: next, last: head });
+  }
+}
+
+/** True when a known frozen bucket before `bucket` ends at `position`. */
+export function frozenEndingAt(known: KnownSequence, position: number, bucket: number): boolean {
+  const last = known.frozen.at(-1);
+  return last !== undefined && last.last === position && last.bucket < bucket;
+}

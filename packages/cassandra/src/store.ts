@@ -1,4 +1,10 @@
-import type { AggregateRecorder, OpenStoreOptions, SequencedItem, Store } from '@es/core';
+import {
+  type AggregateRecorder,
+  type OpenStoreOptions,
+  type SequencedItem,
+  type Store,
+  disposable,
+} from '@es/core';
 import { CassandraDatastore } from './datastore.js';
 import { CassandraSettings } from './settings.js';
 import { CassandraActiveRecordStrategy } from './strategy.js';
@@ -14,7 +20,12 @@ import { CqlIntegerSequencedItem, CqlSnapshot } from './tables.js';
 export async function openStore(
   url?: string,
   options: OpenStoreOptions = {},
-): Promise<Store<AggregateRecorder<SequencedItem>> & { readonly datastore: CassandraDatastore }> {
+): Promise<
+  Store<AggregateRecorder<SequencedItem>> & {
+    readonly datastore: CassandraDatastore;
+    [Symbol.asyncDispose](): Promise<void>;
+  }
+> {
   const settings = new CassandraSettings(url === undefined ? {} : { url });
   const datastore = new CassandraDatastore({ settings, tables: [CqlIntegerSequencedItem, CqlSnapshot] });
   try {
@@ -24,11 +35,11 @@ export async function openStore(
     await datastore.close();
     throw error;
   }
-  return {
+  return disposable({
     datastore,
     events: new CassandraActiveRecordStrategy({ datastore, table: CqlIntegerSequencedItem }),
     snapshots: new CassandraActiveRecordStrategy({ datastore, table: CqlSnapshot }),
     description: settings.address,
     close: () => datastore.close(),
-  };
+  });
 }

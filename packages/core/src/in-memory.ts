@@ -11,6 +11,7 @@ import {
   ActiveRecordStrategy,
   type ActiveRecordStrategyOptions,
   type NormalizedQuery,
+  notNext,
 } from './record-strategy.js';
 import type { NotificationQuery } from './recorders.js';
 import type { Notification, SequencedItem } from './sequenced-item.js';
@@ -69,6 +70,13 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem>
     const taken = (p: number): never => {
       throw new ConcurrencyError(`position ${p} of sequence ${sequenceId} is already taken`, sequenceId, p);
     };
+    if (this.contiguous) {
+      // The batch's positions are consecutive (validated): it fits exactly when it starts at the head + 1.
+      const claimedHead = claimed?.get(sequenceId)?.size ? Math.max(...claimed.get(sequenceId)!) : -1;
+      const head = Math.max(stored.length === 0 ? -1 : stored[stored.length - 1]!.position, claimedHead);
+      if (first <= head) taken(first);
+      if (first !== head + 1) throw notNext(sequenceId, first, head);
+    }
     // Items are ascending, so the batch clashes exactly when some stored position lies in [first, last]
     // and equals one of the batch's positions.
     for (

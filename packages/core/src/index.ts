@@ -75,6 +75,7 @@ export {
   type TableOption,
   tableOption,
   inRange,
+  notNext,
   MAX_TOPIC_LENGTH,
   MAX_SEQUENCE_ID_LENGTH,
 } from './record-strategy.js';
@@ -88,6 +89,7 @@ export {
 } from './transcoding.js';
 export { SequencedItemMapper, type SequencedItemMapperOptions } from './mapper.js';
 export { OrderedWrites } from './ordered-writes.js';
+export { InFlight } from './in-flight.js';
 export { EventStore, type EventStoreOptions } from './event-store.js';
 export { Snapshot, SnapshotStrategy, type SnapshotStrategyOptions, type Snapshottable } from './snapshots.js';
 export {
@@ -122,6 +124,7 @@ export {
   type OpenStoreOptions,
   DEFAULT_STORE_URL,
   memoryStore,
+  disposable,
   openStore,
   storeUrl,
 } from './store.js';

@@ -1,4 +1,4 @@
-import { NotFoundError, ValidationError } from './errors.js';
+import { ConcurrencyError, NotFoundError, ValidationError } from './errors.js';
 import type { AggregateRecorder, ItemQuery, PositionKind, SequenceIdKind } from './recorders.js';
 import { ItemShape, SequencedItem, type SequencedItemClass } from './sequenced-item.js';
 import { isUuid } from './validation.js';
@@ -12,6 +12,13 @@ export interface ActiveRecordStrategyOptions<I = SequencedItem> {
   maxItemBytes?: number;
   /** Most items in one append. Default 10,000. */
   maxBatchSize?: number;
+  /**
+   * Integer sequences only: an append must start exactly one past the sequence's last position (at 0
+   * on an empty one), checked atomically with the write. Default true for integer positions: versions
+   * then have no gaps, and a writer whose earlier write was lost cannot build on it. False for stores
+   * whose integer positions have gaps by design (snapshots at entity versions).
+   */
+  contiguous?: boolean;
 }
 
 /** A query after validation: every field present. */
@@ -40,6 +47,8 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
   readonly sequenceIdKind: SequenceIdKind;
   readonly maxItemBytes: number;
   readonly maxBatchSize: number;
+  /** True when appends must continue their sequence with no gap (see the option). */
+  readonly contiguous: boolean;
   protected readonly shape: ItemShape<I>;
 
   constructor(options: ActiveRecordStrategyOptions<I> = {}) {
@@ -50,6 +59,7 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
     this.sequenceIdKind = options.sequenceIdKind ?? 'uuid';
     this.maxItemBytes = options.maxItemBytes ?? 1024 * 1024;
     this.maxBatchSize = options.maxBatchSize ?? 10_000;
+    this.contiguous = this.positionKind === 'integer' && (options.contiguous ?? true);
     if (!Number.isSafeInteger(this.maxItemBytes) || this.maxItemBytes < 1) {
       throw new ValidationError('maxItemBytes must be a positive integer', 'maxItemBytes');
     }
@@ -288,6 +298,15 @@ export function isEmptyRange(q: NormalizedQuery): boolean {
     q.upper === -Infinity ||
     q.lower > q.upper ||
     (q.lower === q.upper && !(q.lowerInclusive && q.upperInclusive))
+  );
+}
+
+/** The ConcurrencyError for an append that would leave a gap in a contiguous sequence. */
+export function notNext(sequenceId: string, first: number, head: number): ConcurrencyError {
+  return new ConcurrencyError(
+    `position ${first} of sequence ${sequenceId} would leave a gap: the sequence ${head < 0 ? 'is empty' : `ends at ${head}`}, so an append starts at ${head + 1} (the writer's state is not what is stored: read it again)`,
+    sequenceId,
+    first,
   );
 }
 

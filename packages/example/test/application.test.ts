@@ -32,7 +32,7 @@ describe('ExampleApplication', () => {
   });
 
   it('uses the snapshots table strategy it is given', async () => {
-    const snapshots = new InMemoryActiveRecordStrategy();
+    const snapshots = new InMemoryActiveRecordStrategy({ contiguous: false });
     await using app = new ExampleApplication({
       activeRecordStrategy: new InMemoryActiveRecordStrategy(),
       snapshotActiveRecordStrategy: snapshots,

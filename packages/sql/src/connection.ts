@@ -29,6 +29,12 @@ export interface SqlConnection {
    * position rejects the whole batch with ConcurrencyError.
    */
   insertItems(table: SqlItemsTable, items: readonly SequencedItem[]): Promise<void>;
+  /**
+   * The same, inside a transaction that `transaction` opened (a process recorder's): the rows commit
+   * with it, and their ids are still drawn in commit order (the table's ordering lock is taken in the
+   * transaction, and held until it ends).
+   */
+  insertItemsIn(trx: Transaction<any>, table: SqlItemsTable, items: readonly SequencedItem[]): Promise<void>;
   /** One round trip, to check that the database answers. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,7 +1,14 @@
 import type { SequencedItem } from '@es/core';
 import { Kysely, SqliteDialect, type Transaction, sql } from 'kysely';
 import { type SqlConnection, runTransaction } from './connection.js';
-import { cannotConnect, classify, mapDriverError, positionTaken } from './errors.js';
+import {
+  cannotConnect,
+  classify,
+  mapDriverError,
+  nativeBuildMissing,
+  notContinuing,
+  positionTaken,
+} from './errors.js';
 import type { SqlSettings } from './settings.js';
 import type { SqlItemsTable } from './tables.js';
 
@@ -88,7 +95,7 @@ export class SqliteConnection implements SqlConnection {
       return SqliteConnection.connect(settings, database, Driver, true);
     } catch (error) {
       database?.close();
-      throw cannotConnect(settings, error);
+      throw nativeBuildMissing(error) ?? cannotConnect(settings, error);
     }
   }
 
@@ -100,7 +107,7 @@ export class SqliteConnection implements SqlConnection {
     try {
       return SqliteConnection.connect(settings, database, Driver, false);
     } catch (error) {
-      throw cannotConnect(settings, error);
+      throw nativeBuildMissing(error) ?? cannotConnect(settings, error);
     }
   }
 
@@ -133,15 +140,45 @@ export class SqliteConnection implements SqlConnection {
     });
   }
 
+  /**
+   * In a transaction Kysely holds the connection for, so the prepared insert runs in it (SQLite's one
+   * writer at a time keeps ids in commit order). A batch is all or none: a statement that fails undoes
+   * only itself, so the failed batch is undone with a savepoint.
+   */
+  async insertItemsIn(
+    _trx: Transaction<any>,
+    table: SqlItemsTable,
+    items: readonly SequencedItem[],
+  ): Promise<void> {
+    try {
+      this.insertTransaction(table)(items);
+    } catch (error) {
+      if (classify(error) === 'unique') throw positionTaken(items, error);
+      throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.tableName}` });
+    }
+  }
+
   /** One prepared single-row insert, run per item in one transaction: in process, rows cost no round trips. */
   private insertTransaction(table: SqlItemsTable): (items: readonly SequencedItem[]) => void {
     let insert = this.inserts.get(table.tableName);
     if (insert === undefined) {
       const row = { sequence_id: '', position: 0, topic: '', data: '' };
       const statement = this.database.prepare(this.db.insertInto(table.tableName).values(row).compile().sql);
+      // Integer sequences are contiguous: checked in the append's own (immediate) transaction.
+      const head =
+        table.kind === 'integer'
+          ? this.database.prepare(
+              `select coalesce(max(position), -1) as head from "${table.tableName}" where sequence_id = ?`,
+            )
+          : undefined;
       const transaction = this.database.transaction((batch: readonly SequencedItem[]) => {
+        if (head !== undefined) {
+          const [row] = head.all(batch[0]!.sequenceId);
+          if (Number(row?.head) !== batch[0]!.position - 1) throw notContinuing(batch);
+        }
         for (const item of batch) statement.run(item.sequenceId, item.position, item.topic, item.data);
       });
+      // Outside a transaction: BEGIN IMMEDIATE. Inside one (insertItemsIn), better-sqlite3 uses a savepoint.
       insert = (batch) => transaction.immediate(batch);
       this.inserts.set(table.tableName, insert);
     }

@@ -1,15 +1,21 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   ActiveRecordStrategy,
+  type AppendSignal,
+  appendSignalFor,
   type ActiveRecordStrategyOptions,
   type NormalizedQuery,
   type Notification,
   type NotificationQuery,
   NotSupportedError,
+  type ProcessAppends,
   SequencedItem,
   type TableOption,
   type Tracking,
   type TrackingRecorder,
   tableOption,
+  validateTrackingList,
+  validateTrackingName,
 } from '@es/core';
 import { type Compilable, type Kysely, type RawBuilder, type Transaction, sql } from 'kysely';
 import type { SqlDatastore } from './datastore.js';
@@ -20,11 +26,11 @@ import {
   type SqlTableKind,
   type SqlTrackingTable,
 } from './tables.js';
-import { SqlTrackingRecorder } from './tracking.js';
+import { SqlTrackingRecorder, describe } from './tracking.js';
 
 export type SqlActiveRecordStrategyOptions<I = SequencedItem, K extends SqlTableKind = SqlTableKind> = Omit<
   ActiveRecordStrategyOptions<I>,
-  'positionKind'
+  'positionKind' | 'contiguous'
 > &
   /**
    * The items table (`table`, or the seed's `activeRecordClass`): its kind sets the position kind and
@@ -32,7 +38,10 @@ export type SqlActiveRecordStrategyOptions<I = SequencedItem, K extends SqlTable
    */
   TableOption<SqlItemsTable<K>> & {
     datastore: SqlDatastore;
-    /** A tracking table, for `processWithTracking` and `maxTrackingId`. */
+    /**
+     * A tracking table (among the datastore's tables): with it, the strategy is a process recorder
+     * (`processWithTracking` writes tracking, a read model's rows and new events in one transaction).
+     */
     tracking?: SqlTrackingTable;
   };
 
@@ -46,17 +55,29 @@ type WithNotificationLog = { readonly supportsNotifications: true };
  * The table decides whether there is a notification log, and the table's kind `K` is part of the type:
  * over an integer or timestamp table the strategy is an ApplicationRecorder; over a snapshots table
  * its log methods do not compile (and reject with NotSupportedError when called from JavaScript).
+ *
+ * With a `tracking` table it is a process recorder (see @es/core's ProcessRecorder, whose handle is a
+ * Kysely transaction): `isProcessRecorder(strategy)` narrows it, and `openStore` types it so.
  */
 export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind = SqlTableKind>
   extends ActiveRecordStrategy<I>
   implements TrackingRecorder
 {
   readonly supportsNotifications: KeepsNotificationLog<K>;
+  /** True with a tracking table: the strategy then records tracking with its appends. */
+  readonly supportsTracking: boolean;
+  /**
+   * Raised in this process after appends to the table's log commit, whichever strategy object over the
+   * same database and table made them (tables with a notification log only).
+   */
+  readonly appended: AppendSignal | undefined;
   readonly datastore: SqlDatastore;
   readonly table: SqlItemsTable<K>;
   private readonly tracking: SqlTrackingRecorder | undefined;
   /** SQL text by statement shape, compiled on first use. */
   private readonly statements = new Map<string, string>();
+  /** Set while `run` of processWithTracking runs: an `append` there would not be in its transaction. */
+  private readonly inProcess = new AsyncLocalStorage<true>();
 
   constructor(options: SqlActiveRecordStrategyOptions<I, K>) {
     const { datastore, table: _table, activeRecordClass: _activeRecordClass, tracking, ...rest } = options;
@@ -65,16 +86,28 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
       (value): value is SqlItemsTable<K> => value instanceof SqlItemsTable,
       'SqlIntegerSequencedItem',
     );
-    super({ ...rest, positionKind: table.positionKind });
+    // Integer tables hold versions, contiguous from 0; snapshots sit at versions with gaps between them.
+    super({ ...rest, positionKind: table.positionKind, contiguous: table.kind === 'integer' });
     this.datastore = datastore;
     this.table = table;
     this.supportsNotifications = table.notificationLog;
     this.tracking = tracking ? new SqlTrackingRecorder({ datastore, table: tracking }) : undefined;
+    this.supportsTracking = this.tracking !== undefined && table.notificationLog;
+    this.appended = table.notificationLog
+      ? appendSignalFor(`@es/sql ${datastore.settings} ${table.tableName}`)
+      : undefined;
   }
 
   protected async insert(items: readonly SequencedItem[]): Promise<void> {
-    const connection = await this.datastore.connection();
-    await connection.insertItems(this.table, items);
+    if (this.inProcess.getStore()) {
+      // On SQLite it would wait forever for the connection the transaction holds; elsewhere it would
+      // commit apart from the tracking record.
+      throw new NotSupportedError(
+        'append() inside processWithTracking would not be part of its transaction: pass the new items as options.append',
+      );
+    }
+    await this.datastore.use((connection) => connection.insertItems(this.table, items));
+    this.appended?.raise();
   }
 
   protected async select(sequenceId: string, q: NormalizedQuery): Promise<SequencedItem[]> {
@@ -160,12 +193,43 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
     return Number(row?.max ?? 0);
   }
 
-  /** See SqlTrackingRecorder.processWithTracking. Needs the `tracking` option. */
+  /**
+   * In one transaction on one connection: the tracking records (AlreadyProcessedError when one is
+   * taken, before `run`), `run(trx)` (the follower's read-model writes, through `trx` only), then
+   * `options.append`'s batches (a taken position: ConcurrencyError, and nothing of it is written). The
+   * new rows get ids in commit order, and `appended` is raised after the commit. Needs the `tracking`
+   * option; see @es/core's ProcessRecorder.
+   */
   async processWithTracking<T>(
-    tracking: Tracking,
-    process: (trx: Transaction<any>) => Promise<T>,
+    tracking: Tracking | readonly Tracking[],
+    run: (trx: Transaction<any>) => Promise<T> | T,
+    options: ProcessAppends<I> = {},
   ): Promise<T> {
-    return this.tracker().processWithTracking(tracking, process);
+    const tracker = this.tracker();
+    const records = validateTrackingList(tracking);
+    const batches = (options.append ?? []).map((batch) =>
+      this.validateBatch(batch.map((item) => this.shape.toCanonical(item))),
+    );
+    if (batches.length > 0) this.assertNotificationLog();
+    const result = await this.datastore.use((connection) =>
+      connection.transaction(async (trx) => {
+        await tracker.record(trx, records);
+        const result = await this.inProcess.run(true, () => run(trx));
+        for (const batch of batches) await connection.insertItemsIn(trx, this.table, batch);
+        return result;
+      }, describe(records)),
+    );
+    if (batches.length > 0) this.appended?.raise();
+    return result;
+  }
+
+  /** Forgets the tracking of `applicationName`, in one transaction with `run(trx)`. Needs `tracking`. */
+  async deleteTracking(
+    applicationName: string,
+    run?: (trx: Transaction<any>) => Promise<void> | void,
+  ): Promise<void> {
+    validateTrackingName(applicationName);
+    return this.tracker().deleteTracking(applicationName, run);
   }
 
   async maxTrackingId(applicationName: string): Promise<number> {
@@ -194,27 +258,28 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
    * datastore's dialect) and then run with `params`, in the order the builder placed them, as a
    * statement the connection prepares once.
    */
-  private async read(
+  private read(
     shape: string,
     params: readonly unknown[],
     build: (db: Kysely<any>) => Compilable,
   ): Promise<Record<string, any>[]> {
-    const connection = this.datastore.openConnection() ?? (await this.datastore.connection());
-    let sql = this.statements.get(shape);
-    if (sql === undefined) {
-      const compiled = build(connection.db).compile();
-      if (compiled.parameters.length !== params.length)
-        throw new Error(`@es/sql: statement "${shape}" takes ${compiled.parameters.length} parameters`);
-      this.statements.set(shape, (sql = compiled.sql));
-    }
-    try {
-      return await connection.select(sql, params);
-    } catch (error) {
-      throw mapDriverError(this.datastore.settings, error, {
-        write: false,
-        what: `a read of ${this.table.tableName}`,
-      });
-    }
+    return this.datastore.use(async (connection) => {
+      let sql = this.statements.get(shape);
+      if (sql === undefined) {
+        const compiled = build(connection.db).compile();
+        if (compiled.parameters.length !== params.length)
+          throw new Error(`@es/sql: statement "${shape}" takes ${compiled.parameters.length} parameters`);
+        this.statements.set(shape, (sql = compiled.sql));
+      }
+      try {
+        return await connection.select(sql, params);
+      } catch (error) {
+        throw mapDriverError(this.datastore.settings, error, {
+          write: false,
+          what: `a read of ${this.table.tableName}`,
+        });
+      }
+    });
   }
 
   /**

@@ -1,4 +1,4 @@
-import { MAX_SEQUENCE_ID_LENGTH, type Tracking, type TrackingRecorder, ValidationError } from '@es/core';
+import { type ProjectionRecorder, type Tracking, validateTrackingList, validateTrackingName } from '@es/core';
 import type { Transaction } from 'kysely';
 import type { SqlDatastore } from './datastore.js';
 import { AlreadyProcessedError, classify, mapDriverError } from './errors.js';
@@ -11,12 +11,13 @@ export interface SqlTrackingRecorderOptions {
 }
 
 /**
- * Exactly-once projections: `processWithTracking` records which notification a read model processed in
- * the same transaction as the read model's update. The tracking row is written first, so processing a
- * notification a second time is refused (AlreadyProcessedError) before the update runs, and a failed
- * update rolls the tracking row back with it.
+ * Exactly-once projections into a SQL read model: `processWithTracking` records which notification a
+ * read model processed in the same transaction as the read model's update. The tracking rows are
+ * written first, so processing a notification a second time is refused (AlreadyProcessedError) before
+ * the update runs, and a failed update rolls the tracking rows back with it. A read model may follow a
+ * log kept in another database (Cassandra, another SQL server): its tracking lives here, with it.
  */
-export class SqlTrackingRecorder implements TrackingRecorder {
+export class SqlTrackingRecorder implements ProjectionRecorder<Transaction<any>> {
   readonly datastore: SqlDatastore;
   readonly table: SqlTrackingTable;
   private maxStatement: string | undefined;
@@ -27,80 +28,91 @@ export class SqlTrackingRecorder implements TrackingRecorder {
   }
 
   /**
-   * Runs `process` in a transaction that also records `tracking`, and commits both or neither. Use only
-   * `trx` for the read model inside `process`. Throws AlreadyProcessedError when the notification was
-   * already recorded (by this or a competing process); `process` then does not run.
+   * Runs `process` in a transaction that also records `tracking` (one record or several), and commits
+   * both or neither. Use only `trx` for the read model inside `process`. Throws AlreadyProcessedError
+   * when a notification was already recorded (by this or a competing process); `process` then does not run.
    */
   async processWithTracking<T>(
-    tracking: Tracking,
-    process: (trx: Transaction<any>) => Promise<T>,
+    tracking: Tracking | readonly Tracking[],
+    process: (trx: Transaction<any>) => Promise<T> | T,
   ): Promise<T> {
-    const { applicationName, notificationId } = validateTracking(tracking);
-    const connection = await this.datastore.connection();
-    return connection.transaction(
-      async (trx) => {
-        try {
-          await trx
-            .insertInto(this.table.tableName)
-            .values({ application_name: applicationName, notification_id: notificationId })
-            .execute();
-        } catch (error) {
-          if (classify(error) === 'unique')
-            throw new AlreadyProcessedError(applicationName, notificationId, { cause: error });
-          throw mapDriverError(this.datastore.settings, error, {
-            write: false,
-            what: `recording tracking in ${this.table.tableName}`,
-          });
-        }
+    const records = validateTrackingList(tracking);
+    return this.datastore.use((connection) =>
+      connection.transaction(async (trx) => {
+        await this.record(trx, records);
         return process(trx);
-      },
-      `notification ${notificationId} of ${JSON.stringify(applicationName)}`,
+      }, describe(records)),
+    );
+  }
+
+  /**
+   * Inserts checked tracking rows in an open transaction: AlreadyProcessedError when one is taken.
+   * @internal (the SQL strategy's process recorder writes them with its appends)
+   */
+  async record(trx: Transaction<any>, records: readonly Tracking[]): Promise<void> {
+    // One row per statement, so that a refusal names the very notification that was taken.
+    for (const { applicationName, notificationId } of records) {
+      try {
+        await trx
+          .insertInto(this.table.tableName)
+          .values({ application_name: applicationName, notification_id: notificationId })
+          .execute();
+      } catch (error) {
+        if (classify(error) === 'unique')
+          throw new AlreadyProcessedError(applicationName, notificationId, { cause: error });
+        throw mapDriverError(this.datastore.settings, error, {
+          write: false,
+          what: `recording tracking in ${this.table.tableName}`,
+        });
+      }
+    }
+  }
+
+  /**
+   * Forgets every tracking row of `applicationName`, in one transaction with `run(trx)` (which resets
+   * the read model): what rebuilding a projection from zero starts with.
+   */
+  async deleteTracking(
+    applicationName: string,
+    run?: (trx: Transaction<any>) => Promise<void> | void,
+  ): Promise<void> {
+    const name = validateTrackingName(applicationName);
+    await this.datastore.use((connection) =>
+      connection.transaction(
+        async (trx) => {
+          await run?.(trx);
+          await trx.deleteFrom(this.table.tableName).where('application_name', '=', name).execute();
+        },
+        `forgetting the tracking of ${JSON.stringify(name)}`,
+      ),
     );
   }
 
   /** The highest notification id recorded for the application, or 0. */
   async maxTrackingId(applicationName: string): Promise<number> {
-    const name = validateApplicationName(applicationName);
-    const connection = await this.datastore.connection();
-    this.maxStatement ??= connection.db
-      .selectFrom(this.table.tableName)
-      .select((eb) => eb.fn.max('notification_id').as('max'))
-      .where('application_name', '=', name)
-      .compile().sql;
-    try {
-      const [row] = await connection.select(this.maxStatement, [name]);
-      return Number(row?.max ?? 0);
-    } catch (error) {
-      throw mapDriverError(this.datastore.settings, error, {
-        write: false,
-        what: `reading ${this.table.tableName}`,
-      });
-    }
+    const name = validateTrackingName(applicationName);
+    return this.datastore.use(async (connection) => {
+      this.maxStatement ??= connection.db
+        .selectFrom(this.table.tableName)
+        .select((eb) => eb.fn.max('notification_id').as('max'))
+        .where('application_name', '=', name)
+        .compile().sql;
+      try {
+        const [row] = await connection.select(this.maxStatement, [name]);
+        return Number(row?.max ?? 0);
+      } catch (error) {
+        throw mapDriverError(this.datastore.settings, error, {
+          write: false,
+          what: `reading ${this.table.tableName}`,
+        });
+      }
+    });
   }
 }
 
-function validateApplicationName(value: unknown): string {
-  if (
-    typeof value !== 'string' ||
-    value.length === 0 ||
-    value.length > MAX_SEQUENCE_ID_LENGTH ||
-    value.includes('\0')
-  ) {
-    throw new ValidationError(
-      `applicationName must be a non-empty string of at most ${MAX_SEQUENCE_ID_LENGTH} characters without NUL`,
-      'applicationName',
-    );
-  }
-  return value;
-}
-
-function validateTracking(tracking: Tracking): Tracking {
-  if (tracking === null || typeof tracking !== 'object')
-    throw new ValidationError('tracking must be an object', 'tracking');
-  const applicationName = validateApplicationName(tracking.applicationName);
-  const { notificationId } = tracking;
-  if (!Number.isSafeInteger(notificationId) || notificationId < 1) {
-    throw new ValidationError('notificationId must be a positive integer', 'notificationId');
-  }
-  return { applicationName, notificationId };
+/** How a transaction is named in messages (a commit whose outcome is unknown, say). */
+export function describe(records: readonly Tracking[]): string {
+  const { applicationName, notificationId } = records[0]!;
+  const more = records.length > 1 ? ` (and ${records.length - 1} more)` : '';
+  return `notification ${notificationId} of ${JSON.stringify(applicationName)}${more}`;
 }

@@ -80,7 +80,8 @@ describe('SqlSettings', () => {
   it.each([
     ['an unknown scheme', 'oracle://x/y', 'url'],
     ['no scheme', './es.db', 'url'],
-    ['a query string', 'postgres://u@h/d?sslmode=require', 'url'],
+    ['a query parameter other than TLS', 'postgres://u@h/d?schema=x', 'url'],
+    ['an unknown sslmode', 'postgres://u@h/d?sslmode=sometimes', 'ssl'],
     ['an empty SQLite filename', 'sqlite:', 'filename'],
     ['no database', 'postgres://u@h:5432', 'database'],
     ['port 0', 'postgres://u@h:0/d', 'port'],
