@@ -114,7 +114,8 @@ describeEachDialect('property-based', (dialect) => {
             await store().append(item);
           } catch (error) {
             expect(error instanceof ValidationError || error instanceof ConcurrencyError).toBe(true);
-            if (sequenceId !== '' && !hasLoneSurrogate(sequenceId))
+            // An id the store refuses to read (empty, NUL, a lone surrogate) it refused to write too.
+            if (sequenceId !== '' && !sequenceId.includes('\0') && !hasLoneSurrogate(sequenceId))
               expect(await store().getItems(sequenceId)).toEqual([]);
             return;
           }
