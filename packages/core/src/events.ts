@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import type { ZodType } from 'zod';
+import type { PayloadSchema } from './schemas.js';
 import { ValidationError } from './errors.js';
 
 let lastTimestamp = 0;
@@ -69,7 +69,7 @@ export class DomainEvent {
   declare readonly causationId?: string;
 
   /** Optional payload schema (the fields other than the sequence id and position). */
-  static schema?: ZodType;
+  static schema?: PayloadSchema;
 
   constructor(fields: DomainEventFields = {}) {
     for (const reserved of ['__proto__', 'constructor']) {

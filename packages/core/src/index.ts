@@ -93,7 +93,9 @@ export {
 } from './transcoding.js';
 export { SequencedItemMapper, type SequencedItemMapperOptions } from './mapper.js';
 export { OrderedWrites } from './ordered-writes.js';
+export { InFlight } from './in-flight.js';
 export { EventStore, type EventStoreOptions } from './event-store.js';
+export type { PayloadSchema } from './schemas.js';
 export { Snapshot, SnapshotStrategy, type SnapshotStrategyOptions, type Snapshottable } from './snapshots.js';
 export {
   EventSourcedRepository,
@@ -115,6 +117,8 @@ export {
 } from './aggregate.js';
 export { PersistencePolicy, type PersistencePolicyOptions } from './persistence-policy.js';
 export { NotificationLogReader } from './notification-log.js';
+export { type Projection, ProjectionRunner, type ProjectionRunnerOptions } from './projection.js';
+export { Subscription, type SubscribedEvent, type SubscriptionOptions } from './subscription.js';
 export {
   Application,
   type ApplicationOptions,
@@ -127,6 +131,7 @@ export {
   type OpenStoreOptions,
   DEFAULT_STORE_URL,
   memoryStore,
+  disposable,
   openStore,
   storeUrl,
 } from './store.js';

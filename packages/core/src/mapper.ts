@@ -1,4 +1,4 @@
-import type { ZodType } from 'zod';
+import type { PayloadSchema } from './schemas.js';
 import { DataIntegrityError, EventSchemaError, ValidationError } from './errors.js';
 import { checkSchema } from './schemas.js';
 import type { DomainEvent } from './events.js';
@@ -17,9 +17,9 @@ export interface SequencedItemMapperOptions<I = SequencedItem> extends DataCodec
 }
 
 type EventClass = {
-  schema?: ZodType;
+  schema?: PayloadSchema;
   /** An event family's schema per type (aggregates' events). */
-  schemaOf?(type: string): ZodType | undefined;
+  schemaOf?(type: string): PayloadSchema | undefined;
   prototype: object;
   name: string;
 };

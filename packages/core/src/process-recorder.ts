@@ -13,6 +13,12 @@ import { hasLoneSurrogate } from './validation.js';
  */
 export interface ProjectionRecorder<H = unknown> extends TrackingRecorder {
   /**
+   * True when a transaction that fails undoes the follower's writes made through its handle (a SQL
+   * transaction). False or absent (in memory: the handle is nothing, the read model the follower's own
+   * objects): a projection runner then gives each notification a transaction of its own.
+   */
+  readonly handleRollsBack?: boolean;
+  /**
    * Runs `run(handle)` in one transaction that also records `tracking` (one record, or several: a page
    * processed at once), and commits both or neither. A notification already tracked under the same
    * name (by this follower before, or by a competing copy of it) is refused with AlreadyProcessedError

@@ -1,8 +1,10 @@
 import {
   ConcurrencyError,
   EsError,
+  MissingTableError,
   OutcomeUnknownError,
   type SequencedItem,
+  SettingsError,
   StoreConnectionError,
 } from '@es/core';
 import type { SqlSettings } from './settings.js';
@@ -36,6 +38,7 @@ export type DriverErrorKind =
   | 'connection-lost'
   | 'cannot-connect'
   | 'timeout'
+  | 'missing-table'
   | 'other';
 
 const CANNOT_CONNECT_CODES = new Set([
@@ -66,6 +69,8 @@ const CONNECTION_LOST_CODES = new Set([
   '57P03',
 ]);
 
+const NO_TLS = /does not support (SSL|secure) connection/i;
+
 /** Sorts a driver's error into the few kinds the store reacts to. */
 export function classify(error: unknown): DriverErrorKind {
   const e = error as { code?: unknown; errno?: unknown; message?: unknown } | null;
@@ -87,6 +92,8 @@ export function classify(error: unknown): DriverErrorKind {
   )
     return 'lock-timeout';
   if (code === '40P01' || code === 'ER_LOCK_DEADLOCK') return 'deadlock';
+  if (code === '42P01' || code === 'ER_NO_SUCH_TABLE' || /^no such table: /.test(message))
+    return 'missing-table';
   if (code === '57014' || code === 'ER_QUERY_INTERRUPTED' || code === 'ER_STATEMENT_TIMEOUT')
     return 'cancelled';
   if (code !== undefined && CANNOT_CONNECT_CODES.has(code)) return 'cannot-connect';
@@ -108,6 +115,8 @@ export function classify(error: unknown): DriverErrorKind {
     return 'connection-lost';
   }
   if (/timeout expired|timeout exceeded when trying to connect/i.test(message)) return 'cannot-connect';
+  // Asked for TLS (sslmode, ssl) of a server that has none.
+  if (NO_TLS.test(message)) return 'cannot-connect';
   return 'other';
 }
 
@@ -130,9 +139,15 @@ function where(settings: SqlSettings): string {
 /** The error for a connection that could not be opened: nothing was sent. */
 export function cannotConnect(settings: SqlSettings, error: unknown): StoreConnectionError {
   const reason = error instanceof Error ? error.message || (error as { code?: string }).code : String(error);
-  return new StoreConnectionError(`cannot connect to ${settings.dialect} at ${where(settings)}: ${reason}`, {
-    cause: error,
-  });
+  const hint = NO_TLS.test(String(reason))
+    ? ` (TLS was asked for, as ${settings.tls.mode}: this server has none; use sslmode=disable only on a trusted network)`
+    : '';
+  return new StoreConnectionError(
+    `cannot connect to ${settings.dialect} at ${where(settings)}: ${reason}${hint}`,
+    {
+      cause: error,
+    },
+  );
 }
 
 /**
@@ -198,6 +213,8 @@ export function mapDriverError(
           cause: error,
         },
       );
+    case 'missing-table':
+      return new MissingTableError(missingTableName(error), { cause: error });
     default:
       return error;
   }
@@ -213,6 +230,30 @@ export function notContinuing(items: readonly SequencedItem[]): ConcurrencyError
     `position ${position} of sequence ${JSON.stringify(sequenceId)} does not continue the sequence: it is taken, or the sequence ends before ${position - 1} and the append would leave a gap (the writer's state is not what is stored: read it again)`,
     sequenceId,
     position,
+  );
+}
+
+/** The table a driver says is missing: `relation "x" does not exist`, `Table 'db.x' doesn't exist`, `no such table: x`. */
+function missingTableName(error: unknown): string {
+  const message = String((error as { message?: unknown })?.message ?? '');
+  const name =
+    /relation "([^"]+)" does not exist/.exec(message)?.[1] ??
+    /Table '(?:[^'.]+\.)?([^']+)' doesn't exist/.exec(message)?.[1] ??
+    /no such table: (\S+)/.exec(message)?.[1];
+  return name ?? '(unnamed)';
+}
+
+/**
+ * better-sqlite3 is installed but its native module was never built: pnpm 10 runs no dependency build
+ * scripts unless allowed, and the driver then fails when it opens a database.
+ */
+export function nativeBuildMissing(error: unknown): SettingsError | undefined {
+  const message = String((error as { message?: unknown })?.message ?? '');
+  if (!/Could not locate the bindings file|better_sqlite3\.node/.test(message)) return undefined;
+  return new SettingsError(
+    'better-sqlite3 is installed but its native module was not built (pnpm 10 skips build scripts): run `pnpm approve-builds` and allow better-sqlite3, or add it to "pnpm": { "onlyBuiltDependencies": ["better-sqlite3"] } in package.json, then `pnpm rebuild better-sqlite3`',
+    'driver',
+    { cause: error },
   );
 }
 

@@ -1,4 +1,5 @@
 export { SqlSettings, type SqlSettingsOptions, type SqlDialectName } from './settings.js';
+export type { SqlTls, SqlTlsMode, SqlTlsOption, SqlTlsOptions } from './tls.js';
 export {
   SqlTable,
   SqlItemsTable,

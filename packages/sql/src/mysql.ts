@@ -3,6 +3,7 @@ import { CompiledQuery, Kysely, MysqlDialect, type Transaction, sql } from 'kyse
 import { type SqlConnection, runTransaction } from './connection.js';
 import { cannotConnect, classify, lost, mapDriverError, notContinuing, positionTaken } from './errors.js';
 import { boundMysqlPool } from './request-timeout.js';
+import { driverTlsOptions } from './tls.js';
 import type { SqlSettings } from './settings.js';
 import type { SqlItemsTable } from './tables.js';
 
@@ -74,6 +75,7 @@ export class MysqlConnection implements SqlConnection {
       idleTimeout: settings.idleTimeoutMs,
       connectTimeout: settings.connectTimeoutMs,
       charset: 'utf8mb4',
+      ...(settings.tls.mode === 'disable' ? {} : { ssl: driverTlsOptions(settings.tls) }),
     });
     // Strict mode: a value that does not fit is an error, never silently cut. Without
     // NO_BACKSLASH_ESCAPES, because mysql2 escapes the parameters of Kysely's queries with backslashes.

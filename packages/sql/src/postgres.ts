@@ -4,6 +4,7 @@ import { CompiledQuery, Kysely, PostgresDialect, type Transaction, sql } from 'k
 import { type SqlConnection, runTransaction } from './connection.js';
 import { cannotConnect, classify, lost, mapDriverError, notContinuing, positionTaken } from './errors.js';
 import { boundPostgresPool } from './request-timeout.js';
+import { driverTlsOptions } from './tls.js';
 import type { SqlSettings } from './settings.js';
 import type { SqlItemsTable } from './tables.js';
 
@@ -87,6 +88,7 @@ export class PostgresConnection implements SqlConnection {
       application_name: 'es-sql',
       // Also bounds the wait for the advisory lock, which a writer otherwise waits for forever.
       options: `-c lock_timeout=${settings.lockTimeoutMs}`,
+      ssl: driverTlsOptions(settings.tls),
     });
     // A connection that breaks (a server restart, a network cut) fails the query that uses it, or its
     // next use: its 'error' event must not crash the process.

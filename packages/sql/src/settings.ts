@@ -1,5 +1,6 @@
 import { SettingsError } from '@es/core';
 import { z } from 'zod';
+import { type SqlTls, type SqlTlsOption, resolveTls, tlsFromQuery } from './tls.js';
 
 /** The databases @es/sql speaks to. `mysql` covers MariaDB too. */
 export type SqlDialectName = 'sqlite' | 'postgres' | 'mysql';
@@ -8,6 +9,9 @@ export interface SqlSettingsOptions {
   /**
    * Where the database is: `sqlite:./es.db`, `sqlite::memory:`, `postgres://user:password@host:5432/db`,
    * `mysql://user@host:3306/db` (also `postgresql:` and `mariadb:`). Fields given below override the URL.
+   * The URL's query parameters: TLS's (`?sslmode=require|verify-ca|verify-full|disable`, or
+   * `?ssl=true|false`, MySQL's spelling, `true` is verify-full) and the numeric options below
+   * (`requestTimeoutMs`, `connectTimeoutMs`, `lockTimeoutMs`, `idleTimeoutMs`, `poolSize`).
    * Default: the environment variable ES_SQL_URL, else `sqlite::memory:`.
    */
   url?: string;
@@ -30,6 +34,12 @@ export interface SqlSettingsOptions {
   lockTimeoutMs?: number;
   /** How long an unused pooled connection stays open. Default 30 s. */
   idleTimeoutMs?: number;
+  /**
+   * TLS for PostgreSQL and MySQL: `true` (verify-full), a mode (`'require'`, `'verify-ca'`,
+   * `'verify-full'`, `'disable'`), or options with the CA certificate of a managed database:
+   * `{ mode: 'verify-full', ca: readFileSync('ca.pem') }`. Default: the URL's `sslmode`/`ssl`, else none.
+   */
+  ssl?: SqlTlsOption;
   /**
    * PostgreSQL and MySQL: how long one statement may wait for its answer, whatever the network does
    * (a silent cut included). After it, a write is an OutcomeUnknownError and a read a
@@ -99,6 +109,8 @@ export class SqlSettings {
   readonly connectTimeoutMs: number;
   readonly lockTimeoutMs: number;
   readonly idleTimeoutMs: number;
+  /** TLS: `mode` is `disable` unless asked for (always for SQLite). */
+  readonly tls: SqlTls;
   readonly requestTimeoutMs: number;
   readonly #password: string | undefined;
 
@@ -116,6 +128,11 @@ export class SqlSettings {
       dialect,
     };
     delete (merged as { url?: string }).url;
+    const ssl = given.ssl ?? (fromUrl as { ssl?: SqlTlsOption }).ssl;
+    if (dialect === 'sqlite' && ssl !== undefined && ssl !== false && ssl !== 'disable') {
+      throw new SettingsError('invalid SQL settings: ssl: SQLite is a local file, it has no TLS', 'ssl');
+    }
+    this.tls = resolveTls(ssl);
     const defaults = {
       connectTimeoutMs: 10_000,
       lockTimeoutMs: 10_000,
@@ -179,7 +196,7 @@ function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-function parseUrl(url: string): Partial<Resolved> & { dialect?: SqlDialectName } {
+function parseUrl(url: string): Partial<Resolved> & { dialect?: SqlDialectName; ssl?: SqlTlsOption } {
   if (typeof url !== 'string') throw new SettingsError('invalid SQL settings: url must be a string', 'url');
   const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(url)?.[0].toLowerCase();
   const dialect = scheme === undefined ? undefined : SCHEMES[scheme];
@@ -204,17 +221,24 @@ function parseUrl(url: string): Partial<Resolved> & { dialect?: SqlDialectName }
   if (parsed.hash !== '') {
     throw new SettingsError('invalid SQL settings: url must not have a fragment', 'url');
   }
+  // TLS's parameters (sslmode, ssl) go to tlsFromQuery; the others are numeric options.
+  const tlsParameters = new URLSearchParams();
   const parameters: Partial<Record<(typeof URL_PARAMETERS)[number], number>> = {};
   for (const [name, value] of parsed.searchParams) {
+    if (name === 'sslmode' || name === 'ssl') {
+      tlsParameters.append(name, value);
+      continue;
+    }
     if (!(URL_PARAMETERS as readonly string[]).includes(name)) {
       throw new SettingsError(
-        `invalid SQL settings: url parameter ${JSON.stringify(name)} is not one of ${URL_PARAMETERS.join(', ')}`,
+        `invalid SQL settings: url parameter ${JSON.stringify(name)} is not one of sslmode, ssl, ${URL_PARAMETERS.join(', ')} (pass other options as fields)`,
         'url',
       );
     }
     // Checked with the other settings (a whole number of milliseconds in range).
     parameters[name as (typeof URL_PARAMETERS)[number]] = /^\d+$/.test(value) ? Number(value) : NaN;
   }
+  const ssl = tlsFromQuery(tlsParameters);
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
   return definedOnly({
     dialect,
@@ -223,6 +247,7 @@ function parseUrl(url: string): Partial<Resolved> & { dialect?: SqlDialectName }
     user: parsed.username === '' ? undefined : decodeURIComponent(parsed.username),
     password: parsed.password === '' ? undefined : decodeURIComponent(parsed.password),
     database: database === '' ? undefined : database,
+    ssl,
     ...parameters,
   });
 }

@@ -66,6 +66,8 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
   readonly supportsNotifications: KeepsNotificationLog<K>;
   /** True with a tracking table: the strategy then records tracking with its appends. */
   readonly supportsTracking: boolean;
+  /** A failed transaction undoes the read model's writes made through its Kysely transaction. */
+  readonly handleRollsBack = true;
   /**
    * Raised in this process after appends to the table's log commit, whichever strategy object over the
    * same database and table made them (tables with a notification log only).
@@ -106,8 +108,7 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
         'append() inside processWithTracking would not be part of its transaction: pass the new items as options.append',
       );
     }
-    const connection = await this.datastore.connection();
-    await connection.insertItems(this.table, items);
+    await this.datastore.use((connection) => connection.insertItems(this.table, items));
     this.appended?.raise();
   }
 
@@ -212,13 +213,14 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
       this.validateBatch(batch.map((item) => this.shape.toCanonical(item))),
     );
     if (batches.length > 0) this.assertNotificationLog();
-    const connection = await this.datastore.connection();
-    const result = await connection.transaction(async (trx) => {
-      await tracker.record(trx, records);
-      const result = await this.inProcess.run(true, () => run(trx));
-      for (const batch of batches) await connection.insertItemsIn(trx, this.table, batch);
-      return result;
-    }, describe(records));
+    const result = await this.datastore.use((connection) =>
+      connection.transaction(async (trx) => {
+        await tracker.record(trx, records);
+        const result = await this.inProcess.run(true, () => run(trx));
+        for (const batch of batches) await connection.insertItemsIn(trx, this.table, batch);
+        return result;
+      }, describe(records)),
+    );
     if (batches.length > 0) this.appended?.raise();
     return result;
   }
@@ -258,27 +260,28 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
    * datastore's dialect) and then run with `params`, in the order the builder placed them, as a
    * statement the connection prepares once.
    */
-  private async read(
+  private read(
     shape: string,
     params: readonly unknown[],
     build: (db: Kysely<any>) => Compilable,
   ): Promise<Record<string, any>[]> {
-    const connection = await this.datastore.connection();
-    let sql = this.statements.get(shape);
-    if (sql === undefined) {
-      const compiled = build(connection.db).compile();
-      if (compiled.parameters.length !== params.length)
-        throw new Error(`@es/sql: statement "${shape}" takes ${compiled.parameters.length} parameters`);
-      this.statements.set(shape, (sql = compiled.sql));
-    }
-    try {
-      return await connection.select(sql, params);
-    } catch (error) {
-      throw mapDriverError(this.datastore.settings, error, {
-        write: false,
-        what: `a read of ${this.table.tableName}`,
-      });
-    }
+    return this.datastore.use(async (connection) => {
+      let sql = this.statements.get(shape);
+      if (sql === undefined) {
+        const compiled = build(connection.db).compile();
+        if (compiled.parameters.length !== params.length)
+          throw new Error(`@es/sql: statement "${shape}" takes ${compiled.parameters.length} parameters`);
+        this.statements.set(shape, (sql = compiled.sql));
+      }
+      try {
+        return await connection.select(sql, params);
+      } catch (error) {
+        throw mapDriverError(this.datastore.settings, error, {
+          write: false,
+          what: `a read of ${this.table.tableName}`,
+        });
+      }
+    });
   }
 
   /**

@@ -97,7 +97,8 @@ describe('SqlSettings', () => {
   it.each([
     ['an unknown scheme', 'oracle://x/y', 'url'],
     ['no scheme', './es.db', 'url'],
-    ['an unknown URL parameter', 'postgres://u@h/d?sslmode=require', 'url'],
+    ['a query parameter other than TLS', 'postgres://u@h/d?schema=x', 'url'],
+    ['an unknown sslmode', 'postgres://u@h/d?sslmode=sometimes', 'ssl'],
     ['a fragment', 'postgres://u@h/d#x', 'url'],
     ['an empty SQLite filename', 'sqlite:', 'filename'],
     ['no database', 'postgres://u@h:5432', 'database'],
