@@ -33,14 +33,20 @@ type Outcome = { applied: boolean; row: types.Row | null };
  * and is how an unknown outcome is resolved.
  */
 export class AppendProtocol {
-  constructor(
-    private readonly bound: BoundTable,
-    private readonly known: KnownBuckets,
-  ) {}
-
   private get table() {
     return this.bound.table;
   }
+
+  /**
+   * `deadline` (ms, this process's clock): no conditional batch is sent after it. A feed's writer sets
+   * it (its hint says when it expires, so that the sequencer knows when an absent append can no longer
+   * land: see docs/cassandra.md, "The feed").
+   */
+  constructor(
+    private readonly bound: BoundTable,
+    private readonly known: KnownBuckets,
+    private readonly deadline = Infinity,
+  ) {}
 
   async append(items: readonly SequencedItem[], commit: types.Uuid): Promise<void> {
     if (this.table.contiguous) await this.appendContiguous(items, commit);
@@ -139,6 +145,11 @@ export class AppendProtocol {
   ): Promise<Outcome> {
     const { settings } = this.bound;
     const codes = settings.consistencyCodes;
+    if (Date.now() > this.deadline) {
+      throw new StoreConnectionError(
+        `the append at position ${first} of sequence ${sequenceId} was not sent: its feed hint expired (the steps before it took over ${settings.requestTimeoutMs} ms). Nothing was written; it is safe to retry`,
+      );
+    }
     try {
       const result = await this.bound.session.client.batch(statements, {
         prepare: true,

@@ -210,7 +210,7 @@ export async function checkLayout(session: CqlSession, table: CqlTable): Promise
   }
   if (stored !== table.layout) {
     throw new SettingsError(
-      `table ${session.keyspace}.${table.tableName} was created as "${stored}", but is used as "${table.layout}": use the same kind and bucket size everywhere`,
+      `table ${session.keyspace}.${table.tableName} was created as "${stored}", but is used as "${table.layout}": use the same kind, bucket size and feed everywhere`,
       'bucketSize',
     );
   }
@@ -273,11 +273,13 @@ export function connectionError(error: unknown, settings: CassandraSettings): un
   // 0x2200 Invalid: the keyspace or table was dropped (or never created) after the strategy checked it.
   if (error instanceof errors.ResponseError && error.code === 0x2200) {
     const missing = MISSING.exec(error.message);
+    if (missing?.[2] !== undefined)
+      return new MissingTableError(`${settings.keyspace}.${missing[2]}`, { cause: error });
     if (missing) {
-      const what = missing[1] ? `keyspace ${missing[1]}` : `table ${settings.keyspace}.${missing[2]}`;
+      const what = `keyspace ${missing[1]}`;
       return new SettingsError(
         `${what} does not exist on ${where}: call CassandraDatastore.setupTables() (${error.message})`,
-        missing[1] ? 'keyspace' : 'tableName',
+        'keyspace',
         { cause: error },
       );
     }
