@@ -97,8 +97,13 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem>
     for (const item of items) positions.add(item.position);
   }
 
-  /** Stores a checked batch, keeping its sequence sorted, and logs it. */
+  /**
+   * Stores a checked batch, keeping its sequence sorted, and logs it. The items are frozen: reads hand
+   * out the stored objects themselves, so no reader can change what is stored, and a mapper may keep
+   * the event it decoded from one (see SequencedItemMapper.fromSequencedItem).
+   */
   private store(items: readonly SequencedItem[]): void {
+    for (const item of items) Object.freeze(item);
     const sequenceId = items[0]!.sequenceId;
     let stored = this.sequences.get(sequenceId);
     if (stored === undefined) this.sequences.set(sequenceId, (stored = []));
