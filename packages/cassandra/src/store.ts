@@ -5,7 +5,7 @@ import type {
   SequencedItem,
   Store,
 } from '@es/core';
-import { SettingsError } from '@es/core';
+import { SettingsError, disposable } from '@es/core';
 import { CassandraDatastore } from './datastore.js';
 import { FeedSequencer } from './sequencer.js';
 import { CassandraSettings } from './settings.js';
@@ -30,6 +30,8 @@ export type CassandraStore<S extends AggregateRecorder<SequencedItem>> = Store<S
   readonly datastore: CassandraDatastore;
   /** The sequencer this store runs, with a feed and `sequencer` not false. */
   readonly sequencer: FeedSequencer | undefined;
+  /** `await using store = await openStore(...)`: the same as close(). */
+  [Symbol.asyncDispose](): Promise<void>;
 };
 
 /**
@@ -70,7 +72,7 @@ export async function openStore(
       ? new FeedSequencer({ table: CqlIntegerSequencedItem.withFeed(), datastore })
       : undefined;
   sequencer?.start();
-  return {
+  return disposable({
     datastore,
     sequencer,
     events: new CassandraActiveRecordStrategy({ datastore, table: events }),
@@ -83,7 +85,7 @@ export async function openStore(
         await datastore.close();
       }
     },
-  };
+  });
 }
 
 /** The store's own URL options (`feed`, `sequencer`), taken out of the URL the settings read. */

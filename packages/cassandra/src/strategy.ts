@@ -143,7 +143,11 @@ export class CassandraActiveRecordStrategy<
     return logSignalFor(feedKey(this.currentSession(), this.table));
   }
 
-  protected async insert(items: readonly SequencedItem[]): Promise<void> {
+  protected insert(items: readonly SequencedItem[]): Promise<void> {
+    return this.tracked(() => this.insertNow(items));
+  }
+
+  private async insertNow(items: readonly SequencedItem[]): Promise<void> {
     let bytes = 0;
     for (const item of items)
       bytes += Buffer.byteLength(item.data, 'utf8') + Buffer.byteLength(item.topic, 'utf8');
@@ -200,16 +204,25 @@ export class CassandraActiveRecordStrategy<
     return new BoundFeed(await this.bound());
   }
 
-  protected async select(sequenceId: string, query: NormalizedQuery): Promise<SequencedItem[]> {
-    const bound = await this.bound();
-    return new ReadPlanner(bound, this.table, this.known).select(sequenceId, query);
+  protected select(sequenceId: string, query: NormalizedQuery): Promise<SequencedItem[]> {
+    return this.tracked(async () =>
+      new ReadPlanner(await this.bound(), this.table, this.known).select(sequenceId, query),
+    );
   }
 
-  protected async selectSequenceIds(): Promise<string[]> {
-    const bound = await this.bound();
-    const ids = new Set<string>();
-    for await (const id of bound.sequenceIds()) ids.add(id);
-    return [...ids];
+  protected selectSequenceIds(): Promise<string[]> {
+    return this.tracked(async () => {
+      const ids = new Set<string>();
+      for await (const id of (await this.bound()).sequenceIds()) ids.add(id);
+      return [...ids];
+    });
+  }
+
+  /** An operation on the datastore's connection, which its close() waits for (a session passed in is the caller's). */
+  protected tracked<T>(operation: () => Promise<T>): Promise<T> {
+    return this.#session === undefined && this.datastore !== undefined
+      ? this.datastore.use(operation)
+      : operation();
   }
 
   /** The table bound to the session to use, after checking once per client that it has this layout. */

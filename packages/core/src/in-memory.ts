@@ -42,6 +42,8 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem>
 {
   readonly supportsNotifications = true;
   readonly supportsTracking = true;
+  /** Its transactions cannot undo a follower's writes to its own objects. */
+  readonly handleRollsBack = false;
   readonly appended = new AppendSignal();
   private readonly sequences = new Map<string, SequencedItem[]>();
   /** The log keeps the stored items themselves; a notification's id is its index + 1. */
@@ -95,8 +97,13 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem>
     for (const item of items) positions.add(item.position);
   }
 
-  /** Stores a checked batch, keeping its sequence sorted, and logs it. */
+  /**
+   * Stores a checked batch, keeping its sequence sorted, and logs it. The items are frozen: reads hand
+   * out the stored objects themselves, so no reader can change what is stored, and a mapper may keep
+   * the event it decoded from one (see SequencedItemMapper.fromSequencedItem).
+   */
   private store(items: readonly SequencedItem[]): void {
+    for (const item of items) Object.freeze(item);
     const sequenceId = items[0]!.sequenceId;
     let stored = this.sequences.get(sequenceId);
     if (stored === undefined) this.sequences.set(sequenceId, (stored = []));

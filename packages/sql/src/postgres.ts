@@ -3,6 +3,8 @@ import type { SequencedItem } from '@es/core';
 import { CompiledQuery, Kysely, PostgresDialect, type Transaction, sql } from 'kysely';
 import { type SqlConnection, runTransaction } from './connection.js';
 import { cannotConnect, classify, lost, mapDriverError, notContinuing, positionTaken } from './errors.js';
+import { boundPostgresPool } from './request-timeout.js';
+import { driverTlsOptions } from './tls.js';
 import type { SqlSettings } from './settings.js';
 import type { SqlItemsTable } from './tables.js';
 
@@ -69,7 +71,8 @@ export class PostgresConnection implements SqlConnection {
 
   /** Over a pool of the user's: used as it is (its settings, its error listeners), never ended. */
   static over(settings: SqlSettings, pool: PostgresPool): PostgresConnection {
-    return new PostgresConnection(settings, kysely(pool), pool, false);
+    const bounded = boundPostgresPool(pool, settings.requestTimeoutMs);
+    return new PostgresConnection(settings, kysely(bounded), bounded, false);
   }
 
   static open(settings: SqlSettings, pg: { Pool: new (config: object) => OwnPool }): PostgresConnection {
@@ -85,12 +88,14 @@ export class PostgresConnection implements SqlConnection {
       application_name: 'es-sql',
       // Also bounds the wait for the advisory lock, which a writer otherwise waits for forever.
       options: `-c lock_timeout=${settings.lockTimeoutMs}`,
+      ssl: driverTlsOptions(settings.tls),
     });
     // A connection that breaks (a server restart, a network cut) fails the query that uses it, or its
     // next use: its 'error' event must not crash the process.
     pool.on('error', () => {});
     pool.on('connect', (client) => client.on('error', () => {}));
-    return new PostgresConnection(settings, kysely(pool), pool, true);
+    const bounded = boundPostgresPool(pool, settings.requestTimeoutMs);
+    return new PostgresConnection(settings, kysely(bounded), bounded, true);
   }
 
   async insertItems(table: SqlItemsTable, items: readonly SequencedItem[]): Promise<void> {

@@ -1,7 +1,14 @@
 import type { SequencedItem } from '@es/core';
 import { Kysely, SqliteDialect, type Transaction, sql } from 'kysely';
 import { type SqlConnection, runTransaction } from './connection.js';
-import { cannotConnect, classify, mapDriverError, notContinuing, positionTaken } from './errors.js';
+import {
+  cannotConnect,
+  classify,
+  mapDriverError,
+  nativeBuildMissing,
+  notContinuing,
+  positionTaken,
+} from './errors.js';
 import type { SqlSettings } from './settings.js';
 import type { SqlItemsTable } from './tables.js';
 
@@ -88,7 +95,7 @@ export class SqliteConnection implements SqlConnection {
       return SqliteConnection.connect(settings, database, Driver, true);
     } catch (error) {
       database?.close();
-      throw cannotConnect(settings, error);
+      throw nativeBuildMissing(error) ?? cannotConnect(settings, error);
     }
   }
 
@@ -100,7 +107,7 @@ export class SqliteConnection implements SqlConnection {
     try {
       return SqliteConnection.connect(settings, database, Driver, false);
     } catch (error) {
-      throw cannotConnect(settings, error);
+      throw nativeBuildMissing(error) ?? cannotConnect(settings, error);
     }
   }
 

@@ -20,6 +20,8 @@ export interface SqlTrackingRecorderOptions {
 export class SqlTrackingRecorder implements ProjectionRecorder<Transaction<any>> {
   readonly datastore: SqlDatastore;
   readonly table: SqlTrackingTable;
+  /** A failed transaction undoes the read model's writes made through its Kysely transaction. */
+  readonly handleRollsBack = true;
   private maxStatement: string | undefined;
 
   constructor(options: SqlTrackingRecorderOptions) {
@@ -37,11 +39,12 @@ export class SqlTrackingRecorder implements ProjectionRecorder<Transaction<any>>
     process: (trx: Transaction<any>) => Promise<T> | T,
   ): Promise<T> {
     const records = validateTrackingList(tracking);
-    const connection = await this.datastore.connection();
-    return connection.transaction(async (trx) => {
-      await this.record(trx, records);
-      return process(trx);
-    }, describe(records));
+    return this.datastore.use((connection) =>
+      connection.transaction(async (trx) => {
+        await this.record(trx, records);
+        return process(trx);
+      }, describe(records)),
+    );
   }
 
   /**
@@ -76,34 +79,36 @@ export class SqlTrackingRecorder implements ProjectionRecorder<Transaction<any>>
     run?: (trx: Transaction<any>) => Promise<void> | void,
   ): Promise<void> {
     const name = validateTrackingName(applicationName);
-    const connection = await this.datastore.connection();
-    await connection.transaction(
-      async (trx) => {
-        await run?.(trx);
-        await trx.deleteFrom(this.table.tableName).where('application_name', '=', name).execute();
-      },
-      `forgetting the tracking of ${JSON.stringify(name)}`,
+    await this.datastore.use((connection) =>
+      connection.transaction(
+        async (trx) => {
+          await run?.(trx);
+          await trx.deleteFrom(this.table.tableName).where('application_name', '=', name).execute();
+        },
+        `forgetting the tracking of ${JSON.stringify(name)}`,
+      ),
     );
   }
 
   /** The highest notification id recorded for the application, or 0. */
   async maxTrackingId(applicationName: string): Promise<number> {
     const name = validateTrackingName(applicationName);
-    const connection = await this.datastore.connection();
-    this.maxStatement ??= connection.db
-      .selectFrom(this.table.tableName)
-      .select((eb) => eb.fn.max('notification_id').as('max'))
-      .where('application_name', '=', name)
-      .compile().sql;
-    try {
-      const [row] = await connection.select(this.maxStatement, [name]);
-      return Number(row?.max ?? 0);
-    } catch (error) {
-      throw mapDriverError(this.datastore.settings, error, {
-        write: false,
-        what: `reading ${this.table.tableName}`,
-      });
-    }
+    return this.datastore.use(async (connection) => {
+      this.maxStatement ??= connection.db
+        .selectFrom(this.table.tableName)
+        .select((eb) => eb.fn.max('notification_id').as('max'))
+        .where('application_name', '=', name)
+        .compile().sql;
+      try {
+        const [row] = await connection.select(this.maxStatement, [name]);
+        return Number(row?.max ?? 0);
+      } catch (error) {
+        throw mapDriverError(this.datastore.settings, error, {
+          write: false,
+          what: `reading ${this.table.tableName}`,
+        });
+      }
+    });
   }
 }
 
