@@ -68,7 +68,13 @@ export class Child {
   private waiters: { match: RegExp; resolve: (line: string) => void }[] = [];
   readonly exited: Promise<number | null>;
 
-  constructor(mode: string, args: readonly string[], env: Record<string, string>) {
+  /** Runs `script` (default: test/feed-child.ts) with `mode` and `args` as its arguments. */
+  constructor(
+    mode: string,
+    args: readonly string[],
+    env: Record<string, string>,
+    script = path.join(__dirname, 'feed-child.ts'),
+  ) {
     const root = path.resolve(__dirname, '../../..');
     this.process = spawn(
       process.execPath,
@@ -77,7 +83,7 @@ export class Child {
       [
         '--import',
         pathToFileURL(path.join(root, 'node_modules/tsx/dist/loader.mjs')).href,
-        path.join(__dirname, 'feed-child.ts'),
+        script,
         mode,
         ...args,
       ],
