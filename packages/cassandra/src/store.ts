@@ -1,10 +1,5 @@
-import {
-  type AggregateRecorder,
-  type OpenStoreOptions,
-  type SequencedItem,
-  type Store,
-  disposable,
-} from '@es/core';
+import { type AggregateRecorder, type OpenStoreOptions, type SequencedItem, type Store } from '@es/core';
+import { disposable } from '@es/core/backend';
 import { CassandraDatastore } from './datastore.js';
 import { CassandraSettings } from './settings.js';
 import { CassandraActiveRecordStrategy } from './strategy.js';

@@ -1,12 +1,11 @@
+import { SequencedItem, ValidationError } from '@es/core';
 import {
   ActiveRecordStrategy,
   type ActiveRecordStrategyOptions,
   type NormalizedQuery,
-  SequencedItem,
   type TableOption,
-  ValidationError,
   tableOption,
-} from '@es/core';
+} from '@es/core/backend';
 import { types } from 'cassandra-driver';
 import { AppendProtocol } from './append.js';
 import { BoundTable } from './bound-table.js';

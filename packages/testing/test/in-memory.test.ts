@@ -4,7 +4,7 @@ import {
   type ItemQuery,
   type SequencedItem,
 } from '@es/core';
-import { defineActiveRecordStrategySuite, defineProcessRecorderSuite } from '../src/index.js';
+import { defineActiveRecordStrategySuite, defineProcessRecorderSuite } from '../src/conformance.js';
 
 // The reference backend, with its notification log.
 defineActiveRecordStrategySuite({
