@@ -28,6 +28,6 @@ export { AppendSignal, appendSignalFor } from './append-signal.js';
 export { InFlight } from './in-flight.js';
 export { OrderedWrites } from './ordered-writes.js';
 export { disposable, type StoreBackend } from './store.js';
-export { assertIdentifier } from './validation.js';
+export { assertIdentifier, hasLoneSurrogate } from './validation.js';
 export { sealEvent, roleOf, type EventRole, createTimestamp } from './events.js';
 export { mutateEntity } from './entity.js';

@@ -72,8 +72,11 @@ export class DomainEvent {
   static schema?: PayloadSchema;
 
   constructor(fields: DomainEventFields = {}) {
-    if (Object.prototype.hasOwnProperty.call(fields, '__proto__')) {
-      throw new ValidationError('an event field cannot be named "__proto__"', '__proto__');
+    for (const reserved of ['__proto__', 'constructor']) {
+      // `constructor` would hide the event's class from the mapper (which finds its topic through it).
+      if (Object.prototype.hasOwnProperty.call(fields, reserved)) {
+        throw new ValidationError(`an event field cannot be named "${reserved}"`, reserved);
+      }
     }
     Object.assign(this, fields);
     if (this.timestamp === undefined) (this as { timestamp: number }).timestamp = createTimestamp();

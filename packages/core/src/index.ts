@@ -55,7 +55,11 @@ export { InMemoryActiveRecordStrategy } from './in-memory.js';
 export {
   type Transcoder,
   JsonTranscoder,
+  type JsonTranscoderOptions,
+  DEFAULT_MAX_DEPTH,
   AesGcmCipher,
+  type AesGcmCipherOptions,
+  type StoredAt,
   DataCodec,
   type DataCodecOptions,
 } from './transcoding.js';
@@ -83,6 +87,8 @@ export {
 } from './aggregate.js';
 export { PersistencePolicy, type PersistencePolicyOptions } from './persistence-policy.js';
 export { NotificationLogReader } from './notification-log.js';
+export { type Projection, ProjectionRunner, type ProjectionRunnerOptions } from './projection.js';
+export { Subscription, type SubscribedEvent, type SubscriptionOptions } from './subscription.js';
 export {
   Application,
   type ApplicationOptions,

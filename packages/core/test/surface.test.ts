@@ -25,6 +25,7 @@ const BACKEND_ONLY = [
   'OrderedWrites',
   'disposable',
   'assertIdentifier',
+  'hasLoneSurrogate',
   'sealEvent',
   'roleOf',
   'createTimestamp',

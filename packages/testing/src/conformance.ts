@@ -14,3 +14,5 @@ export {
   type ProcessRecorderSuiteOptions,
   type SuiteReadModel,
 } from './process-recorder.js';
+export { defineSubscriptionSuite, type SubscriptionSuiteOptions } from './subscription.js';
+export { defineProjectionSuite, type ProjectionSuiteOptions, type TotalsReadModel } from './projection.js';
