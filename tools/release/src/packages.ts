@@ -50,7 +50,8 @@ function sourceFiles(folder: string): string[] {
 export function importedPackages(srcFolder: string): Set<string> {
   const names = new Set<string>();
   // Static imports and re-exports (at the start of a line), side-effect imports, and dynamic imports.
-  const specifier = /^(?:import|export)\b[^;]*?\bfrom\s+['"]([^'"]+)['"]|^import\s+['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]/gm;
+  const specifier =
+    /^(?:import|export)\b[^;]*?\bfrom\s+['"]([^'"]+)['"]|^import\s+['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]/gm;
   for (const file of sourceFiles(srcFolder)) {
     const text = readFileSync(file, 'utf8');
     for (const match of text.matchAll(specifier)) {
