@@ -1,4 +1,5 @@
-import { InFlight, MissingTableError, SettingsError, StoreConnectionError } from '@es/core';
+import { MissingTableError, SettingsError, StoreConnectionError } from '@es/core';
+import { InFlight } from '@es/core/backend';
 import { Client, type ClientOptions, ExecutionProfile, errors, policies } from 'cassandra-driver';
 import { CassandraSettings } from './settings.js';
 import type { CqlTable } from './tables.js';

@@ -1,4 +1,5 @@
-import type { NormalizedQuery, PositionKind, SequencedItem } from '@es/core';
+import type { PositionKind, SequencedItem } from '@es/core';
+import type { NormalizedQuery } from '@es/core/backend';
 import type { BucketReads, PositionRange } from './bound-table.js';
 import { type KnownBuckets, type KnownSequence, learnHead, nextAfter } from './known.js';
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type AppendSignal, type SequencedItem, ValidationError, appendSignalFor } from '@es/core';
+import { type SequencedItem, ValidationError } from '@es/core';
+import { type AppendSignal, appendSignalFor } from '@es/core/backend';
 import { types } from 'cassandra-driver';
 import { commitAt } from './append.js';
 import { BoundFeed, type Hint, type LogEntry } from './bound-feed.js';

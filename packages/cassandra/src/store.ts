@@ -5,7 +5,8 @@ import type {
   SequencedItem,
   Store,
 } from '@es/core';
-import { SettingsError, disposable } from '@es/core';
+import { SettingsError } from '@es/core';
+import { disposable } from '@es/core/backend';
 import { CassandraDatastore } from './datastore.js';
 import { FeedSequencer } from './sequencer.js';
 import { CassandraSettings } from './settings.js';

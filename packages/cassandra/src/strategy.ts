@@ -1,17 +1,19 @@
 import {
+  type Notification,
+  type NotificationQuery,
+  NotSupportedError,
+  SequencedItem,
+  ValidationError,
+} from '@es/core';
+import {
   ActiveRecordStrategy,
   type ActiveRecordStrategyOptions,
   type AppendSignal,
-  type Notification,
-  type NotificationQuery,
   type NormalizedQuery,
-  NotSupportedError,
-  SequencedItem,
   type TableOption,
-  ValidationError,
   selectMatching,
   tableOption,
-} from '@es/core';
+} from '@es/core/backend';
 import { types } from 'cassandra-driver';
 import { AppendProtocol } from './append.js';
 import { BoundFeed } from './bound-feed.js';

@@ -1,4 +1,5 @@
-import { type PositionKind, ValidationError, assertIdentifier } from '@es/core';
+import { type PositionKind, ValidationError } from '@es/core';
+import { assertIdentifier } from '@es/core/backend';
 
 /**
  * How a table lays out its sequences:

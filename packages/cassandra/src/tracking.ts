@@ -4,10 +4,8 @@ import {
   type ProjectionRecorder,
   StoreConnectionError,
   type Tracking,
-  assertIdentifier,
-  validateTrackingList,
-  validateTrackingName,
 } from '@es/core';
+import { assertIdentifier, validateTrackingList, validateTrackingName } from '@es/core/backend';
 import type { types } from 'cassandra-driver';
 import { type CassandraDatastore, type CqlSession, connectionError, defaultSession } from './datastore.js';
 import { NEVER_RETRY, explain, outcomeMayBeUnknown } from './outcome.js';

@@ -7,7 +7,7 @@ import {
   SettingsError,
   ValidationError,
 } from '@es/core';
-import { describeIfAvailable } from '@es/testing';
+import { describeIfAvailable } from '@es/testing/conformance';
 import {
   CassandraActiveRecordStrategy,
   CassandraDatastore,

@@ -1,4 +1,4 @@
-import { defineActiveRecordStrategySuite, describeIfAvailable } from '@es/testing';
+import { defineActiveRecordStrategySuite, describeIfAvailable } from '@es/testing/conformance';
 import {
   CassandraActiveRecordStrategy,
   type CassandraDatastore,

@@ -3,7 +3,7 @@ import { type AddressInfo, type Socket, createServer } from 'node:net';
 import { inspect } from 'node:util';
 import { parseCommand, startNode, stopNode, toolEnvironment } from '@es/cassandra-server';
 import { SequencedItem, SettingsError, StoreConnectionError } from '@es/core';
-import { describeIfAvailable } from '@es/testing';
+import { describeIfAvailable } from '@es/testing/conformance';
 import {
   CassandraActiveRecordStrategy,
   CassandraDatastore,

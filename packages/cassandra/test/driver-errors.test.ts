@@ -6,7 +6,7 @@ import {
   SequencedItem,
   StoreConnectionError,
 } from '@es/core';
-import { describeIfAvailable } from '@es/testing';
+import { describeIfAvailable } from '@es/testing/conformance';
 import { errors } from 'cassandra-driver';
 import {
   CassandraActiveRecordStrategy,

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { SequencedItem } from '@es/core';
-import { describeIfAvailable } from '@es/testing';
+import { describeIfAvailable } from '@es/testing/conformance';
 import { BoundFeed } from '../src/bound-feed.js';
 import { BoundTable } from '../src/bound-table.js';
 import { type CassandraDatastore, CqlIntegerSequencedItem } from '../src/index.js';

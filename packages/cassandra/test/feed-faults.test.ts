@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SequencedItem, StoreConnectionError } from '@es/core';
-import { describeIfAvailable } from '@es/testing';
+import { describeIfAvailable } from '@es/testing/conformance';
 import { errors, types } from 'cassandra-driver';
 import { type CassandraDatastore, FeedSequencer } from '../src/index.js';
 import {

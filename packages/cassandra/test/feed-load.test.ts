@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { describeIfAvailable } from '@es/testing';
+import { describeIfAvailable } from '@es/testing/conformance';
 import { type CassandraDatastore, FeedSequencer } from '../src/index.js';
 import { Child, REQUEST_TIMEOUT_MS, expectFeedExact, feedStore, feedTable, follow } from './feed-helpers.js';
 import { cassandraAvailable, dropAndClose, openDatastore, testKeyspace } from './helpers.js';

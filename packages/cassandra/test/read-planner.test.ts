@@ -1,4 +1,5 @@
-import { type NormalizedQuery, SequencedItem } from '@es/core';
+import { SequencedItem } from '@es/core';
+import { type NormalizedQuery } from '@es/core/backend';
 import type { BucketReads, PositionRange, RowsWithHead } from '../src/bound-table.js';
 import { KnownBuckets } from '../src/known.js';
 import { ReadPlanner } from '../src/read-planner.js';

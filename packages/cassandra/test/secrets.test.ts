@@ -1,6 +1,6 @@
 import { format, inspect } from 'node:util';
 import { SettingsError } from '@es/core';
-import { describeIfAvailable } from '@es/testing';
+import { describeIfAvailable } from '@es/testing/conformance';
 import {
   CassandraActiveRecordStrategy,
   CassandraDatastore,

@@ -1,4 +1,5 @@
-import { SettingsError, ValidationError, assertIdentifier } from '@es/core';
+import { SettingsError, ValidationError } from '@es/core';
+import { assertIdentifier } from '@es/core/backend';
 import { types } from 'cassandra-driver';
 import {
   CassandraActiveRecordStrategy,

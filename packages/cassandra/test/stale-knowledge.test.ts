@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConcurrencyError, SequencedItem } from '@es/core';
-import { describeIfAvailable } from '@es/testing';
+import { describeIfAvailable } from '@es/testing/conformance';
 import {
   CassandraActiveRecordStrategy,
   type CassandraDatastore,

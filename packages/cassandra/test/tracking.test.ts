@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AlreadyProcessedError, type Notification, SequencedItem, StoreConnectionError } from '@es/core';
 import { SqlDatastore, SqlSettings, SqlTracking, SqlTrackingRecorder } from '@es/sql';
-import { describeIfAvailable } from '@es/testing';
+import { describeIfAvailable } from '@es/testing/conformance';
 import {
   CassandraActiveRecordStrategy,
   type CassandraDatastore,

@@ -22,7 +22,7 @@ export interface Store<S extends AggregateRecorder<any> = AggregateRecorder<Sequ
    * passed in); from then on the store refuses every use with StoreClosedError (docs/lifecycle.md).
    */
   close(): Promise<void>;
-  /** `await using store = await openStore(url)`: the same as close(). The stores of @es packages have it. */
+  /** `await using store = await openStore(url)`: the same as close(). The stores of the `@es` packages have it. */
   [Symbol.asyncDispose]?(): Promise<void>;
 }
 

@@ -3,15 +3,14 @@ import {
   EntityEvent,
   EventPublisher,
   VersionedEntityEvent,
-  createTimestamp,
   defaultPublisher,
   publish,
-  roleOf,
   subscribe,
   unsubscribe,
   ValidationError,
   VersionedEntity,
 } from '../src/index.js';
+import { createTimestamp, roleOf } from '../src/backend.js';
 import { joinFields } from '../src/events.js';
 
 class Happened extends DomainEvent {

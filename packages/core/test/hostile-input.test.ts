@@ -7,7 +7,6 @@ import {
   DataCodec,
   DataIntegrityError,
   DomainEvent,
-  hasLoneSurrogate,
   InMemoryActiveRecordStrategy,
   JsonTranscoder,
   SequencedItem,
@@ -15,6 +14,7 @@ import {
   TopicRegistry,
   ValidationError,
 } from '../src/index.js';
+import { hasLoneSurrogate } from '../src/backend.js';
 import { uuid } from './fixtures.js';
 
 const json = new JsonTranscoder();

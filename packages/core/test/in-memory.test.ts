@@ -1,19 +1,21 @@
 import {
-  ActiveRecordStrategy,
   ConcurrencyError,
   InMemoryActiveRecordStrategy,
-  ItemShape,
-  MAX_SEQUENCE_ID_LENGTH,
-  MAX_TOPIC_LENGTH,
   NotFoundError,
   SequencedItem,
   StoredEvent,
   ValidationError,
+  isUuid,
+} from '../src/index.js';
+import {
+  ActiveRecordStrategy,
+  ItemShape,
+  MAX_SEQUENCE_ID_LENGTH,
+  MAX_TOPIC_LENGTH,
   assertIdentifier,
   inRange,
-  isUuid,
   type NormalizedQuery,
-} from '../src/index.js';
+} from '../src/backend.js';
 import { uuid } from './fixtures.js';
 
 const item = (sequenceId: string, position: number, data = 'd', topic = 't'): SequencedItem =>

@@ -2,12 +2,12 @@ import {
   Aggregate,
   Application,
   type EventOf,
-  InFlight,
   StoreClosedError,
   TimestampedVersionedEntity,
   memoryStore,
   registerEntity,
 } from '../src/index.js';
+import { InFlight } from '../src/backend.js';
 
 type TallyEvents = { Started: { label: string }; Added: { n: number } };
 class Tally extends Aggregate<TallyEvents> {

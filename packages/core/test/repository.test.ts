@@ -16,9 +16,9 @@ import {
   VersionedEntityEvent,
   type DomainEvent,
   type Mutator,
-  type NormalizedQuery,
   type SequencedItem,
 } from '../src/index.js';
+import { type NormalizedQuery } from '../src/backend.js';
 import {
   Note,
   Order,

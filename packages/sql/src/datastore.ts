@@ -1,4 +1,5 @@
-import { InFlight, SettingsError } from '@es/core';
+import { SettingsError } from '@es/core';
+import { InFlight } from '@es/core/backend';
 import type { Kysely, Transaction } from 'kysely';
 import { type SqlClient, openConnection, settingsOf, validateClient } from './client.js';
 import type { SqlConnection } from './connection.js';

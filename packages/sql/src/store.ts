@@ -1,10 +1,5 @@
-import {
-  type OpenStoreOptions,
-  type ProcessRecorder,
-  type SequencedItem,
-  type Store,
-  disposable,
-} from '@es/core';
+import { type OpenStoreOptions, type ProcessRecorder, type SequencedItem, type Store } from '@es/core';
+import { disposable } from '@es/core/backend';
 import type { Transaction } from 'kysely';
 import { SqlDatastore } from './datastore.js';
 import { SqlSettings } from './settings.js';

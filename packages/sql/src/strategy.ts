@@ -1,22 +1,24 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import {
-  ActiveRecordStrategy,
-  type AppendSignal,
-  appendSignalFor,
-  type ActiveRecordStrategyOptions,
-  type NormalizedQuery,
   type Notification,
   type NotificationQuery,
   NotSupportedError,
   type ProcessAppends,
   SequencedItem,
-  type TableOption,
   type Tracking,
   type TrackingRecorder,
+} from '@es/core';
+import {
+  ActiveRecordStrategy,
+  type AppendSignal,
+  appendSignalFor,
+  type ActiveRecordStrategyOptions,
+  type NormalizedQuery,
+  type TableOption,
   tableOption,
   validateTrackingList,
   validateTrackingName,
-} from '@es/core';
+} from '@es/core/backend';
 import { type Compilable, type Kysely, type RawBuilder, type Transaction, sql } from 'kysely';
 import type { SqlDatastore } from './datastore.js';
 import { mapDriverError } from './errors.js';

@@ -1,4 +1,5 @@
-import { type ProjectionRecorder, type Tracking, validateTrackingList, validateTrackingName } from '@es/core';
+import { type ProjectionRecorder, type Tracking } from '@es/core';
+import { validateTrackingList, validateTrackingName } from '@es/core/backend';
 import type { Transaction } from 'kysely';
 import type { SqlDatastore } from './datastore.js';
 import { AlreadyProcessedError, classify, mapDriverError } from './errors.js';

@@ -1,5 +1,5 @@
 import type { AggregateRecorder } from '@es/core';
-import { defineActiveRecordStrategySuite } from '@es/testing';
+import { defineActiveRecordStrategySuite } from '@es/testing/conformance';
 import {
   SqlActiveRecordStrategy,
   SqlDatastore,

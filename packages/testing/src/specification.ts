@@ -8,8 +8,8 @@ import {
   type EntityClass,
   EventPublisher,
   type EventsOf,
-  roleOf,
 } from '@es/core';
+import { roleOf } from '@es/core/backend';
 
 /**
  * given/when/then for aggregates and entities, as Emmett's DeciderSpecification: the history, the

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConcurrencyError, createTimestamp, type ItemQuery, NotFoundError, ValidationError } from '@es/core';
+import { ConcurrencyError, type ItemQuery, NotFoundError, ValidationError } from '@es/core';
+import { createTimestamp } from '@es/core/backend';
 import {
   type SuiteContext,
   collect,

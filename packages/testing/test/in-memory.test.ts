@@ -9,7 +9,7 @@ import {
   defineProcessRecorderSuite,
   defineProjectionSuite,
   defineSubscriptionSuite,
-} from '../src/index.js';
+} from '../src/conformance.js';
 
 // The reference backend, with its notification log.
 defineActiveRecordStrategySuite({

@@ -32,3 +32,12 @@ describe('given/when/then under node:test', () => {
       .thenEvents([{ type: 'AttributeChanged', name: 'text', value: 'b' }]);
   });
 });
+
+describe('the package entry', () => {
+  it('loads with no test runner but node:test (the conformance suite, which needs jest, is a subpath)', async () => {
+    const entry = await import('../src/index.js');
+    if (typeof entry.given !== 'function' || typeof entry.givenEntity !== 'function')
+      throw new Error('the entry does not export given and givenEntity');
+    if ('defineActiveRecordStrategySuite' in entry) throw new Error('the entry exports the jest suite');
+  });
+});

@@ -49,11 +49,13 @@ function sourceFiles(folder: string): string[] {
  */
 export function importedPackages(srcFolder: string): Set<string> {
   const names = new Set<string>();
-  const specifier = /(?:\bfrom\s+|\bimport\s*\(\s*|\bimport\s+)['"]([^'"]+)['"]/g;
+  // Static imports and re-exports (at the start of a line), side-effect imports, and dynamic imports.
+  const specifier =
+    /^(?:import|export)\b[^;]*?\bfrom\s+['"]([^'"]+)['"]|^import\s+['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]/gm;
   for (const file of sourceFiles(srcFolder)) {
     const text = readFileSync(file, 'utf8');
     for (const match of text.matchAll(specifier)) {
-      const spec = match[1]!;
+      const spec = (match[1] ?? match[2] ?? match[3])!;
       if (spec.startsWith('.') || spec.startsWith('node:') || builtinModules.includes(spec)) continue;
       const parts = spec.split('/');
       names.add(spec.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!);

@@ -19,7 +19,7 @@ import {
   waitForRing,
 } from '@es/cassandra-server';
 import { ConcurrencyError, SequencedItem } from '@es/core';
-import { describeIfAvailable, requireServer } from '@es/testing';
+import { describeIfAvailable, requireServer } from '@es/testing/conformance';
 import { Client, types } from 'cassandra-driver';
 import {
   CassandraActiveRecordStrategy,
