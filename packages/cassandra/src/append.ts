@@ -8,7 +8,7 @@ import {
 import { types } from 'cassandra-driver';
 import { type BoundTable, toNumber } from './bound-table.js';
 import { statementError } from './datastore.js';
-import { type KnownBuckets, frozenEndingAt, learnHead } from './known.js';
+import { type KnownBuckets, learnHead } from './known.js';
 import { NEVER_RETRY, explain, outcomeMayBeUnknown, sleep } from './outcome.js';
 
 type Statement = { query: string; params: unknown[] };
@@ -33,14 +33,20 @@ type Outcome = { applied: boolean; row: types.Row | null };
  * and is how an unknown outcome is resolved.
  */
 export class AppendProtocol {
-  constructor(
-    private readonly bound: BoundTable,
-    private readonly known: KnownBuckets,
-  ) {}
-
   private get table() {
     return this.bound.table;
   }
+
+  /**
+   * `deadline` (ms, this process's clock): no conditional batch is sent after it. A feed's writer sets
+   * it (its hint says when it expires, so that the sequencer knows when an absent append can no longer
+   * land: see docs/cassandra.md, "The feed").
+   */
+  constructor(
+    private readonly bound: BoundTable,
+    private readonly known: KnownBuckets,
+    private readonly deadline = Infinity,
+  ) {}
 
   async append(items: readonly SequencedItem[], commit: types.Uuid): Promise<void> {
     if (this.table.contiguous) await this.appendContiguous(items, commit);
@@ -72,17 +78,17 @@ export class AppendProtocol {
         learnHead(known, this.table.bucketSize, bucket, toNumber(head));
         throw conflict(sequenceId, first, toNumber(head));
       }
-      // Bucket t is empty: f - 1 must be the head of the last bucket before it, which is then frozen. A
-      // known frozen bucket ending at f - 1 answers that for good (its head can never move again).
-      const previous =
-        bucket === 0
-          ? undefined
-          : frozenEndingAt(known, first - 1, bucket)
-            ? first - 1
-            : await this.headBefore(sequenceId, bucket);
-      if (previous !== first - 1) throw conflict(sequenceId, first, previous);
+      // Bucket t is empty: f - 1 must be the head of the last bucket before it, which is then frozen. The
+      // server says so (a SERIAL read), never what this strategy remembers: a bucket it saw frozen is gone
+      // if the server lost data, and opening t on that memory would leave a gap. (Once per bucket.)
+      const previous = bucket === 0 ? undefined : await this.headBefore(sequenceId, bucket);
+      if (previous !== first - 1) {
+        this.known.forget(sequenceId);
+        throw conflict(sequenceId, first, previous);
+      }
     }
-    await this.indexBucket(sequenceId, bucket);
+    // Listed again even if remembered as listed (the server may have lost the row); once per bucket.
+    await this.indexBucket(sequenceId, bucket, true);
     const open = {
       query: `INSERT INTO ${t} (sequence_id, bucket, head, last_commit) VALUES (?, ?, ?, ?) IF NOT EXISTS`,
       params: [sequenceId, bucket, last, commit],
@@ -92,7 +98,9 @@ export class AppendProtocol {
       const head = outcome.row?.get('head') as types.Long | null | undefined;
       throw conflict(sequenceId, first, head == null ? undefined : toNumber(head));
     }
-    learnHead(known, this.table.bucketSize, bucket, last);
+    // The sequence was empty although this strategy had seen items in it: the server lost them.
+    if (first === 0 && known.seen >= 0) this.known.forget(sequenceId);
+    learnHead(this.known.get(sequenceId), this.table.bucketSize, bucket, last);
   }
 
   private async appendSparse(items: readonly SequencedItem[], commit: types.Uuid): Promise<void> {
@@ -137,6 +145,11 @@ export class AppendProtocol {
   ): Promise<Outcome> {
     const { settings } = this.bound;
     const codes = settings.consistencyCodes;
+    if (Date.now() > this.deadline) {
+      throw new StoreConnectionError(
+        `the append at position ${first} of sequence ${sequenceId} was not sent: its feed hint expired (the steps before it took over ${settings.requestTimeoutMs} ms). Nothing was written; it is safe to retry`,
+      );
+    }
     try {
       const result = await this.bound.session.client.batch(statements, {
         prepare: true,
@@ -213,9 +226,9 @@ export class AppendProtocol {
   }
 
   /** Lists a bucket in the index, unless it is known to be there already (index rows are never deleted). */
-  private async indexBucket(sequenceId: string, bucket: number): Promise<void> {
+  private async indexBucket(sequenceId: string, bucket: number, again = false): Promise<void> {
     const known = this.known.get(sequenceId);
-    if (known.indexed.has(bucket)) return;
+    if (known.indexed.has(bucket) && !again) return;
     await this.bound.run(
       `INSERT INTO ${this.bound.indexRef} (sequence_id, bucket) VALUES (?, ?)`,
       [sequenceId, bucket],

@@ -69,13 +69,20 @@ export interface BucketReads {
 export class BoundTable implements BucketReads {
   readonly ref: string;
   readonly indexRef: string;
+  private readonly itemColumns: string;
 
+  /**
+   * `commits`: when given, item reads also fetch each row's commit id and record it there (the feed's
+   * sequencer orders what it copies by commit).
+   */
   constructor(
     readonly session: CqlSession,
     readonly table: CqlTable,
+    readonly commits?: WeakMap<SequencedItem, types.Uuid>,
   ) {
     this.ref = `${session.keyspace}.${table.tableName}`;
     this.indexRef = `${session.keyspace}.${table.indexTableName}`;
+    this.itemColumns = commits === undefined ? 'position, topic, data' : 'position, topic, data, commit_id';
   }
 
   get settings() {
@@ -123,14 +130,14 @@ export class BoundTable implements BucketReads {
     limit: number,
   ): AsyncGenerator<SequencedItem> {
     if (limit <= 0) return;
-    const cql = `SELECT position, topic, data FROM ${this.ref} WHERE sequence_id = ? AND bucket = ?${range.clauses} ORDER BY position ${descending ? 'DESC' : 'ASC'} LIMIT ?`;
+    const cql = `SELECT ${this.itemColumns} FROM ${this.ref} WHERE sequence_id = ? AND bucket = ?${range.clauses} ORDER BY position ${descending ? 'DESC' : 'ASC'} LIMIT ?`;
     const fetchSize = Math.min(limit, this.settings.fetchSize);
     for await (const row of this.pages(
       cql,
       [sequenceId, bucket, ...range.params, Math.min(limit, MAX_INT)],
       fetchSize,
     )) {
-      yield itemOf(sequenceId, row);
+      yield this.itemOf(sequenceId, row);
     }
   }
 
@@ -142,7 +149,7 @@ export class BoundTable implements BucketReads {
     limit: number,
     descending: boolean,
   ): Promise<RowsWithHead> {
-    const cql = `SELECT position, topic, data, head FROM ${this.ref} WHERE sequence_id = ? AND bucket = ? AND position >= ? AND position <= ? ORDER BY position ${descending ? 'DESC' : 'ASC'} LIMIT ?`;
+    const cql = `SELECT ${this.itemColumns}, head FROM ${this.ref} WHERE sequence_id = ? AND bucket = ? AND position >= ? AND position <= ? ORDER BY position ${descending ? 'DESC' : 'ASC'} LIMIT ?`;
     const items: SequencedItem[] = [];
     let head: number | undefined;
     for await (const row of this.pages(
@@ -152,7 +159,7 @@ export class BoundTable implements BucketReads {
     )) {
       const h = row.get('head') as types.Long | null;
       if (h != null) head = Math.max(head ?? -1, toNumber(h));
-      items.push(itemOf(sequenceId, row));
+      items.push(this.itemOf(sequenceId, row));
     }
     return { items, head };
   }
@@ -204,13 +211,15 @@ export class BoundTable implements BucketReads {
     ))
       yield row.get('sequence_id') as string;
   }
-}
 
-function itemOf(sequenceId: string, row: types.Row): SequencedItem {
-  return new SequencedItem(
-    sequenceId,
-    toNumber(row.get('position')),
-    row.get('topic') as string,
-    row.get('data') as string,
-  );
+  private itemOf(sequenceId: string, row: types.Row): SequencedItem {
+    const item = new SequencedItem(
+      sequenceId,
+      toNumber(row.get('position')),
+      row.get('topic') as string,
+      row.get('data') as string,
+    );
+    this.commits?.set(item, row.get('commit_id') as types.Uuid);
+    return item;
+  }
 }

@@ -210,7 +210,7 @@ export async function checkLayout(session: CqlSession, table: CqlTable): Promise
   }
   if (stored !== table.layout) {
     throw new SettingsError(
-      `table ${session.keyspace}.${table.tableName} was created as "${stored}", but is used as "${table.layout}": use the same kind and bucket size everywhere`,
+      `table ${session.keyspace}.${table.tableName} was created as "${stored}", but is used as "${table.layout}": use the same kind, bucket size and feed everywhere`,
       'bucketSize',
     );
   }
@@ -229,13 +229,20 @@ export async function statementError(error: unknown, session: CqlSession, table:
       try {
         await checkLayout(session, table);
       } catch (gone) {
+        if (gone instanceof MissingTableError) return new MissingTableError(gone.tableName, { cause: error });
         if (gone instanceof SettingsError)
           return new SettingsError(gone.message, gone.field, { cause: error });
       }
     }
   }
+  // The table (or its keyspace) is gone: the same error as a strategy's first check gives.
+  if (error instanceof errors.ResponseError && error.code === 0x2200 && MISSING.test(error.message))
+    return new MissingTableError(`${session.keyspace}.${table.tableName}`, { cause: error });
   return connectionError(error, session.settings);
 }
+
+/** Cassandra's messages for a keyspace or table that does not exist (5.0: "table t does not exist"). */
+const MISSING = /^Keyspace (\S+) does not exist|^(?:unconfigured table|table) (\S+)(?: does not exist)?$/i;
 
 /**
  * True when the driver failed before sending the request: it had no open connection to the host it
@@ -265,15 +272,14 @@ export function connectionError(error: unknown, settings: CassandraSettings): un
   }
   // 0x2200 Invalid: the keyspace or table was dropped (or never created) after the strategy checked it.
   if (error instanceof errors.ResponseError && error.code === 0x2200) {
-    const missing =
-      /^Keyspace (\S+) does not exist|^(?:unconfigured table|table) (\S+)(?: does not exist)?$/i.exec(
-        error.message,
-      );
+    const missing = MISSING.exec(error.message);
+    if (missing?.[2] !== undefined)
+      return new MissingTableError(`${settings.keyspace}.${missing[2]}`, { cause: error });
     if (missing) {
-      const what = missing[1] ? `keyspace ${missing[1]}` : `table ${settings.keyspace}.${missing[2]}`;
+      const what = `keyspace ${missing[1]}`;
       return new SettingsError(
         `${what} does not exist on ${where}: call CassandraDatastore.setupTables() (${error.message})`,
-        missing[1] ? 'keyspace' : 'tableName',
+        'keyspace',
         { cause: error },
       );
     }

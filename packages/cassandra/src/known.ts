@@ -34,6 +34,14 @@ export class KnownBuckets {
 
   constructor(private readonly capacity = 10_000) {}
 
+  /**
+   * Drops what is known of a sequence, when the server contradicts it: it has lost data (a table truncated
+   * or dropped and recreated, a restore), so facts learnt before are no longer facts.
+   */
+  forget(sequenceId: string): void {
+    this.sequences.delete(sequenceId);
+  }
+
   get(sequenceId: string): KnownSequence {
     let known = this.sequences.get(sequenceId);
     if (known === undefined) {
@@ -65,10 +73,4 @@ export function learnHead(known: KnownSequence, bucketSize: number, bucket: numb
   if (head >= next && Math.floor(next / bucketSize) === bucket && head >= (bucket + 1) * bucketSize - 1) {
     known.frozen.push({ bucket, first: next, last: head });
   }
-}
-
-/** True when a known frozen bucket before `bucket` ends at `position`. */
-export function frozenEndingAt(known: KnownSequence, position: number, bucket: number): boolean {
-  const last = known.frozen.at(-1);
-  return last !== undefined && last.last === position && last.bucket < bucket;
 }

@@ -30,6 +30,15 @@ export class ReadPlanner {
   }
 
   async select(sequenceId: string, query: NormalizedQuery): Promise<SequencedItem[]> {
+    try {
+      return await this.selectKnowing(sequenceId, query);
+    } catch (error) {
+      if (!(error instanceof KnowledgeContradicted)) throw error;
+      return this.selectKnowing(sequenceId, query); // knowing nothing now, it cannot be contradicted again
+    }
+  }
+
+  private async selectKnowing(sequenceId: string, query: NormalizedQuery): Promise<SequencedItem[]> {
     const range = positionRange(this.table.positionKind, query);
     if (range === undefined) return [];
     const limit = query.limit ?? Infinity;
@@ -151,6 +160,11 @@ export class ReadPlanner {
     }
     const out: SequencedItem[] = [];
     for (const items of await Promise.all(reads)) pushUpTo(out, items, limit);
+    // Frozen buckets never change, so fewer items than they are known to hold means the server lost data.
+    if (out.length < Math.min(count, limit)) {
+      this.known.forget(sequenceId);
+      throw new KnowledgeContradicted();
+    }
     return out;
   }
 
@@ -361,3 +375,6 @@ function pushUpTo(out: SequencedItem[], items: readonly SequencedItem[], limit: 
     out.push(item);
   }
 }
+
+/** The server holds less than what a strategy knows it holds: it lost data; read again, knowing nothing. */
+class KnowledgeContradicted extends Error {}

@@ -1,14 +1,20 @@
 import {
   ActiveRecordStrategy,
   type ActiveRecordStrategyOptions,
+  type AppendSignal,
+  type Notification,
+  type NotificationQuery,
   type NormalizedQuery,
+  NotSupportedError,
   SequencedItem,
   type TableOption,
   ValidationError,
+  selectMatching,
   tableOption,
 } from '@es/core';
 import { types } from 'cassandra-driver';
 import { AppendProtocol } from './append.js';
+import { BoundFeed } from './bound-feed.js';
 import { BoundTable } from './bound-table.js';
 import {
   type CassandraDatastore,
@@ -19,17 +25,27 @@ import {
 } from './datastore.js';
 import { KnownBuckets } from './known.js';
 import { ReadPlanner } from './read-planner.js';
+import { FeedSequencer, feedKey, hintSignalFor, logSignalFor } from './sequencer.js';
 import { CqlTable, type CqlTableKind } from './tables.js';
 
 export type CassandraActiveRecordStrategyOptions<
   I = SequencedItem,
   K extends CqlTableKind = CqlTableKind,
+  F extends boolean = boolean,
 > = Omit<ActiveRecordStrategyOptions<I>, 'positionKind' | 'contiguous'> &
   /**
    * The table definition (`table`, or the seed's `activeRecordClass`): CqlIntegerSequencedItem,
-   * CqlTimestampSequencedItem, CqlSnapshot, or one made from them with `withTableName`/`withBucketSize`.
+   * CqlTimestampSequencedItem, CqlSnapshot, or one made from them with `withTableName`/`withBucketSize`
+   * (and, for integer tables, `withFeed()`: the strategy is then an ApplicationRecorder).
    */
-  TableOption<CqlTable<K>> & {
+  TableOption<CqlTable<K, F>> & {
+    /**
+     * Tables with a feed: before each `selectNotifications` and `maxNotificationId`, run a sequencer
+     * pass in this process, so that a read sees every append acknowledged before it began (what the
+     * SQL stores' logs offer). Costs a pass per read; followers that can wait for the running
+     * sequencer (a FeedSequencer, see docs/cassandra.md) leave it off. Default false.
+     */
+    catchUpOnRead?: boolean;
     /** Whose connection to use. Default: the datastore most recently connected by `setupConnection()`. */
     datastore?: CassandraDatastore;
     /** An explicit client, keyspace and settings (takes precedence over `datastore`). */
@@ -37,6 +53,18 @@ export type CassandraActiveRecordStrategyOptions<
     /** Largest append in bytes of data and topics. Default 12 MiB, below Cassandra's 16 MiB mutation limit. */
     maxBatchBytes?: number;
   };
+
+type WithFeed = { readonly supportsNotifications: true };
+
+let lastDeadline = 0;
+/**
+ * A hint's deadline: now plus the request timeout, and strictly increasing within this process, so that
+ * the sequencer, which orders commits by it, copies an append acknowledged here before a later one.
+ */
+function nextDeadline(timeoutMs: number): number {
+  lastDeadline = Math.max(Date.now() + timeoutMs, lastDeadline + 1);
+  return lastDeadline;
+}
 
 /**
  * The seed's CassandraActiveRecordStrategy, with an atomic, optimistic append that holds under
@@ -48,15 +76,22 @@ export type CassandraActiveRecordStrategyOptions<
  * - read-planner.ts: which buckets a query reads, helped by known.ts (facts about buckets that can
  *   never become false).
  *
- * It is an AggregateRecorder: no table keeps a notification log yet. The table's kind `K` is in the
- * type so that a later feed can make the strategy over integer tables an ApplicationRecorder (log
- * methods typed `this: CassandraActiveRecordStrategy<I, 'integer'>`, as @es/sql does for its tables).
+ * - with a feed (an integer table made with `withFeed()`), bound-feed.ts and sequencer.ts: each append
+ *   first writes a hint, and a FeedSequencer copies committed items into the feed's log, which
+ *   `selectNotifications` reads.
+ *
+ * Over a table with a feed (`F` true) it is an ApplicationRecorder; over any other table an
+ * AggregateRecorder, whose log methods the compiler refuses (their `this` type) and which reject with
+ * NotSupportedError at run time, as @es/sql types the log methods of its tables.
  */
 export class CassandraActiveRecordStrategy<
   I = SequencedItem,
   K extends CqlTableKind = CqlTableKind,
+  F extends boolean = boolean,
 > extends ActiveRecordStrategy<I> {
-  readonly table: CqlTable<K>;
+  readonly table: CqlTable<K, F>;
+  /** True over a table with a feed: the strategy keeps the application's notification log. */
+  readonly supportsNotifications: F;
   readonly maxBatchBytes: number;
   // Private (#): a session's client holds the password, and strategies get logged.
   readonly #session: CqlSession | undefined;
@@ -64,19 +99,22 @@ export class CassandraActiveRecordStrategy<
   private readonly layoutChecks = new WeakMap<object, Promise<void>>();
   /** Facts about buckets that can never become false (see known.ts): they save round trips. */
   private readonly known = new KnownBuckets();
+  /** The sequencer that `catchUpOnRead` runs passes of. */
+  private readonly catchUp: FeedSequencer | undefined;
 
-  constructor(options: CassandraActiveRecordStrategyOptions<I, K>) {
+  constructor(options: CassandraActiveRecordStrategyOptions<I, K, F>) {
     const {
       table: _table,
       activeRecordClass: _activeRecordClass,
       datastore,
       session,
       maxBatchBytes = 12 * 1024 * 1024,
+      catchUpOnRead = false,
       ...rest
     } = options;
     const table = tableOption(
       options,
-      (value): value is CqlTable<K> => value instanceof CqlTable,
+      (value): value is CqlTable<K, F> => value instanceof CqlTable,
       'CqlIntegerSequencedItem',
     );
     // True for integer tables: an append must start exactly one past the sequence's last position.
@@ -85,9 +123,24 @@ export class CassandraActiveRecordStrategy<
       throw new ValidationError('maxBatchBytes must be a positive integer', 'maxBatchBytes');
     }
     this.table = table;
+    this.supportsNotifications = (table.feed !== undefined) as F;
     this.maxBatchBytes = maxBatchBytes;
     this.#session = session;
     this.datastore = datastore;
+    this.catchUp =
+      catchUpOnRead && table.feed !== undefined
+        ? new FeedSequencer({
+            table: table as unknown as CqlTable<'integer', true>,
+            ...(session ? { session } : {}),
+            ...(datastore ? { datastore } : {}),
+          })
+        : undefined;
+  }
+
+  /** Tables with a feed: raised in this process when the feed's log grows (see AppendSignal). */
+  get appended(): AppendSignal | undefined {
+    if (this.table.feed === undefined) return undefined;
+    return logSignalFor(feedKey(this.currentSession(), this.table));
   }
 
   protected insert(items: readonly SequencedItem[]): Promise<void> {
@@ -105,7 +158,50 @@ export class CassandraActiveRecordStrategy<
       );
     }
     const bound = await this.bound();
-    await new AppendProtocol(bound, this.known).append(items, types.Uuid.random());
+    const commit = types.Uuid.random();
+    if (this.table.feed === undefined) {
+      await new AppendProtocol(bound, this.known).append(items, commit);
+      return;
+    }
+    // The hint goes first, so that no committed append is ever without one; the append is not sent
+    // after the hint's deadline, so that a sequencer can tell when an absent append will never land.
+    const deadline = nextDeadline(bound.settings.requestTimeoutMs);
+    const { sequenceId, position: first } = items[0]!;
+    await new BoundFeed(bound).writeHint({ sequenceId, commit, first, deadline });
+    await new AppendProtocol(bound, this.known, deadline).append(items, commit);
+    hintSignalFor(feedKey(bound.session, this.table)).raise();
+  }
+
+  /**
+   * Notifications with id >= start from the feed's log: every committed append, as the sequencer has
+   * copied it so far (with `catchUpOnRead`, including every append acknowledged before this call).
+   */
+  async selectNotifications(
+    this: CassandraActiveRecordStrategy<I, K, F> & WithFeed,
+    start: number,
+    limit: number,
+    query: NotificationQuery = {},
+  ): Promise<Notification[]> {
+    this.validateNotificationRange(start, limit);
+    const feed = await this.feed();
+    await this.catchUp?.runOnce();
+    return selectMatching((from, count) => feed.read(from, count), start, limit, query);
+  }
+
+  /** The last id in the feed's log, 0 when it is empty. */
+  async maxNotificationId(this: CassandraActiveRecordStrategy<I, K, F> & WithFeed): Promise<number> {
+    const feed = await this.feed();
+    await this.catchUp?.runOnce();
+    return feed.tail(await feed.readWatermark(), false);
+  }
+
+  private async feed(): Promise<BoundFeed> {
+    if (this.table.feed === undefined) {
+      throw new NotSupportedError(
+        `table ${this.table.tableName} keeps no notification log: make it with withFeed() (see docs/cassandra.md, "The feed")`,
+      );
+    }
+    return new BoundFeed(await this.bound());
   }
 
   protected select(sequenceId: string, query: NormalizedQuery): Promise<SequencedItem[]> {
@@ -131,7 +227,7 @@ export class CassandraActiveRecordStrategy<
 
   /** The table bound to the session to use, after checking once per client that it has this layout. */
   protected async bound(): Promise<BoundTable> {
-    const session = this.#session ?? this.datastore?.session ?? defaultSession();
+    const session = this.currentSession();
     let check = this.layoutChecks.get(session.client);
     if (check === undefined) {
       check = checkLayout(session, this.table).catch((error: unknown) => {
@@ -142,5 +238,9 @@ export class CassandraActiveRecordStrategy<
     }
     await check;
     return new BoundTable(session, this.table);
+  }
+
+  private currentSession(): CqlSession {
+    return this.#session ?? this.datastore?.session ?? defaultSession();
   }
 }

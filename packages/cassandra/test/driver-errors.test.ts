@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import {
   ConcurrencyError,
+  MissingTableError,
   OutcomeUnknownError,
   SequencedItem,
-  SettingsError,
   StoreConnectionError,
 } from '@es/core';
 import { describeIfAvailable } from '@es/testing';
@@ -82,7 +82,7 @@ describeIfAvailable(cassandraAvailable, 'a keyspace or table dropped behind a ru
   const integer = CqlIntegerSequencedItem.withTableName('dropped_items');
   const timestamp = CqlTimestampSequencedItem.withTableName('dropped_stamps');
 
-  it('the keyspace: reads and appends give a SettingsError saying to call setupTables(); after it, they work', async () => {
+  it('the keyspace: reads and appends give MissingTableError (call setupTables()); after it, they work', async () => {
     const keyspace = testKeyspace('dropped');
     const datastore = new CassandraDatastore({
       settings: testSettings({ keyspace }),
@@ -106,7 +106,7 @@ describeIfAvailable(cassandraAvailable, 'a keyspace or table dropped behind a ru
         stamps.append(new SequencedItem(id, 2000.5, 't', '{}')).catch((e: unknown) => e),
       ]);
       for (const failure of failures) {
-        expect(failure).toBeInstanceOf(SettingsError);
+        expect(failure).toBeInstanceOf(MissingTableError);
         expect((failure as Error).message).toMatch(
           new RegExp(`(keyspace ${keyspace}|table ${keyspace}\\.\\w+) does not exist.*setupTables\\(\\)`),
         );
@@ -121,7 +121,7 @@ describeIfAvailable(cassandraAvailable, 'a keyspace or table dropped behind a ru
     }
   }, 60_000);
 
-  it('a table: the same SettingsError', async () => {
+  it('a table: the same MissingTableError', async () => {
     const datastore = new CassandraDatastore({
       settings: testSettings({ keyspace: testKeyspace('dropped') }),
       tables: [integer],
@@ -137,7 +137,7 @@ describeIfAvailable(cassandraAvailable, 'a keyspace or table dropped behind a ru
         await events.getItems(id).catch((e: unknown) => e),
         await events.append(new SequencedItem(id, 1, 't', '{}')).catch((e: unknown) => e),
       ]) {
-        expect(failure).toBeInstanceOf(SettingsError);
+        expect(failure).toBeInstanceOf(MissingTableError);
         expect((failure as Error).message).toMatch(/does not exist.*setupTables\(\)/);
       }
     } finally {

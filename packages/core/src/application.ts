@@ -15,6 +15,8 @@ import {
   type HasPendingEvents,
 } from './repository.js';
 import { SnapshotStrategy } from './snapshots.js';
+import { Subscription, type SubscriptionOptions } from './subscription.js';
+import { type Projection, ProjectionRunner, type ProjectionRunnerOptions } from './projection.js';
 import { type OpenStoreOptions, type Store, openStore } from './store.js';
 import { type TopicRegistry, defaultTopics } from './topics.js';
 import type { Mutator } from './entity.js';
@@ -236,6 +238,39 @@ export class Application<S extends AggregateRecorder<any> = AggregateRecorder<an
         if (!(error instanceof ConcurrencyError) || attempt >= retries) throw error;
       }
     }
+  }
+
+  /**
+   * A live subscription to this application's notification log, decoding with its topics and mapper:
+   * catches up from `options.after`, then follows (see Subscription). Only for a store that keeps a log.
+   */
+  subscribe<E = DomainEvent>(
+    this: Application<ApplicationRecorder<any>>,
+    options: SubscriptionOptions = {},
+  ): Subscription<E> {
+    return new Subscription<E>(
+      this.eventStore.activeRecordStrategy as ApplicationRecorder<any>,
+      this.eventStore.sequencedItemMapper,
+      options,
+    );
+  }
+
+  /**
+   * A runner of `projection` over this application's log (not started: `start()`, `run()` or
+   * `rebuild()` it). Its read model and tracking go to `options.recorder`, or to this application's
+   * store when that is a process recorder.
+   */
+  projection<E = DomainEvent, H = unknown>(
+    this: Application<ApplicationRecorder<any>>,
+    projection: Projection<E, H>,
+    options: Omit<ProjectionRunnerOptions<E, H>, 'projection' | 'source' | 'mapper'> = {},
+  ): ProjectionRunner<E, H> {
+    return new ProjectionRunner<E, H>({
+      ...options,
+      projection,
+      source: this.eventStore.activeRecordStrategy as ApplicationRecorder<any>,
+      mapper: this.eventStore.sequencedItemMapper,
+    });
   }
 
   /** Waits for queued writes, rethrowing a failure. */

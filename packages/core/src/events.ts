@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import type { ZodType } from 'zod';
+import type { PayloadSchema } from './schemas.js';
 import { ValidationError } from './errors.js';
 
 let lastTimestamp = 0;
@@ -71,11 +71,14 @@ export class DomainEvent {
   declare readonly causationId?: string;
 
   /** Optional payload schema (the fields other than the sequence id and position). */
-  static schema?: ZodType;
+  static schema?: PayloadSchema;
 
   constructor(fields: DomainEventFields = {}) {
-    if (Object.prototype.hasOwnProperty.call(fields, '__proto__')) {
-      throw new ValidationError('an event field cannot be named "__proto__"', '__proto__');
+    for (const reserved of ['__proto__', 'constructor']) {
+      // `constructor` would hide the event's class from the mapper (which finds its topic through it).
+      if (Object.prototype.hasOwnProperty.call(fields, reserved)) {
+        throw new ValidationError(`an event field cannot be named "${reserved}"`, reserved);
+      }
     }
     Object.assign(this, fields);
     if (this.timestamp === undefined) (this as { timestamp: number }).timestamp = createTimestamp();

@@ -42,6 +42,8 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem>
 {
   readonly supportsNotifications = true;
   readonly supportsTracking = true;
+  /** Its transactions cannot undo a follower's writes to its own objects. */
+  readonly handleRollsBack = false;
   readonly appended = new AppendSignal();
   private readonly sequences = new Map<string, SequencedItem[]>();
   /** The log keeps the stored items themselves; a notification's id is its index + 1. */

@@ -39,7 +39,7 @@ export {
   TimestampedVersionedEntity,
   AggregateRoot,
 } from './versioned.js';
-export { isUuid, assertIdentifier } from './validation.js';
+export { isUuid, assertIdentifier, hasLoneSurrogate } from './validation.js';
 export {
   SequencedItem,
   StoredEvent,
@@ -83,7 +83,11 @@ export { InMemoryActiveRecordStrategy } from './in-memory.js';
 export {
   type Transcoder,
   JsonTranscoder,
+  type JsonTranscoderOptions,
+  DEFAULT_MAX_DEPTH,
   AesGcmCipher,
+  type AesGcmCipherOptions,
+  type StoredAt,
   DataCodec,
   type DataCodecOptions,
 } from './transcoding.js';
@@ -91,6 +95,7 @@ export { SequencedItemMapper, type SequencedItemMapperOptions } from './mapper.j
 export { OrderedWrites } from './ordered-writes.js';
 export { InFlight } from './in-flight.js';
 export { EventStore, type EventStoreOptions } from './event-store.js';
+export type { PayloadSchema } from './schemas.js';
 export { Snapshot, SnapshotStrategy, type SnapshotStrategyOptions, type Snapshottable } from './snapshots.js';
 export {
   EventSourcedRepository,
@@ -112,6 +117,8 @@ export {
 } from './aggregate.js';
 export { PersistencePolicy, type PersistencePolicyOptions } from './persistence-policy.js';
 export { NotificationLogReader } from './notification-log.js';
+export { type Projection, ProjectionRunner, type ProjectionRunnerOptions } from './projection.js';
+export { Subscription, type SubscribedEvent, type SubscriptionOptions } from './subscription.js';
 export {
   Application,
   type ApplicationOptions,

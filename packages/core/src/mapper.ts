@@ -1,4 +1,4 @@
-import type { ZodType } from 'zod';
+import type { PayloadSchema } from './schemas.js';
 import { DataIntegrityError, EventSchemaError, ValidationError } from './errors.js';
 import { checkSchema } from './schemas.js';
 import type { DomainEvent } from './events.js';
@@ -17,9 +17,9 @@ export interface SequencedItemMapperOptions<I = SequencedItem> extends DataCodec
 }
 
 type EventClass = {
-  schema?: ZodType;
+  schema?: PayloadSchema;
   /** An event family's schema per type (aggregates' events). */
-  schemaOf?(type: string): ZodType | undefined;
+  schemaOf?(type: string): PayloadSchema | undefined;
   prototype: object;
   name: string;
 };
@@ -75,6 +75,9 @@ export class SequencedItemMapper<I = SequencedItem> {
     }
     const payload: Record<string, unknown> = {};
     for (const key of Object.keys(fields)) {
+      // An event field named __proto__ could not be set on the event read back without replacing its class.
+      if (key === '__proto__')
+        throw new ValidationError(`event ${topic} has a field named "__proto__": rename it`, '__proto__');
       if (
         key !== this.sequenceIdAttrName &&
         key !== this.positionAttrName &&
@@ -85,7 +88,12 @@ export class SequencedItemMapper<I = SequencedItem> {
     const schema = type === undefined ? cls.schema : cls.schemaOf?.(type as string);
     if (schema) checkSchema(schema, payload, topic, 'encode');
     return this.shape.fromCanonical(
-      new SequencedItem(sequenceId, position, topic, this.codec.encode(payload)),
+      new SequencedItem(
+        sequenceId,
+        position,
+        topic,
+        this.codec.encode(payload, { sequenceId, position, topic }),
+      ),
     );
   }
 
@@ -103,7 +111,7 @@ export class SequencedItemMapper<I = SequencedItem> {
     const { sequenceId, position, topic, data } = this.shape.toCanonical(item);
     const family = this.topics.has(topic) ? undefined : this.topics.resolveFamily(topic);
     const cls = (family?.cls ?? this.topics.resolve(topic)) as unknown as EventClass;
-    let payload = this.codec.decode(data) as Record<string, unknown>;
+    let payload = this.codec.decode(data, { sequenceId, position, topic }) as Record<string, unknown>;
     if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
       throw new EventSchemaError(`stored data of ${topic} is not an object`, topic, undefined);
     }

@@ -3,6 +3,7 @@ import { type ApplicationRecorder, hasNotificationLog } from './recorders.js';
 import { MAX_SEQUENCE_ID_LENGTH } from './record-strategy.js';
 import type { SequencedItem } from './sequenced-item.js';
 import type { Tracking, TrackingRecorder } from './tracking.js';
+import { hasLoneSurrogate } from './validation.js';
 
 /**
  * Where a follower keeps its tracking records: with what it writes, in one transaction. `H` is the
@@ -11,6 +12,12 @@ import type { Tracking, TrackingRecorder } from './tracking.js';
  * follows (a SQL read model fed from Cassandra): its tracking lives with the read model.
  */
 export interface ProjectionRecorder<H = unknown> extends TrackingRecorder {
+  /**
+   * True when a transaction that fails undoes the follower's writes made through its handle (a SQL
+   * transaction). False or absent (in memory: the handle is nothing, the read model the follower's own
+   * objects): a projection runner then gives each notification a transaction of its own.
+   */
+  readonly handleRollsBack?: boolean;
   /**
    * Runs `run(handle)` in one transaction that also records `tracking` (one record, or several: a page
    * processed at once), and commits both or neither. A notification already tracked under the same
@@ -86,10 +93,11 @@ export function validateTrackingName(value: unknown, field = 'applicationName'):
     typeof value !== 'string' ||
     value.length === 0 ||
     value.length > MAX_SEQUENCE_ID_LENGTH ||
-    value.includes('\0')
+    value.includes('\0') ||
+    hasLoneSurrogate(value)
   ) {
     throw new ValidationError(
-      `${field} must be a non-empty string of at most ${MAX_SEQUENCE_ID_LENGTH} characters without NUL`,
+      `${field} must be a non-empty string of at most ${MAX_SEQUENCE_ID_LENGTH} characters without NUL or lone UTF-16 surrogates`,
       field,
     );
   }

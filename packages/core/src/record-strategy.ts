@@ -1,7 +1,7 @@
 import { ConcurrencyError, NotFoundError, ValidationError } from './errors.js';
 import type { AggregateRecorder, ItemQuery, PositionKind, SequenceIdKind } from './recorders.js';
 import { ItemShape, SequencedItem, type SequencedItemClass } from './sequenced-item.js';
-import { isUuid } from './validation.js';
+import { hasLoneSurrogate, isUuid } from './validation.js';
 
 export interface ActiveRecordStrategyOptions<I = SequencedItem> {
   /** The class of the items this strategy accepts and returns (the seed's `sequenced_item_class`). */
@@ -210,10 +210,11 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
       typeof sequenceId !== 'string' ||
       sequenceId.length === 0 ||
       sequenceId.length > MAX_SEQUENCE_ID_LENGTH ||
-      sequenceId.includes('\0')
+      sequenceId.includes('\0') ||
+      hasLoneSurrogate(sequenceId)
     ) {
       throw new ValidationError(
-        `sequence id must be a non-empty string of at most ${MAX_SEQUENCE_ID_LENGTH} characters without NUL`,
+        `sequence id must be a non-empty string of at most ${MAX_SEQUENCE_ID_LENGTH} characters without NUL or lone UTF-16 surrogates`,
         'sequenceId',
       );
     }
@@ -237,10 +238,11 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
       typeof topic !== 'string' ||
       topic.length === 0 ||
       topic.length > MAX_TOPIC_LENGTH ||
-      topic.includes('\0')
+      topic.includes('\0') ||
+      hasLoneSurrogate(topic)
     ) {
       throw new ValidationError(
-        `topic must be a non-empty string of at most ${MAX_TOPIC_LENGTH} characters without NUL`,
+        `topic must be a non-empty string of at most ${MAX_TOPIC_LENGTH} characters without NUL or lone UTF-16 surrogates`,
         'topic',
       );
     }
@@ -253,6 +255,13 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
       throw new ValidationError(`data is larger than ${this.maxItemBytes} bytes`, 'data');
     }
     if (data.includes('\0')) throw new ValidationError('data must not contain NUL characters', 'data');
+    // The JSON transcoder escapes lone surrogates (\ud800): only a transcoder of the user's, or raw
+    // items, can bring one here.
+    if (hasLoneSurrogate(data))
+      throw new ValidationError(
+        'data must not contain lone UTF-16 surrogates (it has no UTF-8 form)',
+        'data',
+      );
   }
 
   protected normalizeQuery(query: ItemQuery): NormalizedQuery {

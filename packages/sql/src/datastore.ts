@@ -50,6 +50,19 @@ export class SqlDatastore {
   }
 
   /**
+   * What `console.log` and `util.inspect` show: where the database is and which tables, never the
+   * pool (a driver's pool keeps the password in its options).
+   */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    const tables = this.tables.map((t) => t.tableName).join(', ');
+    return `SqlDatastore { ${this.settings}${this.client ? ' (your own client)' : ''}; tables: ${tables || 'none'} }`;
+  }
+
+  toJSON(): { settings: string; tables: string[] } {
+    return { settings: this.settings.toString(), tables: this.tables.map((t) => t.tableName) };
+  }
+
+  /**
    * A datastore that is connected and has its tables: `setupConnection()` then `setupTables()`, closing
    * the pool again if either fails.
    */

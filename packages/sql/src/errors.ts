@@ -20,11 +20,21 @@ export class LockTimeoutError extends EsError {
   static override readonly kind: string = 'LockTimeoutError';
 }
 
+/**
+ * The database cancelled the statement (PostgreSQL's `pg_cancel_backend` or `statement_timeout`,
+ * MySQL's and MariaDB's `KILL QUERY` or `max_statement_time`) and said so: a cancelled statement is
+ * rolled back, so nothing of it was written (a cancelled commit rolls the transaction back). Try again.
+ */
+export class StatementCancelledError extends EsError {
+  static override readonly kind: string = 'StatementCancelledError';
+}
+
 /** What a driver error says, in the terms the mapping below needs. */
 export type DriverErrorKind =
   | 'unique'
   | 'lock-timeout'
   | 'deadlock'
+  | 'cancelled'
   | 'connection-lost'
   | 'cannot-connect'
   | 'timeout'
@@ -53,6 +63,7 @@ const CONNECTION_LOST_CODES = new Set([
   'EPIPE',
   'PROTOCOL_CONNECTION_LOST',
   'ER_SERVER_SHUTDOWN',
+  'ER_CONNECTION_KILLED', // MariaDB: KILL of the connection
   '57P01', // PostgreSQL: terminating connection due to administrator command
   '57P02',
   '57P03',
@@ -83,11 +94,18 @@ export function classify(error: unknown): DriverErrorKind {
   if (code === '40P01' || code === 'ER_LOCK_DEADLOCK') return 'deadlock';
   if (code === '42P01' || code === 'ER_NO_SUCH_TABLE' || /^no such table: /.test(message))
     return 'missing-table';
+  if (code === '57014' || code === 'ER_QUERY_INTERRUPTED' || code === 'ER_STATEMENT_TIMEOUT')
+    return 'cancelled';
   if (code !== undefined && CANNOT_CONNECT_CODES.has(code)) return 'cannot-connect';
   if (code !== undefined && CONNECTION_LOST_CODES.has(code)) return 'connection-lost';
   // The driver stopped waiting for an answer (node-postgres' query_timeout, mysql2's per-query timeout):
   // the statement may still run on the server.
-  if (code === 'PROTOCOL_SEQUENCE_TIMEOUT' || /^Query read timeout$/.test(message)) return 'timeout';
+  if (
+    code === 'ES_REQUEST_TIMEOUT' ||
+    code === 'PROTOCOL_SEQUENCE_TIMEOUT' ||
+    /^Query read timeout$/.test(message)
+  )
+    return 'timeout';
   // node-postgres reports a dropped socket without a code; mysql2 after a fatal error, with one.
   if (
     /Connection terminated|connection is in closed state|Client has encountered a connection error|Connection lost/i.test(
@@ -149,17 +167,22 @@ export function mapDriverError(
         return cannotConnect(settings, error);
       }
     // falls through
-    case 'timeout':
+    case 'timeout': {
+      const ours = (error as { code?: unknown }).code === 'ES_REQUEST_TIMEOUT';
+      const when = ours
+        ? `within ${(error as { timeoutMs?: number }).timeoutMs} ms (requestTimeoutMs)`
+        : "before the driver's timeout";
       if (operation.write) {
         return new OutcomeUnknownError(
-          `${operation.what} on ${settings.dialect} at ${where(settings)} got no answer before the driver's timeout: the outcome is unknown, read before retrying`,
+          `${operation.what} on ${settings.dialect} at ${where(settings)} got no answer ${when}: the outcome is unknown, read before retrying`,
           { cause: error },
         );
       }
       return new StoreConnectionError(
-        `${operation.what} on ${settings.dialect} at ${where(settings)} got no answer before the driver's timeout`,
+        `${operation.what} on ${settings.dialect} at ${where(settings)} got no answer ${when}`,
         { cause: error },
       );
+    }
     case 'connection-lost':
       if (operation.write) {
         return new OutcomeUnknownError(
@@ -176,6 +199,11 @@ export function mapDriverError(
     case 'lock-timeout':
       return new LockTimeoutError(
         `${operation.what} gave up waiting for a lock held by another writer (its lock timeout ran out)${operation.write ? '; nothing was written' : ''}`,
+        { cause: error },
+      );
+    case 'cancelled':
+      return new StatementCancelledError(
+        `${operation.what} was cancelled by the database (a cancel request, KILL QUERY or a statement timeout)${operation.write ? '; nothing was written' : ''}: try again`,
         { cause: error },
       );
     case 'deadlock':

@@ -2,6 +2,7 @@ import { type SequencedItem, ValidationError } from '@es/core';
 import { CompiledQuery, Kysely, MysqlDialect, type Transaction, sql } from 'kysely';
 import { type SqlConnection, runTransaction } from './connection.js';
 import { cannotConnect, classify, lost, mapDriverError, notContinuing, positionTaken } from './errors.js';
+import { boundMysqlPool } from './request-timeout.js';
 import { driverTlsOptions } from './tls.js';
 import type { SqlSettings } from './settings.js';
 import type { SqlItemsTable } from './tables.js';
@@ -56,7 +57,7 @@ export class MysqlConnection implements SqlConnection {
    * timeout), never ended.
    */
   static over(settings: SqlSettings, pool: MysqlPool): Promise<MysqlConnection> {
-    return MysqlConnection.connect(settings, pool, false);
+    return MysqlConnection.connect(settings, boundMysqlPool(pool, settings.requestTimeoutMs), false);
   }
 
   static open(
@@ -85,7 +86,7 @@ export class MysqlConnection implements SqlConnection {
         () => {},
       ),
     );
-    return MysqlConnection.connect(settings, pool, true);
+    return MysqlConnection.connect(settings, boundMysqlPool(pool, settings.requestTimeoutMs), true);
   }
 
   private static async connect(

@@ -3,6 +3,7 @@ import type { SequencedItem } from '@es/core';
 import { CompiledQuery, Kysely, PostgresDialect, type Transaction, sql } from 'kysely';
 import { type SqlConnection, runTransaction } from './connection.js';
 import { cannotConnect, classify, lost, mapDriverError, notContinuing, positionTaken } from './errors.js';
+import { boundPostgresPool } from './request-timeout.js';
 import { driverTlsOptions } from './tls.js';
 import type { SqlSettings } from './settings.js';
 import type { SqlItemsTable } from './tables.js';
@@ -70,7 +71,8 @@ export class PostgresConnection implements SqlConnection {
 
   /** Over a pool of the user's: used as it is (its settings, its error listeners), never ended. */
   static over(settings: SqlSettings, pool: PostgresPool): PostgresConnection {
-    return new PostgresConnection(settings, kysely(pool), pool, false);
+    const bounded = boundPostgresPool(pool, settings.requestTimeoutMs);
+    return new PostgresConnection(settings, kysely(bounded), bounded, false);
   }
 
   static open(settings: SqlSettings, pg: { Pool: new (config: object) => OwnPool }): PostgresConnection {
@@ -92,7 +94,8 @@ export class PostgresConnection implements SqlConnection {
     // next use: its 'error' event must not crash the process.
     pool.on('error', () => {});
     pool.on('connect', (client) => client.on('error', () => {}));
-    return new PostgresConnection(settings, kysely(pool), pool, true);
+    const bounded = boundPostgresPool(pool, settings.requestTimeoutMs);
+    return new PostgresConnection(settings, kysely(bounded), bounded, true);
   }
 
   async insertItems(table: SqlItemsTable, items: readonly SequencedItem[]): Promise<void> {

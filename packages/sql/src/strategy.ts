@@ -66,6 +66,8 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
   readonly supportsNotifications: KeepsNotificationLog<K>;
   /** True with a tracking table: the strategy then records tracking with its appends. */
   readonly supportsTracking: boolean;
+  /** A failed transaction undoes the read model's writes made through its Kysely transaction. */
+  readonly handleRollsBack = true;
   /**
    * Raised in this process after appends to the table's log commit, whichever strategy object over the
    * same database and table made them (tables with a notification log only).

@@ -20,6 +20,8 @@ export interface SqlTrackingRecorderOptions {
 export class SqlTrackingRecorder implements ProjectionRecorder<Transaction<any>> {
   readonly datastore: SqlDatastore;
   readonly table: SqlTrackingTable;
+  /** A failed transaction undoes the read model's writes made through its Kysely transaction. */
+  readonly handleRollsBack = true;
   private maxStatement: string | undefined;
 
   constructor(options: SqlTrackingRecorderOptions) {

@@ -4,7 +4,12 @@ import {
   type ItemQuery,
   type SequencedItem,
 } from '@es/core';
-import { defineActiveRecordStrategySuite, defineProcessRecorderSuite } from '../src/index.js';
+import {
+  defineActiveRecordStrategySuite,
+  defineProcessRecorderSuite,
+  defineProjectionSuite,
+  defineSubscriptionSuite,
+} from '../src/index.js';
 
 // The reference backend, with its notification log.
 defineActiveRecordStrategySuite({
@@ -74,4 +79,22 @@ defineActiveRecordStrategySuite({
 defineProcessRecorderSuite({
   name: 'in-memory',
   createRecorder: async () => new InMemoryActiveRecordStrategy(),
+});
+
+defineSubscriptionSuite({
+  name: 'in-memory',
+  createRecorder: async () => new InMemoryActiveRecordStrategy(),
+});
+
+// In memory the read model is the test's own Map: the handle is nothing.
+const totals = new Map<string, number>();
+defineProjectionSuite<undefined>({
+  name: 'in-memory',
+  createRecorder: async () => new InMemoryActiveRecordStrategy(),
+  readModel: {
+    add: (_handle, key, points) => void totals.set(key, (totals.get(key) ?? 0) + points),
+    totals: async (keys) =>
+      Object.fromEntries(keys.filter((k) => totals.has(k)).map((k) => [k, totals.get(k)!])),
+    reset: () => totals.clear(),
+  },
 });
