@@ -45,10 +45,9 @@ function describe(value: unknown): string {
  * a cycle, deeper nesting) is a ValidationError: it would be stored as something else, or be unreadable.
  */
 function inspect(value: unknown, depth: number, maxDepth: number, trail: (string | number)[]): boolean {
-  const path = (): string => {
-    const steps = trail.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`));
-    return `data${steps.length > 8 ? `${steps.slice(0, 4).join('')}...${steps.slice(-3).join('')}` : steps.join('')}`;
-  };
+  // The path in a refusal's message is built by a module function, only then: a closure made here would
+  // be made for every value of every event (and named, one defineProperty each, under esbuild's keepNames,
+  // which tsx uses).
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -60,13 +59,13 @@ function inspect(value: unknown, depth: number, maxDepth: number, trail: (string
     case 'object':
       break;
     default:
-      throw new ValidationError(`${path()} is ${describe(value)}, which JSON cannot store`, 'data');
+      throw new ValidationError(`${trailPath(trail)} is ${describe(value)}, which JSON cannot store`, 'data');
   }
   if (value === null) return false;
   if (value instanceof Date) return true;
   if (depth >= maxDepth) {
     throw new ValidationError(
-      `${path()} is nested deeper than ${maxDepth} levels${isCircular(value) ? ': the data is circular' : ''}`,
+      `${trailPath(trail)} is nested deeper than ${maxDepth} levels${isCircular(value) ? ': the data is circular' : ''}`,
       'data',
     );
   }
@@ -75,7 +74,10 @@ function inspect(value: unknown, depth: number, maxDepth: number, trail: (string
     for (let i = 0; i < value.length; i++) {
       trail.push(i);
       if (!(i in value) || value[i] === undefined) {
-        throw new ValidationError(`${path()} is undefined or a hole: JSON would store null`, 'data');
+        throw new ValidationError(
+          `${trailPath(trail)} is undefined or a hole: JSON would store null`,
+          'data',
+        );
       }
       if (inspect(value[i], depth + 1, maxDepth, trail)) tags = true;
       trail.pop();
@@ -85,7 +87,7 @@ function inspect(value: unknown, depth: number, maxDepth: number, trail: (string
   const prototype = Object.getPrototypeOf(value);
   if (prototype !== Object.prototype && prototype !== null) {
     throw new ValidationError(
-      `${path()} is ${describe(value)}: only plain objects, arrays, Dates and bigints are stored (a Map or Set has no JSON form; convert it to an object or an array)`,
+      `${trailPath(trail)} is ${describe(value)}: only plain objects, arrays, Dates and bigints are stored (a Map or Set has no JSON form; convert it to an object or an array)`,
       'data',
     );
   }
@@ -99,6 +101,12 @@ function inspect(value: unknown, depth: number, maxDepth: number, trail: (string
     trail.pop();
   }
   return tags;
+}
+
+/** Where in the data a refused value sits, for the message: `data.items[3].name`. */
+function trailPath(trail: readonly (string | number)[]): string {
+  const steps = trail.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`));
+  return `data${steps.length > 8 ? `${steps.slice(0, 4).join('')}...${steps.slice(-3).join('')}` : steps.join('')}`;
 }
 
 /** True when an object reaches itself (asked only of data that is already too deep). */
