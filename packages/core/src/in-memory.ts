@@ -74,8 +74,10 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem>
     };
     if (this.contiguous) {
       // The batch's positions are consecutive (validated): it fits exactly when it starts at the head + 1.
-      const claimedHead = claimed?.get(sequenceId)?.size ? Math.max(...claimed.get(sequenceId)!) : -1;
-      const head = Math.max(stored.length === 0 ? -1 : stored[stored.length - 1]!.position, claimedHead);
+      let head = stored.length === 0 ? -1 : stored[stored.length - 1]!.position;
+      // An earlier batch of the same transaction moved the head (a loop: a spread of many positions
+      // would overflow the stack).
+      for (const p of claimed?.get(sequenceId) ?? []) if (p > head) head = p;
       if (first <= head) taken(first);
       if (first !== head + 1) throw notNext(sequenceId, first, head);
     }
