@@ -1,3 +1,4 @@
+import type { ProcessRecorder } from './process-recorder.js';
 import { SettingsError } from './errors.js';
 import { InMemoryActiveRecordStrategy } from './in-memory.js';
 import type { AggregateRecorder, ApplicationRecorder } from './recorders.js';
@@ -72,7 +73,7 @@ export async function openStore(
 }
 
 /** A store in process memory: nothing outlives the process. */
-export function memoryStore(): Store<ApplicationRecorder<SequencedItem>> {
+export function memoryStore(): Store<ProcessRecorder<SequencedItem, undefined>> {
   return {
     events: new InMemoryActiveRecordStrategy(),
     snapshots: new InMemoryActiveRecordStrategy(),
