@@ -1,7 +1,7 @@
 import type { ProcessRecorder } from './process-recorder.js';
 import { SettingsError } from './errors.js';
 import { InMemoryActiveRecordStrategy } from './in-memory.js';
-import type { AggregateRecorder, ApplicationRecorder } from './recorders.js';
+import type { AggregateRecorder } from './recorders.js';
 import type { SequencedItem } from './sequenced-item.js';
 
 /**
