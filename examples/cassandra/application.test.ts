@@ -1,7 +1,7 @@
 import { checkSeedScenario, runSeedScenario } from '@es/example';
 import { serverUrl } from '@es/servers';
 import { requireBackend } from '@es/servers/jest';
-import { describeIfAvailable } from '@es/testing';
+import { describeIfAvailable } from '@es/testing/conformance';
 import { createApplication, dataLocation } from './application.js';
 
 describeIfAvailable(requireBackend('cassandra'), "the seed's scenario on Cassandra", () => {

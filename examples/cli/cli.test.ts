@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BACKENDS, SERVER_NAMES, howToStart } from '@es/servers';
 import { requireBackend } from '@es/servers/jest';
-import { describeIfAvailable } from '@es/testing';
+import { describeIfAvailable } from '@es/testing/conformance';
 import { main } from './cli.js';
 
 async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {

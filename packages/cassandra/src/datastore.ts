@@ -1,5 +1,6 @@
-import { SettingsError, StoreConnectionError } from '@es/core';
-import { Client, ExecutionProfile, errors, policies } from 'cassandra-driver';
+import { MissingTableError, SettingsError, StoreConnectionError } from '@es/core';
+import { InFlight } from '@es/core/backend';
+import { Client, type ClientOptions, ExecutionProfile, errors, policies } from 'cassandra-driver';
 import { CassandraSettings } from './settings.js';
 import type { CqlTable } from './tables.js';
 
@@ -17,6 +18,12 @@ export interface CassandraDatastoreOptions {
   settings?: CassandraSettings;
   /** The tables `setupTables()` creates and `dropTables()` drops. */
   tables?: readonly CqlTable[];
+  /**
+   * More options for the driver's Client, merged over those the settings give: TLS
+   * (`sslOptions: { ca: [readFileSync('ca.pem')] }`, which Node's `tls.connect` takes), an auth provider,
+   * pooling. The settings keep the hosts, port, data centre, credentials, timeouts and consistency.
+   */
+  clientOptions?: Partial<ClientOptions>;
 }
 
 // The seed's strategies find the connection the datastore set up: the last datastore connected here.
@@ -39,21 +46,27 @@ export function defaultSession(): CqlSession {
 export class CassandraDatastore {
   readonly settings: CassandraSettings;
   readonly tables: readonly CqlTable[];
-  private connected: Client | undefined;
+  // Private (#) so that logging the datastore does not print the driver client, whose options hold the
+  // password.
+  #connected: Client | undefined;
+  private readonly clientOptions: Partial<ClientOptions>;
+  private readonly operations = new InFlight(() => `the Cassandra datastore at ${this.settings.address}`);
 
   constructor(options: CassandraDatastoreOptions = {}) {
     this.settings = options.settings ?? new CassandraSettings();
     this.tables = [...(options.tables ?? [])];
+    this.clientOptions = options.clientOptions ?? {};
   }
 
   /** The driver client. Throws StoreConnectionError before `setupConnection()`. */
   get client(): Client {
-    if (this.connected === undefined) {
+    this.operations.check();
+    if (this.#connected === undefined) {
       throw new StoreConnectionError(
         `not connected to Cassandra at ${this.settings.address}: call setupConnection() first`,
       );
     }
-    return this.connected;
+    return this.#connected;
   }
 
   get session(): CqlSession {
@@ -66,32 +79,10 @@ export class CassandraDatastore {
    * missing or refused), or SettingsError when no node is in the configured local data centre.
    */
   async setupConnection(): Promise<void> {
-    if (this.connected === undefined) {
+    this.operations.check();
+    if (this.#connected === undefined) {
       const s = this.settings;
-      const codes = s.consistencyCodes;
-      const client = new Client({
-        contactPoints: [...s.hosts],
-        // The data centre goes to the policy rather than `localDataCenter`: with the latter, a wrong name
-        // makes the driver (4.10) leave a socket open after connect() fails.
-        policies: {
-          loadBalancing: new policies.loadBalancing.DefaultLoadBalancingPolicy({
-            localDc: s.localDataCenter,
-          }),
-        },
-        protocolOptions: { port: s.port },
-        socketOptions: { connectTimeout: s.connectTimeoutMs, readTimeout: s.requestTimeoutMs },
-        ...(s.username !== undefined
-          ? { credentials: { username: s.username, password: s.password ?? '' } }
-          : {}),
-        // The driver's default is LOCAL_ONE; any statement run on this client reads and writes at the configured levels.
-        profiles: [
-          new ExecutionProfile('default', {
-            consistency: codes.read,
-            serialConsistency: codes.serial,
-            readTimeout: s.requestTimeoutMs,
-          }),
-        ],
-      });
+      const client = new Client(clientOptions(s, this.clientOptions));
       try {
         await withDeadline(
           client.connect(),
@@ -105,36 +96,65 @@ export class CassandraDatastore {
         await client.shutdown().catch(() => undefined);
         throw connectionError(error, s);
       }
-      this.connected = client;
+      this.#connected = client;
     }
     registry.current = this;
   }
 
   /** Creates the keyspace (if missing) and every table (if missing). Idempotent. */
-  async setupTables(): Promise<void> {
+  setupTables(): Promise<void> {
+    return this.use(() => this.createTables());
+  }
+
+  private async createTables(): Promise<void> {
     const { keyspace } = this.settings;
     await this.run(
       `CREATE KEYSPACE IF NOT EXISTS ${keyspace} WITH replication = ${this.settings.replicationCql}`,
     );
     for (const table of this.tables) {
       for (const statement of table.createStatements(keyspace)) await this.run(statement);
-      await checkLayout(this.session, table);
+      await checkLayout(this.session, table).catch((error: unknown) => {
+        throw connectionError(error, this.settings);
+      });
     }
   }
 
   /** Drops every table (the keyspace stays). */
-  async dropTables(): Promise<void> {
-    for (const table of this.tables) {
-      for (const statement of table.dropStatements(this.settings.keyspace)) await this.run(statement);
-    }
+  dropTables(): Promise<void> {
+    return this.use(async () => {
+      for (const table of this.tables) {
+        for (const statement of table.dropStatements(this.settings.keyspace)) await this.run(statement);
+      }
+    });
   }
 
-  /** Shuts the client down; the default connection is cleared if it was this one. */
-  async close(): Promise<void> {
-    const client = this.connected;
-    this.connected = undefined;
-    if (registry.current === this) registry.current = undefined;
-    if (client !== undefined) await client.shutdown();
+  /** `await using datastore = ...`: the same as close(). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** True once close() has finished: every use is refused with StoreClosedError from then on. */
+  get closed(): boolean {
+    return this.operations.isClosed;
+  }
+
+  /**
+   * Lets every operation in flight finish (and the writes queued behind them, so that closing without
+   * `await` loses nothing), then shuts the client down; the default connection is cleared if it was
+   * this one. From then on every use rejects with StoreClosedError.
+   */
+  close(): Promise<void> {
+    return this.operations.close(async () => {
+      const client = this.#connected;
+      this.#connected = undefined;
+      if (registry.current === this) registry.current = undefined;
+      if (client !== undefined) await client.shutdown();
+    });
+  }
+
+  /** Runs a strategy's operation, which close() waits for. @internal */
+  use<T>(operation: () => Promise<T>): Promise<T> {
+    return this.operations.run(operation);
   }
 
   private async run(cql: string): Promise<void> {
@@ -144,6 +164,35 @@ export class CassandraDatastore {
       throw connectionError(error, this.settings);
     }
   }
+}
+
+/** The driver's Client options for the settings, with the user's `clientOptions` merged over them. */
+export function clientOptions(s: CassandraSettings, extra: Partial<ClientOptions> = {}): ClientOptions {
+  const codes = s.consistencyCodes;
+  return {
+    ...extra,
+    contactPoints: [...s.hosts],
+    // The data centre goes to the policy rather than `localDataCenter`: with the latter, a wrong name
+    // makes the driver (4.10) leave a socket open after connect() fails.
+    policies: {
+      loadBalancing: new policies.loadBalancing.DefaultLoadBalancingPolicy({
+        localDc: s.localDataCenter,
+      }),
+    },
+    protocolOptions: { port: s.port },
+    socketOptions: { connectTimeout: s.connectTimeoutMs, readTimeout: s.requestTimeoutMs },
+    ...(s.username !== undefined
+      ? { credentials: { username: s.username, password: s.password ?? '' } }
+      : {}),
+    // The driver's default is LOCAL_ONE; any statement run on this client reads and writes at the configured levels.
+    profiles: [
+      new ExecutionProfile('default', {
+        consistency: codes.read,
+        serialConsistency: codes.serial,
+        readTimeout: s.requestTimeoutMs,
+      }),
+    ],
+  };
 }
 
 /**
@@ -158,25 +207,84 @@ export async function checkLayout(session: CqlSession, table: CqlTable): Promise
   );
   const stored = result.first()?.get('comment') as string | undefined;
   if (stored === undefined) {
-    throw new SettingsError(
-      `table ${session.keyspace}.${table.tableName} does not exist: call CassandraDatastore.setupTables()`,
-      'tableName',
-    );
+    throw new MissingTableError(`${session.keyspace}.${table.tableName}`);
   }
   if (stored !== table.layout) {
     throw new SettingsError(
-      `table ${session.keyspace}.${table.tableName} was created as "${stored}", but is used as "${table.layout}": use the same kind and bucket size everywhere`,
+      `table ${session.keyspace}.${table.tableName} was created as "${stored}", but is used as "${table.layout}": use the same kind, bucket size and feed everywhere`,
       'bucketSize',
     );
   }
 }
 
 /**
- * Driver errors that mean "could not reach or use the server" as StoreConnectionError; others unchanged.
- * Writes whose outcome may be unknown are classified by the strategy before it gets here.
+ * A failed statement on `table` as a typed error (see connectionError). When every node answered that it
+ * no longer knows the prepared statement and the driver could not prepare it again, the usual reason is
+ * that the keyspace or table was dropped (which evicts its statements): the layout check says for sure.
+ */
+export async function statementError(error: unknown, session: CqlSession, table: CqlTable): Promise<unknown> {
+  if (error instanceof errors.NoHostAvailableError) {
+    const inner = Object.values((error.innerErrors ?? {}) as Record<string, unknown>);
+    const unprepared = (e: unknown) => e instanceof errors.ResponseError && e.code === 0x2500;
+    if (inner.length > 0 && inner.every(unprepared)) {
+      try {
+        await checkLayout(session, table);
+      } catch (gone) {
+        if (gone instanceof MissingTableError) return new MissingTableError(gone.tableName, { cause: error });
+        if (gone instanceof SettingsError)
+          return new SettingsError(gone.message, gone.field, { cause: error });
+      }
+    }
+  }
+  // The table (or its keyspace) is gone: the same error as a strategy's first check gives.
+  if (error instanceof errors.ResponseError && error.code === 0x2200 && MISSING.test(error.message))
+    return new MissingTableError(`${session.keyspace}.${table.tableName}`, { cause: error });
+  return connectionError(error, session.settings);
+}
+
+/** Cassandra's messages for a keyspace or table that does not exist (5.0: "table t does not exist"). */
+const MISSING = /^Keyspace (\S+) does not exist|^(?:unconfigured table|table) (\S+)(?: does not exist)?$/i;
+
+/**
+ * True when the driver failed before sending the request: it had no open connection to the host it
+ * picked (its pool for a node that just came back is still empty; the prepare path throws this plain Error
+ * where the request path wraps it in NoHostAvailableError). Nothing can have been applied.
+ */
+export function neverSent(error: unknown): boolean {
+  return error instanceof Error && error.message === 'No connection available';
+}
+
+/**
+ * Driver errors that mean "could not reach or use the server" as StoreConnectionError, and a keyspace or
+ * table that is gone as SettingsError (call setupTables()); others unchanged. Writes whose outcome may be
+ * unknown are classified by the strategy before it gets here.
  */
 export function connectionError(error: unknown, settings: CassandraSettings): unknown {
   const where = `Cassandra at ${settings.address}`;
+  if (neverSent(error)) {
+    return new StoreConnectionError(`${where} had no open connection for the request (nothing was sent)`, {
+      cause: error,
+    });
+  }
+  // A socket that closed under a request the driver could not resend (not idempotent); the strategy's
+  // conditional writes never get here with it (their outcome is resolved by a SERIAL read first).
+  if (error instanceof errors.DriverError && (error as { isSocketError?: boolean }).isSocketError) {
+    return new StoreConnectionError(`lost the connection to ${where}: ${error.message}`, { cause: error });
+  }
+  // 0x2200 Invalid: the keyspace or table was dropped (or never created) after the strategy checked it.
+  if (error instanceof errors.ResponseError && error.code === 0x2200) {
+    const missing = MISSING.exec(error.message);
+    if (missing?.[2] !== undefined)
+      return new MissingTableError(`${settings.keyspace}.${missing[2]}`, { cause: error });
+    if (missing) {
+      const what = `keyspace ${missing[1]}`;
+      return new SettingsError(
+        `${what} does not exist on ${where}: call CassandraDatastore.setupTables() (${error.message})`,
+        'keyspace',
+        { cause: error },
+      );
+    }
+  }
   if (error instanceof errors.ArgumentError && /Datacenter .* was not found/.test(error.message)) {
     return new SettingsError(
       `no Cassandra node at ${settings.address} is in data centre "${settings.localDataCenter}" (${error.message}); set localDataCenter or CASSANDRA_LOCAL_DATACENTER`,

@@ -14,6 +14,8 @@ export {
   CqlIntegerSequencedItem,
   CqlTimestampSequencedItem,
   CqlSnapshot,
+  type CqlFeedLayout,
+  type CqlFeedOptions,
 } from './tables.js';
 export {
   CassandraDatastore,
@@ -22,4 +24,6 @@ export {
   type CqlSession,
 } from './datastore.js';
 export { CassandraActiveRecordStrategy, type CassandraActiveRecordStrategyOptions } from './strategy.js';
-export { openStore } from './store.js';
+export { CassandraTrackingRecorder, type CassandraTrackingRecorderOptions } from './tracking.js';
+export { FeedSequencer, type FeedSequencerOptions, type FeedPass } from './sequencer.js';
+export { openStore, type CassandraStoreOptions, type CassandraStore } from './store.js';

@@ -34,6 +34,14 @@ export class KnownBuckets {
 
   constructor(private readonly capacity = 10_000) {}
 
+  /**
+   * Drops what is known of a sequence, when the server contradicts it: it has lost data (a table truncated
+   * or dropped and recreated, a restore), so facts learnt before are no longer facts.
+   */
+  forget(sequenceId: string): void {
+    this.sequences.delete(sequenceId);
+  }
+
   get(sequenceId: string): KnownSequence {
     let known = this.sequences.get(sequenceId);
     if (known === undefined) {
@@ -52,4 +60,17 @@ export class KnownBuckets {
 export function nextAfter(known: KnownSequence): number {
   const last = known.frozen[known.frozen.length - 1];
   return last === undefined ? 0 : last.last + 1;
+}
+
+/**
+ * Records a head read from bucket `bucket` of a table of bucket size `bucketSize` (its value at some
+ * moment; heads only grow). Items 0..head exist for good. When the bucket is the one `next` lives in
+ * and the head has reached the end of its range, the bucket is frozen: it holds next..head forever.
+ */
+export function learnHead(known: KnownSequence, bucketSize: number, bucket: number, head: number): void {
+  if (head > known.seen) known.seen = head;
+  const next = nextAfter(known);
+  if (head >= next && Math.floor(next / bucketSize) === bucket && head >= (bucket + 1) * bucketSize - 1) {
+    known.frozen.push({ bucket, first: next, last: head });
+  }
 }

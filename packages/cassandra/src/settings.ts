@@ -1,4 +1,5 @@
-import { SettingsError, ValidationError, assertIdentifier } from '@es/core';
+import { SettingsError, ValidationError } from '@es/core';
+import { assertIdentifier } from '@es/core/backend';
 import { types } from 'cassandra-driver';
 import { z } from 'zod';
 
@@ -38,6 +39,13 @@ export interface CassandraSettingsOptions {
   replicationStrategy?: ReplicationStrategy;
   /** Default 1 (a single test node); use 3 in production. */
   replicationFactor?: number;
+  /**
+   * Replicas per data centre, for a keyspace spread over several: `{ dc1: 3, dc2: 3 }`, or as a string
+   * `dc1:3,dc2:3` (the URL's `?replication=dc1:3,dc2:3`, `CASSANDRA_REPLICATION`). Implies
+   * NetworkTopologyStrategy and must name `localDataCenter`. Default: `replicationFactor` replicas in
+   * `localDataCenter` alone (NetworkTopologyStrategy) or in the ring (SimpleStrategy).
+   */
+  replication?: Readonly<Record<string, number>> | string;
   /** Sets both `readConsistency` and `writeConsistency`. */
   consistency?: ConsistencyLevel | string;
   /** Default LOCAL_QUORUM. EACH_QUORUM is not allowed for reads. */
@@ -66,6 +74,7 @@ const ENV: Record<Exclude<keyof CassandraSettingsOptions, 'url'>, string> = {
   consistency: 'CASSANDRA_CONSISTENCY_LEVEL',
   replicationFactor: 'CASSANDRA_REPLICATION_FACTOR',
   replicationStrategy: 'CASSANDRA_REPLICATION_STRATEGY',
+  replication: 'CASSANDRA_REPLICATION',
   localDataCenter: 'CASSANDRA_LOCAL_DATACENTER',
   readConsistency: 'CASSANDRA_READ_CONSISTENCY_LEVEL',
   writeConsistency: 'CASSANDRA_WRITE_CONSISTENCY_LEVEL',
@@ -135,6 +144,20 @@ const levelName = (value: unknown): unknown =>
         .toUpperCase()
     : value;
 
+/** `dc1:3,dc2:3` as `{ dc1: 3, dc2: 3 }`; anything else is left for the schema to reject. */
+const replicationMap = (value: unknown): unknown => {
+  if (typeof value !== 'string') return value;
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const pair = /^([^:]+):\s*(\d+)$/.exec(entry);
+      return pair ? [pair[1]!.trim(), Number(pair[2])] : [entry, NaN];
+    });
+  return Object.fromEntries(entries);
+};
+
 const integer = (min: number, max: number) =>
   z
     .number({ error: `must be an integer from ${min} to ${max}` })
@@ -155,6 +178,17 @@ const schema = z.object({
     error: 'must be SimpleStrategy or NetworkTopologyStrategy',
   }),
   replicationFactor: integer(1, 99),
+  replication: z.preprocess(
+    replicationMap,
+    z
+      .record(z.string(), integer(1, 99))
+      .refine((map) => Object.keys(map).length > 0, { error: 'must name at least one data centre' })
+      // Quoted into CQL as string literals: plain names only (Cassandra's own are letters, digits, - _ .).
+      .refine((map) => Object.keys(map).every((dc) => /^[A-Za-z0-9_.-]+$/.test(dc)), {
+        error: 'data centre names are letters, digits, - _ .',
+      })
+      .optional(),
+  ),
   readConsistency: z.preprocess(
     levelName,
     z.enum(readLevels, { error: `must be one of ${readLevels.join(', ')}` }),
@@ -187,11 +221,15 @@ export class CassandraSettings {
   readonly keyspace: string;
   readonly replicationStrategy: ReplicationStrategy;
   readonly replicationFactor: number;
+  /** Replicas per data centre when NetworkTopologyStrategy (`{ [localDataCenter]: replicationFactor }` unless set). */
+  readonly replication: Readonly<Record<string, number>> | undefined;
   readonly readConsistency: ConsistencyLevel;
   readonly writeConsistency: ConsistencyLevel;
   readonly serialConsistency: SerialConsistencyLevel;
   readonly username: string | undefined;
-  readonly password: string | undefined;
+  // Kept in a private field behind a getter: console.log, util.inspect and JSON.stringify list own
+  // enumerable properties, and settings objects end up in logs and in errors' causes.
+  readonly #password: string | undefined;
   readonly connectTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly fetchSize: number;
@@ -226,6 +264,7 @@ export class CassandraSettings {
       keyspace: pick('keyspace') ?? 'eventsourcing',
       replicationStrategy: pick('replicationStrategy') ?? 'SimpleStrategy',
       replicationFactor: pick('replicationFactor') ?? 1,
+      replication: pick('replication'),
       readConsistency:
         options.readConsistency ??
         options.consistency ??
@@ -276,19 +315,48 @@ export class CassandraSettings {
         s.username === undefined ? 'username' : 'password',
       );
     }
+    if (s.replication !== undefined) {
+      const from = sources.replication ? ` (from ${sources.replication})` : '';
+      if (
+        options.replicationStrategy === 'SimpleStrategy' ||
+        env[ENV.replicationStrategy] === 'SimpleStrategy'
+      ) {
+        throw new SettingsError(
+          `invalid Cassandra setting replication${from}: per data centre replication needs NetworkTopologyStrategy, not SimpleStrategy`,
+          'replication',
+        );
+      }
+      // LOCAL_QUORUM and LOCAL_SERIAL count replicas in the local data centre: with none there, every
+      // request would fail as unavailable.
+      if (!(s.localDataCenter in s.replication)) {
+        throw new SettingsError(
+          `invalid Cassandra setting replication${from}: it names ${Object.keys(s.replication).join(', ')} but not the local data centre "${s.localDataCenter}" (localDataCenter)`,
+          'replication',
+        );
+      }
+    }
     this.hosts = Object.freeze([...s.hosts]);
     this.port = s.port;
     this.localDataCenter = s.localDataCenter;
-    this.replicationStrategy = s.replicationStrategy;
+    this.replicationStrategy =
+      s.replication === undefined ? s.replicationStrategy : 'NetworkTopologyStrategy';
     this.replicationFactor = s.replicationFactor;
+    this.replication =
+      this.replicationStrategy === 'SimpleStrategy'
+        ? undefined
+        : Object.freeze({ ...(s.replication ?? { [s.localDataCenter]: s.replicationFactor }) });
     this.readConsistency = s.readConsistency as ConsistencyLevel;
     this.writeConsistency = s.writeConsistency;
     this.serialConsistency = s.serialConsistency;
     this.username = s.username;
-    this.password = s.password;
+    this.#password = s.password;
     this.connectTimeoutMs = s.connectTimeoutMs;
     this.requestTimeoutMs = s.requestTimeoutMs;
     this.fetchSize = s.fetchSize;
+  }
+
+  get password(): string | undefined {
+    return this.#password;
   }
 
   /** `host1,host2:9042`, for messages. */
@@ -298,9 +366,12 @@ export class CassandraSettings {
 
   /** The CQL replication map `setupTables()` creates the keyspace with. */
   get replicationCql(): string {
-    return this.replicationStrategy === 'SimpleStrategy'
-      ? `{'class': 'SimpleStrategy', 'replication_factor': ${this.replicationFactor}}`
-      : `{'class': 'NetworkTopologyStrategy', '${this.localDataCenter.replace(/'/g, "''")}': ${this.replicationFactor}}`;
+    if (this.replication === undefined)
+      return `{'class': 'SimpleStrategy', 'replication_factor': ${this.replicationFactor}}`;
+    const centres = Object.entries(this.replication).map(
+      ([dc, replicas]) => `'${dc.replace(/'/g, "''")}': ${replicas}`,
+    );
+    return `{'class': 'NetworkTopologyStrategy', ${centres.join(', ')}}`;
   }
 
   /** The driver's numeric codes for the configured levels. */
@@ -314,7 +385,16 @@ export class CassandraSettings {
 
   /** The settings without the password, for logs. */
   toJSON(): Record<string, unknown> {
-    return { ...(this as object), password: this.password === undefined ? undefined : '***' };
+    return { ...(this as object), password: this.#password === undefined ? undefined : '***' };
+  }
+
+  /** What console.log and util.inspect print: the same as toJSON, the password masked. */
+  [Symbol.for('nodejs.util.inspect.custom')](
+    _depth: number,
+    options: object,
+    inspect: (value: unknown, options: object) => string,
+  ): string {
+    return `CassandraSettings ${inspect(this.toJSON(), options)}`;
   }
 }
 

@@ -7,7 +7,7 @@ import {
   SettingsError,
   ValidationError,
 } from '@es/core';
-import { describeIfAvailable } from '@es/testing';
+import { describeIfAvailable } from '@es/testing/conformance';
 import {
   CassandraActiveRecordStrategy,
   CassandraDatastore,
@@ -456,7 +456,7 @@ describeIfAvailable(
           datastore,
         });
         await expect(missing.append(item(randomUUID(), 0))).rejects.toThrow(
-          /does not exist: call CassandraDatastore.setupTables\(\)/,
+          /does not exist: call setupTables\(\) on its datastore once, or open the store with \{ createTables: true \}/,
         );
       });
 

@@ -1,13 +1,15 @@
 /**
- * The strategy keeps no notification log yet (see docs/cassandra.md), so it is an AggregateRecorder
- * only: `pnpm typecheck` compiles this file, and each `@ts-expect-error` is a call the compiler must
- * keep refusing; jest runs the same calls for the run-time refusal JavaScript callers get. No server.
+ * The strategy keeps a notification log only over a table with a feed (see docs/cassandra.md, "The
+ * feed"): over any other table it is an AggregateRecorder only. `pnpm typecheck` compiles this file,
+ * and each `@ts-expect-error` is a call the compiler must keep refusing; jest runs the same calls for
+ * the run-time refusal JavaScript callers get. No server.
  */
 import {
   type AggregateRecorder,
   type ApplicationRecorder,
   NotSupportedError,
   NotificationLogReader,
+  ValidationError,
   hasNotificationLog,
 } from '@es/core';
 import {
@@ -21,16 +23,33 @@ import {
 describe('capabilities of the Cassandra strategy', () => {
   const store = new CassandraActiveRecordStrategy({ table: CqlIntegerSequencedItem });
 
-  it('is an aggregate recorder, without log methods', () => {
+  it('without a feed, is an aggregate recorder whose log methods the compiler refuses and which reject at run time', async () => {
     const recorder: AggregateRecorder = store;
     expect(hasNotificationLog(recorder)).toBe(false);
-    // @ts-expect-error: no notification log, no selectNotifications
-    expect(store.selectNotifications).toBeUndefined();
-    // @ts-expect-error: no notification log, no maxNotificationId
-    expect(store.maxNotificationId).toBeUndefined();
+    expect(store.supportsNotifications).toBe(false);
+    // @ts-expect-error: no feed, no selectNotifications
+    await expect(store.selectNotifications(1, 10)).rejects.toBeInstanceOf(NotSupportedError);
+    // @ts-expect-error: no feed, no maxNotificationId
+    await expect(store.maxNotificationId()).rejects.toBeInstanceOf(NotSupportedError);
     // @ts-expect-error: not an ApplicationRecorder
     const log: ApplicationRecorder = store;
     void log;
+  });
+
+  it('with a feed (integer tables only), is an application recorder', () => {
+    const withFeed = new CassandraActiveRecordStrategy({ table: CqlIntegerSequencedItem.withFeed() });
+    const log: ApplicationRecorder = withFeed;
+    expect(hasNotificationLog(log)).toBe(true);
+    const feed: CqlTable<'integer', true> = CqlIntegerSequencedItem.withFeed({ shards: 4 }).withTableName(
+      'x',
+    );
+    expect([feed.feed.shards, feed.feed.logBucketSize, feed.tableName]).toEqual([4, 10_000, 'x']);
+    expect(feed.layout).toBe(
+      '@es/cassandra kind=integer bucket_size=10000 feed_shards=4 log_bucket_size=10000',
+    );
+    // @ts-expect-error: timestamp tables keep no feed (their positions have gaps)
+    expect(() => CqlTimestampSequencedItem.withFeed()).toThrow(ValidationError);
+    expect(() => CqlIntegerSequencedItem.withFeed({ shards: 0 })).toThrow(ValidationError);
   });
 
   it('NotificationLogReader refuses it: the compiler, and NotSupportedError for JavaScript', () => {

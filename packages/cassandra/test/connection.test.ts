@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { type AddressInfo, type Socket, createServer } from 'node:net';
+import { inspect } from 'node:util';
 import { parseCommand, startNode, stopNode, toolEnvironment } from '@es/cassandra-server';
 import { SequencedItem, SettingsError, StoreConnectionError } from '@es/core';
-import { describeIfAvailable } from '@es/testing';
+import { describeIfAvailable } from '@es/testing/conformance';
 import {
   CassandraActiveRecordStrategy,
   CassandraDatastore,
@@ -183,11 +184,13 @@ describeIfAvailable(
     it('fails clearly with a wrong password', async () => {
       const { error } = await failure(
         new CassandraDatastore({
-          settings: settings({ username: 'cassandra', password: 'wrong' }),
+          settings: settings({ username: 'cassandra', password: 'wrong-pw-5e1f' }),
         }).setupConnection(),
       );
       expect(error).toBeInstanceOf(StoreConnectionError);
       expect((error as Error).message).toContain('the credentials of user "cassandra" were refused');
+      // Logged whole, with its causes, the error does not show the password it was refused.
+      expect(inspect(error, { depth: Infinity })).not.toContain('wrong-pw-5e1f');
     });
   },
 );

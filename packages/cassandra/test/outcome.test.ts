@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ConcurrencyError, OutcomeUnknownError, SequencedItem, StoreConnectionError } from '@es/core';
-import { describeIfAvailable } from '@es/testing';
+import { describeIfAvailable } from '@es/testing/conformance';
 import { type Client, errors, types } from 'cassandra-driver';
 import {
   CassandraActiveRecordStrategy,

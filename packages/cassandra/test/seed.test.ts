@@ -11,7 +11,7 @@ import {
   VersionedEntityEvent,
 } from '@es/core';
 import { Example, createNewExample } from '@es/example';
-import { describeIfAvailable } from '@es/testing';
+import { describeIfAvailable } from '@es/testing/conformance';
 import {
   CassandraActiveRecordStrategy,
   CassandraDatastore,

@@ -1,4 +1,5 @@
-import { SettingsError, ValidationError, assertIdentifier } from '@es/core';
+import { SettingsError, ValidationError } from '@es/core';
+import { assertIdentifier } from '@es/core/backend';
 import { types } from 'cassandra-driver';
 import {
   CassandraActiveRecordStrategy,
@@ -218,5 +219,48 @@ describe('table definitions', () => {
     const s = new CassandraActiveRecordStrategy({ table: CqlIntegerSequencedItem });
     expect([s.positionKind, s.contiguous]).toEqual(['integer', true]);
     expect(new CassandraActiveRecordStrategy({ table: CqlSnapshot }).contiguous).toBe(false);
+  });
+});
+
+describe('replication across several data centres', () => {
+  const nts = (map: string) => `{'class': 'NetworkTopologyStrategy', ${map}}`;
+
+  it.each([
+    ['an option', { replication: { dc1: 3, dc2: 3 }, localDataCenter: 'dc1' }, {}],
+    ['a string option', { replication: 'dc1:3, dc2:3', localDataCenter: 'dc1' }, {}],
+    ['the URL', { url: 'cassandra://h1,h2/ks?localDataCenter=dc1&replication=dc1:3,dc2:3' }, {}],
+    ['the environment', {}, { CASSANDRA_REPLICATION: 'dc1:3,dc2:3', CASSANDRA_LOCAL_DATACENTER: 'dc1' }],
+  ])('from %s: NetworkTopologyStrategy naming each data centre', (_, options, env) => {
+    const s = new CassandraSettings(options, env);
+    expect(s.replicationStrategy).toBe('NetworkTopologyStrategy');
+    expect(s.replication).toEqual({ dc1: 3, dc2: 3 });
+    expect(s.replicationCql).toBe(nts("'dc1': 3, 'dc2': 3"));
+  });
+
+  it('without it, NetworkTopologyStrategy keeps replicationFactor in the local data centre, SimpleStrategy in the ring', () => {
+    const local = new CassandraSettings(
+      { replicationStrategy: 'NetworkTopologyStrategy', replicationFactor: 3, localDataCenter: 'dc1' },
+      {},
+    );
+    expect(local.replication).toEqual({ dc1: 3 });
+    expect(local.replicationCql).toBe(nts("'dc1': 3"));
+    expect(new CassandraSettings({ replicationFactor: 3 }, {}).replication).toBeUndefined();
+  });
+
+  it.each([
+    [{ replication: 'dc1:3,dc2' }, 'replication', 'integer'],
+    [{ replication: { dc1: 0 } }, 'replication', 'at least 1'],
+    [{ replication: '' }, 'replication', 'at least one data centre'],
+    [{ replication: { "dc1'; DROP": 3 } }, 'replication', 'letters, digits'],
+    [{ replication: { dc2: 3 } }, 'replication', 'not the local data centre "datacenter1"'],
+    [
+      { replication: { datacenter1: 3 }, replicationStrategy: 'SimpleStrategy' as const },
+      'replication',
+      'needs NetworkTopologyStrategy',
+    ],
+  ])('refuses %j', (options, field, message) => {
+    const error = settingsError(() => new CassandraSettings(options, {}));
+    expect(error.field).toBe(field);
+    expect(error.message).toContain(message);
   });
 });

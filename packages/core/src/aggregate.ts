@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { ZodType } from 'zod';
 import type { EntityState, Mutator } from './entity.js';
 import { NotFoundError, OriginatorError, SettingsError, ValidationError } from './errors.js';
-import { DomainEvent, type EventMetadata, newEventMetadata, sealEvent } from './events.js';
-import { checkSchema } from './schemas.js';
+import { DomainEvent, type EventMetadata, joinFields, newEventMetadata, sealEvent } from './events.js';
+import { type PayloadSchema, checkSchema } from './schemas.js';
 import { type TopicRegistry, defaultTopics } from './topics.js';
 import { isUuid } from './validation.js';
 
@@ -32,7 +31,7 @@ export type EventOf<M extends EventMap, K extends keyof M & string = keyof M & s
 export type EventsOf<A> = A extends Aggregate<infer M> ? M : never;
 
 /** Optional zod schemas of an aggregate's payloads, checked when an event is recorded and when it is read. */
-export type EventSchemas<M extends EventMap> = { readonly [K in keyof M]?: ZodType<M[K]> };
+export type EventSchemas<M extends EventMap> = { readonly [K in keyof M]?: PayloadSchema<M[K]> };
 
 /** A concrete aggregate class: constructed without arguments (a fresh, empty aggregate). */
 export type AggregateClass<A extends Aggregate<any> = Aggregate<any>> = (new () => A) & {
@@ -52,7 +51,7 @@ export class AggregateEvent extends DomainEvent {
   declare readonly originatorVersion: number;
   /** The aggregate class whose events these are (set on each aggregate's own subclass). */
   static readonly aggregate: AggregateClass | undefined;
-  static schemaOf(type: string): ZodType | undefined {
+  static schemaOf(type: string): PayloadSchema | undefined {
     return this.aggregate?.schemas?.[type];
   }
 }
@@ -170,13 +169,13 @@ export abstract class Aggregate<M extends EventMap = EventMap> {
           'record',
         )
       : payload;
-    const event = new events({
-      ...checked,
-      type,
-      originatorId: this.#id,
-      originatorVersion: this.#version,
-      ...newEventMetadata(),
-    });
+    const event = new events(
+      joinFields(
+        checked,
+        { type, originatorId: this.#id, originatorVersion: this.#version },
+        newEventMetadata(),
+      ),
+    );
     this.#applyEvent(sealEvent(event));
     this.#pending.push(event);
     return event as unknown as EventOf<M, K>;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type AggregateClass, registerAggregate } from './aggregate.js';
 import { type AttributesOf, type DomainEntity, type EntityClass, bindPublisher } from './entity.js';
-import { ConcurrencyError, ValidationError } from './errors.js';
+import { ConcurrencyError, StoreClosedError, ValidationError } from './errors.js';
 import { type DomainEvent, EventPublisher, VersionedEntityEvent, withCausation } from './events.js';
 import { EventStore } from './event-store.js';
 import { SequencedItemMapper, type SequencedItemMapperOptions } from './mapper.js';
@@ -81,6 +81,9 @@ export class Application<S extends AggregateRecorder<any> = AggregateRecorder<an
   private readonly onClose: (() => Promise<void>) | undefined;
   private readonly repositories = new Map<unknown, EventSourcedRepository<any>>();
   private closing: Promise<void> | undefined;
+  /** Whether the publisher is this application's own: then, once closed, it refuses events (see close). */
+  private readonly ownsPublisher: boolean;
+  private readonly description: string;
 
   constructor(options: ApplicationOptions<S>) {
     if ((options as { snapshotStrategy?: unknown }).snapshotStrategy !== undefined) {
@@ -99,6 +102,8 @@ export class Application<S extends AggregateRecorder<any> = AggregateRecorder<an
     const mapper = new SequencedItemMapper({ ...options.mapper, topics: this.topics });
     this.eventStore = new EventStore({ activeRecordStrategy: events, sequencedItemMapper: mapper });
     this.publisher = options.publisher ?? new EventPublisher();
+    this.ownsPublisher = options.publisher === undefined;
+    this.description = options.store?.description ?? 'its store';
     this.persistencePolicy = new PersistencePolicy(this.eventStore, {
       eventType: options.persistEventType ?? VersionedEntityEvent,
       publisher: this.publisher,
@@ -155,6 +160,7 @@ export class Application<S extends AggregateRecorder<any> = AggregateRecorder<an
     entity: EventSourcedClass<T> | Mutator<T>,
     options: { snapshotPeriod?: number } = {},
   ): EventSourcedRepository<T> {
+    this.checkOpen();
     const key = options.snapshotPeriod === undefined ? entity : undefined;
     const cached = key === undefined ? undefined : this.repositories.get(key);
     if (cached) return cached as EventSourcedRepository<T>;
@@ -171,7 +177,7 @@ export class Application<S extends AggregateRecorder<any> = AggregateRecorder<an
   }
 
   /** The entity or aggregate of this class with this id (as it was at `version`, if given). */
-  get<T extends EventSourced>(
+  async get<T extends EventSourced>(
     cls: EventSourcedClass<T>,
     id: string,
     options: { version?: number } = {},
@@ -181,6 +187,7 @@ export class Application<S extends AggregateRecorder<any> = AggregateRecorder<an
 
   /** Saves aggregates' new events: each aggregate's events atomically, one aggregate after another. */
   async save(...aggregates: HasPendingEvents[]): Promise<void> {
+    this.checkOpen();
     for (const aggregate of aggregates) {
       if (aggregate === null || typeof aggregate !== 'object' || !('pendingEvents' in aggregate)) {
         throw new ValidationError('save() takes aggregates (objects with pending events)', 'aggregates');
@@ -197,6 +204,7 @@ export class Application<S extends AggregateRecorder<any> = AggregateRecorder<an
    * application: `app.create(Example, { foo: 'bar1' })`.
    */
   create<T extends DomainEntity<any>>(cls: EntityClass<T>, fields: Partial<AttributesOf<T>> = {}): T {
+    this.checkOpen();
     const create = (cls as unknown as { create: (f: object, o: object) => T }).create;
     return create.call(cls, fields, { publisher: this.publisher });
   }
@@ -212,6 +220,7 @@ export class Application<S extends AggregateRecorder<any> = AggregateRecorder<an
     command: (aggregate: A) => void | Promise<void>,
     options: { retries?: number; commandId?: string } = {},
   ): Promise<A> {
+    this.checkOpen();
     const retries = options.retries ?? 3;
     if (!Number.isSafeInteger(retries) || retries < 0) {
       throw new ValidationError('retries must be a non-negative integer', 'retries');
@@ -272,11 +281,29 @@ export class Application<S extends AggregateRecorder<any> = AggregateRecorder<an
   /**
    * Stops persisting, waits for queued writes (rethrowing a failure), then releases resources. A later
    * call waits for the first one to finish; only the first rethrows.
+   *
+   * Forgetting `await` loses nothing: the queued writes still run, and the store closes after them. From
+   * the call on, the application refuses new work with StoreClosedError: `get`, `save`, `create`,
+   * `handle`, `repository`, and (with its own publisher) an entity's setter, whose event could no longer
+   * be stored.
    */
   close(): Promise<void> {
     if (this.closing) return this.closing.catch(() => undefined);
     this.closing = this.shutDown();
     return this.closing;
+  }
+
+  /** True from the first close() on. */
+  get closed(): boolean {
+    return this.closing !== undefined;
+  }
+
+  private checkOpen(): void {
+    if (this.closing !== undefined) {
+      throw new StoreClosedError(
+        `this application (over ${this.description}) is closed: nothing was done; open a new one`,
+      );
+    }
   }
 
   private adopt(loaded: unknown): void {
@@ -288,6 +315,10 @@ export class Application<S extends AggregateRecorder<any> = AggregateRecorder<an
   private async shutDown(): Promise<void> {
     let writeFailure: unknown;
     let failed = false;
+    if (this.ownsPublisher) {
+      // Nothing would store an event published from now on: the setter that publishes it throws instead.
+      this.publisher.subscribe(() => this.checkOpen());
+    }
     try {
       await this.persistencePolicy.close();
     } catch (error) {

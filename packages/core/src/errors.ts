@@ -169,6 +169,24 @@ export class SettingsError extends ValidationError {
 }
 
 /**
+ * A table the store uses does not exist: its tables were never created. Call the datastore's
+ * `setupTables()` once, or open the store with `{ createTables: true }`. Nothing was written.
+ */
+export class MissingTableError extends SettingsError {
+  static override readonly kind: string = 'MissingTableError';
+  constructor(
+    readonly tableName: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `table ${tableName} does not exist: call setupTables() on its datastore once, or open the store with { createTables: true }`,
+      'tables',
+      options,
+    );
+  }
+}
+
+/**
  * A follower tried to record a notification it (or a competing copy of it) already processed: nothing
  * of that transaction was written. A follower that gets it resumes after its latest tracking record.
  */
@@ -186,4 +204,12 @@ export class AlreadyProcessedError extends ConcurrencyError {
       options,
     );
   }
+}
+
+/**
+ * The store, datastore or application was closed: the operation was refused and nothing was written.
+ * A closed store never reopens itself (that would leak a pool and keep the process alive); open a new one.
+ */
+export class StoreClosedError extends EsError {
+  static override readonly kind: string = 'StoreClosedError';
 }

@@ -11,10 +11,20 @@ import {
   ActiveRecordStrategy,
   type ActiveRecordStrategyOptions,
   type NormalizedQuery,
+  notNext,
 } from './record-strategy.js';
 import type { NotificationQuery } from './recorders.js';
 import type { Notification, SequencedItem } from './sequenced-item.js';
 import type { Tracking } from './tracking.js';
+
+/** A module function, not a closure per append (under tsx's keepNames each closure costs a defineProperty). */
+function positionTaken(sequenceId: string, position: number): ConcurrencyError {
+  return new ConcurrencyError(
+    `position ${position} of sequence ${sequenceId} is already taken`,
+    sequenceId,
+    position,
+  );
+}
 
 /** Index of the first item whose position is >= (or > when `strict`) the given position. */
 function lowerBound(items: readonly SequencedItem[], position: number, strict: boolean): number {
@@ -68,9 +78,15 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem>
     const stored = this.sequences.get(sequenceId) ?? [];
     const first = items[0]!.position;
     const last = items[items.length - 1]!.position;
-    const taken = (p: number): never => {
-      throw new ConcurrencyError(`position ${p} of sequence ${sequenceId} is already taken`, sequenceId, p);
-    };
+    if (this.contiguous) {
+      // The batch's positions are consecutive (validated): it fits exactly when it starts at the head + 1.
+      let head = stored.length === 0 ? -1 : stored[stored.length - 1]!.position;
+      // An earlier batch of the same transaction moved the head (a loop: a spread of many positions
+      // would overflow the stack).
+      for (const p of claimed?.get(sequenceId) ?? []) if (p > head) head = p;
+      if (first <= head) throw positionTaken(sequenceId, first);
+      if (first !== head + 1) throw notNext(sequenceId, first, head);
+    }
     // Items are ascending, so the batch clashes exactly when some stored position lies in [first, last]
     // and equals one of the batch's positions.
     for (
@@ -80,17 +96,23 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem>
     ) {
       const p = stored[i]!.position;
       while (j < items.length && items[j]!.position < p) j++;
-      if (j < items.length && items[j]!.position === p) taken(p);
+      if (j < items.length && items[j]!.position === p) throw positionTaken(sequenceId, p);
     }
     if (claimed === undefined) return;
     let positions = claimed.get(sequenceId);
     if (positions === undefined) claimed.set(sequenceId, (positions = new Set()));
-    for (const item of items) if (positions.has(item.position)) taken(item.position);
+    for (const item of items)
+      if (positions.has(item.position)) throw positionTaken(sequenceId, item.position);
     for (const item of items) positions.add(item.position);
   }
 
-  /** Stores a checked batch, keeping its sequence sorted, and logs it. */
+  /**
+   * Stores a checked batch, keeping its sequence sorted, and logs it. The items are frozen: reads hand
+   * out the stored objects themselves, so no reader can change what is stored, and a mapper may keep
+   * the event it decoded from one (see SequencedItemMapper.fromSequencedItem).
+   */
   private store(items: readonly SequencedItem[]): void {
+    for (const item of items) Object.freeze(item);
     const sequenceId = items[0]!.sequenceId;
     let stored = this.sequences.get(sequenceId);
     if (stored === undefined) this.sequences.set(sequenceId, (stored = []));

@@ -1,3 +1,8 @@
+/**
+ * @es/core: what an application uses. What a backend author needs besides (the ActiveRecordStrategy base
+ * class, the validation and ordering helpers) is in `@es/core/backend`.
+ * @packageDocumentation
+ */
 export * from './errors.js';
 export { TopicRegistry, defaultTopics, registerTopic } from './topics.js';
 export {
@@ -9,12 +14,8 @@ export {
   type EventMetadata,
   type RequiredFieldsOf,
   type TypedEventClass,
-  sealEvent,
   withCausation,
   withPayload,
-  type EventRole,
-  roleOf,
-  createTimestamp,
   EventPublisher,
   type EventHandler,
   type EventPredicate,
@@ -30,7 +31,6 @@ export {
   type EntityClass,
   type EntityState,
   type Mutator,
-  mutateEntity,
 } from './entity.js';
 export { registerEntity } from './entity-events.js';
 export {
@@ -39,14 +39,8 @@ export {
   TimestampedVersionedEntity,
   AggregateRoot,
 } from './versioned.js';
-export { isUuid, assertIdentifier } from './validation.js';
-export {
-  SequencedItem,
-  StoredEvent,
-  ItemShape,
-  type SequencedItemClass,
-  type Notification,
-} from './sequenced-item.js';
+export { isUuid } from './validation.js';
+export { SequencedItem, StoredEvent, type SequencedItemClass, type Notification } from './sequenced-item.js';
 export {
   type AggregateRecorder,
   type ApplicationRecorder,
@@ -55,40 +49,23 @@ export {
   type PositionKind,
   type SequenceIdKind,
   hasNotificationLog,
-  requireNotificationLog,
-  selectMatching,
 } from './recorders.js';
-export { AppendSignal, appendSignalFor } from './append-signal.js';
-export {
-  type ProcessAppends,
-  type ProcessRecorder,
-  type ProjectionRecorder,
-  isProcessRecorder,
-  requireProcessRecorder,
-  validateTrackingList,
-  validateTrackingName,
-} from './process-recorder.js';
-export {
-  ActiveRecordStrategy,
-  type ActiveRecordStrategyOptions,
-  type NormalizedQuery,
-  type TableOption,
-  tableOption,
-  inRange,
-  MAX_TOPIC_LENGTH,
-  MAX_SEQUENCE_ID_LENGTH,
-} from './record-strategy.js';
+export { type ProcessAppends, type ProcessRecorder, type ProjectionRecorder } from './process-recorder.js';
 export { InMemoryActiveRecordStrategy } from './in-memory.js';
 export {
   type Transcoder,
   JsonTranscoder,
+  type JsonTranscoderOptions,
+  DEFAULT_MAX_DEPTH,
   AesGcmCipher,
+  type AesGcmCipherOptions,
+  type StoredAt,
   DataCodec,
   type DataCodecOptions,
 } from './transcoding.js';
 export { SequencedItemMapper, type SequencedItemMapperOptions } from './mapper.js';
-export { OrderedWrites } from './ordered-writes.js';
 export { EventStore, type EventStoreOptions } from './event-store.js';
+export type { PayloadSchema } from './schemas.js';
 export { Snapshot, SnapshotStrategy, type SnapshotStrategyOptions, type Snapshottable } from './snapshots.js';
 export {
   EventSourcedRepository,
@@ -122,7 +99,6 @@ export {
 } from './application.js';
 export {
   type Store,
-  type StoreBackend,
   type OpenStoreOptions,
   DEFAULT_STORE_URL,
   memoryStore,

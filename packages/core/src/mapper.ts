@@ -1,4 +1,4 @@
-import type { ZodType } from 'zod';
+import type { PayloadSchema } from './schemas.js';
 import { DataIntegrityError, EventSchemaError, ValidationError } from './errors.js';
 import { checkSchema } from './schemas.js';
 import type { DomainEvent } from './events.js';
@@ -17,9 +17,9 @@ export interface SequencedItemMapperOptions<I = SequencedItem> extends DataCodec
 }
 
 type EventClass = {
-  schema?: ZodType;
+  schema?: PayloadSchema;
   /** An event family's schema per type (aggregates' events). */
-  schemaOf?(type: string): ZodType | undefined;
+  schemaOf?(type: string): PayloadSchema | undefined;
   prototype: object;
   name: string;
 };
@@ -31,6 +31,13 @@ export class SequencedItemMapper<I = SequencedItem> {
   readonly topics: TopicRegistry;
   private readonly codec: DataCodec;
   private readonly shape: ItemShape<I>;
+  /**
+   * Events decoded from frozen items (an in-memory store's), by item: such an item never changes, and
+   * an event whose fields are all primitives is wholly immutable once frozen, so the same event object
+   * serves every later read of that item without decoding it again. Items that can change (a SQL
+   * store's rows, new per read) are never kept.
+   */
+  private readonly decoded = new WeakMap<object, DomainEvent>();
 
   constructor(options: SequencedItemMapperOptions<I> = {}) {
     this.shape = new ItemShape(
@@ -68,6 +75,9 @@ export class SequencedItemMapper<I = SequencedItem> {
     }
     const payload: Record<string, unknown> = {};
     for (const key of Object.keys(fields)) {
+      // An event field named __proto__ could not be set on the event read back without replacing its class.
+      if (key === '__proto__')
+        throw new ValidationError(`event ${topic} has a field named "__proto__": rename it`, '__proto__');
       if (
         key !== this.sequenceIdAttrName &&
         key !== this.positionAttrName &&
@@ -78,15 +88,30 @@ export class SequencedItemMapper<I = SequencedItem> {
     const schema = type === undefined ? cls.schema : cls.schemaOf?.(type as string);
     if (schema) checkSchema(schema, payload, topic, 'encode');
     return this.shape.fromCanonical(
-      new SequencedItem(sequenceId, position, topic, this.codec.encode(payload)),
+      new SequencedItem(
+        sequenceId,
+        position,
+        topic,
+        this.codec.encode(payload, { sequenceId, position, topic }),
+      ),
     );
   }
 
   fromSequencedItem(item: I): DomainEvent {
+    const known = this.decoded.get(item as object);
+    if (known !== undefined) return known;
+    const event = this.decode(item);
+    if (Object.isFrozen(item) && typeof item === 'object' && item !== null && hasOnlyPrimitives(event)) {
+      this.decoded.set(item, event);
+    }
+    return event;
+  }
+
+  private decode(item: I): DomainEvent {
     const { sequenceId, position, topic, data } = this.shape.toCanonical(item);
     const family = this.topics.has(topic) ? undefined : this.topics.resolveFamily(topic);
     const cls = (family?.cls ?? this.topics.resolve(topic)) as unknown as EventClass;
-    let payload = this.codec.decode(data) as Record<string, unknown>;
+    let payload = this.codec.decode(data, { sequenceId, position, topic }) as Record<string, unknown>;
     if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
       throw new EventSchemaError(`stored data of ${topic} is not an object`, topic, undefined);
     }
@@ -104,4 +129,14 @@ export class SequencedItemMapper<I = SequencedItem> {
     if (family !== undefined) event.type = family.type;
     return Object.freeze(event) as unknown as DomainEvent;
   }
+}
+
+/** True when no field of the event holds an object (a Date, an array, a nested record): nothing to mutate. */
+function hasOnlyPrimitives(event: DomainEvent): boolean {
+  const fields = event as unknown as Record<PropertyKey, unknown>;
+  for (const key of Reflect.ownKeys(fields)) {
+    const value = fields[key];
+    if ((typeof value === 'object' && value !== null) || typeof value === 'function') return false;
+  }
+  return true;
 }

@@ -3,6 +3,7 @@ import { type ApplicationRecorder, hasNotificationLog } from './recorders.js';
 import { MAX_SEQUENCE_ID_LENGTH } from './record-strategy.js';
 import type { SequencedItem } from './sequenced-item.js';
 import type { Tracking, TrackingRecorder } from './tracking.js';
+import { hasLoneSurrogate } from './validation.js';
 
 /**
  * Where a follower keeps its tracking records: with what it writes, in one transaction. `H` is the
@@ -92,10 +93,11 @@ export function validateTrackingName(value: unknown, field = 'applicationName'):
     typeof value !== 'string' ||
     value.length === 0 ||
     value.length > MAX_SEQUENCE_ID_LENGTH ||
-    value.includes('\0')
+    value.includes('\0') ||
+    hasLoneSurrogate(value)
   ) {
     throw new ValidationError(
-      `${field} must be a non-empty string of at most ${MAX_SEQUENCE_ID_LENGTH} characters without NUL`,
+      `${field} must be a non-empty string of at most ${MAX_SEQUENCE_ID_LENGTH} characters without NUL or lone UTF-16 surrogates`,
       field,
     );
   }

@@ -1,5 +1,5 @@
 import type { EntityState } from './entity.js';
-import { ConcurrencyError } from './errors.js';
+import { ConcurrencyError, SettingsError } from './errors.js';
 import { DomainEvent } from './events.js';
 import type { EventStore } from './event-store.js';
 import { type TopicRegistry, defaultTopics, registerTopic } from './topics.js';
@@ -39,6 +39,14 @@ export class SnapshotStrategy {
 
   constructor(options: SnapshotStrategyOptions) {
     this.store = options.snapshotStore;
+    // Snapshots sit at entity versions with gaps between them: a store that refuses gaps would refuse
+    // every snapshot after the first, at run time. Say so now.
+    if ((this.store.activeRecordStrategy as { contiguous?: unknown }).contiguous === true) {
+      throw new SettingsError(
+        'a snapshots store keeps positions with gaps (entity versions): make its strategy with contiguous: false (an in-memory one), or over a snapshots table (SqlSnapshot, CqlSnapshot)',
+        'snapshotStore',
+      );
+    }
     this.topics = options.topics ?? defaultTopics;
   }
 

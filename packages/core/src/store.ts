@@ -18,8 +18,13 @@ export interface Store<S extends AggregateRecorder<any> = AggregateRecorder<Sequ
   readonly snapshots: AggregateRecorder<SequencedItem>;
   /** Where it is, without secrets: for messages. */
   readonly description: string;
-  /** Releases what the store opened (never a client the user passed in). */
+  /**
+   * Lets the operations in flight finish, then releases what the store opened (never a client the user
+   * passed in); from then on the store refuses every use with StoreClosedError (docs/lifecycle.md).
+   */
   close(): Promise<void>;
+  /** `await using store = await openStore(url)`: the same as close(). The stores of the `@es` packages have it. */
+  [Symbol.asyncDispose]?(): Promise<void>;
 }
 
 export interface OpenStoreOptions {
@@ -74,12 +79,18 @@ export async function openStore(
 
 /** A store in process memory: nothing outlives the process. */
 export function memoryStore(): Store<ProcessRecorder<SequencedItem, undefined>> {
-  return {
+  return disposable({
     events: new InMemoryActiveRecordStrategy(),
-    snapshots: new InMemoryActiveRecordStrategy(),
+    // Snapshots sit at entity versions, with gaps between them.
+    snapshots: new InMemoryActiveRecordStrategy({ contiguous: false }),
     description: 'memory: (process memory; nothing outlives the process)',
     close: async () => {},
-  };
+  });
+}
+
+/** A store that `await using` closes: a backend's opener wraps what it returns in it. */
+export function disposable<T extends Store<any>>(store: T): T & { [Symbol.asyncDispose](): Promise<void> } {
+  return Object.assign(store, { [Symbol.asyncDispose]: () => store.close() });
 }
 
 async function loadBackend(name: string, driver: string): Promise<StoreBackend> {

@@ -19,13 +19,16 @@ export class TopicRegistry {
     const existing = this.classes.get(topic);
     if (existing !== undefined && existing !== cls) {
       throw new DuplicateTopicError(
-        `topic "${topic}" is already registered to class ${existing.name}`,
+        `topic "${topic}" is already registered to class ${existing.name}: give each class its own topic (a family is registered once, by registerEntity or registerAggregate)`,
         topic,
       );
     }
     const existingTopic = this.topics.get(cls);
     if (existingTopic !== undefined && existingTopic !== topic) {
-      throw new DuplicateTopicError(`class ${cls.name} is already registered as "${existingTopic}"`, topic);
+      throw new DuplicateTopicError(
+        `class ${cls.name} is already registered as "${existingTopic}": a class has one topic (its stored events name it)`,
+        topic,
+      );
     }
     this.classes.set(topic, cls);
     this.topics.set(cls, topic);
@@ -41,13 +44,16 @@ export class TopicRegistry {
     const existing = this.families.get(prefix);
     if (existing !== undefined && existing !== cls) {
       throw new DuplicateTopicError(
-        `topic prefix "${prefix}" is already registered to ${existing.name}`,
+        `topic prefix "${prefix}" is already registered to ${existing.name}: give each entity or aggregate class its own topic`,
         prefix,
       );
     }
     const existingPrefix = this.familyPrefixes.get(cls);
     if (existingPrefix !== undefined && existingPrefix !== prefix) {
-      throw new DuplicateTopicError(`${cls.name} is already registered under "${existingPrefix}"`, prefix);
+      throw new DuplicateTopicError(
+        `${cls.name} is already registered under "${existingPrefix}": register a family once`,
+        prefix,
+      );
     }
     this.families.set(prefix, cls);
     this.familyPrefixes.set(cls, prefix);

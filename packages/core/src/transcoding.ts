@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { DataIntegrityError, SettingsError } from './errors.js';
+import { DataIntegrityError, SettingsError, ValidationError } from './errors.js';
+import { isUuid } from './validation.js';
 
 /** Turns event payloads into strings and back. */
 export interface Transcoder {
@@ -8,44 +9,162 @@ export interface Transcoder {
   decode(data: string): unknown;
 }
 
-// Tagged values: {"$date": iso}, {"$bigint": digits}. An object whose keys could be mistaken for a tag
-// is wrapped in {"$object": {...}} so decoding never misreads user data.
-const TAGS = new Set(['$date', '$bigint', '$object']);
+// Tagged values: {"$date": iso}, {"$bigint": digits}, {"$number": "NaN" | "Infinity" | "-Infinity" | "-0"}.
+// An object whose keys could be mistaken for a tag is wrapped in {"$object": {...}} so decoding never
+// misreads user data.
+const TAGS = new Set(['$date', '$bigint', '$number', '$object']);
+const SPECIAL_NUMBERS = new Set(['NaN', 'Infinity', '-Infinity', '-0']);
+
+/** Default for JsonTranscoder's `maxDepth`: far deeper than event data needs, far from any stack limit. */
+export const DEFAULT_MAX_DEPTH = 100;
 
 function isTagLike(value: Record<string, unknown>): boolean {
   const keys = Object.keys(value);
   return keys.length === 1 && TAGS.has(keys[0]!);
 }
 
-/** True when plain JSON would lose something: a Date, a bigint, or a key that could read as a tag. */
-function needsTags(value: unknown, depth: number): boolean {
-  if (value === null || typeof value !== 'object') return typeof value === 'bigint';
-  if (depth > 64 || value instanceof Date) return true; // deep (or cyclic) values take the careful path
-  if (Array.isArray(value)) {
-    for (const item of value) if (needsTags(item, depth + 1)) return true;
-    return false;
-  }
-  for (const key in value) {
-    if (key.charCodeAt(0) === 36 /* $ */ || needsTags((value as Record<string, unknown>)[key], depth + 1))
-      return true;
-  }
-  return false;
+/** The numbers plain JSON cannot hold exactly (it writes null, or 0 for -0). */
+function isSpecialNumber(value: number): boolean {
+  return !Number.isFinite(value) || Object.is(value, -0);
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'symbol') return 'a symbol';
+  const name = (Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)?.constructor
+    ?.name;
+  return name ? `a ${name}` : 'an object';
 }
 
 /**
- * JSON that round-trips what events carry: Date, bigint, nested objects and arrays. (As in JSON, a field
- * whose value is undefined is omitted.) UUIDs are strings and stay strings.
+ * Checks that a payload round-trips exactly, before anything is stored, and says whether it needs tags.
+ * Accepted: null, booleans, numbers (NaN, ±Infinity and -0 tagged), strings, bigints, Dates, arrays
+ * without holes or undefined entries, and plain objects (string keys; an undefined field is omitted, as
+ * in JSON), nested at most `maxDepth` levels. Anything else (a Map or Set, a class instance, a function,
+ * a cycle, deeper nesting) is a ValidationError: it would be stored as something else, or be unreadable.
+ */
+function inspect(value: unknown, depth: number, maxDepth: number, trail: (string | number)[]): boolean {
+  // The path in a refusal's message is built by a module function, only then: a closure made here would
+  // be made for every value of every event (and named, one defineProperty each, under esbuild's keepNames,
+  // which tsx uses).
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return false;
+    case 'number':
+      return isSpecialNumber(value);
+    case 'bigint':
+      return true;
+    case 'object':
+      break;
+    default:
+      throw new ValidationError(`${trailPath(trail)} is ${describe(value)}, which JSON cannot store`, 'data');
+  }
+  if (value === null) return false;
+  if (value instanceof Date) return true;
+  if (depth >= maxDepth) {
+    throw new ValidationError(
+      `${trailPath(trail)} is nested deeper than ${maxDepth} levels${isCircular(value) ? ': the data is circular' : ''}`,
+      'data',
+    );
+  }
+  let tags = false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      trail.push(i);
+      if (!(i in value) || value[i] === undefined) {
+        throw new ValidationError(
+          `${trailPath(trail)} is undefined or a hole: JSON would store null`,
+          'data',
+        );
+      }
+      if (inspect(value[i], depth + 1, maxDepth, trail)) tags = true;
+      trail.pop();
+    }
+    return tags;
+  }
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) {
+    throw new ValidationError(
+      `${trailPath(trail)} is ${describe(value)}: only plain objects, arrays, Dates and bigints are stored (a Map or Set has no JSON form; convert it to an object or an array)`,
+      'data',
+    );
+  }
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const field = record[key];
+    if (field === undefined) continue;
+    if (key.charCodeAt(0) === 36 /* $ */) tags = true;
+    trail.push(key);
+    if (inspect(field, depth + 1, maxDepth, trail)) tags = true;
+    trail.pop();
+  }
+  return tags;
+}
+
+/** Where in the data a refused value sits, for the message: `data.items[3].name`. */
+function trailPath(trail: readonly (string | number)[]): string {
+  const steps = trail.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`));
+  return `data${steps.length > 8 ? `${steps.slice(0, 4).join('')}...${steps.slice(-3).join('')}` : steps.join('')}`;
+}
+
+/** True when an object reaches itself (asked only of data that is already too deep). */
+function isCircular(root: object): boolean {
+  const ancestors = new Set<object>();
+  const visit = (value: unknown): boolean => {
+    if (value === null || typeof value !== 'object') return false;
+    if (ancestors.has(value)) return true;
+    ancestors.add(value);
+    for (const child of Object.values(value)) if (visit(child)) return true;
+    ancestors.delete(value);
+    return false;
+  };
+  try {
+    return visit(root);
+  } catch {
+    return false; // too deep to tell without a stack overflow: not circular within reach
+  }
+}
+
+/** Sets a field as an own property, even `__proto__` (an assignment would replace the prototype). */
+function setField(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__')
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
+export interface JsonTranscoderOptions {
+  /** Deepest nesting of objects and arrays accepted on write. Default 100. */
+  maxDepth?: number;
+}
+
+/**
+ * JSON that round-trips what events carry: Date, bigint, every number (NaN, ±Infinity, -0), nested
+ * objects and arrays. (As in JSON, a field whose value is undefined is omitted.) UUIDs are strings and
+ * stay strings. What would not round-trip is refused on write with a ValidationError (see `inspect`).
  */
 export class JsonTranscoder implements Transcoder {
+  readonly maxDepth: number;
+
+  constructor(options: JsonTranscoderOptions = {}) {
+    this.maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+    if (!Number.isSafeInteger(this.maxDepth) || this.maxDepth < 1 || this.maxDepth > 1000)
+      throw new SettingsError('maxDepth must be an integer from 1 to 1000', 'maxDepth');
+  }
+
   encode(value: unknown): string {
-    // Most payloads hold no Date, bigint or '$' key: plain JSON is then exact, and ~2x faster than a replacer.
-    if (!needsTags(value, 0)) return JSON.stringify(value);
+    // Most payloads hold no Date, bigint, special number or '$' key: plain JSON is then exact, and ~2x
+    // faster than a replacer.
+    if (!inspect(value, 0, this.maxDepth, [])) return stringify(value);
     // JSON.stringify passes a wrapper's own content back to the replacer: it must not be wrapped again.
     const wrappers = new WeakSet<object>();
-    return JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
+    return stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
       const raw = this[key];
       if (raw instanceof Date) return { $date: Number.isNaN(raw.getTime()) ? null : raw.toISOString() };
       if (typeof raw === 'bigint') return { $bigint: raw.toString() };
+      if (typeof raw === 'number' && isSpecialNumber(raw))
+        return { $number: Object.is(raw, -0) ? '-0' : String(raw) };
       if (
         v !== null &&
         typeof v === 'object' &&
@@ -68,13 +187,27 @@ export class JsonTranscoder implements Transcoder {
     } catch (cause) {
       throw new DataIntegrityError('stored data is not valid JSON', { cause });
     }
-    // No tag can be present unless a key starts with '$'.
+    // No tag can be present unless a key starts with '$'; JSON.parse keeps "__proto__" as an own key.
     if (!data.includes('"$')) return parsed;
     try {
       return revive(parsed);
     } catch (cause) {
-      throw new DataIntegrityError('stored data holds a malformed tagged value', { cause });
+      // A RangeError too: data stored before depth limits could nest deeper than the stack allows.
+      throw new DataIntegrityError('stored data holds a malformed tagged value, or nests too deep to read', {
+        cause,
+      });
     }
+  }
+}
+
+/** JSON.stringify, with a string too long for the engine as a ValidationError. */
+function stringify(value: unknown, replacer?: (this: any, key: string, value: unknown) => unknown): string {
+  try {
+    return JSON.stringify(value, replacer);
+  } catch (cause) {
+    throw new ValidationError(`data cannot be encoded as JSON: ${(cause as Error).message}`, 'data', {
+      cause,
+    });
   }
 }
 
@@ -90,6 +223,9 @@ function revive(value: unknown): unknown {
         return inner === null ? new Date(NaN) : new Date(inner as string);
       case '$bigint':
         return BigInt(inner as string);
+      case '$number':
+        if (typeof inner !== 'string' || !SPECIAL_NUMBERS.has(inner)) throw new Error(`bad $number ${inner}`);
+        return Number(inner);
       default:
         return reviveFields(inner as Record<string, unknown>);
     }
@@ -99,18 +235,56 @@ function revive(value: unknown): unknown {
 
 function reviveFields(record: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(record)) out[key] = revive(record[key]);
+  for (const key of Object.keys(record)) setField(out, key, revive(record[key]));
   return out;
 }
 
-/** Encrypts and authenticates stored data with AES-256-GCM: a modified ciphertext fails to decrypt. */
+/**
+ * Where a stored item sits: the cipher binds its ciphertext to it (AES-GCM associated data), so data
+ * copied to another sequence, position or topic fails to decrypt.
+ */
+export interface StoredAt {
+  readonly sequenceId: string;
+  readonly position: number;
+  readonly topic: string;
+}
+
+/** Ciphertexts of format 1 carry this first byte, then IV, tag and body, and are bound to StoredAt. */
+const BOUND = 0x01;
+
+/** The associated data of a ciphertext: where it is stored, unambiguously (UUIDs are stored in lower case). */
+function associatedData(at: StoredAt): Buffer {
+  const id = isUuid(at.sequenceId) ? at.sequenceId.toLowerCase() : at.sequenceId;
+  return Buffer.from(JSON.stringify([BOUND, id, at.position, at.topic]), 'utf8');
+}
+
+export interface AesGcmCipherOptions {
+  /**
+   * Whether `decrypt` accepts ciphertexts written before format 1, which are bound to nothing (so one
+   * moved to another row still decrypts). Default true, so existing data stays readable; set false
+   * once every stored item has been written again.
+   */
+  acceptUnbound?: boolean;
+}
+
+/**
+ * Encrypts and authenticates stored data with AES-256-GCM: a modified ciphertext fails to decrypt, and
+ * so does one moved to another place (`StoredAt` is its associated data).
+ *
+ * Format 1: `0x01 | IV (12) | tag (16) | body`, bound to where it is stored. The earlier format,
+ * `IV | tag | body`, bound to nothing, is still read (unless `acceptUnbound: false`): a ciphertext
+ * starting with 0x01 is first tried as format 1, then, if it fails, as the earlier format (whose random
+ * IV starts with 0x01 once in 256).
+ */
 export class AesGcmCipher {
   private readonly key: Buffer;
+  readonly acceptUnbound: boolean;
 
-  constructor(key: Buffer | Uint8Array | string) {
+  constructor(key: Buffer | Uint8Array | string, options: AesGcmCipherOptions = {}) {
     this.key = typeof key === 'string' ? Buffer.from(key, 'base64') : Buffer.from(key);
     if (this.key.length !== 32)
       throw new SettingsError('an AES-256-GCM key must be 32 bytes (base64 of 32 bytes)', 'key');
+    this.acceptUnbound = options.acceptUnbound ?? true;
   }
 
   /** A fresh random key, base64-encoded. */
@@ -118,23 +292,46 @@ export class AesGcmCipher {
     return randomBytes(32).toString('base64');
   }
 
-  encrypt(plain: Buffer): Buffer {
+  /**
+   * Encrypts `plain`. With `at` (as the mapper always passes), the ciphertext is bound to that place;
+   * without it, it is written in the earlier, unbound format.
+   */
+  encrypt(plain: Buffer, at?: StoredAt): Buffer {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    if (at !== undefined) cipher.setAAD(associatedData(at));
     const body = Buffer.concat([cipher.update(plain), cipher.final()]);
-    return Buffer.concat([iv, cipher.getAuthTag(), body]);
+    const sealed = Buffer.concat([iv, cipher.getAuthTag(), body]);
+    return at === undefined ? sealed : Buffer.concat([Buffer.of(BOUND), sealed]);
   }
 
-  decrypt(sealed: Buffer): Buffer {
+  /** Decrypts what `encrypt` made for the same place; DataIntegrityError otherwise. */
+  decrypt(sealed: Buffer, at?: StoredAt): Buffer {
     if (sealed.length < 28) throw new DataIntegrityError('encrypted data is truncated');
+    if (at !== undefined && sealed[0] === BOUND && sealed.length >= 29) {
+      const plain = this.open(sealed.subarray(1), associatedData(at));
+      if (plain !== undefined) return plain;
+    }
+    if (at === undefined || this.acceptUnbound) {
+      const plain = this.open(sealed, undefined);
+      if (plain !== undefined) return plain;
+    }
+    throw new DataIntegrityError(
+      at === undefined
+        ? 'encrypted data failed authentication: tampered with, or the wrong key'
+        : `encrypted data failed authentication at position ${at.position} of sequence ${at.sequenceId} (topic ${at.topic}): tampered with, moved from another item, or the wrong key`,
+    );
+  }
+
+  private open(sealed: Buffer, aad: Buffer | undefined): Buffer | undefined {
+    if (sealed.length < 28) return undefined;
     try {
       const decipher = createDecipheriv('aes-256-gcm', this.key, sealed.subarray(0, 12));
+      if (aad !== undefined) decipher.setAAD(aad);
       decipher.setAuthTag(sealed.subarray(12, 28));
       return Buffer.concat([decipher.update(sealed.subarray(28)), decipher.final()]);
-    } catch (cause) {
-      throw new DataIntegrityError('encrypted data failed authentication: tampered with, or the wrong key', {
-        cause,
-      });
+    } catch {
+      return undefined;
     }
   }
 }
@@ -148,7 +345,8 @@ export interface DataCodecOptions {
 
 /**
  * The full path from a payload to the stored string: JSON, then optionally compressed and encrypted,
- * then base64. When a cipher is configured, unencrypted data is refused on read.
+ * then base64. When a cipher is configured, unencrypted data is refused on read, and `at` (where the
+ * item is stored) binds the ciphertext to its place.
  */
 export class DataCodec {
   private readonly transcoder: Transcoder;
@@ -161,21 +359,21 @@ export class DataCodec {
     this.compress = options.compress ?? false;
   }
 
-  encode(value: unknown): string {
+  encode(value: unknown, at?: StoredAt): string {
     const json = this.transcoder.encode(value);
     if (!this.cipher && !this.compress) return json;
     let bytes: Buffer = Buffer.from(json, 'utf8');
     if (this.compress) bytes = deflateRawSync(bytes);
-    if (this.cipher) bytes = this.cipher.encrypt(bytes);
+    if (this.cipher) bytes = this.cipher.encrypt(bytes, at);
     return bytes.toString('base64');
   }
 
-  decode(data: string): unknown {
+  decode(data: string, at?: StoredAt): unknown {
     if (!this.cipher && !this.compress) return this.transcoder.decode(data);
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(data))
       throw new DataIntegrityError('stored data is not base64: expected encrypted or compressed data');
     let bytes: Buffer = Buffer.from(data, 'base64');
-    if (this.cipher) bytes = this.cipher.decrypt(bytes);
+    if (this.cipher) bytes = this.cipher.decrypt(bytes, at);
     if (this.compress) {
       try {
         bytes = inflateRawSync(bytes);

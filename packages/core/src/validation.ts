@@ -18,3 +18,11 @@ export function assertIdentifier(value: unknown, what: string): string {
   }
   return value;
 }
+
+/**
+ * True when a string holds a lone UTF-16 surrogate: it has no UTF-8 form, so a database would store
+ * something else (U+FFFD, or refuse it), and two different strings could become one.
+ */
+export function hasLoneSurrogate(value: string): boolean {
+  return !(value as string & { isWellFormed(): boolean }).isWellFormed();
+}

@@ -1,4 +1,4 @@
-import { AppendSignal, appendSignalFor } from '../src/index.js';
+import { AppendSignal, appendSignalFor } from '../src/backend.js';
 
 describe('the appended signal', () => {
   it('a wait noted before a raise resolves at once, even when the raise came before the wait began', async () => {

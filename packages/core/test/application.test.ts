@@ -23,7 +23,7 @@ import {
 
 function newApp(options: { onClose?: () => Promise<void>; snapshots?: boolean } = {}) {
   const strategy = new InMemoryActiveRecordStrategy();
-  const snapshots = new InMemoryActiveRecordStrategy();
+  const snapshots = new InMemoryActiveRecordStrategy({ contiguous: false });
   const app = new Application({
     activeRecordStrategy: strategy,
     ...(options.snapshots ? { snapshotActiveRecordStrategy: snapshots } : {}),

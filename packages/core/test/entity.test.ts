@@ -8,9 +8,9 @@ import {
   ValidationError,
   VersionedEntity,
   VersionedEntityEvent,
-  mutateEntity,
   type DomainEvent,
 } from '../src/index.js';
+import { mutateEntity } from '../src/backend.js';
 import {
   Note,
   Order,

@@ -1,19 +1,21 @@
 import {
-  ActiveRecordStrategy,
   ConcurrencyError,
   InMemoryActiveRecordStrategy,
-  ItemShape,
-  MAX_SEQUENCE_ID_LENGTH,
-  MAX_TOPIC_LENGTH,
   NotFoundError,
   SequencedItem,
   StoredEvent,
   ValidationError,
+  isUuid,
+} from '../src/index.js';
+import {
+  ActiveRecordStrategy,
+  ItemShape,
+  MAX_SEQUENCE_ID_LENGTH,
+  MAX_TOPIC_LENGTH,
   assertIdentifier,
   inRange,
-  isUuid,
   type NormalizedQuery,
-} from '../src/index.js';
+} from '../src/backend.js';
 import { uuid } from './fixtures.js';
 
 const item = (sequenceId: string, position: number, data = 'd', topic = 't'): SequencedItem =>
@@ -373,5 +375,29 @@ describe('infinite bounds', () => {
     const pages: unknown[] = [];
     for await (const page of strategy.iteratePages(id, { gt: Infinity })) pages.push(page);
     expect(pages).toEqual([]);
+  });
+});
+
+describe('items an in-memory store hands out', () => {
+  it('are frozen: a reader cannot change what is stored', async () => {
+    const s = new InMemoryActiveRecordStrategy();
+    const id = uuid();
+    await s.append([item(id, 0, '{"a":1}'), item(id, 1, '{"a":2}')]);
+    const [first] = await s.getItems(id);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(() => {
+      (first as { data: string }).data = '{"a":"changed"}';
+    }).toThrow(TypeError);
+    expect((await s.getItem(id, 0)).data).toBe('{"a":1}');
+  });
+
+  it('come in a list of the reader own: changing the list changes nothing stored', async () => {
+    const s = new InMemoryActiveRecordStrategy();
+    const id = uuid();
+    await s.append([item(id, 0), item(id, 1)]);
+    const list = await s.getItems(id);
+    list.pop();
+    list.reverse();
+    expect((await s.getItems(id)).map((i) => i.position)).toEqual([0, 1]);
   });
 });

@@ -1,4 +1,5 @@
-import { ConcurrencyError, OrderedWrites, StoreConnectionError } from '../src/index.js';
+import { ConcurrencyError, StoreConnectionError } from '../src/index.js';
+import { OrderedWrites } from '../src/backend.js';
 import { deferred, nextMacrotask, rejectionOf } from './fixtures.js';
 
 describe('OrderedWrites', () => {

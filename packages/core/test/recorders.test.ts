@@ -5,7 +5,6 @@
  * to check the run-time refusal that JavaScript callers get.
  */
 import {
-  ActiveRecordStrategy,
   type AggregateRecorder,
   Application,
   type ApplicationRecorder,
@@ -15,9 +14,8 @@ import {
   SequencedItem,
   ValidationError,
   hasNotificationLog,
-  requireNotificationLog,
-  tableOption,
 } from '../src/index.js';
+import { ActiveRecordStrategy, requireNotificationLog, tableOption } from '../src/backend.js';
 import { uuid, widgetPublisher } from './fixtures.js';
 
 /** A backend that keeps no log: the three hooks only, as a third party would write one. */

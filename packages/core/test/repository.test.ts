@@ -16,9 +16,9 @@ import {
   VersionedEntityEvent,
   type DomainEvent,
   type Mutator,
-  type NormalizedQuery,
   type SequencedItem,
 } from '../src/index.js';
+import { type NormalizedQuery } from '../src/backend.js';
 import {
   Note,
   Order,
@@ -60,7 +60,7 @@ function setUp(options: { snapshots?: boolean; snapshotPeriod?: number; pageSize
   const strategy = new CountingStrategy();
   const mapper = new SequencedItemMapper();
   const eventStore = new EventStore({ activeRecordStrategy: strategy, sequencedItemMapper: mapper });
-  const snapshotRecords = new CountingStrategy();
+  const snapshotRecords = new CountingStrategy({ contiguous: false });
   const snapshotStore = new EventStore<Snapshot>({
     activeRecordStrategy: snapshotRecords,
     sequencedItemMapper: mapper,
@@ -299,7 +299,7 @@ describe('EventSourcedRepository', () => {
         }
       }
       const snapshotStore = new EventStore<Snapshot>({
-        activeRecordStrategy: new Broken(),
+        activeRecordStrategy: new Broken({ contiguous: false }),
         sequencedItemMapper: new SequencedItemMapper(),
       });
       const repository = new EventSourcedRepository<Widget>({

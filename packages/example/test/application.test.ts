@@ -1,4 +1,9 @@
-import { InMemoryActiveRecordStrategy, SequencedItem, VersionedEntityEvent } from '@es/core';
+import {
+  InMemoryActiveRecordStrategy,
+  SequencedItem,
+  StoreClosedError,
+  VersionedEntityEvent,
+} from '@es/core';
 import {
   Example,
   ExampleApplication,
@@ -15,7 +20,7 @@ function inMemoryApp(onClose?: () => Promise<void>) {
 }
 
 describe('ExampleApplication', () => {
-  it('calls the wiring’s onClose once, after flushing, and stops persisting', async () => {
+  it('calls the wiring’s onClose once, after flushing, and refuses an event it could no longer store', async () => {
     const strategy = new InMemoryActiveRecordStrategy();
     let closes = 0;
     const app = new ExampleApplication({
@@ -27,12 +32,15 @@ describe('ExampleApplication', () => {
     await app.close();
     expect(closes).toBe(1);
     expect(await strategy.getItems(entity.id)).toHaveLength(1);
-    entity.foo = 'ignored after close';
+    // Once closed, nothing would store the event: the setter says so instead of dropping it silently.
+    expect(() => {
+      entity.foo = 'after close';
+    }).toThrow(StoreClosedError);
     expect(await strategy.getItems(entity.id)).toHaveLength(1);
   });
 
   it('uses the snapshots table strategy it is given', async () => {
-    const snapshots = new InMemoryActiveRecordStrategy();
+    const snapshots = new InMemoryActiveRecordStrategy({ contiguous: false });
     await using app = new ExampleApplication({
       activeRecordStrategy: new InMemoryActiveRecordStrategy(),
       snapshotActiveRecordStrategy: snapshots,

@@ -1,4 +1,5 @@
 import { SettingsError } from '@es/core';
+import { InFlight } from '@es/core/backend';
 import type { Kysely, Transaction } from 'kysely';
 import { type SqlClient, openConnection, settingsOf, validateClient } from './client.js';
 import type { SqlConnection } from './connection.js';
@@ -33,6 +34,9 @@ export class SqlDatastore {
   readonly client: SqlClient | undefined;
   private opening: Promise<SqlConnection> | undefined;
   private opened: SqlConnection | undefined;
+  private readonly operations = new InFlight(
+    () => `the ${this.settings.dialect} datastore at ${this.settings}`,
+  );
 
   constructor(options: SqlDatastoreOptions = {}) {
     this.client = options.client === undefined ? undefined : validateClient(options.client);
@@ -44,6 +48,19 @@ export class SqlDatastore {
       );
     }
     this.tables = options.tables ?? [];
+  }
+
+  /**
+   * What `console.log` and `util.inspect` show: where the database is and which tables, never the
+   * pool (a driver's pool keeps the password in its options).
+   */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    const tables = this.tables.map((t) => t.tableName).join(', ');
+    return `SqlDatastore { ${this.settings}${this.client ? ' (your own client)' : ''}; tables: ${tables || 'none'} }`;
+  }
+
+  toJSON(): { settings: string; tables: string[] } {
+    return { settings: this.settings.toString(), tables: this.tables.map((t) => t.tableName) };
   }
 
   /**
@@ -64,27 +81,29 @@ export class SqlDatastore {
 
   /** Opens the connection pool once and checks that the database answers (StoreConnectionError if not). */
   async setupConnection(): Promise<void> {
-    await this.connection();
+    await this.use(async () => undefined);
   }
 
   /** Creates the tables that do not exist yet. Safe to call again. */
   async setupTables(): Promise<void> {
-    const connection = await this.connection();
-    for (const table of this.tables) {
-      for (const statement of createTableStatements(connection.db, this.settings.dialect, table)) {
-        await this.run(connection, statement, `creating table ${table.tableName}`);
+    await this.use(async (connection) => {
+      for (const table of this.tables) {
+        for (const statement of createTableStatements(connection.db, this.settings.dialect, table)) {
+          await this.run(connection, statement, `creating table ${table.tableName}`);
+        }
       }
-    }
+    });
   }
 
   /** Drops the tables, and everything in them. */
   async dropTables(): Promise<void> {
-    const connection = await this.connection();
-    for (const table of this.tables) {
-      for (const statement of dropTableStatements(connection.db, this.settings.dialect, table)) {
-        await this.run(connection, statement, `dropping table ${table.tableName}`);
+    await this.use(async (connection) => {
+      for (const table of this.tables) {
+        for (const statement of dropTableStatements(connection.db, this.settings.dialect, table)) {
+          await this.run(connection, statement, `dropping table ${table.tableName}`);
+        }
       }
-    }
+    });
   }
 
   /**
@@ -92,6 +111,7 @@ export class SqlDatastore {
    * after `setupConnection()`.
    */
   get db(): Kysely<any> {
+    this.operations.check();
     if (this.opened === undefined)
       throw new Error('SqlDatastore: call and await setupConnection() before using db');
     return this.opened.db;
@@ -101,24 +121,47 @@ export class SqlDatastore {
    * Runs `run` in a transaction on this datastore: committed when it resolves, rolled back when it
    * throws. Prefer it to `db.transaction()`: on SQLite, reads of the store keep working while it is open.
    */
-  async transaction<T>(run: (trx: Transaction<any>) => Promise<T>): Promise<T> {
-    const connection = await this.connection();
-    return connection.transaction(run, 'a transaction');
+  transaction<T>(run: (trx: Transaction<any>) => Promise<T>): Promise<T> {
+    return this.use((connection) => connection.transaction(run, 'a transaction'));
+  }
+
+  /** `await using datastore = ...`: the same as close(). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** True once close() has finished: every use is refused with StoreClosedError (from @es/core) from then on. */
+  get closed(): boolean {
+    return this.operations.isClosed;
   }
 
   /**
-   * Closes the pool the datastore opened (a SQLite database in memory is gone afterwards). A client
-   * passed in stays open: only what the datastore opened around it is released.
+   * Lets every operation in flight finish (and the writes queued behind them, so that closing without
+   * `await` loses nothing), then closes the pool the datastore opened (a SQLite database in memory is
+   * gone afterwards). From then on every use rejects with StoreClosedError: the pool is never reopened.
+   * A client passed in stays open: only what the datastore opened around it is released.
    */
-  async close(): Promise<void> {
-    const opening = this.opening;
-    this.opening = undefined;
-    if (opening) await (await opening.catch(() => undefined))?.close();
-    this.opened = undefined;
+  close(): Promise<void> {
+    return this.operations.close(async () => {
+      const opening = this.opening;
+      this.opening = undefined;
+      if (opening) await (await opening.catch(() => undefined))?.close();
+      this.opened = undefined;
+    });
+  }
+
+  /** Runs an operation on the open connection (opened on first use); close() waits for it. @internal */
+  use<T>(operation: (connection: SqlConnection) => Promise<T>): Promise<T> {
+    return this.operations.run(async () => operation(await this.connection()));
   }
 
   /** The open connection, opened on first use. @internal */
   connection(): Promise<SqlConnection> {
+    try {
+      this.operations.check();
+    } catch (error) {
+      return Promise.reject(error);
+    }
     // A failed attempt is not kept: the next call tries again.
     this.opening ??= this.open().catch((error: unknown) => {
       this.opening = undefined;

@@ -1,8 +1,10 @@
 import {
   ConcurrencyError,
   EsError,
+  MissingTableError,
   OutcomeUnknownError,
   type SequencedItem,
+  SettingsError,
   StoreConnectionError,
 } from '@es/core';
 import type { SqlSettings } from './settings.js';
@@ -18,9 +20,26 @@ export class LockTimeoutError extends EsError {
   static override readonly kind: string = 'LockTimeoutError';
 }
 
+/**
+ * The database cancelled the statement (PostgreSQL's `pg_cancel_backend` or `statement_timeout`,
+ * MySQL's and MariaDB's `KILL QUERY` or `max_statement_time`) and said so: a cancelled statement is
+ * rolled back, so nothing of it was written (a cancelled commit rolls the transaction back). Try again.
+ */
+export class StatementCancelledError extends EsError {
+  static override readonly kind: string = 'StatementCancelledError';
+}
+
 /** What a driver error says, in the terms the mapping below needs. */
 export type DriverErrorKind =
-  'unique' | 'lock-timeout' | 'deadlock' | 'connection-lost' | 'cannot-connect' | 'timeout' | 'other';
+  | 'unique'
+  | 'lock-timeout'
+  | 'deadlock'
+  | 'cancelled'
+  | 'connection-lost'
+  | 'cannot-connect'
+  | 'timeout'
+  | 'missing-table'
+  | 'other';
 
 const CANNOT_CONNECT_CODES = new Set([
   'ECONNREFUSED',
@@ -44,10 +63,13 @@ const CONNECTION_LOST_CODES = new Set([
   'EPIPE',
   'PROTOCOL_CONNECTION_LOST',
   'ER_SERVER_SHUTDOWN',
+  'ER_CONNECTION_KILLED', // MariaDB: KILL of the connection
   '57P01', // PostgreSQL: terminating connection due to administrator command
   '57P02',
   '57P03',
 ]);
+
+const NO_TLS = /does not support (SSL|secure) connection/i;
 
 /** Sorts a driver's error into the few kinds the store reacts to. */
 export function classify(error: unknown): DriverErrorKind {
@@ -70,11 +92,20 @@ export function classify(error: unknown): DriverErrorKind {
   )
     return 'lock-timeout';
   if (code === '40P01' || code === 'ER_LOCK_DEADLOCK') return 'deadlock';
+  if (code === '42P01' || code === 'ER_NO_SUCH_TABLE' || /^no such table: /.test(message))
+    return 'missing-table';
+  if (code === '57014' || code === 'ER_QUERY_INTERRUPTED' || code === 'ER_STATEMENT_TIMEOUT')
+    return 'cancelled';
   if (code !== undefined && CANNOT_CONNECT_CODES.has(code)) return 'cannot-connect';
   if (code !== undefined && CONNECTION_LOST_CODES.has(code)) return 'connection-lost';
   // The driver stopped waiting for an answer (node-postgres' query_timeout, mysql2's per-query timeout):
   // the statement may still run on the server.
-  if (code === 'PROTOCOL_SEQUENCE_TIMEOUT' || /^Query read timeout$/.test(message)) return 'timeout';
+  if (
+    code === 'ES_REQUEST_TIMEOUT' ||
+    code === 'PROTOCOL_SEQUENCE_TIMEOUT' ||
+    /^Query read timeout$/.test(message)
+  )
+    return 'timeout';
   // node-postgres reports a dropped socket without a code; mysql2 after a fatal error, with one.
   if (
     /Connection terminated|connection is in closed state|Client has encountered a connection error|Connection lost/i.test(
@@ -84,6 +115,8 @@ export function classify(error: unknown): DriverErrorKind {
     return 'connection-lost';
   }
   if (/timeout expired|timeout exceeded when trying to connect/i.test(message)) return 'cannot-connect';
+  // Asked for TLS (sslmode, ssl) of a server that has none.
+  if (NO_TLS.test(message)) return 'cannot-connect';
   return 'other';
 }
 
@@ -106,9 +139,15 @@ function where(settings: SqlSettings): string {
 /** The error for a connection that could not be opened: nothing was sent. */
 export function cannotConnect(settings: SqlSettings, error: unknown): StoreConnectionError {
   const reason = error instanceof Error ? error.message || (error as { code?: string }).code : String(error);
-  return new StoreConnectionError(`cannot connect to ${settings.dialect} at ${where(settings)}: ${reason}`, {
-    cause: error,
-  });
+  const hint = NO_TLS.test(String(reason))
+    ? ` (TLS was asked for, as ${settings.tls.mode}: this server has none; use sslmode=disable only on a trusted network)`
+    : '';
+  return new StoreConnectionError(
+    `cannot connect to ${settings.dialect} at ${where(settings)}: ${reason}${hint}`,
+    {
+      cause: error,
+    },
+  );
 }
 
 /**
@@ -128,17 +167,22 @@ export function mapDriverError(
         return cannotConnect(settings, error);
       }
     // falls through
-    case 'timeout':
+    case 'timeout': {
+      const ours = (error as { code?: unknown }).code === 'ES_REQUEST_TIMEOUT';
+      const when = ours
+        ? `within ${(error as { timeoutMs?: number }).timeoutMs} ms (requestTimeoutMs)`
+        : "before the driver's timeout";
       if (operation.write) {
         return new OutcomeUnknownError(
-          `${operation.what} on ${settings.dialect} at ${where(settings)} got no answer before the driver's timeout: the outcome is unknown, read before retrying`,
+          `${operation.what} on ${settings.dialect} at ${where(settings)} got no answer ${when}: the outcome is unknown, read before retrying`,
           { cause: error },
         );
       }
       return new StoreConnectionError(
-        `${operation.what} on ${settings.dialect} at ${where(settings)} got no answer before the driver's timeout`,
+        `${operation.what} on ${settings.dialect} at ${where(settings)} got no answer ${when}`,
         { cause: error },
       );
+    }
     case 'connection-lost':
       if (operation.write) {
         return new OutcomeUnknownError(
@@ -157,6 +201,11 @@ export function mapDriverError(
         `${operation.what} gave up waiting for a lock held by another writer (its lock timeout ran out)${operation.write ? '; nothing was written' : ''}`,
         { cause: error },
       );
+    case 'cancelled':
+      return new StatementCancelledError(
+        `${operation.what} was cancelled by the database (a cancel request, KILL QUERY or a statement timeout)${operation.write ? '; nothing was written' : ''}: try again`,
+        { cause: error },
+      );
     case 'deadlock':
       return new LockTimeoutError(
         `${operation.what} was failed by the database to break a deadlock; nothing was written`,
@@ -164,9 +213,48 @@ export function mapDriverError(
           cause: error,
         },
       );
+    case 'missing-table':
+      return new MissingTableError(missingTableName(error), { cause: error });
     default:
       return error;
   }
+}
+
+/**
+ * The ConcurrencyError for a batch of a contiguous (integer) table that does not start one past the
+ * sequence's last position, found in the insert statement itself: nothing of it was written.
+ */
+export function notContinuing(items: readonly SequencedItem[]): ConcurrencyError {
+  const { sequenceId, position } = items[0]!;
+  return new ConcurrencyError(
+    `position ${position} of sequence ${JSON.stringify(sequenceId)} does not continue the sequence: it is taken, or the sequence ends before ${position - 1} and the append would leave a gap (the writer's state is not what is stored: read it again)`,
+    sequenceId,
+    position,
+  );
+}
+
+/** The table a driver says is missing: `relation "x" does not exist`, `Table 'db.x' doesn't exist`, `no such table: x`. */
+function missingTableName(error: unknown): string {
+  const message = String((error as { message?: unknown })?.message ?? '');
+  const name =
+    /relation "([^"]+)" does not exist/.exec(message)?.[1] ??
+    /Table '(?:[^'.]+\.)?([^']+)' doesn't exist/.exec(message)?.[1] ??
+    /no such table: (\S+)/.exec(message)?.[1];
+  return name ?? '(unnamed)';
+}
+
+/**
+ * better-sqlite3 is installed but its native module was never built: pnpm 10 runs no dependency build
+ * scripts unless allowed, and the driver then fails when it opens a database.
+ */
+export function nativeBuildMissing(error: unknown): SettingsError | undefined {
+  const message = String((error as { message?: unknown })?.message ?? '');
+  if (!/Could not locate the bindings file|better_sqlite3\.node/.test(message)) return undefined;
+  return new SettingsError(
+    'better-sqlite3 is installed but its native module was not built (pnpm 10 skips build scripts): run `pnpm approve-builds` and allow better-sqlite3, or add it to "pnpm": { "onlyBuiltDependencies": ["better-sqlite3"] } in package.json, then `pnpm rebuild better-sqlite3`',
+    'driver',
+    { cause: error },
+  );
 }
 
 /** The ConcurrencyError for a batch that hit a taken position: nothing of it was written. */

@@ -1,4 +1,5 @@
 export { SqlSettings, type SqlSettingsOptions, type SqlDialectName } from './settings.js';
+export type { SqlTls, SqlTlsMode, SqlTlsOption, SqlTlsOptions } from './tls.js';
 export {
   SqlTable,
   SqlItemsTable,
@@ -17,5 +18,5 @@ export type { MysqlPool, MysqlPoolConnection } from './mysql.js';
 export type { SqliteDatabase, SqliteStatement } from './sqlite.js';
 export { SqlActiveRecordStrategy, type SqlActiveRecordStrategyOptions } from './strategy.js';
 export { SqlTrackingRecorder, type SqlTrackingRecorderOptions } from './tracking.js';
-export { AlreadyProcessedError, LockTimeoutError } from './errors.js';
+export { AlreadyProcessedError, LockTimeoutError, StatementCancelledError } from './errors.js';
 export { openStore, type SqlStoreOptions } from './store.js';

@@ -1,7 +1,9 @@
 import { type SequencedItem, ValidationError } from '@es/core';
 import { CompiledQuery, Kysely, MysqlDialect, type Transaction, sql } from 'kysely';
 import { type SqlConnection, runTransaction } from './connection.js';
-import { cannotConnect, classify, lost, mapDriverError, positionTaken } from './errors.js';
+import { cannotConnect, classify, lost, mapDriverError, notContinuing, positionTaken } from './errors.js';
+import { boundMysqlPool } from './request-timeout.js';
+import { driverTlsOptions } from './tls.js';
 import type { SqlSettings } from './settings.js';
 import type { SqlItemsTable } from './tables.js';
 
@@ -55,7 +57,7 @@ export class MysqlConnection implements SqlConnection {
    * timeout), never ended.
    */
   static over(settings: SqlSettings, pool: MysqlPool): Promise<MysqlConnection> {
-    return MysqlConnection.connect(settings, pool, false);
+    return MysqlConnection.connect(settings, boundMysqlPool(pool, settings.requestTimeoutMs), false);
   }
 
   static open(
@@ -73,6 +75,7 @@ export class MysqlConnection implements SqlConnection {
       idleTimeout: settings.idleTimeoutMs,
       connectTimeout: settings.connectTimeoutMs,
       charset: 'utf8mb4',
+      ...(settings.tls.mode === 'disable' ? {} : { ssl: driverTlsOptions(settings.tls) }),
     });
     // Strict mode: a value that does not fit is an error, never silently cut. Without
     // NO_BACKSLASH_ESCAPES, because mysql2 escapes the parameters of Kysely's queries with backslashes.
@@ -83,7 +86,7 @@ export class MysqlConnection implements SqlConnection {
         () => {},
       ),
     );
-    return MysqlConnection.connect(settings, pool, true);
+    return MysqlConnection.connect(settings, boundMysqlPool(pool, settings.requestTimeoutMs), true);
   }
 
   private static async connect(
@@ -106,13 +109,15 @@ export class MysqlConnection implements SqlConnection {
 
   async insertItems(table: SqlItemsTable, items: readonly SequencedItem[]): Promise<void> {
     const text = this.insertStatement(table);
-    const params = this.insertParams(text, items);
+    let result: { affectedRows?: number } | undefined;
     try {
-      await this.execute(text, params);
+      result = await this.execute(text, this.insertParams(text, table, items));
     } catch (error) {
       if (classify(error) === 'unique') throw positionTaken(items, error);
       throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.tableName}` });
     }
+    // The contiguity check is part of the statement: when it fails, the statement inserts no row.
+    if (table.kind === 'integer' && result?.affectedRows === 0) throw notContinuing(items);
   }
 
   /** The same statement in the transaction: its lock row is then held until the transaction ends. */
@@ -122,17 +127,19 @@ export class MysqlConnection implements SqlConnection {
     items: readonly SequencedItem[],
   ): Promise<void> {
     const text = this.insertStatement(table);
-    const params = this.insertParams(text, items);
+    let inserted: bigint | undefined;
     try {
-      await trx.executeQuery(CompiledQuery.raw(text, params));
+      inserted = (await trx.executeQuery(CompiledQuery.raw(text, this.insertParams(text, table, items))))
+        .numAffectedRows;
     } catch (error) {
       if (classify(error) === 'unique') throw positionTaken(items, error);
       throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.tableName}` });
     }
+    if (table.kind === 'integer' && inserted === 0n) throw notContinuing(items);
   }
 
   /** The sequence id and the batch as one JSON parameter; a batch too large for one packet is refused. */
-  private insertParams(text: string, items: readonly SequencedItem[]): unknown[] {
+  private insertParams(text: string, table: SqlItemsTable, items: readonly SequencedItem[]): unknown[] {
     const batch = JSON.stringify(items.map((i) => [i.position, i.topic, i.data]));
     const bytes = Buffer.byteLength(batch) + Buffer.byteLength(items[0]!.sequenceId) + text.length + 1024;
     if (bytes > this.maxPacketBytes) {
@@ -141,7 +148,11 @@ export class MysqlConnection implements SqlConnection {
         'items',
       );
     }
-    return [items[0]!.sequenceId, batch];
+    const sequenceId = items[0]!.sequenceId;
+    // Integer sequences also pass what the contiguity check compares the head with.
+    return table.kind === 'integer'
+      ? [sequenceId, batch, sequenceId, items[0]!.position - 1]
+      : [sequenceId, batch];
   }
 
   async select(sql: string, params: readonly unknown[]): Promise<Record<string, any>[]> {
@@ -177,8 +188,16 @@ export class MysqlConnection implements SqlConnection {
         `json_table(?, '$[*]' columns (n for ordinality, position ${position} path '$[0]', ` +
         `topic varchar(255) character set utf8mb4 path '$[1]', data longtext character set utf8mb4 path '$[2]')) as i`;
       const insert = `insert into \`${table.tableName}\` (sequence_id, position, topic, data) select ?, i.position, i.topic, i.data`;
+      // Integer sequences are contiguous: the batch inserts only when its first position is one past
+      // the sequence's last. The subquery names the lock row (l.id) so that it runs after that row is
+      // locked: uncorrelated, MySQL would run it first, and its shared locks on the items table would
+      // deadlock racing writers.
+      const continues =
+        table.kind === 'integer'
+          ? ` and (select coalesce(max(s.position), -1) from \`${table.tableName}\` as s where s.sequence_id = ? and l.id = 1) = ?`
+          : '';
       text = table.notificationLog
-        ? `${insert} from \`${table.lockTableName}\` as l join ${rows} where l.id = 1 order by i.n for update`
+        ? `${insert} from \`${table.lockTableName}\` as l join ${rows} where l.id = 1${continues} order by i.n for update`
         : `${insert} from ${rows} order by i.n`;
       this.inserts.set(table.tableName, text);
     }

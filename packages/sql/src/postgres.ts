@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import type { SequencedItem } from '@es/core';
 import { CompiledQuery, Kysely, PostgresDialect, type Transaction, sql } from 'kysely';
 import { type SqlConnection, runTransaction } from './connection.js';
-import { cannotConnect, classify, lost, mapDriverError, positionTaken } from './errors.js';
+import { cannotConnect, classify, lost, mapDriverError, notContinuing, positionTaken } from './errors.js';
+import { boundPostgresPool } from './request-timeout.js';
+import { driverTlsOptions } from './tls.js';
 import type { SqlSettings } from './settings.js';
 import type { SqlItemsTable } from './tables.js';
 
@@ -20,7 +22,7 @@ export interface PostgresPoolClient {
     name: string;
     text: string;
     values: readonly unknown[];
-  }): Promise<{ rows: Record<string, any>[] }>;
+  }): Promise<{ rows: Record<string, any>[]; rowCount?: number | null }>;
   /** Kysely's queries. */
   query(text: string, values: unknown[]): Promise<{ rows: Record<string, any>[] }>;
   release(destroy?: Error | boolean): void;
@@ -69,7 +71,8 @@ export class PostgresConnection implements SqlConnection {
 
   /** Over a pool of the user's: used as it is (its settings, its error listeners), never ended. */
   static over(settings: SqlSettings, pool: PostgresPool): PostgresConnection {
-    return new PostgresConnection(settings, kysely(pool), pool, false);
+    const bounded = boundPostgresPool(pool, settings.requestTimeoutMs);
+    return new PostgresConnection(settings, kysely(bounded), bounded, false);
   }
 
   static open(settings: SqlSettings, pg: { Pool: new (config: object) => OwnPool }): PostgresConnection {
@@ -85,21 +88,26 @@ export class PostgresConnection implements SqlConnection {
       application_name: 'es-sql',
       // Also bounds the wait for the advisory lock, which a writer otherwise waits for forever.
       options: `-c lock_timeout=${settings.lockTimeoutMs}`,
+      ssl: driverTlsOptions(settings.tls),
     });
     // A connection that breaks (a server restart, a network cut) fails the query that uses it, or its
     // next use: its 'error' event must not crash the process.
     pool.on('error', () => {});
     pool.on('connect', (client) => client.on('error', () => {}));
-    return new PostgresConnection(settings, kysely(pool), pool, true);
+    const bounded = boundPostgresPool(pool, settings.requestTimeoutMs);
+    return new PostgresConnection(settings, kysely(bounded), bounded, true);
   }
 
   async insertItems(table: SqlItemsTable, items: readonly SequencedItem[]): Promise<void> {
+    let inserted: number | null | undefined;
     try {
-      await this.query(this.insertStatement(table), insertValues(items));
+      inserted = (await this.query(this.insertStatement(table), insertValues(items))).rowCount;
     } catch (error) {
       if (classify(error) === 'unique') throw positionTaken(items, error);
       throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.tableName}` });
     }
+    // The contiguity check is part of the statement: when it fails, the statement inserts no row.
+    if (table.kind === 'integer' && inserted === 0) throw notContinuing(items);
   }
 
   /** The same statement in the transaction: its advisory lock is then held until the transaction ends. */
@@ -108,12 +116,17 @@ export class PostgresConnection implements SqlConnection {
     table: SqlItemsTable,
     items: readonly SequencedItem[],
   ): Promise<void> {
+    let inserted: bigint | undefined;
     try {
-      await trx.executeQuery(CompiledQuery.raw(this.insertStatement(table).text, insertValues(items)));
+      inserted = (
+        await trx.executeQuery(CompiledQuery.raw(this.insertStatement(table).text, insertValues(items)))
+      ).numAffectedRows;
     } catch (error) {
       if (classify(error) === 'unique') throw positionTaken(items, error);
       throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.tableName}` });
     }
+    // The contiguity check is part of the statement: when it fails, the statement inserts no row.
+    if (table.kind === 'integer' && inserted === 0n) throw notContinuing(items);
   }
 
   async select(sql: string, params: readonly unknown[]): Promise<Record<string, any>[]> {
@@ -132,7 +145,7 @@ export class PostgresConnection implements SqlConnection {
   private async query(
     statement: { name: string; text: string },
     values: readonly unknown[],
-  ): Promise<{ rows: Record<string, any>[] }> {
+  ): Promise<{ rows: Record<string, any>[]; rowCount?: number | null }> {
     let client: PostgresPoolClient;
     try {
       client = await this.pool.connect();
@@ -156,8 +169,14 @@ export class PostgresConnection implements SqlConnection {
       const positions = table.positionKind === 'integer' ? 'bigint[]' : 'float8[]';
       const rows = `unnest($2::${positions}, $3::text[], $4::text[]) with ordinality as i (position, topic, data, n)`;
       const insert = `insert into "${table.tableName}" (sequence_id, position, topic, data) select $1, i.position, i.topic, i.data`;
+      // Integer sequences are contiguous: the batch inserts only when its first position is one past
+      // the sequence's last (a writer racing for the same position then meets the primary key).
+      const continues =
+        table.kind === 'integer'
+          ? ` where (select coalesce(max(position), -1) from "${table.tableName}" where sequence_id = $1) = $2[1] - 1`
+          : '';
       const text = table.notificationLog
-        ? `with ordering as (select pg_advisory_xact_lock(${LOCK_NAMESPACE}, ${lockKey(table.tableName)})) ${insert} from ordering, ${rows} order by i.n`
+        ? `with ordering as (select pg_advisory_xact_lock(${LOCK_NAMESPACE}, ${lockKey(table.tableName)})) ${insert} from ordering, ${rows}${continues} order by i.n`
         : `${insert} from ${rows} order by i.n`;
       statement = { name: this.nameOf(text), text };
       this.inserts.set(table.tableName, statement);

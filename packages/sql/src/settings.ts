@@ -1,5 +1,6 @@
 import { SettingsError } from '@es/core';
 import { z } from 'zod';
+import { type SqlTls, type SqlTlsOption, resolveTls, tlsFromQuery } from './tls.js';
 
 /** The databases @es/sql speaks to. `mysql` covers MariaDB too. */
 export type SqlDialectName = 'sqlite' | 'postgres' | 'mysql';
@@ -8,6 +9,9 @@ export interface SqlSettingsOptions {
   /**
    * Where the database is: `sqlite:./es.db`, `sqlite::memory:`, `postgres://user:password@host:5432/db`,
    * `mysql://user@host:3306/db` (also `postgresql:` and `mariadb:`). Fields given below override the URL.
+   * The URL's query parameters: TLS's (`?sslmode=require|verify-ca|verify-full|disable`, or
+   * `?ssl=true|false`, MySQL's spelling, `true` is verify-full) and the numeric options below
+   * (`requestTimeoutMs`, `connectTimeoutMs`, `lockTimeoutMs`, `idleTimeoutMs`, `poolSize`).
    * Default: the environment variable ES_SQL_URL, else `sqlite::memory:`.
    */
   url?: string;
@@ -30,6 +34,20 @@ export interface SqlSettingsOptions {
   lockTimeoutMs?: number;
   /** How long an unused pooled connection stays open. Default 30 s. */
   idleTimeoutMs?: number;
+  /**
+   * TLS for PostgreSQL and MySQL: `true` (verify-full), a mode (`'require'`, `'verify-ca'`,
+   * `'verify-full'`, `'disable'`), or options with the CA certificate of a managed database:
+   * `{ mode: 'verify-full', ca: readFileSync('ca.pem') }`. Default: the URL's `sslmode`/`ssl`, else none.
+   */
+  ssl?: SqlTlsOption;
+  /**
+   * PostgreSQL and MySQL: how long one statement may wait for its answer, whatever the network does
+   * (a silent cut included). After it, a write is an OutcomeUnknownError and a read a
+   * StoreConnectionError, and the connection is discarded. Keep it above `lockTimeoutMs`, so that a
+   * writer waiting for a lock gets the lock's answer (nothing written). Default 30 s. In a URL:
+   * `?requestTimeoutMs=5000`.
+   */
+  requestTimeoutMs?: number;
 }
 
 const DEFAULT_URL = 'sqlite::memory:';
@@ -56,6 +74,7 @@ const schema = z.discriminatedUnion('dialect', [
     connectTimeoutMs: milliseconds,
     lockTimeoutMs: milliseconds,
     idleTimeoutMs: milliseconds,
+    requestTimeoutMs: milliseconds,
   }),
   z.object({
     dialect: z.enum(['postgres', 'mysql']),
@@ -68,6 +87,7 @@ const schema = z.discriminatedUnion('dialect', [
     connectTimeoutMs: milliseconds,
     lockTimeoutMs: milliseconds,
     idleTimeoutMs: milliseconds,
+    requestTimeoutMs: milliseconds,
   }),
 ]);
 
@@ -89,6 +109,9 @@ export class SqlSettings {
   readonly connectTimeoutMs: number;
   readonly lockTimeoutMs: number;
   readonly idleTimeoutMs: number;
+  /** TLS: `mode` is `disable` unless asked for (always for SQLite). */
+  readonly tls: SqlTls;
+  readonly requestTimeoutMs: number;
   readonly #password: string | undefined;
 
   constructor(options: SqlSettingsOptions | string = {}) {
@@ -105,10 +128,16 @@ export class SqlSettings {
       dialect,
     };
     delete (merged as { url?: string }).url;
+    const ssl = given.ssl ?? (fromUrl as { ssl?: SqlTlsOption }).ssl;
+    if (dialect === 'sqlite' && ssl !== undefined && ssl !== false && ssl !== 'disable') {
+      throw new SettingsError('invalid SQL settings: ssl: SQLite is a local file, it has no TLS', 'ssl');
+    }
+    this.tls = resolveTls(ssl);
     const defaults = {
       connectTimeoutMs: 10_000,
       lockTimeoutMs: 10_000,
       idleTimeoutMs: 30_000,
+      requestTimeoutMs: 30_000,
       poolSize: dialect === 'sqlite' ? 1 : 10,
       ...(dialect === 'postgres' || dialect === 'mysql' ? { port: DEFAULT_PORTS[dialect] } : {}),
     };
@@ -129,6 +158,7 @@ export class SqlSettings {
     this.connectTimeoutMs = s.connectTimeoutMs;
     this.lockTimeoutMs = s.lockTimeoutMs;
     this.idleTimeoutMs = s.idleTimeoutMs;
+    this.requestTimeoutMs = s.requestTimeoutMs;
     if (s.dialect === 'sqlite') {
       this.filename = s.filename;
     } else {
@@ -166,7 +196,7 @@ function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-function parseUrl(url: string): Partial<Resolved> & { dialect?: SqlDialectName } {
+function parseUrl(url: string): Partial<Resolved> & { dialect?: SqlDialectName; ssl?: SqlTlsOption } {
   if (typeof url !== 'string') throw new SettingsError('invalid SQL settings: url must be a string', 'url');
   const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(url)?.[0].toLowerCase();
   const dialect = scheme === undefined ? undefined : SCHEMES[scheme];
@@ -184,17 +214,31 @@ function parseUrl(url: string): Partial<Resolved> & { dialect?: SqlDialectName }
   let parsed: URL;
   try {
     parsed = new URL(url);
-  } catch (error) {
-    throw new SettingsError(`invalid SQL settings: url is not a URL: ${JSON.stringify(redact(url))}`, 'url', {
-      cause: error,
-    });
+  } catch {
+    // Without the URL parser's error as a cause: it carries the whole URL, password included (`input`).
+    throw new SettingsError(`invalid SQL settings: url is not a URL: ${JSON.stringify(redact(url))}`, 'url');
   }
-  if (parsed.search !== '' || parsed.hash !== '') {
-    throw new SettingsError(
-      'invalid SQL settings: url must not have a query or fragment (pass options instead)',
-      'url',
-    );
+  if (parsed.hash !== '') {
+    throw new SettingsError('invalid SQL settings: url must not have a fragment', 'url');
   }
+  // TLS's parameters (sslmode, ssl) go to tlsFromQuery; the others are numeric options.
+  const tlsParameters = new URLSearchParams();
+  const parameters: Partial<Record<(typeof URL_PARAMETERS)[number], number>> = {};
+  for (const [name, value] of parsed.searchParams) {
+    if (name === 'sslmode' || name === 'ssl') {
+      tlsParameters.append(name, value);
+      continue;
+    }
+    if (!(URL_PARAMETERS as readonly string[]).includes(name)) {
+      throw new SettingsError(
+        `invalid SQL settings: url parameter ${JSON.stringify(name)} is not one of sslmode, ssl, ${URL_PARAMETERS.join(', ')} (pass other options as fields)`,
+        'url',
+      );
+    }
+    // Checked with the other settings (a whole number of milliseconds in range).
+    parameters[name as (typeof URL_PARAMETERS)[number]] = /^\d+$/.test(value) ? Number(value) : NaN;
+  }
+  const ssl = tlsFromQuery(tlsParameters);
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
   return definedOnly({
     dialect,
@@ -203,8 +247,19 @@ function parseUrl(url: string): Partial<Resolved> & { dialect?: SqlDialectName }
     user: parsed.username === '' ? undefined : decodeURIComponent(parsed.username),
     password: parsed.password === '' ? undefined : decodeURIComponent(parsed.password),
     database: database === '' ? undefined : database,
+    ssl,
+    ...parameters,
   });
 }
+
+/** The options a URL may carry as parameters: `postgres://host/db?requestTimeoutMs=5000`. */
+const URL_PARAMETERS = [
+  'requestTimeoutMs',
+  'connectTimeoutMs',
+  'lockTimeoutMs',
+  'idleTimeoutMs',
+  'poolSize',
+] as const;
 
 function redact(url: string): string {
   return url.replace(/^([^:]+:\/\/[^:/@]*):[^@/]*@/, '$1:***@');

@@ -1,7 +1,14 @@
 import type { SequencedItem } from '@es/core';
 import { Kysely, SqliteDialect, type Transaction, sql } from 'kysely';
 import { type SqlConnection, runTransaction } from './connection.js';
-import { cannotConnect, classify, mapDriverError, positionTaken } from './errors.js';
+import {
+  cannotConnect,
+  classify,
+  mapDriverError,
+  nativeBuildMissing,
+  notContinuing,
+  positionTaken,
+} from './errors.js';
 import type { SqlSettings } from './settings.js';
 import type { SqlItemsTable } from './tables.js';
 
@@ -88,7 +95,7 @@ export class SqliteConnection implements SqlConnection {
       return SqliteConnection.connect(settings, database, Driver, true);
     } catch (error) {
       database?.close();
-      throw cannotConnect(settings, error);
+      throw nativeBuildMissing(error) ?? cannotConnect(settings, error);
     }
   }
 
@@ -100,7 +107,7 @@ export class SqliteConnection implements SqlConnection {
     try {
       return SqliteConnection.connect(settings, database, Driver, false);
     } catch (error) {
-      throw cannotConnect(settings, error);
+      throw nativeBuildMissing(error) ?? cannotConnect(settings, error);
     }
   }
 
@@ -157,7 +164,18 @@ export class SqliteConnection implements SqlConnection {
     if (insert === undefined) {
       const row = { sequence_id: '', position: 0, topic: '', data: '' };
       const statement = this.database.prepare(this.db.insertInto(table.tableName).values(row).compile().sql);
+      // Integer sequences are contiguous: checked in the append's own (immediate) transaction.
+      const head =
+        table.kind === 'integer'
+          ? this.database.prepare(
+              `select coalesce(max(position), -1) as head from "${table.tableName}" where sequence_id = ?`,
+            )
+          : undefined;
       const transaction = this.database.transaction((batch: readonly SequencedItem[]) => {
+        if (head !== undefined) {
+          const [row] = head.all(batch[0]!.sequenceId);
+          if (Number(row?.head) !== batch[0]!.position - 1) throw notContinuing(batch);
+        }
         for (const item of batch) statement.run(item.sequenceId, item.position, item.topic, item.data);
       });
       // Outside a transaction: BEGIN IMMEDIATE. Inside one (insertItemsIn), better-sqlite3 uses a savepoint.

@@ -1,4 +1,5 @@
-import type { OpenStoreOptions, ProcessRecorder, SequencedItem, Store } from '@es/core';
+import { type OpenStoreOptions, type ProcessRecorder, type SequencedItem, type Store } from '@es/core';
+import { disposable } from '@es/core/backend';
 import type { Transaction } from 'kysely';
 import { SqlDatastore } from './datastore.js';
 import { SqlSettings } from './settings.js';
@@ -20,7 +21,12 @@ export interface SqlStoreOptions extends OpenStoreOptions {
 export async function openStore(
   url?: string,
   options: SqlStoreOptions = {},
-): Promise<Store<ProcessRecorder<SequencedItem, Transaction<any>>> & { readonly datastore: SqlDatastore }> {
+): Promise<
+  Store<ProcessRecorder<SequencedItem, Transaction<any>>> & {
+    readonly datastore: SqlDatastore;
+    [Symbol.asyncDispose](): Promise<void>;
+  }
+> {
   const settings = new SqlSettings(url === undefined ? {} : { url });
   const names = options.tableNames ?? {};
   const events = names.events ? SqlIntegerSequencedItem.withTableName(names.events) : SqlIntegerSequencedItem;
@@ -34,7 +40,7 @@ export async function openStore(
     await datastore.close();
     throw error;
   }
-  return {
+  return disposable({
     datastore,
     // An integer table keeps the log and the tracking table is given: a process recorder.
     events: new SqlActiveRecordStrategy({
@@ -45,5 +51,5 @@ export async function openStore(
     snapshots: new SqlActiveRecordStrategy({ datastore, table: snapshots }),
     description: String(settings),
     close: () => datastore.close(),
-  };
+  });
 }

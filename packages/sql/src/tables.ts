@@ -1,4 +1,5 @@
-import { assertIdentifier, type PositionKind, ValidationError } from '@es/core';
+import { type PositionKind, ValidationError } from '@es/core';
+import { assertIdentifier } from '@es/core/backend';
 import { type Compilable, type CreateTableBuilder, type Expression, type Kysely, sql } from 'kysely';
 import type { SqlDialectName } from './settings.js';
 

@@ -1,4 +1,5 @@
-import { type ProjectionRecorder, type Tracking, validateTrackingList, validateTrackingName } from '@es/core';
+import { type ProjectionRecorder, type Tracking } from '@es/core';
+import { validateTrackingList, validateTrackingName } from '@es/core/backend';
 import type { Transaction } from 'kysely';
 import type { SqlDatastore } from './datastore.js';
 import { AlreadyProcessedError, classify, mapDriverError } from './errors.js';
@@ -39,11 +40,12 @@ export class SqlTrackingRecorder implements ProjectionRecorder<Transaction<any>>
     process: (trx: Transaction<any>) => Promise<T> | T,
   ): Promise<T> {
     const records = validateTrackingList(tracking);
-    const connection = await this.datastore.connection();
-    return connection.transaction(async (trx) => {
-      await this.record(trx, records);
-      return process(trx);
-    }, describe(records));
+    return this.datastore.use((connection) =>
+      connection.transaction(async (trx) => {
+        await this.record(trx, records);
+        return process(trx);
+      }, describe(records)),
+    );
   }
 
   /**
@@ -78,34 +80,36 @@ export class SqlTrackingRecorder implements ProjectionRecorder<Transaction<any>>
     run?: (trx: Transaction<any>) => Promise<void> | void,
   ): Promise<void> {
     const name = validateTrackingName(applicationName);
-    const connection = await this.datastore.connection();
-    await connection.transaction(
-      async (trx) => {
-        await run?.(trx);
-        await trx.deleteFrom(this.table.tableName).where('application_name', '=', name).execute();
-      },
-      `forgetting the tracking of ${JSON.stringify(name)}`,
+    await this.datastore.use((connection) =>
+      connection.transaction(
+        async (trx) => {
+          await run?.(trx);
+          await trx.deleteFrom(this.table.tableName).where('application_name', '=', name).execute();
+        },
+        `forgetting the tracking of ${JSON.stringify(name)}`,
+      ),
     );
   }
 
   /** The highest notification id recorded for the application, or 0. */
   async maxTrackingId(applicationName: string): Promise<number> {
     const name = validateTrackingName(applicationName);
-    const connection = await this.datastore.connection();
-    this.maxStatement ??= connection.db
-      .selectFrom(this.table.tableName)
-      .select((eb) => eb.fn.max('notification_id').as('max'))
-      .where('application_name', '=', name)
-      .compile().sql;
-    try {
-      const [row] = await connection.select(this.maxStatement, [name]);
-      return Number(row?.max ?? 0);
-    } catch (error) {
-      throw mapDriverError(this.datastore.settings, error, {
-        write: false,
-        what: `reading ${this.table.tableName}`,
-      });
-    }
+    return this.datastore.use(async (connection) => {
+      this.maxStatement ??= connection.db
+        .selectFrom(this.table.tableName)
+        .select((eb) => eb.fn.max('notification_id').as('max'))
+        .where('application_name', '=', name)
+        .compile().sql;
+      try {
+        const [row] = await connection.select(this.maxStatement, [name]);
+        return Number(row?.max ?? 0);
+      } catch (error) {
+        throw mapDriverError(this.datastore.settings, error, {
+          write: false,
+          what: `reading ${this.table.tableName}`,
+        });
+      }
+    });
   }
 }
 

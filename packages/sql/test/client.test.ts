@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { NotificationLogReader, SequencedItem, SettingsError } from '@es/core';
+import { NotificationLogReader, SequencedItem, SettingsError, StoreClosedError } from '@es/core';
 import { ExampleApplication, checkSeedScenario, runSeedScenario } from '@es/example';
 import {
   SqlActiveRecordStrategy,
@@ -99,9 +99,9 @@ describeEachDialect('a pool or database of your own (the client option)', (diale
     await strategy.append(new SequencedItem(id, 0, 'test.Item', '{}'));
     await second.close();
     expect(await answers(own.client)).toBe(true);
-    // The other datastore on the same client is untouched, and a closed one opens again on its next use.
+    // The other datastore on the same client is untouched; the closed one refuses (it never reopens).
     expect(await new SqlActiveRecordStrategy({ datastore, table }).getItems(id)).toHaveLength(1);
-    expect(await strategy.getItems(id)).toHaveLength(1);
+    await expect(strategy.getItems(id)).rejects.toBeInstanceOf(StoreClosedError);
     await second.close();
     expect(await answers(own.client)).toBe(true);
   });

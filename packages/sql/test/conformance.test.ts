@@ -1,5 +1,5 @@
 import type { AggregateRecorder } from '@es/core';
-import { defineActiveRecordStrategySuite } from '@es/testing';
+import { defineActiveRecordStrategySuite } from '@es/testing/conformance';
 import {
   SqlActiveRecordStrategy,
   SqlDatastore,
@@ -15,6 +15,7 @@ describeEachDialect('the conformance suite of @es/testing', (dialect) => {
   defineActiveRecordStrategySuite({
     name: dialect.name,
     notifications: true,
+    contiguous: true,
     createStrategy: async ({ positionKind, sequenceIdKind, maxItemBytes }) => {
       const table =
         positionKind === 'integer'

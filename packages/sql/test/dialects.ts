@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serverUrl } from '@es/servers';
 import { requireBackend } from '@es/servers/jest';
-import { describeIfAvailable } from '@es/testing';
+import { describeIfAvailable } from '@es/testing/conformance';
 import {
   type SqlDialectName,
   SqlDatastore,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { NotSupportedError, type ProcessRecorder, SequencedItem, isProcessRecorder } from '@es/core';
-import { defineProcessRecorderSuite } from '@es/testing';
+import { NotSupportedError, type ProcessRecorder, SequencedItem } from '@es/core';
+import { isProcessRecorder } from '@es/core/backend';
+import { defineProcessRecorderSuite } from '@es/testing/conformance';
 import type { Transaction } from 'kysely';
 import { SqlActiveRecordStrategy, SqlDatastore, SqlIntegerSequencedItem, SqlTracking } from '../src/index.js';
 import { describeEachDialect, uniqueName, useDatastore } from './dialects.js';

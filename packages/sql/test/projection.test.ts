@@ -1,5 +1,5 @@
 import type { ProcessRecorder, SequencedItem } from '@es/core';
-import { defineProjectionSuite } from '@es/testing';
+import { defineProjectionSuite } from '@es/testing/conformance';
 import type { Transaction } from 'kysely';
 import { SqlActiveRecordStrategy, SqlDatastore, SqlIntegerSequencedItem, SqlTracking } from '../src/index.js';
 import { describeEachDialect, uniqueName } from './dialects.js';

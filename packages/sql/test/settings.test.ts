@@ -77,10 +77,29 @@ describe('SqlSettings', () => {
     expect(new SqlSettings({ dialect: 'sqlite', filename: ':memory:' }).inMemory).toBe(true);
   });
 
+  it('a request timeout (requestTimeoutMs) from options or the URL; 30 s by default', () => {
+    expect(new SqlSettings('postgres://u@h/d').requestTimeoutMs).toBe(30_000);
+    expect(new SqlSettings('mysql://u@h/d?requestTimeoutMs=1500&poolSize=4')).toMatchObject({
+      requestTimeoutMs: 1500,
+      poolSize: 4,
+    });
+    expect(
+      new SqlSettings({ url: 'postgres://u@h/d?requestTimeoutMs=1500', requestTimeoutMs: 99 })
+        .requestTimeoutMs,
+    ).toBe(99);
+    for (const bad of ['abc', '0', '-5', '1.5', '']) {
+      expect(() => new SqlSettings(`postgres://u@h/d?requestTimeoutMs=${bad}`)).toThrow(
+        expect.objectContaining({ name: 'SettingsError', field: 'requestTimeoutMs' }),
+      );
+    }
+  });
+
   it.each([
     ['an unknown scheme', 'oracle://x/y', 'url'],
     ['no scheme', './es.db', 'url'],
-    ['a query string', 'postgres://u@h/d?sslmode=require', 'url'],
+    ['a query parameter other than TLS', 'postgres://u@h/d?schema=x', 'url'],
+    ['an unknown sslmode', 'postgres://u@h/d?sslmode=sometimes', 'ssl'],
+    ['a fragment', 'postgres://u@h/d#x', 'url'],
     ['an empty SQLite filename', 'sqlite:', 'filename'],
     ['no database', 'postgres://u@h:5432', 'database'],
     ['port 0', 'postgres://u@h:0/d', 'port'],

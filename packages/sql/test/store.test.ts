@@ -1,4 +1,4 @@
-import { Aggregate, Application, type EventOf, openStore as openAnyStore } from '@es/core';
+import { Aggregate, Application, type EventOf, MissingTableError, openStore as openAnyStore } from '@es/core';
 import { openStore } from '../src/index.js';
 import { describeEachDialect, uniqueName } from './dialects.js';
 
@@ -51,7 +51,9 @@ describeEachDialect('a store opened from one URL', (dialect) => {
       () => 'saved',
       (e: unknown) => e,
     );
-    // (Not `toThrow()`: a driver's error class may come from another test file's realm under jest.)
-    expect(outcome).not.toBe('saved');
+    expect(outcome).toBeInstanceOf(MissingTableError);
+    expect((outcome as Error).message).toMatch(
+      /call setupTables\(\) on its datastore once, or open the store with \{ createTables: true \}/,
+    );
   });
 });

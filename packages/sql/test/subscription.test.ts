@@ -1,4 +1,4 @@
-import { defineSubscriptionSuite } from '@es/testing';
+import { defineSubscriptionSuite } from '@es/testing/conformance';
 import { SqlActiveRecordStrategy, SqlDatastore, SqlIntegerSequencedItem } from '../src/index.js';
 import { describeEachDialect, uniqueName } from './dialects.js';
 

@@ -1,10 +1,13 @@
-export { defineActiveRecordStrategySuite } from './suite.js';
-export type { ActiveRecordStrategySuiteOptions, CreateStrategyOptions } from './context.js';
-export { describeIfAvailable, requireServer } from './servers.js';
+/**
+ * @es/testing: given/when/then specifications for aggregates and entities, for any test runner (jest,
+ * vitest, node:test). The backend conformance suite, which needs jest, is `@es/testing/conformance`.
+ * @packageDocumentation
+ */
 export {
-  defineProcessRecorderSuite,
-  type ProcessRecorderSuiteOptions,
-  type SuiteReadModel,
-} from './process-recorder.js';
-export { defineSubscriptionSuite, type SubscriptionSuiteOptions } from './subscription.js';
-export { defineProjectionSuite, type ProjectionSuiteOptions, type TotalsReadModel } from './projection.js';
+  given,
+  givenEntity,
+  type EntityEventSpec,
+  type ErrorExpectation,
+  type EventSpec,
+  type Outcome,
+} from './specification.js';

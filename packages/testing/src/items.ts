@@ -1,12 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  ConcurrencyError,
-  MAX_TOPIC_LENGTH,
-  NotFoundError,
-  SequencedItem,
-  hasNotificationLog,
-} from '@es/core';
+import { ConcurrencyError, NotFoundError, SequencedItem, hasNotificationLog } from '@es/core';
+import { MAX_TOPIC_LENGTH } from '@es/core/backend';
 import {
   HOOK_TIMEOUT,
   type StrategyRef,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import { MAX_SEQUENCE_ID_LENGTH, SequencedItem, ValidationError } from '@es/core';
+import { SequencedItem, ValidationError } from '@es/core';
+import { MAX_SEQUENCE_ID_LENGTH } from '@es/core/backend';
 import { type SuiteContext, TEST_TIMEOUT, collect, item, items, rejectionOf } from './context.js';
 
 /** `tail` after a fresh UUID, cut or padded to `length` code units: unique, and of the length asked for. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { MAX_TOPIC_LENGTH, SequencedItem, ValidationError } from '@es/core';
+import { SequencedItem, ValidationError } from '@es/core';
+import { MAX_TOPIC_LENGTH } from '@es/core/backend';
 import {
   type StrategyRef,
   type SuiteContext,

@@ -1,6 +1,5 @@
 import {
   type AggregateRecorder,
-  ConcurrencyError,
   InMemoryActiveRecordStrategy,
   type ItemQuery,
   type SequencedItem,
@@ -10,13 +9,14 @@ import {
   defineProcessRecorderSuite,
   defineProjectionSuite,
   defineSubscriptionSuite,
-} from '../src/index.js';
+} from '../src/conformance.js';
 
 // The reference backend, with its notification log.
 defineActiveRecordStrategySuite({
   name: 'in-memory',
   createStrategy: async (options) => new InMemoryActiveRecordStrategy(options),
   notifications: true,
+  contiguous: true,
 });
 
 /**
@@ -62,38 +62,6 @@ defineActiveRecordStrategySuite({
   name: 'in-memory without a notification log',
   createStrategy: async (options) => new WithoutNotificationLog(new InMemoryActiveRecordStrategy(options)),
   notifications: false,
-});
-
-/** The in-memory backend keeping integer sequences contiguous from 0, as Cassandra's does. */
-class ContiguousInMemory extends InMemoryActiveRecordStrategy {
-  protected override async insert(items: readonly SequencedItem[]): Promise<void> {
-    const first = items[0]!;
-    if (this.positionKind === 'integer') {
-      const [last] = await this.select(first.sequenceId, {
-        lower: -Infinity,
-        lowerInclusive: false,
-        upper: Infinity,
-        upperInclusive: false,
-        limit: 1,
-        descending: true,
-      });
-      const next = last === undefined ? 0 : last.position + 1;
-      if (first.position !== next)
-        throw new ConcurrencyError(
-          `sequence ${first.sequenceId} continues at ${next}, not ${first.position}`,
-          first.sequenceId,
-          first.position,
-        );
-    }
-    // Another append may land between the check and the write: super.insert still rejects its positions.
-    return super.insert(items);
-  }
-}
-
-defineActiveRecordStrategySuite({
-  name: 'in-memory, contiguous',
-  createStrategy: async (options) => new ContiguousInMemory(options),
-  notifications: true,
   contiguous: true,
 });
 

@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { describeIfAvailable, requireServer } from '../src/index.js';
+import { describeIfAvailable, requireServer } from '../src/conformance.js';
 
 describe('requireServer', () => {
   const ci = process.env.CI;

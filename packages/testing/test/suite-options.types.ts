@@ -1,7 +1,8 @@
 // Compiled by `pnpm typecheck`, never run: the suite's options must agree with the store's type. Each
 // `@ts-expect-error` is a mistake the compiler must keep refusing (one that compiles fails the typecheck).
-import { ActiveRecordStrategy, InMemoryActiveRecordStrategy, type SequencedItem } from '@es/core';
-import type { ActiveRecordStrategySuiteOptions } from '../src/index.js';
+import { InMemoryActiveRecordStrategy, type SequencedItem } from '@es/core';
+import { ActiveRecordStrategy } from '@es/core/backend';
+import type { ActiveRecordStrategySuiteOptions } from '../src/conformance.js';
 
 class WithoutLog extends ActiveRecordStrategy {
   protected async insert(): Promise<void> {}

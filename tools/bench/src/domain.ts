@@ -1,4 +1,5 @@
-import { VersionedEntity, createTimestamp, registerTopic } from '@es/core';
+import { VersionedEntity, registerTopic } from '@es/core';
+import { createTimestamp } from '@es/core/backend';
 
 /**
  * The entity every implementation rebuilds: created with a `value`, then changed many times. The

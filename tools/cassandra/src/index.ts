@@ -30,6 +30,7 @@ export {
   killRingNode,
   readRing,
   restartRingNode,
+  ringNotRunning,
   ringStatus,
   ringUrl,
   startRing,

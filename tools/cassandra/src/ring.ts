@@ -50,6 +50,24 @@ export function ringNode(ring: Ring, spec: string): NodeConfig {
   return node;
 }
 
+/**
+ * Why the ring is not running (no layout saved, or a node's process is gone), or undefined when every
+ * node's process runs. Synchronous and cheap, for a test file deciding while jest collects tests; whether
+ * the nodes answer is for the test (or `ring wait`) to find out.
+ */
+export function ringNotRunning(name: string, env: ToolEnvironment): string | undefined {
+  let ring: Ring;
+  try {
+    ring = readRing(name, env);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  const down = ring.nodes.filter((node) => runningPid(nodePaths(env, node.name)) === undefined);
+  if (down.length > 0)
+    return `ring '${name}': ${down.map((n) => `${n.name} (${n.address})`).join(', ')} not running`;
+  return undefined;
+}
+
 export interface RingStartResult {
   readonly ring: Ring;
   readonly url: string;

@@ -45,6 +45,7 @@ describe('cassandra.yaml', () => {
       commitlog_sync_period: '10000ms',
       commitlog_directory: '/cache/instances/main/data/commitlog',
       endpoint_snitch: 'GossipingPropertyFileSnitch',
+      dynamic_snitch: 'false',
       authenticator: 'AllowAllAuthenticator',
       authorizer: 'AllowAllAuthorizer',
       paxos_variant: 'v2',

@@ -1,7 +1,8 @@
 /**
  * `pnpm test`: every package's tests against real servers. Probes every server once and hands the results to
  * every jest run (ES_SERVERS_PROBED), so that each test file knows without asking again; starts the Cassandra
- * node `main` when it is not ready and Java 17 + Maven are here (and stops only a node it started); PostgreSQL
+ * node `main` when it is not ready and Java 17 + Maven are here (and stops only a node it started), and the ring
+ * the ring tests use (packages/cassandra/test/ring: 5 nodes on 127.0.0.2-6, two data centres, durable); PostgreSQL
  * and MariaDB are expected to be running (.ci/run starts them). Closes with one line of totals.
  */
 import { spawn } from 'node:child_process';
@@ -14,8 +15,11 @@ import {
   hasMaven,
   isFetched,
   parseCommand,
+  ringNotRunning,
   startNode,
+  startRing,
   stopNode,
+  stopRing,
   toolEnvironment,
 } from '@es/cassandra-server';
 import {
@@ -40,6 +44,11 @@ function cannotStartCassandra(): string | undefined {
   if (serverUrl('cassandra') !== BACKENDS.cassandra.server!.defaultUrl) {
     return `${BACKENDS.cassandra.server!.variable} points elsewhere than the node pnpm cassandra starts`;
   }
+  return cannotRunCassandra();
+}
+
+/** Why this machine cannot run Cassandra nodes at all (no Java 17, or no Maven to fetch it), or undefined. */
+function cannotRunCassandra(): string | undefined {
   try {
     findJava();
   } catch (error) {
@@ -69,6 +78,39 @@ async function startCassandraIfMissing(cassandra: ProbeResult): Promise<boolean>
   }
 }
 
+/** The ring the ring tests use (their ES_CASSANDRA_RING), as CI starts it: see packages/cassandra/test/ring. */
+const RING = process.env.ES_CASSANDRA_RING ?? 'ring';
+const RING_START = ['ring', 'start', '--name', RING, '--nodes', '5', '--datacenters', '2'];
+
+/**
+ * Starts the ring unless it runs already (then it is someone else's); true when this run started it (and must
+ * stop it). A ring that does not come up is reported here and fails the ring tests under CI=true.
+ */
+async function startRingIfMissing(): Promise<boolean> {
+  const env = toolEnvironment();
+  if (ringNotRunning(RING, env) === undefined) {
+    say(`the Cassandra ring '${RING}' runs already (not ours to stop)`);
+    return false;
+  }
+  const why = process.env.ES_SKIP_CASSANDRA_RING ? 'ES_SKIP_CASSANDRA_RING is set' : cannotRunCassandra();
+  if (why !== undefined) {
+    say(`not starting the Cassandra ring: ${why}`);
+    return false;
+  }
+  say(`starting the Cassandra ring: pnpm cassandra ${RING_START.join(' ')} ...`);
+  const command = parseCommand(RING_START);
+  if (command.command !== 'ring start') throw new Error('unreachable');
+  const started = Date.now();
+  try {
+    await startRing(command.ring, env);
+    say(`the Cassandra ring is up after ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    return true;
+  } catch (error) {
+    say(`the Cassandra ring failed to start: ${(error as Error).message}`);
+    return false;
+  }
+}
+
 function runTurbo(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   // turbo from the workspace itself: pnpm need not be on PATH (the README runs us through npx).
   const turbo = join(root, 'node_modules/.bin/turbo');
@@ -86,7 +128,9 @@ function runTurbo(args: readonly string[], env: NodeJS.ProcessEnv): Promise<numb
 async function main(): Promise<number> {
   let results = await probeAll(SERVER_NAMES);
   const startedCassandra = await startCassandraIfMissing(results.find((r) => r.name === 'cassandra')!);
+  const startedRing = await startRingIfMissing();
   const stopStarted = async () => {
+    if (startedRing) await stopRing(RING, toolEnvironment());
     if (startedCassandra) await stopNode('main', toolEnvironment());
   };
   // An interrupted run still stops the node it started.
@@ -113,6 +157,7 @@ async function main(): Promise<number> {
     const status = await runTurbo(process.argv.slice(2), {
       ...process.env,
       ES_TEST_SUMMARY: summary,
+      ES_CASSANDRA_RING: RING,
       [PROBED_VARIABLE]: JSON.stringify(results),
     });
     const { lines, ok } = summarise(existsSync(summary) ? readFileSync(summary, 'utf8') : '', status !== 0);

@@ -1,4 +1,4 @@
-import { requireServer } from '@es/testing';
+import { requireServer } from '@es/testing/conformance';
 import { BACKENDS, type ServerName, howToStart } from './backends.js';
 import { PROBED_VARIABLE, type ProbeResult } from './probe.js';
 

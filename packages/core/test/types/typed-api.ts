@@ -2,11 +2,13 @@
  * Type-level tests: `pnpm typecheck` compiles this file. Each `@ts-expect-error` line must fail to
  * compile; if a change makes one compile, the typecheck fails ("unused @ts-expect-error").
  */
+import { z } from 'zod';
 import {
   Aggregate,
   EventSourcedRepository,
   EventStore,
   type EventOf,
+  type EventSchemas,
   InMemoryActiveRecordStrategy,
   SequencedItemMapper,
   TimestampedVersionedEntity,
@@ -119,3 +121,14 @@ void amount;
 new Deposited({ originatorId: 'id', originatorVersion: 1, amout: 5 });
 // @ts-expect-error the originator version is required for a versioned entity's event
 new Deposited({ originatorId: 'id', amount: 5 });
+
+// zod schemas fit an aggregate's schemas by their payload type, though @es/core does not depend on zod.
+export class CheckedAccount extends Aggregate<AccountEvents> {
+  static readonly topic = 'types.CheckedAccount';
+  static readonly schemas: EventSchemas<AccountEvents> = {
+    Opened: z.object({ owner: z.string().min(1) }),
+    // @ts-expect-error a schema whose payload type is not the event's
+    Deposited: z.object({ amount: z.string() }),
+  };
+  protected apply(): void {}
+}

@@ -1,16 +1,18 @@
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import {
-  ActiveRecordStrategy,
-  type ActiveRecordStrategyOptions,
   type ApplicationRecorder,
   ConcurrencyError,
-  type NormalizedQuery,
   type Notification,
   type NotificationQuery,
   SequencedItem,
+} from '@es/core';
+import {
+  ActiveRecordStrategy,
+  type ActiveRecordStrategyOptions,
+  type NormalizedQuery,
   inRange,
   selectMatching,
-} from '@es/core';
+} from '@es/core/backend';
 
 /** The mistakes a backend could make, one at a time, to show that the suite notices each. */
 export const FLAWS = [

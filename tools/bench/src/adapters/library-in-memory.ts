@@ -5,7 +5,10 @@ export function libraryInMemory(): LibraryAdapter {
   return new LibraryAdapter({
     strategyDescription: 'InMemoryActiveRecordStrategy',
     async open() {
-      return { events: new InMemoryActiveRecordStrategy(), snapshots: new InMemoryActiveRecordStrategy() };
+      return {
+        events: new InMemoryActiveRecordStrategy(),
+        snapshots: new InMemoryActiveRecordStrategy({ contiguous: false }),
+      };
     },
     async close() {},
     async serverVersion() {
