@@ -88,6 +88,8 @@ export {
 export { PersistencePolicy, type PersistencePolicyOptions } from './persistence-policy.js';
 export { NotificationLogReader } from './notification-log.js';
 export { type Projection, ProjectionRunner, type ProjectionRunnerOptions } from './projection.js';
+export { ProcessApplication, type ProcessApplicationOptions, type Upstream } from './process-application.js';
+export { System, SystemRunner } from './system.js';
 export { Subscription, type SubscribedEvent, type SubscriptionOptions } from './subscription.js';
 export {
   Application,

@@ -1,6 +1,7 @@
+import type { ProcessRecorder } from './process-recorder.js';
 import { SettingsError } from './errors.js';
 import { InMemoryActiveRecordStrategy } from './in-memory.js';
-import type { AggregateRecorder, ApplicationRecorder } from './recorders.js';
+import type { AggregateRecorder } from './recorders.js';
 import type { SequencedItem } from './sequenced-item.js';
 
 /**
@@ -77,7 +78,7 @@ export async function openStore(
 }
 
 /** A store in process memory: nothing outlives the process. */
-export function memoryStore(): Store<ApplicationRecorder<SequencedItem>> {
+export function memoryStore(): Store<ProcessRecorder<SequencedItem, undefined>> {
   return disposable({
     events: new InMemoryActiveRecordStrategy(),
     // Snapshots sit at entity versions, with gaps between them.

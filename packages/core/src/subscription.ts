@@ -153,7 +153,9 @@ export class Subscription<E = DomainEvent> implements AsyncIterable<SubscribedEv
           this.#position = page[page.length - 1]!.id;
           wait = this.pollIntervalMs;
           yield decoded;
-          // Resumed by the subscriber: the page is processed.
+          // Resumed by the subscriber: the page is processed. A store that answers synchronously
+          // (SQLite in process) would otherwise keep the event loop to itself while catching up.
+          await new Promise<void>((resolve) => setImmediate(resolve));
         }
         if (page.length === this.pageSize) continue;
         this.markCaughtUp(true);
