@@ -24,5 +24,6 @@ export {
   type CqlSession,
 } from './datastore.js';
 export { CassandraActiveRecordStrategy, type CassandraActiveRecordStrategyOptions } from './strategy.js';
+export { CassandraTrackingRecorder, type CassandraTrackingRecorderOptions } from './tracking.js';
 export { FeedSequencer, type FeedSequencerOptions, type FeedPass } from './sequencer.js';
 export { openStore, type CassandraStoreOptions, type CassandraStore } from './store.js';

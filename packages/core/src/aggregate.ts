@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityState, Mutator } from './entity.js';
 import { NotFoundError, OriginatorError, SettingsError, ValidationError } from './errors.js';
-import { DomainEvent, type EventMetadata, newEventMetadata, sealEvent } from './events.js';
+import { DomainEvent, type EventMetadata, joinFields, newEventMetadata, sealEvent } from './events.js';
 import { type PayloadSchema, checkSchema } from './schemas.js';
 import { type TopicRegistry, defaultTopics } from './topics.js';
 import { isUuid } from './validation.js';
@@ -169,13 +169,13 @@ export abstract class Aggregate<M extends EventMap = EventMap> {
           'record',
         )
       : payload;
-    const event = new events({
-      ...checked,
-      type,
-      originatorId: this.#id,
-      originatorVersion: this.#version,
-      ...newEventMetadata(),
-    });
+    const event = new events(
+      joinFields(
+        checked,
+        { type, originatorId: this.#id, originatorVersion: this.#version },
+        newEventMetadata(),
+      ),
+    );
     this.#applyEvent(sealEvent(event));
     this.#pending.push(event);
     return event as unknown as EventOf<M, K>;

@@ -7,6 +7,7 @@ import {
   EntityEvent,
   type EventPublisher,
   defaultPublisher,
+  joinFields,
   newEventMetadata,
   roleOf,
   sealEvent,
@@ -89,11 +90,9 @@ export class DomainEntity<A extends Attributes = Record<string, unknown>> {
     const cls = this as unknown as EntityClass<T> & typeof DomainEntity;
     const id = options.id ?? randomUUID();
     if (!isUuid(id)) throw new ValidationError(`entity id must be a UUID, got ${JSON.stringify(id)}`, 'id');
-    const event = new (cls.Created as unknown as EventClass)({
-      ...(fields as Record<string, unknown>),
-      ...cls.initialOriginatorFields(id),
-      ...newEventMetadata(),
-    });
+    const event = new (cls.Created as unknown as EventClass)(
+      joinFields(fields, cls.initialOriginatorFields(id), newEventMetadata()),
+    );
     const entity = mutateEntity<T>(this, undefined, event);
     if (options.publisher !== undefined) bindPublisher(entity, options.publisher);
     entity.publish(sealEvent(event));
@@ -142,7 +141,7 @@ export class DomainEntity<A extends Attributes = Record<string, unknown>> {
    */
   protected trigger(EventClass: EventClass, fields: Record<string, unknown>): DomainEvent {
     this.assertNotDiscarded();
-    const event = new EventClass({ ...fields, ...this.originatorFields(), ...newEventMetadata() });
+    const event = new EventClass(joinFields(fields, this.originatorFields(), newEventMetadata()));
     this.publish(sealEvent(event));
     this.apply(event);
     return event;

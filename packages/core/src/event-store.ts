@@ -49,8 +49,17 @@ export class EventStore<E extends DomainEvent = DomainEvent, I = SequencedItem> 
     return sequenceId === undefined ? this.writes.settleAll() : this.writes.settle(this.keyFor(sequenceId));
   }
 
+  /**
+   * What a read waits for first: the sequence's queued writes and their failure. With nothing queued
+   * or failed (the common case) there is nothing to wait for, and no promise is made.
+   */
+  private settle(sequenceId: string): Promise<void> | undefined {
+    return this.writes.isIdle ? undefined : this.writes.settle(this.keyFor(sequenceId));
+  }
+
   async getDomainEvents(sequenceId: string, query: ItemQuery = {}): Promise<E[]> {
-    await this.writes.settle(this.keyFor(sequenceId));
+    const queued = this.settle(sequenceId);
+    if (queued !== undefined) await queued;
     const items = await this.activeRecordStrategy.getItems(sequenceId, query);
     return items.map((item) => this.sequencedItemMapper.fromSequencedItem(item) as E);
   }
@@ -68,7 +77,8 @@ export class EventStore<E extends DomainEvent = DomainEvent, I = SequencedItem> 
     sequenceId: string,
     query: ItemQuery & { pageSize?: number } = {},
   ): AsyncIterable<E[]> {
-    await this.writes.settle(this.keyFor(sequenceId));
+    const queued = this.settle(sequenceId);
+    if (queued !== undefined) await queued;
     const mapper = this.sequencedItemMapper;
     for await (const page of this.activeRecordStrategy.iteratePages(sequenceId, query)) {
       yield page.map((item) => mapper.fromSequencedItem(item) as E);
@@ -76,7 +86,8 @@ export class EventStore<E extends DomainEvent = DomainEvent, I = SequencedItem> 
   }
 
   async getDomainEvent(sequenceId: string, position: number): Promise<E> {
-    await this.writes.settle(this.keyFor(sequenceId));
+    const queued = this.settle(sequenceId);
+    if (queued !== undefined) await queued;
     const item = await this.activeRecordStrategy.getItem(sequenceId, position);
     return this.sequencedItemMapper.fromSequencedItem(item) as E;
   }
@@ -86,7 +97,12 @@ export class EventStore<E extends DomainEvent = DomainEvent, I = SequencedItem> 
     sequenceId: string,
     query: Pick<ItemQuery, 'lt' | 'lte'> = {},
   ): Promise<E | undefined> {
-    const [event] = await this.getDomainEvents(sequenceId, { ...query, descending: true, limit: 1 });
+    const [event] = await this.getDomainEvents(sequenceId, {
+      lt: query.lt,
+      lte: query.lte,
+      descending: true,
+      limit: 1,
+    });
     return event;
   }
 

@@ -4,13 +4,15 @@ import type { PayloadSchema } from './schemas.js';
 import { ValidationError } from './errors.js';
 
 let lastTimestamp = 0;
+// Read once: `performance.timeOrigin` is a getter that costs more than the clock read itself.
+const TIME_ORIGIN = performance.timeOrigin;
 
 /**
  * Milliseconds since the epoch with microsecond resolution, strictly increasing within this process,
  * so that events sequenced by timestamp never share a position when created in the same millisecond.
  */
 export function createTimestamp(): number {
-  const now = Math.round((performance.timeOrigin + performance.now()) * 1000) / 1000;
+  const now = Math.round((TIME_ORIGIN + performance.now()) * 1000) / 1000;
   lastTimestamp = now > lastTimestamp ? now : Math.round((lastTimestamp + 0.001) * 1000) / 1000;
   return lastTimestamp;
 }
@@ -179,7 +181,25 @@ export function withCausation<T>(context: { correlationId: string; causationId: 
 export function newEventMetadata(): EventMetadata {
   const context = causation.getStore();
   const eventId = randomUUID();
-  return context === undefined ? { eventId } : { eventId, ...context };
+  return context === undefined
+    ? { eventId }
+    : { eventId, correlationId: context.correlationId, causationId: context.causationId };
+}
+
+/**
+ * `{ ...a, ...b, ...c }`, made the fast way: on Node 20's V8 a literal that spreads more than one object,
+ * or adds properties after a spread, costs microseconds per object (it is on every recorded event's
+ * path), where `Object.assign` onto a fresh literal costs a tenth of that. A part with an own
+ * "__proto__" key takes the spread, which keeps that key as data for the event's own check to refuse
+ * (assigning it would set the prototype instead).
+ */
+export function joinFields(a: object, b: object, c: object = {}): Record<string, unknown> {
+  if (hasOwnProto(a) || hasOwnProto(b) || hasOwnProto(c)) return { ...a, ...b, ...c };
+  return Object.assign({}, a, b, c) as Record<string, unknown>;
+}
+
+function hasOwnProto(value: object): boolean {
+  return value != null && Object.prototype.hasOwnProperty.call(value, '__proto__');
 }
 
 /** An event of one entity: it carries the entity's id. */

@@ -74,8 +74,10 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem>
     };
     if (this.contiguous) {
       // The batch's positions are consecutive (validated): it fits exactly when it starts at the head + 1.
-      const claimedHead = claimed?.get(sequenceId)?.size ? Math.max(...claimed.get(sequenceId)!) : -1;
-      const head = Math.max(stored.length === 0 ? -1 : stored[stored.length - 1]!.position, claimedHead);
+      let head = stored.length === 0 ? -1 : stored[stored.length - 1]!.position;
+      // An earlier batch of the same transaction moved the head (a loop: a spread of many positions
+      // would overflow the stack).
+      for (const p of claimed?.get(sequenceId) ?? []) if (p > head) head = p;
       if (first <= head) taken(first);
       if (first !== head + 1) throw notNext(sequenceId, first, head);
     }
@@ -97,8 +99,13 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem>
     for (const item of items) positions.add(item.position);
   }
 
-  /** Stores a checked batch, keeping its sequence sorted, and logs it. */
+  /**
+   * Stores a checked batch, keeping its sequence sorted, and logs it. The items are frozen: reads hand
+   * out the stored objects themselves, so no reader can change what is stored, and a mapper may keep
+   * the event it decoded from one (see SequencedItemMapper.fromSequencedItem).
+   */
   private store(items: readonly SequencedItem[]): void {
+    for (const item of items) Object.freeze(item);
     const sequenceId = items[0]!.sequenceId;
     let stored = this.sequences.get(sequenceId);
     if (stored === undefined) this.sequences.set(sequenceId, (stored = []));

@@ -31,6 +31,13 @@ export class SequencedItemMapper<I = SequencedItem> {
   readonly topics: TopicRegistry;
   private readonly codec: DataCodec;
   private readonly shape: ItemShape<I>;
+  /**
+   * Events decoded from frozen items (an in-memory store's), by item: such an item never changes, and
+   * an event whose fields are all primitives is wholly immutable once frozen, so the same event object
+   * serves every later read of that item without decoding it again. Items that can change (a SQL
+   * store's rows, new per read) are never kept.
+   */
+  private readonly decoded = new WeakMap<object, DomainEvent>();
 
   constructor(options: SequencedItemMapperOptions<I> = {}) {
     this.shape = new ItemShape(
@@ -91,6 +98,16 @@ export class SequencedItemMapper<I = SequencedItem> {
   }
 
   fromSequencedItem(item: I): DomainEvent {
+    const known = this.decoded.get(item as object);
+    if (known !== undefined) return known;
+    const event = this.decode(item);
+    if (Object.isFrozen(item) && typeof item === 'object' && item !== null && hasOnlyPrimitives(event)) {
+      this.decoded.set(item, event);
+    }
+    return event;
+  }
+
+  private decode(item: I): DomainEvent {
     const { sequenceId, position, topic, data } = this.shape.toCanonical(item);
     const family = this.topics.has(topic) ? undefined : this.topics.resolveFamily(topic);
     const cls = (family?.cls ?? this.topics.resolve(topic)) as unknown as EventClass;
@@ -112,4 +129,14 @@ export class SequencedItemMapper<I = SequencedItem> {
     if (family !== undefined) event.type = family.type;
     return Object.freeze(event) as unknown as DomainEvent;
   }
+}
+
+/** True when no field of the event holds an object (a Date, an array, a nested record): nothing to mutate. */
+function hasOnlyPrimitives(event: DomainEvent): boolean {
+  const fields = event as unknown as Record<PropertyKey, unknown>;
+  for (const key of Reflect.ownKeys(fields)) {
+    const value = fields[key];
+    if ((typeof value === 'object' && value !== null) || typeof value === 'function') return false;
+  }
+  return true;
 }

@@ -13,6 +13,11 @@ export class OrderedWrites {
     return this.tails.size;
   }
 
+  /** True when nothing is queued and no failure waits to be rethrown: `settle` would do nothing. */
+  get isIdle(): boolean {
+    return this.tails.size === 0 && this.failures.size === 0;
+  }
+
   enqueue(key: string, write: () => Promise<void>): void {
     const previous = this.tails.get(key);
     const run = async (): Promise<void> => {

@@ -70,7 +70,7 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
 
   /** Inserts validated items of one sequence atomically; throws ConcurrencyError on a taken position. */
   protected abstract insert(items: readonly SequencedItem[]): Promise<void>;
-  /** The items of a sequence in a validated range. */
+  /** The items of a sequence in a validated range, in a new array (it is handed to the caller as it is). */
   protected abstract select(sequenceId: string, query: NormalizedQuery): Promise<SequencedItem[]>;
   protected abstract selectSequenceIds(): Promise<string[]>;
 
@@ -98,8 +98,7 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
     const id = this.validateSequenceId(sequenceId);
     const q = this.normalizeQuery(query);
     if (isEmptyRange(q)) return [];
-    const items = await this.select(id, q);
-    return items.map((item) => this.shape.fromCanonical(item));
+    return this.shape.fromCanonicalList(await this.select(id, q));
   }
 
   async *iterateItems(sequenceId: string, query: ItemQuery & { pageSize?: number } = {}): AsyncIterable<I> {
@@ -108,21 +107,29 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
 
   async *iteratePages(sequenceId: string, query: ItemQuery & { pageSize?: number } = {}): AsyncIterable<I[]> {
     const id = this.validateSequenceId(sequenceId);
-    const { pageSize = 1000, ...range } = query;
+    const pageSize = query.pageSize ?? 1000;
     if (!Number.isSafeInteger(pageSize) || pageSize < 1)
       throw new ValidationError('pageSize must be a positive integer', 'pageSize');
-    let q = this.normalizeQuery(range);
+    const q = this.normalizeQuery(query);
     if (isEmptyRange(q)) return;
     let remaining = q.limit ?? Infinity;
+    // Each page's query is a new literal: `{ ...q, limit }` costs microseconds per object on Node 20.
+    let { lower, lowerInclusive, upper, upperInclusive } = q;
+    const descending = q.descending;
     while (remaining > 0) {
-      const page = await this.select(id, { ...q, limit: Math.min(pageSize, remaining) });
-      if (page.length > 0) yield page.map((item) => this.shape.fromCanonical(item));
+      const limit = Math.min(pageSize, remaining);
+      const page = await this.select(id, { lower, lowerInclusive, upper, upperInclusive, limit, descending });
+      if (page.length > 0) yield this.shape.fromCanonicalList(page);
       remaining -= page.length;
       if (page.length < pageSize) return;
       const last = page[page.length - 1]!.position;
-      q = q.descending
-        ? { ...q, upper: last, upperInclusive: false }
-        : { ...q, lower: last, lowerInclusive: false };
+      if (descending) {
+        upper = last;
+        upperInclusive = false;
+      } else {
+        lower = last;
+        lowerInclusive = false;
+      }
     }
   }
 
@@ -259,16 +266,11 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
 
   protected normalizeQuery(query: ItemQuery): NormalizedQuery {
     const { gt, gte, lt, lte, limit, descending = false } = query;
-    for (const [name, value] of [
-      ['gt', gt],
-      ['gte', gte],
-      ['lt', lt],
-      ['lte', lte],
-    ] as const) {
-      if (value !== undefined && (typeof value !== 'number' || Number.isNaN(value))) {
-        throw new ValidationError(`${name} must be a number`, name);
-      }
-    }
+    // Checked one by one: a table of pairs here was five arrays made on every read.
+    checkBound('gt', gt);
+    checkBound('gte', gte);
+    checkBound('lt', lt);
+    checkBound('lte', lte);
     if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) {
       throw new ValidationError('limit must be a positive integer', 'limit');
     }
@@ -287,6 +289,12 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
       upperInclusive = false;
     }
     return { lower, lowerInclusive, upper, upperInclusive, limit, descending: Boolean(descending) };
+  }
+}
+
+function checkBound(name: string, value: unknown): void {
+  if (value !== undefined && (typeof value !== 'number' || Number.isNaN(value))) {
+    throw new ValidationError(`${name} must be a number`, name);
   }
 }
 

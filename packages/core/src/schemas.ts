@@ -1,4 +1,5 @@
 import { EventSchemaError } from './errors.js';
+import { joinFields } from './events.js';
 
 /**
  * A payload schema: what @es/core needs of a zod schema (`z.object({ amount: z.number() })` is one),
@@ -27,7 +28,7 @@ export function checkSchema(
   when: 'encode' | 'decode' | 'record',
 ): Record<string, unknown> {
   const result = schema.safeParse(payload);
-  if (result.success) return { ...payload, ...(result.data as Record<string, unknown>) };
+  if (result.success) return joinFields(payload, result.data as Record<string, unknown>);
   const issue = result.error.issues[0];
   const field = issue?.path.map(String).join('.') || undefined;
   throw new EventSchemaError(

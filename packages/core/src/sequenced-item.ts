@@ -57,6 +57,12 @@ export class ItemShape<I> {
     if (this.itemClass === (SequencedItem as unknown)) return item as I;
     return new this.itemClass(item.sequenceId, item.position, item.topic, item.data);
   }
+
+  /** The same for a list the caller owns: returned as it is when the class is SequencedItem itself. */
+  fromCanonicalList(items: SequencedItem[]): I[] {
+    if (this.itemClass === (SequencedItem as unknown)) return items as I[];
+    return items.map((item) => this.fromCanonical(item));
+  }
 }
 
 /** A sequenced item in the application-wide log, with its notification id. */

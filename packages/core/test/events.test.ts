@@ -11,6 +11,7 @@ import {
   VersionedEntity,
 } from '../src/index.js';
 import { createTimestamp, roleOf } from '../src/backend.js';
+import { joinFields } from '../src/events.js';
 
 class Happened extends DomainEvent {
   declare readonly what: string;
@@ -152,5 +153,34 @@ describe('EventPublisher', () => {
 describe('a "__proto__" field', () => {
   it('is refused in a new event', () => {
     expect(() => new DomainEvent(JSON.parse('{"__proto__": {"x": 1}}'))).toThrow(ValidationError);
+  });
+});
+
+describe('joinFields (the spread-free merge on the path of every recorded event)', () => {
+  it('merges like a spread: later parts win, keys keep their first position', () => {
+    const joined = joinFields({ a: 1, b: 2 }, { b: 3, c: 4 }, { d: 5 });
+    expect(joined).toEqual({ a: 1, b: 3, c: 4, d: 5 });
+    expect(Object.keys(joined)).toEqual(['a', 'b', 'c', 'd']);
+    expect(Object.getPrototypeOf(joined)).toBe(Object.prototype);
+  });
+
+  it('keeps an own "__proto__" key as data, so that the event constructor refuses it', () => {
+    const joined = joinFields(JSON.parse('{"__proto__": {"x": 1}}') as object, { y: 2 });
+    expect(Object.prototype.hasOwnProperty.call(joined, '__proto__')).toBe(true);
+    expect(Object.getPrototypeOf(joined)).toBe(Object.prototype);
+    expect(() => new DomainEvent(joined)).toThrow(ValidationError);
+  });
+
+  it('refuses a "__proto__" field given to an entity trigger', () => {
+    class Gadget extends VersionedEntity {
+      poke(fields: Record<string, unknown>): void {
+        this.trigger(VersionedEntity.AttributeChanged, fields);
+      }
+    }
+    const gadget = Gadget.create({}, { publisher: new EventPublisher() });
+    expect(() => gadget.poke(JSON.parse('{"__proto__": {"x": 1}, "name": "a"}') as object as never)).toThrow(
+      ValidationError,
+    );
+    expect(gadget.version).toBe(1);
   });
 });

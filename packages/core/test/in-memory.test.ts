@@ -377,3 +377,27 @@ describe('infinite bounds', () => {
     expect(pages).toEqual([]);
   });
 });
+
+describe('items an in-memory store hands out', () => {
+  it('are frozen: a reader cannot change what is stored', async () => {
+    const s = new InMemoryActiveRecordStrategy();
+    const id = uuid();
+    await s.append([item(id, 0, '{"a":1}'), item(id, 1, '{"a":2}')]);
+    const [first] = await s.getItems(id);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(() => {
+      (first as { data: string }).data = '{"a":"changed"}';
+    }).toThrow(TypeError);
+    expect((await s.getItem(id, 0)).data).toBe('{"a":1}');
+  });
+
+  it('come in a list of the reader own: changing the list changes nothing stored', async () => {
+    const s = new InMemoryActiveRecordStrategy();
+    const id = uuid();
+    await s.append([item(id, 0), item(id, 1)]);
+    const list = await s.getItems(id);
+    list.pop();
+    list.reverse();
+    expect((await s.getItems(id)).map((i) => i.position)).toEqual([0, 1]);
+  });
+});

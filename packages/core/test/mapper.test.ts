@@ -244,3 +244,66 @@ describe('a "__proto__" field in stored data', () => {
     expect(() => mapper.fromSequencedItem(item)).toThrow(DataIntegrityError);
   });
 });
+
+describe('a "__proto__" field in stored data of a class with a schema', () => {
+  it('is refused as tampered data after the schema merged its output', () => {
+    const mapper = new SequencedItemMapper();
+    const item = new SequencedItem(
+      uuid(),
+      0,
+      'mapper.test.Coerced',
+      '{"__proto__":{"polluted":true},"count":"3","timestamp":1}',
+    );
+    expect(() => mapper.fromSequencedItem(item)).toThrow(DataIntegrityError);
+  });
+});
+
+describe('events decoded from frozen items (an in-memory store keeps them)', () => {
+  const mapper = new SequencedItemMapper();
+  const stored = (data: string): SequencedItem =>
+    Object.freeze(new SequencedItem(uuid(), 0, 'mapper.test.Flat', data));
+
+  it('are decoded once: every read of the item gets the same frozen event', () => {
+    const item = stored('{"name":"a","count":1,"timestamp":1}');
+    const first = mapper.fromSequencedItem(item);
+    expect(mapper.fromSequencedItem(item)).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(() => {
+      (first as unknown as { count: number }).count = 2;
+    }).toThrow(TypeError);
+    expect((mapper.fromSequencedItem(item) as unknown as { count: number }).count).toBe(1);
+  });
+
+  it('are decoded afresh when a field holds an object, which freezing the event does not protect', () => {
+    const item = stored('{"nested":{"x":1},"timestamp":1}');
+    const first = mapper.fromSequencedItem(item) as unknown as { nested: { x: number } };
+    first.nested.x = 2;
+    const second = mapper.fromSequencedItem(item) as unknown as { nested: { x: number } };
+    expect(second).not.toBe(first);
+    expect(second.nested.x).toBe(1);
+  });
+
+  it('are decoded afresh from an item that is not frozen (it could change)', () => {
+    const item = new SequencedItem(uuid(), 0, 'mapper.test.Flat', '{"count":1,"timestamp":1}');
+    expect(mapper.fromSequencedItem(item)).not.toBe(mapper.fromSequencedItem(item));
+  });
+
+  it('are not kept when decoding fails: the next read fails the same way', () => {
+    const item = Object.freeze(new SequencedItem(uuid(), 0, 'mapper.test.Coerced', '{"count":"x"}'));
+    expect(() => mapper.fromSequencedItem(item)).toThrow(EventSchemaError);
+    expect(() => mapper.fromSequencedItem(item)).toThrow(EventSchemaError);
+  });
+
+  it('keep their own mapper: another mapper decodes with its own registry', () => {
+    const item = stored('{"count":1,"timestamp":1}');
+    mapper.fromSequencedItem(item);
+    expect(() => new SequencedItemMapper({ topics: new TopicRegistry() }).fromSequencedItem(item)).toThrow(
+      UnknownTopicError,
+    );
+  });
+});
+
+class Flat extends VersionedEntityEvent {
+  declare readonly count: number;
+}
+registerTopic('mapper.test.Flat', Flat);

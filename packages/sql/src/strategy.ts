@@ -19,7 +19,7 @@ import {
   validateTrackingList,
   validateTrackingName,
 } from '@es/core/backend';
-import { type Compilable, type Kysely, type Transaction, sql } from 'kysely';
+import { type Compilable, type Kysely, type RawBuilder, type Transaction, sql } from 'kysely';
 import type { SqlDatastore } from './datastore.js';
 import { mapDriverError } from './errors.js';
 import {
@@ -131,7 +131,7 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
       if (lower !== undefined) query = query.where('position', lowerOp, lower);
       if (upper !== undefined) query = query.where('position', upperOp, upper);
       query = query.orderBy('position', q.descending ? 'desc' : 'asc');
-      return q.limit === undefined ? query : query.limit(q.limit);
+      return q.limit === undefined ? query : query.limit(this.limitOf(q.limit));
     });
     return rows.map((r) => new SequencedItem(sequenceId, Number(r.position), r.topic, r.data));
   }
@@ -177,7 +177,7 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
         select = postgres
           ? select.where('topic', '=', sql<string>`any(${topics}::text[])`)
           : select.where('topic', 'in', topics);
-      return select.orderBy('id').limit(limit);
+      return select.orderBy('id').limit(this.limitOf(limit));
     });
     return rows.map((r) => ({
       id: Number(r.id),
@@ -287,18 +287,31 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
   }
 
   /**
+   * A LIMIT's parameter. SQLite (built with STAT4, as better-sqlite3 is) spends ~5 µs more per run of a
+   * statement whose LIMIT is a bare parameter than of one whose LIMIT is an expression (measured with
+   * better-sqlite3 12: 7.9 against 2.8 µs of CPU for a one-page read): the cast keeps the statement
+   * shared by every limit and costs nothing. The plan is the same (the key index, in key order).
+   */
+  private limitOf(limit: number): number | RawBuilder<number> {
+    return this.datastore.settings.dialect === 'sqlite' ? sql<number>`cast(${limit} as integer)` : limit;
+  }
+
+  /**
    * The query's bounds as the column can hold them: integer positions get inclusive integer bounds (a
    * bigint column rejects 1.5), and a bound that excludes nothing is left out. Undefined when nothing
    * can match.
    */
   private bounds(
     q: NormalizedQuery,
-  ): { lower?: number; lowerOp: '>' | '>='; upper?: number; upperOp: '<' | '<=' } | undefined {
+  ):
+    | { lower: number | undefined; lowerOp: '>' | '>='; upper: number | undefined; upperOp: '<' | '<=' }
+    | undefined {
+    // Literals with undefined for "no bound", not conditional spreads: those cost microseconds per read.
     if (this.positionKind === 'timestamp') {
       return {
-        ...(Number.isFinite(q.lower) ? { lower: q.lower } : {}),
+        lower: Number.isFinite(q.lower) ? q.lower : undefined,
         lowerOp: q.lowerInclusive ? '>=' : '>',
-        ...(Number.isFinite(q.upper) ? { upper: q.upper } : {}),
+        upper: Number.isFinite(q.upper) ? q.upper : undefined,
         upperOp: q.upperInclusive ? '<=' : '<',
       };
     }
@@ -306,9 +319,9 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
     const upper = q.upperInclusive ? Math.floor(q.upper) : Math.ceil(q.upper) - 1;
     if (lower > upper || upper < 0 || lower > Number.MAX_SAFE_INTEGER) return undefined;
     return {
-      ...(lower > 0 ? { lower } : {}),
+      lower: lower > 0 ? lower : undefined,
       lowerOp: '>=',
-      ...(upper < Number.MAX_SAFE_INTEGER ? { upper } : {}),
+      upper: upper < Number.MAX_SAFE_INTEGER ? upper : undefined,
       upperOp: '<=',
     };
   }

@@ -10,11 +10,6 @@ export interface SubscriptionSuiteOptions {
   createRecorder: () => Promise<ApplicationRecorder>;
   /** Called in `afterAll`. Default: `recorder.close()`. */
   closeRecorder?: (recorder: ApplicationRecorder) => Promise<void>;
-  /**
-   * The most a live subscriber in this process may take to see an append made after it caught up, in
-   * ms. Default 50 for a store with an `appended` signal (it wakes at once), else 1,000 (it polls).
-   */
-  liveLatencyMs?: number;
 }
 
 type SuiteEvent = Ticked | Tocked;
@@ -82,9 +77,13 @@ export function defineSubscriptionSuite(options: SubscriptionSuiteOptions): void
         const checkpoint = (await r().selectNotifications(mark + 1, 100)).find(
           (n) => n.sequenceId === stream && n.position === 1,
         )!.id;
+        // A store with an `appended` signal must wake its subscriber in this process without polling: the
+        // poll interval is then longer than the test may run, so only the signal can deliver the live event.
+        // (No latency figure is asserted: timings belong to the bench, not to tests on a shared machine.)
+        const woken = r().appended !== undefined;
         const subscription = new Subscription<SuiteEvent>(r(), mapper, {
           after: checkpoint,
-          pollIntervalMs: 20,
+          pollIntervalMs: woken ? 10 * 60_000 : 20,
         });
         expect(subscription.caughtUp).toBe(false);
         const iterator = subscription[Symbol.asyncIterator]();
@@ -100,15 +99,24 @@ export function defineSubscriptionSuite(options: SubscriptionSuiteOptions): void
         await subscription.whenCaughtUp();
         expect(subscription.caughtUp).toBe(true);
         // Live: the next event is waited for, then seen.
-        const appendedAt = performance.now();
         await write(stream, 5, 1);
-        let value = (await next).value as SubscribedEvent<SuiteEvent>;
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<'late'>((resolve) => {
+          timer = setTimeout(() => resolve('late'), TEST_TIMEOUT / 2);
+        });
+        const first = await Promise.race([next, late]);
+        clearTimeout(timer);
+        if (first === 'late')
+          throw new Error(
+            woken
+              ? 'the live event did not arrive: the store raised no append signal that woke the subscriber'
+              : 'the live event did not arrive: the subscriber did not poll',
+          );
+        let value = first.value as SubscribedEvent<SuiteEvent>;
         while (value.event.originatorId !== stream) value = (await iterator.next()).value;
-        const latency = performance.now() - appendedAt;
         expect(value.event).toBeInstanceOf(Ticked);
         expect(value.event.originatorVersion).toBe(5);
         expect(value.id).toBeGreaterThan(checkpoint);
-        expect(latency).toBeLessThan(options.liveLatencyMs ?? (r().appended ? 50 : 1000));
         await subscription[Symbol.asyncDispose]();
         expect((await iterator.next()).done).toBe(true);
       },

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
-import { EsError, OutcomeUnknownError, SequencedItem } from '@es/core';
+import { EsError, NotificationLogReader, OutcomeUnknownError, SequencedItem } from '@es/core';
 import type { SoakBackend } from './backends.js';
 
 export interface SoakOptions {
@@ -138,32 +138,32 @@ export async function runSoak(backend: SoakBackend, options: SoakOptions): Promi
     }
   }
 
-  /** Polls the log like a NotificationLogReader, checking order and that nothing comes twice. */
+  /** Polls the log with a NotificationLogReader from its checkpoint, checking order and that nothing comes twice. */
   const followed: Set<string>[] = [];
   let outOfOrder = 0;
   let duplicates = 0;
   async function follower(): Promise<void> {
     const seen = new Set<string>();
     followed.push(seen);
-    let next = 1;
+    let checkpoint = 0;
     let caughtUp = false;
     while (running() || !caughtUp) {
       await nextTurn();
-      const log = backend.log()!;
       try {
-        const page = await log.selectNotifications(next, 200);
-        for (const n of page) {
-          if (n.id < next) outOfOrder += 1;
-          const k = key(n.sequenceId, n.position);
-          if (seen.has(k)) duplicates += 1;
-          seen.add(k);
-          next = n.id + 1;
-          notificationsFollowed += 1;
+        const reader = new NotificationLogReader(backend.log()!);
+        for await (const page of reader.readPages({ after: checkpoint, pageSize: 200 })) {
+          for (const n of page) {
+            if (n.id <= checkpoint) outOfOrder += 1;
+            const k = key(n.sequenceId, n.position);
+            if (seen.has(k)) duplicates += 1;
+            seen.add(k);
+            checkpoint = n.id;
+            notificationsFollowed += 1;
+          }
+          await nextTurn();
         }
-        if (page.length < 200) {
-          if (!running()) caughtUp = next > (await log.maxNotificationId());
-          await sleep(20);
-        }
+        if (!running()) caughtUp = checkpoint >= (await reader.maxNotificationId());
+        await sleep(20);
       } catch (error) {
         count(error);
         await sleep(20);

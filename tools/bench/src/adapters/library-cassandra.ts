@@ -13,7 +13,9 @@ export function libraryCassandra(url: string): LibraryAdapter {
   const datastore = new CassandraDatastore({ settings, tables: [CqlIntegerSequencedItem, CqlSnapshot] });
   return new LibraryAdapter({
     strategyDescription: `CassandraActiveRecordStrategy (CqlIntegerSequencedItem, CqlSnapshot; ${settings.writeConsistency} / ${settings.serialConsistency})`,
-    unsupported: { log: '@es/cassandra keeps no notification log' },
+    unsupported: {
+      log: 'this store is made without the feed (its costs are measured apart: pnpm --filter @es/bench bench:feed)',
+    },
     async open() {
       await datastore.setupConnection();
       await datastore.dropTables();

@@ -80,12 +80,22 @@ export class LibraryAdapter implements BenchAdapter<EventSpec> {
   }
 
   async append(stream: string, expectedVersion: number, specs: readonly EventSpec[]): Promise<boolean> {
-    const events = specs.map((spec, i) => {
-      const fields = { originatorId: stream, originatorVersion: expectedVersion + i };
-      return spec.created
-        ? new BenchEntity.Created({ ...fields, value: spec.value })
-        : new BenchEntity.AttributeChanged({ ...fields, name: 'value', value: spec.value });
-    });
+    // Each event's fields in one literal: on Node 20's V8, a literal that adds properties after a spread
+    // (`{ ...fields, value }`) costs microseconds per object, more than the library's whole append.
+    const events = specs.map((spec, i) =>
+      spec.created
+        ? new BenchEntity.Created({
+            originatorId: stream,
+            originatorVersion: expectedVersion + i,
+            value: spec.value,
+          })
+        : new BenchEntity.AttributeChanged({
+            originatorId: stream,
+            originatorVersion: expectedVersion + i,
+            name: 'value',
+            value: spec.value,
+          }),
+    );
     try {
       await this.eventStore.append(events);
       return true;

@@ -1,0 +1,172 @@
+import {
+  AlreadyProcessedError,
+  OutcomeUnknownError,
+  type ProjectionRecorder,
+  StoreConnectionError,
+  type Tracking,
+} from '@es/core';
+import { assertIdentifier, validateTrackingList, validateTrackingName } from '@es/core/backend';
+import type { types } from 'cassandra-driver';
+import { type CassandraDatastore, type CqlSession, connectionError, defaultSession } from './datastore.js';
+import { NEVER_RETRY, explain, outcomeMayBeUnknown } from './outcome.js';
+import { toNumber } from './bound-table.js';
+
+export interface CassandraTrackingRecorderOptions {
+  /** Default `tracking`. A plain identifier. */
+  tableName?: string;
+  datastore?: CassandraDatastore;
+  session?: CqlSession;
+}
+
+/**
+ * Tracking for a read model kept in Cassandra. Cassandra cannot commit a read model's writes and a
+ * tracking row together (they are different partitions), so what this recorder guarantees is exactly:
+ *
+ * - **Tracking is exactly-once.** A notification's tracking row is written with a lightweight
+ *   transaction (`IF NOT EXISTS`): of competing copies of a follower, exactly one records it, and the
+ *   others get AlreadyProcessedError. `maxTrackingId` reads at SERIAL.
+ * - **Effects are at-least-once.** `run` is called before the tracking row is written, and is not
+ *   called for a notification already tracked when the call starts. A crash (or a failed tracking
+ *   write) after `run` leaves the notification untracked: the follower processes it again, so `run`'s
+ *   effects may be applied twice, and so may those of two competing copies racing on one notification.
+ *
+ * So a read model is exact when its effects are idempotent: upserts keyed by what they describe
+ * (the notification id, or the event's sequence and position), never increments. For exactly-once
+ * effects that are not idempotent, keep the read model in SQL with @es/sql's SqlTrackingRecorder (a
+ * read model fed from Cassandra's feed is then exactly-once: the tracking row and the effects commit in
+ * one SQL transaction).
+ *
+ * The handle `run` gets is the session (client, keyspace, settings).
+ */
+export class CassandraTrackingRecorder implements ProjectionRecorder<CqlSession> {
+  readonly tableName: string;
+  readonly #session: CqlSession | undefined;
+  private readonly datastore: CassandraDatastore | undefined;
+
+  constructor(options: CassandraTrackingRecorderOptions = {}) {
+    this.tableName = assertIdentifier(options.tableName ?? 'tracking', 'tableName').toLowerCase();
+    this.#session = options.session;
+    this.datastore = options.datastore;
+  }
+
+  private get session(): CqlSession {
+    return this.#session ?? this.datastore?.session ?? defaultSession();
+  }
+
+  private get ref(): string {
+    return `${this.session.keyspace}.${this.tableName}`;
+  }
+
+  /** Creates the tracking table if it does not exist. */
+  async setupTable(): Promise<void> {
+    await this.run(
+      `CREATE TABLE IF NOT EXISTS ${this.ref} (application_name text, notification_id bigint, PRIMARY KEY (application_name, notification_id)) WITH CLUSTERING ORDER BY (notification_id DESC)`,
+      [],
+      this.session.settings.consistencyCodes.write,
+    );
+  }
+
+  async maxTrackingId(applicationName: string): Promise<number> {
+    const name = validateTrackingName(applicationName);
+    const result = await this.run(
+      `SELECT notification_id FROM ${this.ref} WHERE application_name = ? LIMIT 1`,
+      [name],
+      this.session.settings.consistencyCodes.serial,
+    );
+    const id = result.first()?.get('notification_id') as types.Long | null | undefined;
+    return id == null ? 0 : toNumber(id);
+  }
+
+  /**
+   * Refuses (AlreadyProcessedError, before `run`) a notification already tracked; otherwise runs
+   * `run(session)`, then records each notification with a lightweight transaction. A record another
+   * copy wrote first is AlreadyProcessedError (after `run`: its effects must be idempotent).
+   */
+  async processWithTracking<T>(
+    tracking: Tracking | readonly Tracking[],
+    run: (session: CqlSession) => Promise<T> | T,
+  ): Promise<T> {
+    const records = validateTrackingList(tracking);
+    for (const record of records)
+      if (await this.tracked(record))
+        throw new AlreadyProcessedError(record.applicationName, record.notificationId);
+    const result = await run(this.session);
+    for (const record of records) await this.record(record);
+    return result;
+  }
+
+  /** Runs `run(session)` (deleting the read model, say), then forgets every record under the name. */
+  async deleteTracking(
+    applicationName: string,
+    run?: (session: CqlSession) => Promise<void> | void,
+  ): Promise<void> {
+    const name = validateTrackingName(applicationName);
+    await run?.(this.session);
+    await this.run(
+      `DELETE FROM ${this.ref} WHERE application_name = ?`,
+      [name],
+      this.session.settings.consistencyCodes.write,
+    );
+  }
+
+  private async tracked(record: Tracking): Promise<boolean> {
+    const result = await this.run(
+      `SELECT notification_id FROM ${this.ref} WHERE application_name = ? AND notification_id = ?`,
+      [record.applicationName, record.notificationId],
+      this.session.settings.consistencyCodes.serial,
+    );
+    return result.first() != null;
+  }
+
+  private async record(record: Tracking): Promise<void> {
+    const { settings } = this.session;
+    try {
+      const result = await this.session.client.execute(
+        `INSERT INTO ${this.ref} (application_name, notification_id) VALUES (?, ?) IF NOT EXISTS`,
+        [record.applicationName, record.notificationId],
+        {
+          prepare: true,
+          consistency: settings.consistencyCodes.write,
+          serialConsistency: settings.consistencyCodes.serial,
+          readTimeout: settings.requestTimeoutMs,
+          isIdempotent: false,
+          retry: NEVER_RETRY,
+        },
+      );
+      if (!result.wasApplied())
+        throw new AlreadyProcessedError(record.applicationName, record.notificationId);
+    } catch (error) {
+      if (error instanceof AlreadyProcessedError) throw error;
+      if (!outcomeMayBeUnknown(error)) throw connectionError(error, settings);
+      // Unknown outcome: a SERIAL read completes the round. Tracked now (by this call or a competitor):
+      // the notification is processed and its effects applied, which is all a caller can act on.
+      let tracked: boolean;
+      try {
+        tracked = await this.tracked(record);
+      } catch (cause) {
+        throw new OutcomeUnknownError(
+          `the tracking of notification ${record.notificationId} of ${JSON.stringify(record.applicationName)} may or may not be recorded (${explain(error)}; the SERIAL read failed too: ${explain(cause)}); its effects were applied: processing it again is safe when they are idempotent`,
+          { cause: error },
+        );
+      }
+      if (tracked) return;
+      throw new StoreConnectionError(
+        `the tracking of notification ${record.notificationId} of ${JSON.stringify(record.applicationName)} was not recorded (${explain(error)}); its effects were applied: processing it again is safe when they are idempotent`,
+        { cause: error },
+      );
+    }
+  }
+
+  private async run(cql: string, params: unknown[], consistency: number): Promise<types.ResultSet> {
+    try {
+      return await this.session.client.execute(cql, params, {
+        prepare: true,
+        consistency,
+        readTimeout: this.session.settings.requestTimeoutMs,
+        isIdempotent: true,
+      });
+    } catch (error) {
+      throw connectionError(error, this.session.settings);
+    }
+  }
+}
