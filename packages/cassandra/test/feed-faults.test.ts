@@ -192,6 +192,36 @@ describeIfAvailable(
       await expectFeedExact(store, ids, acknowledged);
     }, 180_000);
 
+    it('an append copied in several chunks, the second lost: its hint stays until the whole append is in the log', async () => {
+      const { table, store } = await freshTable();
+      let chunkCalls = 0;
+      const session = hookedSession(datastore, async (queries, send) => {
+        if (isLogChunk(queries, table)) {
+          chunkCalls += 1;
+          // The second chunk is never sent: the pass stops after copying the append's front.
+          if (chunkCalls === 2)
+            throw Object.assign(
+              new errors.ResponseError(types.responseErrorCodes.writeTimeout, 'Operation timed out'),
+              { writeType: 'CAS' },
+            );
+        }
+        return send();
+      });
+      const id = randomUUID();
+      await feedStore(datastore, table, session).append(run(id, 0, 6));
+      const sequencer = new FeedSequencer({ table, session, clockSkewMs: SKEW_MS, chunkItems: 2 });
+      const first = await sequencer.runOnce();
+      expect(first).toMatchObject({ copied: 2, lostRace: true, retired: 0 });
+      expect(await hintCount(table)).toBe(1);
+      // The hint is the only thing that brings the sequencer back to this sequence: the rest is copied.
+      await drain(sequencer, table);
+      await expectFeedExact(
+        store,
+        [id],
+        run(id, 0, 6).map((i) => `${id}/${i.position}`),
+      );
+    }, 120_000);
+
     it('two sequencers at once: one of them loses each race, and the feed has no hole and no duplicate', async () => {
       const { table, spawnChild, store } = await freshTable();
       const ids = [randomUUID(), randomUUID(), randomUUID()];
