@@ -26,14 +26,17 @@ async function failure(promise: Promise<unknown>): Promise<{ error: unknown; ms:
 }
 
 describe('connecting to a server that is not there', () => {
-  it('a closed port gives StoreConnectionError naming the hosts and port, within the connect timeout', async () => {
+  it('a closed port gives StoreConnectionError naming the hosts and port, without waiting out a hang', async () => {
     const datastore = new CassandraDatastore({
       settings: new CassandraSettings({ hosts: ['127.0.0.1'], port: 9999, connectTimeoutMs: 2000 }, {}),
     });
     const { error, ms } = await failure(datastore.setupConnection());
     expect(error).toBeInstanceOf(StoreConnectionError);
-    expect((error as Error).message).toContain('Cassandra at 127.0.0.1:9999');
-    expect(ms).toBeLessThan(2000 + 1500);
+    expect((error as Error).message).toMatch(
+      /^cannot connect to Cassandra at 127\.0\.0\.1:9999: .*ECONNREFUSED/,
+    );
+    // Bounded, not timed: 10x the connect timeout still fails on a hang, and never on a loaded machine.
+    expect(ms).toBeLessThan(10 * 2000);
     expect(() => datastore.client).toThrow(StoreConnectionError);
   });
 
@@ -43,15 +46,21 @@ describe('connecting to a server that is not there', () => {
     await new Promise<void>((done) => silent.listen(0, '127.0.0.1', done));
     const port = (silent.address() as AddressInfo).port;
     try {
-      // The handshake waits at most requestTimeoutMs; the whole connect, at most connectTimeoutMs + 1 s.
+      // The handshake waits at most requestTimeoutMs; the whole connect, at most connectTimeoutMs + 1 s:
+      // only a timeout says "no answer" (a refused or reset connection says why it failed).
       const settings = new CassandraSettings(
         { hosts: '127.0.0.1', port, connectTimeoutMs: 1000, requestTimeoutMs: 1000 },
         {},
       );
       const { error, ms } = await failure(new CassandraDatastore({ settings }).setupConnection());
       expect(error).toBeInstanceOf(StoreConnectionError);
-      expect((error as Error).message).toContain(`Cassandra at 127.0.0.1:${port}`);
-      expect(ms).toBeLessThan(2000 + 500);
+      expect((error as Error).message).toMatch(
+        new RegExp(
+          `^cannot connect to Cassandra at 127\\.0\\.0\\.1:${port}: .*(no answer within|did not reply before timeout) 1000 ms`,
+        ),
+      );
+      // Bounded, not timed: 10x the timeouts still fails on a hang, and never on a loaded machine.
+      expect(ms).toBeLessThan(10 * 1000);
     } finally {
       for (const socket of sockets) socket.destroy();
       await new Promise((done) => silent.close(done));

@@ -3,7 +3,7 @@ import { type ApplicationRecorder, hasNotificationLog } from './recorders.js';
 import { MAX_SEQUENCE_ID_LENGTH } from './record-strategy.js';
 import type { SequencedItem } from './sequenced-item.js';
 import type { Tracking, TrackingRecorder } from './tracking.js';
-import { hasLoneSurrogate } from './validation.js';
+import { validateName } from './validation.js';
 
 /**
  * Where a follower keeps its tracking records: with what it writes, in one transaction. `H` is the
@@ -89,19 +89,7 @@ export function requireProcessRecorder<I>(recorder: unknown, user: string): Proc
 
 /** A tracking name: a non-empty string of at most 255 characters without NUL. */
 export function validateTrackingName(value: unknown, field = 'applicationName'): string {
-  if (
-    typeof value !== 'string' ||
-    value.length === 0 ||
-    value.length > MAX_SEQUENCE_ID_LENGTH ||
-    value.includes('\0') ||
-    hasLoneSurrogate(value)
-  ) {
-    throw new ValidationError(
-      `${field} must be a non-empty string of at most ${MAX_SEQUENCE_ID_LENGTH} characters without NUL or lone UTF-16 surrogates`,
-      field,
-    );
-  }
-  return value;
+  return validateName(value, field, field, MAX_SEQUENCE_ID_LENGTH);
 }
 
 /**

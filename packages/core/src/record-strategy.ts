@@ -1,7 +1,7 @@
 import { ConcurrencyError, NotFoundError, ValidationError } from './errors.js';
 import type { AggregateRecorder, ItemQuery, PositionKind, SequenceIdKind } from './recorders.js';
 import { ItemShape, SequencedItem, type SequencedItemClass } from './sequenced-item.js';
-import { hasLoneSurrogate, isUuid } from './validation.js';
+import { hasLoneSurrogate, isUuid, validateName } from './validation.js';
 
 export interface ActiveRecordStrategyOptions<I = SequencedItem> {
   /** The class of the items this strategy accepts and returns (the seed's `sequenced_item_class`). */
@@ -206,19 +206,7 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
         );
       return sequenceId.toLowerCase();
     }
-    if (
-      typeof sequenceId !== 'string' ||
-      sequenceId.length === 0 ||
-      sequenceId.length > MAX_SEQUENCE_ID_LENGTH ||
-      sequenceId.includes('\0') ||
-      hasLoneSurrogate(sequenceId)
-    ) {
-      throw new ValidationError(
-        `sequence id must be a non-empty string of at most ${MAX_SEQUENCE_ID_LENGTH} characters without NUL or lone UTF-16 surrogates`,
-        'sequenceId',
-      );
-    }
-    return sequenceId;
+    return validateName(sequenceId, 'sequenceId', 'sequence id', MAX_SEQUENCE_ID_LENGTH);
   }
 
   protected validatePosition(position: unknown, field: string): asserts position is number {
@@ -234,18 +222,7 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
   }
 
   protected validateTopic(topic: unknown): void {
-    if (
-      typeof topic !== 'string' ||
-      topic.length === 0 ||
-      topic.length > MAX_TOPIC_LENGTH ||
-      topic.includes('\0') ||
-      hasLoneSurrogate(topic)
-    ) {
-      throw new ValidationError(
-        `topic must be a non-empty string of at most ${MAX_TOPIC_LENGTH} characters without NUL or lone UTF-16 surrogates`,
-        'topic',
-      );
-    }
+    validateName(topic, 'topic', 'topic', MAX_TOPIC_LENGTH);
   }
 
   protected validateData(data: unknown): void {

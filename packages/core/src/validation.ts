@@ -26,3 +26,24 @@ export function assertIdentifier(value: unknown, what: string): string {
 export function hasLoneSurrogate(value: string): boolean {
   return !(value as string & { isWellFormed(): boolean }).isWellFormed();
 }
+
+/**
+ * A name a store keeps as text (a sequence id, a topic, a tracking name): a non-empty string of at most
+ * `max` characters, without NUL (C-string drivers cut there) or lone surrogates (see hasLoneSurrogate).
+ * `what` names it in the message, `field` in the ValidationError.
+ */
+export function validateName(value: unknown, field: string, what: string, max: number): string {
+  if (
+    typeof value !== 'string' ||
+    value.length === 0 ||
+    value.length > max ||
+    value.includes('\0') ||
+    hasLoneSurrogate(value)
+  ) {
+    throw new ValidationError(
+      `${what} must be a non-empty string of at most ${max} characters without NUL or lone UTF-16 surrogates`,
+      field,
+    );
+  }
+  return value;
+}

@@ -1,5 +1,5 @@
 import { type SequencedItem, SettingsError } from '@es/core';
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, type Transaction, sql } from 'kysely';
 import { mapDriverError } from './errors.js';
 import type { SqlDialectName, SqlSettings } from './settings.js';
 import type { SqlItemsTable } from './tables.js';
@@ -101,5 +101,39 @@ export async function runTransaction<T>(
     throw committing
       ? mapDriverError(settings, error, { write: true, what: `the commit of ${what}` })
       : error;
+  }
+}
+
+/**
+ * What the server dialects (PostgreSQL, MySQL) share: transactions, ping and close over Kysely on their
+ * pool. Each adds its own reads and ordered append.
+ */
+export abstract class KyselyConnection implements SqlConnection {
+  protected constructor(
+    readonly settings: SqlSettings,
+    readonly db: Kysely<any>,
+    /** False for a pool the user passed in: `close()` leaves it open. */
+    private readonly owned: boolean,
+  ) {}
+
+  abstract select(sql: string, params: readonly unknown[]): Promise<Record<string, any>[]>;
+  abstract insertItems(table: SqlItemsTable, items: readonly SequencedItem[]): Promise<void>;
+  abstract insertItemsIn(
+    trx: Transaction<any>,
+    table: SqlItemsTable,
+    items: readonly SequencedItem[],
+  ): Promise<void>;
+
+  transaction<T>(run: (trx: Transaction<any>) => Promise<T>, what: string): Promise<T> {
+    return runTransaction(this.db, this.settings, run, what);
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+
+  /** Ends the pool, if the datastore made it (Kysely's `destroy` ends the pool it runs on). */
+  async close(): Promise<void> {
+    if (this.owned) await this.db.destroy();
   }
 }

@@ -1,6 +1,6 @@
 import { type SequencedItem, ValidationError } from '@es/core';
 import { CompiledQuery, Kysely, MysqlDialect, type Transaction, sql } from 'kysely';
-import { type SqlConnection, runTransaction } from './connection.js';
+import { KyselyConnection } from './connection.js';
 import { cannotConnect, classify, lost, mapDriverError, notContinuing, positionTaken } from './errors.js';
 import { boundMysqlPool } from './request-timeout.js';
 import { driverTlsOptions } from './tls.js';
@@ -39,18 +39,19 @@ interface OwnConnection {
  * statement commits, so ids are drawn in commit order; a duplicate key rolls the statement back. The
  * statement is prepared once per connection (the same text for every batch size).
  */
-export class MysqlConnection implements SqlConnection {
+export class MysqlConnection extends KyselyConnection {
   private readonly inserts = new Map<string, string>();
 
   private constructor(
-    readonly settings: SqlSettings,
-    readonly db: Kysely<any>,
+    settings: SqlSettings,
+    db: Kysely<any>,
     private readonly pool: MysqlPool,
     /** The server's max_allowed_packet: a larger batch would cost the connection, so it is refused first. */
     private readonly maxPacketBytes: number,
-    /** False for a pool the user passed in: `close()` leaves it open. */
-    private readonly owned: boolean,
-  ) {}
+    owned: boolean,
+  ) {
+    super(settings, db, owned);
+  }
 
   /**
    * Over a pool of the user's: used as it is (its sessions keep their own sql_mode and lock wait
@@ -202,18 +203,5 @@ export class MysqlConnection implements SqlConnection {
       this.inserts.set(table.tableName, text);
     }
     return text;
-  }
-
-  transaction<T>(run: (trx: Transaction<any>) => Promise<T>, what: string): Promise<T> {
-    return runTransaction(this.db, this.settings, run, what);
-  }
-
-  async ping(): Promise<void> {
-    await sql`select 1`.execute(this.db);
-  }
-
-  /** Ends the pool, if the datastore made it (Kysely's `destroy` ends the pool it runs on). */
-  async close(): Promise<void> {
-    if (this.owned) await this.db.destroy();
   }
 }

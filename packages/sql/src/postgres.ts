@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { SequencedItem } from '@es/core';
-import { CompiledQuery, Kysely, PostgresDialect, type Transaction, sql } from 'kysely';
-import { type SqlConnection, runTransaction } from './connection.js';
+import { CompiledQuery, Kysely, PostgresDialect, type Transaction } from 'kysely';
+import { KyselyConnection } from './connection.js';
 import { cannotConnect, classify, lost, mapDriverError, notContinuing, positionTaken } from './errors.js';
 import { boundPostgresPool } from './request-timeout.js';
 import { driverTlsOptions } from './tls.js';
@@ -56,18 +56,19 @@ export function lockKey(name: string): number {
  * order, and a unique violation rolls the whole statement back. The statement is a named prepared
  * statement, planned once per connection, the same for every batch size.
  */
-export class PostgresConnection implements SqlConnection {
+export class PostgresConnection extends KyselyConnection {
   private readonly inserts = new Map<string, { name: string; text: string }>();
   /** Statement names by SQL text: each connection prepares a named statement once. */
   private readonly names = new Map<string, string>();
 
   private constructor(
-    readonly settings: SqlSettings,
-    readonly db: Kysely<any>,
+    settings: SqlSettings,
+    db: Kysely<any>,
     private readonly pool: PostgresPool,
-    /** False for a pool the user passed in: `close()` leaves it open. */
-    private readonly owned: boolean,
-  ) {}
+    owned: boolean,
+  ) {
+    super(settings, db, owned);
+  }
 
   /** Over a pool of the user's: used as it is (its settings, its error listeners), never ended. */
   static over(settings: SqlSettings, pool: PostgresPool): PostgresConnection {
@@ -182,19 +183,6 @@ export class PostgresConnection implements SqlConnection {
       this.inserts.set(table.tableName, statement);
     }
     return statement;
-  }
-
-  transaction<T>(run: (trx: Transaction<any>) => Promise<T>, what: string): Promise<T> {
-    return runTransaction(this.db, this.settings, run, what);
-  }
-
-  async ping(): Promise<void> {
-    await sql`select 1`.execute(this.db);
-  }
-
-  /** Ends the pool, if the datastore made it (Kysely's `destroy` ends the pool it runs on). */
-  async close(): Promise<void> {
-    if (this.owned) await this.db.destroy();
   }
 }
 

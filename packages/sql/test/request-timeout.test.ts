@@ -18,6 +18,11 @@ import { describeEachDialect, uniqueName, useDatastore } from './dialects.js';
 import { TcpProxy } from './tcp-proxy.js';
 
 const TIMEOUT_MS = 800;
+/** What only the cut produces: no answer within the request timeout, or a fresh connection timing out. */
+const CUT = new RegExp(
+  `no answer within ${TIMEOUT_MS} ms \\(requestTimeoutMs\\)|cannot connect to .*(timeout|ETIMEDOUT)`,
+  'i',
+);
 
 async function outcome(promise: Promise<unknown>): Promise<{ error: unknown; ms: number }> {
   const started = Date.now();
@@ -72,12 +77,14 @@ describeEachDialect(
       expect(append.error).toBeInstanceOf(OutcomeUnknownError);
       expect((append.error as Error).message).toMatch(new RegExp(`no answer within ${TIMEOUT_MS} ms`));
       expect(read.error).toBeInstanceOf(StoreConnectionError);
+      expect((read.error as Error).message).toMatch(CUT);
       // The tracking transaction fails before or at its commit: typed either way.
       expect(track.error instanceof StoreConnectionError || track.error instanceof OutcomeUnknownError).toBe(
         true,
       );
-      // Bounded: the request timeout, plus at most a connect timeout for a fresh connection, plus slack.
-      for (const o of [append, read, track]) expect(o.ms).toBeLessThan(2 * TIMEOUT_MS + 2000);
+      expect((track.error as Error).message).toMatch(CUT);
+      // Bounded, not timed: 10x the timeout still fails on a hang, and never on a loaded machine.
+      for (const o of [append, read, track]) expect(o.ms).toBeLessThan(10 * TIMEOUT_MS);
 
       proxy.heal();
       const healed = Date.now();
@@ -87,7 +94,7 @@ describeEachDialect(
       );
       expect(stored.slice(0, 2)).toEqual([0, 1]); // nothing acknowledged lost
       await store.append(item(stored.length));
-      expect(Date.now() - healed).toBeLessThan(2 * TIMEOUT_MS + 2000);
+      expect(Date.now() - healed).toBeLessThan(10 * TIMEOUT_MS);
       expect((await store.getItems(id)).map((i) => i.position)).toEqual([...stored, stored.length]);
     });
   },
