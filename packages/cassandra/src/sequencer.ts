@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type SequencedItem, ValidationError } from '@es/core';
+import { type SequencedItem, StoreClosedError, ValidationError } from '@es/core';
 import { type AppendSignal, appendSignalFor } from '@es/core/backend';
 import { types } from 'cassandra-driver';
 import { commitAt } from './append.js';
@@ -34,7 +34,11 @@ export interface FeedSequencerOptions {
   copyLimit?: number;
   /** How far apart the writers' and sequencers' clocks may be. Default 1,000 ms. */
   clockSkewMs?: number;
-  /** Called with each failed pass's error (the loop goes on). Default: ignored. */
+  /**
+   * Called with each failed pass's error (the loop goes on, except after its datastore was closed).
+   * Default: a process warning (`process.emitWarning`) when the error differs from the last one
+   * reported, so that a failing sequencer is never silent and never floods the log.
+   */
   onError?: (error: unknown) => void;
 }
 
@@ -83,6 +87,7 @@ export class FeedSequencer {
   private loop: Promise<void> | undefined;
   private stopping: AbortController | undefined;
   private leading = false;
+  private lastErrorValue: unknown;
 
   constructor(options: FeedSequencerOptions) {
     const { table } = options;
@@ -92,7 +97,7 @@ export class FeedSequencer {
     this.#session = options.session;
     this.datastore = options.datastore;
     this.holder = options.holder ?? randomUUID();
-    this.onError = options.onError ?? (() => undefined);
+    this.onError = options.onError ?? warnOnChange();
     this.options = {
       pollIntervalMs: options.pollIntervalMs ?? 100,
       leaseSeconds: options.leaseSeconds ?? 10,
@@ -109,6 +114,11 @@ export class FeedSequencer {
   /** Raised after each chunk lands in the log: the followers' signal (the strategies' `appended`). */
   get appended(): AppendSignal {
     return logSignalFor(feedKey(this.sessionNow(), this.table));
+  }
+
+  /** The last error a pass of the loop failed with (undefined until one fails). */
+  get lastError(): unknown {
+    return this.lastErrorValue;
   }
 
   /** True while this sequencer holds the lease (as of its last claim). */
@@ -132,17 +142,27 @@ export class FeedSequencer {
       while (!stopping.signal.aborted) {
         const seen = hinted.count;
         try {
-          this.leading = await (await this.feed()).claimLease(this.holder, this.options.leaseSeconds);
+          this.leading = await this.tracked(async () =>
+            (await this.feed()).claimLease(this.holder, this.options.leaseSeconds),
+          );
           if (this.leading && !stopping.signal.aborted) {
             const pass = await this.runOnce();
             if (pass.copied > 0) continue; // more may be waiting: no pause
           }
         } catch (error) {
           this.leading = false;
+          this.lastErrorValue = error;
+          // A closed datastore never comes back: the loop ends instead of failing every pollIntervalMs
+          // (and keeping the process alive). Its lease lapses after leaseSeconds.
+          if (error instanceof StoreClosedError) {
+            this.onError(error);
+            break;
+          }
           this.onError(error);
         }
         await hinted.wait(seen, { timeoutMs: this.options.pollIntervalMs, signal: stopping.signal });
       }
+      if (!stopping.signal.aborted) this.loop = undefined; // ended on its own (its datastore closed)
     })();
   }
 
@@ -154,7 +174,7 @@ export class FeedSequencer {
     this.loop = undefined;
     if (this.leading) {
       this.leading = false;
-      await (await this.feed()).releaseLease(this.holder).catch(this.onError);
+      await this.tracked(async () => (await this.feed()).releaseLease(this.holder)).catch(this.onError);
     }
   }
 
@@ -176,7 +196,9 @@ export class FeedSequencer {
   }
 
   private begin(): Promise<FeedPass> {
-    const pass = this.pass().finally(() => {
+    // On a datastore, a pass is one of its operations: close() waits for it, and after close it is
+    // refused with StoreClosedError (not a driver error from a client shut down under it).
+    const pass = this.tracked(() => this.pass()).finally(() => {
       if (this.current === pass) this.current = undefined;
     });
     this.current = pass;
@@ -334,6 +356,13 @@ export class FeedSequencer {
     return done;
   }
 
+  /** On a datastore, work is one of its operations: close() waits for it, and refuses it after. */
+  private tracked<T>(operation: () => Promise<T>): Promise<T> {
+    return this.#session === undefined && this.datastore !== undefined
+      ? this.datastore.use(operation)
+      : operation();
+  }
+
   private sessionNow(): CqlSession {
     return this.#session ?? this.datastore?.session ?? defaultSession();
   }
@@ -420,4 +449,17 @@ async function mapLimited<T, R>(
   };
   await Promise.all(Array.from({ length: Math.min(limit, values.length) }, worker));
   return out;
+}
+
+/** The default `onError`: a process warning for each error unlike the one before it. */
+function warnOnChange(): (error: unknown) => void {
+  let last: string | undefined;
+  return (error) => {
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    if (text === last) return;
+    last = text;
+    process.emitWarning(`@es/cassandra FeedSequencer: a pass failed (it will retry): ${text}`, {
+      code: 'ES_FEED_SEQUENCER',
+    });
+  };
 }

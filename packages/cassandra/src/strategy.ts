@@ -185,16 +185,21 @@ export class CassandraActiveRecordStrategy<
     query: NotificationQuery = {},
   ): Promise<Notification[]> {
     this.validateNotificationRange(start, limit);
-    const feed = await this.feed();
-    await this.catchUp?.runOnce();
-    return selectMatching((from, count) => feed.read(from, count), start, limit, query);
+    // Tracked like the other operations: close() waits for it, and a read after close is StoreClosedError.
+    return this.tracked(async () => {
+      const feed = await this.feed();
+      await this.catchUp?.runOnce();
+      return selectMatching((from, count) => feed.read(from, count), start, limit, query);
+    });
   }
 
   /** The last id in the feed's log, 0 when it is empty. */
   async maxNotificationId(this: CassandraActiveRecordStrategy<I, K, F> & WithFeed): Promise<number> {
-    const feed = await this.feed();
-    await this.catchUp?.runOnce();
-    return feed.tail(await feed.readWatermark(), false);
+    return this.tracked(async () => {
+      const feed = await this.feed();
+      await this.catchUp?.runOnce();
+      return feed.tail(await feed.readWatermark(), false);
+    });
   }
 
   private async feed(): Promise<BoundFeed> {

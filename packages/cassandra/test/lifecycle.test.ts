@@ -45,4 +45,23 @@ import { cassandraAvailable, openDatastore, testKeyspace, testSettings } from '.
       await reader.close();
     }
   });
+
+  it('a store with a feed: close() waits for log reads in flight, and refuses them after', async () => {
+    const table = CqlIntegerSequencedItem.withFeed().withTableName('lifecycle_feed');
+    const datastore = await openDatastore(keyspace, [table]);
+    const strategy = new CassandraActiveRecordStrategy({ datastore, table });
+    await strategy.append([new SequencedItem(randomUUID(), 0, 't.E', '{}')]);
+    const reads = Array.from({ length: 8 }, () => [
+      strategy.selectNotifications(1, 10),
+      strategy.maxNotificationId(),
+    ]).flat();
+    const closed = datastore.close();
+    const outcomes = await Promise.allSettled(reads);
+    await closed;
+    expect(outcomes.map((o) => (o.status === 'rejected' ? String(o.reason) : o.status))).toEqual(
+      reads.map(() => 'fulfilled'),
+    );
+    await expect(strategy.selectNotifications(1, 10)).rejects.toBeInstanceOf(StoreClosedError);
+    await expect(strategy.maxNotificationId()).rejects.toBeInstanceOf(StoreClosedError);
+  });
 });
