@@ -215,7 +215,20 @@ export class FeedSequencer {
       await mapLimited([...advanced], 16, (id) => feed.writeProgress(id, this.progress.get(id)!));
       await feed.writeWatermark(this.tail + 1);
     }
-    const retired = await this.retire(feed, hints);
+    // A sequence is drained when this pass read it to its end (fewer than copyLimit new items) and copied
+    // all of it. Only then are its appends whole in the log: an append may span chunks, and a pass that
+    // stopped part-way (a lost race, an unknown outcome, the copy limit) copied only the front of it.
+    const drained = new Set<string>();
+    sequences.forEach((sequenceId, i) => {
+      const items = news[i]!;
+      const last = items[items.length - 1];
+      if (
+        items.length < this.options.copyLimit &&
+        (last === undefined || (this.progress.get(sequenceId) ?? -1) >= last.position)
+      )
+        drained.add(sequenceId);
+    });
+    const retired = await this.retire(feed, hints, drained);
     // Everything the cache holds is in the progress table now: it may be dropped to bound its size.
     if (this.synced && this.progress.size > 100_000) this.progress = new Map();
     return { copied, retired: retired.length, lostRace };
@@ -292,19 +305,26 @@ export class FeedSequencer {
   }
 
   /**
-   * The hints whose items are in the log (the sequence's progress reached the hint's first position),
+   * The hints whose items are in the log (the sequence's progress reached the hint's first position,
+   * and the sequence was `drained` in this pass, so the whole append was copied, not only its front),
    * and those whose append proved absent: past the writer's deadline, the time a request may still
    * take, and the clock skew allowed, a SERIAL read of the first position finds nothing.
    */
-  private async retire(feed: BoundFeed, hints: readonly Hint[]): Promise<Hint[]> {
+  private async retire(
+    feed: BoundFeed,
+    hints: readonly Hint[],
+    drained: ReadonlySet<string>,
+  ): Promise<Hint[]> {
     const { requestTimeoutMs } = feed.items.settings;
     const now = Date.now();
     const done: Hint[] = [];
     const expired: Hint[] = [];
     for (const hint of hints) {
       const copied = this.progress.get(hint.sequenceId);
-      if (copied !== undefined && copied >= hint.first) done.push(hint);
-      else if (now > hint.deadline + requestTimeoutMs + this.options.clockSkewMs) expired.push(hint);
+      if (copied !== undefined && copied >= hint.first) {
+        // Kept while the rest of its append may still be waiting: the next pass reads the sequence again.
+        if (drained.has(hint.sequenceId)) done.push(hint);
+      } else if (now > hint.deadline + requestTimeoutMs + this.options.clockSkewMs) expired.push(hint);
     }
     await mapLimited(expired, 16, async (hint) => {
       const found = await commitAt(feed.items, hint.sequenceId, this.table.bucketOf(hint.first), hint.first);

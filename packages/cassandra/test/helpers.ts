@@ -46,8 +46,23 @@ export async function openDatastore(
 export async function dropAndClose(datastore: CassandraDatastore | undefined): Promise<void> {
   if (datastore === undefined) return;
   try {
-    await datastore.client.execute(`DROP KEYSPACE IF EXISTS ${datastore.settings.keyspace}`);
+    // A schema change waits for agreement: on a loaded machine it can outlast a short request timeout.
+    await datastore.client.execute(`DROP KEYSPACE IF EXISTS ${datastore.settings.keyspace}`, [], {
+      readTimeout: 120_000,
+    });
   } finally {
     await datastore.close();
   }
+}
+
+/**
+ * A datastore with short request timeouts (the feed's tests: hint horizons pass within seconds), its
+ * keyspace created first with the default timeouts (schema changes are slow on a loaded machine).
+ */
+export async function openShortTimeoutDatastore(
+  keyspace: string,
+  requestTimeoutMs: number,
+): Promise<CassandraDatastore> {
+  await (await openDatastore(keyspace, [])).close();
+  return openDatastore(keyspace, [], { requestTimeoutMs });
 }

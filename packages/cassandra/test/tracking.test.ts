@@ -8,7 +8,7 @@ import {
   CassandraTrackingRecorder,
   type CqlSession,
 } from '../src/index.js';
-import { REQUEST_TIMEOUT_MS, feedStore, feedTable, readAll } from './feed-helpers.js';
+import { feedStore, feedTable, readAll } from './feed-helpers.js';
 import { cassandraAvailable, dropAndClose, openDatastore, testKeyspace } from './helpers.js';
 
 // Read models fed from the Cassandra feed. In Cassandra: tracking by lightweight transaction, effects
@@ -25,7 +25,7 @@ describeIfAvailable(cassandraAvailable, 'read models fed from the Cassandra feed
   let notifications: Notification[];
 
   beforeAll(async () => {
-    datastore = await openDatastore(keyspace, [table], { requestTimeoutMs: REQUEST_TIMEOUT_MS });
+    datastore = await openDatastore(keyspace, [table]);
     await new CassandraTrackingRecorder({ datastore }).setupTable();
     await datastore.client.execute(
       `CREATE TABLE ${keyspace}.seen (sequence_id text, position bigint, data text, PRIMARY KEY (sequence_id, position))`,

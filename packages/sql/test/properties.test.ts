@@ -14,7 +14,6 @@ import {
   TopicRegistry,
   ValidationError,
 } from '@es/core';
-import { hasLoneSurrogate } from '@es/core/backend';
 import fc from 'fast-check';
 import { SqlActiveRecordStrategy, SqlIntegerSequencedItem } from '../src/index.js';
 import { describeEachDialect, uniqueName, useDatastore } from './dialects.js';
