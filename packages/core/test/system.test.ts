@@ -163,6 +163,30 @@ describe('a system of process applications', () => {
     expect((await apps.orders.get(Order, id)).version).toBe(3);
   });
 
+  it('an old stored event without metadata still decodes and is processed; its consequences carry no story', async () => {
+    const apps = await openApps();
+    const id = randomUUID();
+    // An Order Created stored before events had ids: no eventId, correlationId or causationId in its data.
+    const mapper = apps.orders.eventStore.sequencedItemMapper;
+    const fresh = mapper.toSequencedItem(
+      Order.create('Created', { item: 'old' }, { id }).pendingEvents[0] as never,
+    );
+    const data = JSON.parse(fresh.data) as Record<string, unknown>;
+    delete data.eventId;
+    delete data.correlationId;
+    delete data.causationId;
+    await apps.orders.eventStore.activeRecordStrategy.append({
+      ...fresh,
+      data: JSON.stringify(data),
+    } as never);
+    await using runner = new SystemRunner(system, apps).start();
+    await runner.whenSettled();
+    expect((await apps.orders.get(Order, id)).status).toBe('Paid');
+    const reservation = (await allEvents(apps.reservations)).find((e) => e.orderId === id)!;
+    expect(reservation.eventId).toBeDefined();
+    expect([reservation.correlationId, reservation.causationId]).toEqual([undefined, undefined]);
+  });
+
   it('refuses a follower that is no process application, and an application missing', () => {
     const plain = new Application({ store: memoryStore() });
     expect(
