@@ -80,6 +80,8 @@ export class Application<S extends AggregateRecorder<any> = AggregateRecorder<an
   readonly topics: TopicRegistry;
   private readonly onClose: (() => Promise<void>) | undefined;
   private readonly repositories = new Map<unknown, EventSourcedRepository<any>>();
+  /** The subscriptions and projection runners made here: close() stops them before the store closes. */
+  readonly #followers = new Set<{ [Symbol.asyncDispose](): Promise<void> }>();
   private closing: Promise<void> | undefined;
   /** Whether the publisher is this application's own: then, once closed, it refuses events (see close). */
   private readonly ownsPublisher: boolean;
@@ -248,10 +250,13 @@ export class Application<S extends AggregateRecorder<any> = AggregateRecorder<an
     this: Application<ApplicationRecorder<any>>,
     options: SubscriptionOptions = {},
   ): Subscription<E> {
-    return new Subscription<E>(
-      this.eventStore.activeRecordStrategy as ApplicationRecorder<any>,
-      this.eventStore.sequencedItemMapper,
-      options,
+    this.checkOpen();
+    return this.#keep(
+      new Subscription<E>(
+        this.eventStore.activeRecordStrategy as ApplicationRecorder<any>,
+        this.eventStore.sequencedItemMapper,
+        options,
+      ),
     );
   }
 
@@ -265,12 +270,20 @@ export class Application<S extends AggregateRecorder<any> = AggregateRecorder<an
     projection: Projection<E, H>,
     options: Omit<ProjectionRunnerOptions<E, H>, 'projection' | 'source' | 'mapper'> = {},
   ): ProjectionRunner<E, H> {
-    return new ProjectionRunner<E, H>({
-      ...options,
-      projection,
-      source: this.eventStore.activeRecordStrategy as ApplicationRecorder<any>,
-      mapper: this.eventStore.sequencedItemMapper,
-    });
+    this.checkOpen();
+    return this.#keep(
+      new ProjectionRunner<E, H>({
+        ...options,
+        projection,
+        source: this.eventStore.activeRecordStrategy as ApplicationRecorder<any>,
+        mapper: this.eventStore.sequencedItemMapper,
+      }),
+    );
+  }
+
+  #keep<F extends { [Symbol.asyncDispose](): Promise<void> }>(follower: F): F {
+    this.#followers.add(follower);
+    return follower;
   }
 
   /** Waits for queued writes, rethrowing a failure. */
@@ -284,8 +297,9 @@ export class Application<S extends AggregateRecorder<any> = AggregateRecorder<an
    *
    * Forgetting `await` loses nothing: the queued writes still run, and the store closes after them. From
    * the call on, the application refuses new work with StoreClosedError: `get`, `save`, `create`,
-   * `handle`, `repository`, and (with its own publisher) an entity's setter, whose event could no longer
-   * be stored.
+   * `handle`, `repository`, `subscribe`, `projection`, and (with its own publisher) an entity's setter,
+   * whose event could no longer be stored. Subscriptions and projection runners made by the application
+   * are stopped first.
    */
   close(): Promise<void> {
     if (this.closing) return this.closing.catch(() => undefined);
@@ -319,6 +333,11 @@ export class Application<S extends AggregateRecorder<any> = AggregateRecorder<an
       // Nothing would store an event published from now on: the setter that publishes it throws instead.
       this.publisher.subscribe(() => this.checkOpen());
     }
+    // Followers first (a runner's transaction in flight finishes): they read and write the store, and a
+    // subscription left polling would keep the process alive. A runner's own failure was reported by
+    // its run() / whenCaughtUp(); disposing it does not rethrow.
+    await Promise.all([...this.#followers].map((follower) => follower[Symbol.asyncDispose]()));
+    this.#followers.clear();
     try {
       await this.persistencePolicy.close();
     } catch (error) {

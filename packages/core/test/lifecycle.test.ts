@@ -68,6 +68,37 @@ describe('a closed application', () => {
   });
 });
 
+describe('an application closing with followers', () => {
+  it('stops the subscriptions and projection runners it made, and refuses new ones', async () => {
+    const app = await Application.open({ store: memoryStore(), aggregates: [Tally] });
+    const tally = Tally.create('Started', { label: 'followed' });
+    tally.add(2);
+    await app.save(tally);
+    // A subscription that polls every 10 minutes: only a stop ends its wait for the next notification.
+    const subscription = app.subscribe({ pollIntervalMs: 10 * 60_000 });
+    const seen: number[] = [];
+    const following = (async () => {
+      for await (const { id } of subscription) seen.push(id);
+    })();
+    await subscription.whenCaughtUp();
+    let handled = 0;
+    const runner = app
+      .projection(
+        { name: 'lifecycle-count', process: () => void (handled += 1) },
+        { pollIntervalMs: 10 * 60_000 },
+      )
+      .start();
+    await runner.whenCaughtUp();
+    await app.close();
+    await following; // ended by the close: before, it waited for a poll ten minutes away
+    expect(subscription.stopped).toBe(true);
+    expect(seen).toEqual([1, 2]);
+    expect(handled).toBe(2);
+    expect(() => app.subscribe()).toThrow(StoreClosedError);
+    expect(() => app.projection({ name: 'late', process: () => undefined })).toThrow(StoreClosedError);
+  });
+});
+
 describe('InFlight', () => {
   it('lets running operations, and those queued right behind them, finish before it releases', async () => {
     const inFlight = new InFlight(() => 'the test store');
