@@ -68,28 +68,35 @@ describe('Subscription', () => {
   });
 
   it('polls a log that gives no signal, backing off while nothing comes, and sees what another writer appended', async () => {
-    const store = new InMemoryActiveRecordStrategy();
-    const reads = { count: 0 };
-    const mapper = new SequencedItemMapper();
-    const subscription = new Subscription(withoutSignal(store, reads), mapper, {
-      pollIntervalMs: 10,
-      maxPollIntervalMs: 80,
-    });
-    const iterator = subscription[Symbol.asyncIterator]();
-    const next = iterator.next();
-    await subscription.whenCaughtUp();
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    // With waits of 10, 20, 40, 80, 80... ms, 400 ms hold about 7 reads; without backoff, 40.
-    expect(reads.count).toBeGreaterThanOrEqual(3);
-    expect(reads.count).toBeLessThanOrEqual(12);
-    const tally = Tally.create('Opened', { label: 'b' });
-    await new Application({ activeRecordStrategy: store, aggregates: [Tally] }).save(tally);
-    const appendedAt = performance.now();
-    const { value } = await next;
-    expect(value!.id).toBe(1);
-    // Found by a poll, within the longest wait (and a margin for a loaded machine).
-    expect(performance.now() - appendedAt).toBeLessThan(80 + 500);
-    await subscription[Symbol.asyncDispose]();
+    // Fake timers: the waits are the subscription's own, counted exactly whatever the machine's load.
+    jest.useFakeTimers();
+    try {
+      const store = new InMemoryActiveRecordStrategy();
+      const reads = { count: 0 };
+      const mapper = new SequencedItemMapper();
+      const subscription = new Subscription(withoutSignal(store, reads), mapper, {
+        pollIntervalMs: 10,
+        maxPollIntervalMs: 80,
+      });
+      const iterator = subscription[Symbol.asyncIterator]();
+      const next = iterator.next();
+      await jest.advanceTimersByTimeAsync(0);
+      await subscription.whenCaughtUp();
+      const caughtUpReads = reads.count;
+      await jest.advanceTimersByTimeAsync(400);
+      // Waits of 10, 20, 40, 80, 80, 80, 80 ms fit in 400 ms: 7 polls; without backoff there would be 40.
+      expect(reads.count - caughtUpReads).toBeGreaterThanOrEqual(5);
+      expect(reads.count - caughtUpReads).toBeLessThanOrEqual(8);
+      const tally = Tally.create('Opened', { label: 'b' });
+      await new Application({ activeRecordStrategy: store, aggregates: [Tally] }).save(tally);
+      // Found by the next poll, at most the longest wait away.
+      await jest.advanceTimersByTimeAsync(80);
+      const { value } = await next;
+      expect(value!.id).toBe(1);
+      await subscription[Symbol.asyncDispose]();
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('surfaces a failed read: the iteration rejects with the error, it does not stop silently', async () => {

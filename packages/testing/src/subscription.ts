@@ -195,10 +195,11 @@ export function defineSubscriptionSuite(options: SubscriptionSuiteOptions): void
       'stops while waiting for new notifications: with an AbortSignal, and with await using',
       async () => {
         const controller = new AbortController();
+        // Polls ten minutes apart: only the abort can end the wait within the test's time.
         const subscription = new Subscription<SuiteEvent>(r(), mapper, {
           after: await r().maxNotificationId(),
           signal: controller.signal,
-          pollIntervalMs: 10_000,
+          pollIntervalMs: 10 * 60_000,
         });
         const iteration = (async () => {
           let count = 0;
@@ -206,11 +207,9 @@ export function defineSubscriptionSuite(options: SubscriptionSuiteOptions): void
           return count;
         })();
         await subscription.whenCaughtUp();
-        const stoppedAt = performance.now();
         controller.abort();
         // The iteration ends (on a log filled after commit, an earlier test's event may still arrive first).
         expect(await iteration).toBeGreaterThanOrEqual(0);
-        expect(performance.now() - stoppedAt).toBeLessThan(1000);
         expect(subscription.stopped).toBe(true);
 
         let disposed: Subscription | undefined;
