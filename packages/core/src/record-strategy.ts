@@ -1,7 +1,7 @@
 import { ConcurrencyError, NotFoundError, ValidationError } from './errors.js';
 import type { AggregateRecorder, ItemQuery, PositionKind, SequenceIdKind } from './recorders.js';
 import { ItemShape, SequencedItem, type SequencedItemClass } from './sequenced-item.js';
-import { hasLoneSurrogate, isUuid, validateName } from './validation.js';
+import { describeValue, hasLoneSurrogate, isUuid, validateName } from './validation.js';
 
 export interface ActiveRecordStrategyOptions<I = SequencedItem> {
   /** The class of the items this strategy accepts and returns (the seed's `sequenced_item_class`). */
@@ -217,7 +217,7 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
     if (!ok) {
       const what =
         this.positionKind === 'integer' ? 'a non-negative integer' : 'a non-negative finite number';
-      throw new ValidationError(`${field} must be ${what}, got ${String(position)}`, field);
+      throw new ValidationError(`${field} must be ${what}, got ${describeValue(position)}`, field);
     }
   }
 

@@ -3,6 +3,7 @@ import type { DomainEvent } from './events.js';
 import { NotFoundError, ValidationError } from './errors.js';
 import type { EventStore } from './event-store.js';
 import type { Snapshottable, SnapshotStrategy } from './snapshots.js';
+import { describeValue } from './validation.js';
 
 /** What a repository holds: entities and aggregates alike. */
 export interface EventSourced {
@@ -129,7 +130,7 @@ export class EventSourcedRepository<T extends EventSourced = DomainEntity> {
 
   private async load(id: string, version?: number, autoSnapshot = true): Promise<T | undefined> {
     if (typeof id !== 'string' || id.length === 0) {
-      throw new ValidationError(`an entity id must be a non-empty string, got ${String(id)}`, 'id');
+      throw new ValidationError(`an entity id must be a non-empty string, got ${describeValue(id)}`, 'id');
     }
     if (version !== undefined && (!Number.isSafeInteger(version) || version < 1)) {
       throw new ValidationError('version must be a positive integer', 'version');

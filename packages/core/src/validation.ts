@@ -47,3 +47,25 @@ export function validateName(value: unknown, field: string, what: string, max: n
   }
   return value;
 }
+
+/**
+ * A value as an error message may show it: primitives as themselves, anything else by its kind. Never
+ * throws: `String(value)` does on hostile input (an object whose `toString` is not a function), which
+ * would turn a ValidationError into an untyped TypeError.
+ */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  switch (typeof value) {
+    case 'object':
+      return 'an object';
+    case 'function':
+      return 'a function';
+    case 'symbol':
+      return 'a symbol';
+    case 'string':
+      return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+    default:
+      return String(value);
+  }
+}

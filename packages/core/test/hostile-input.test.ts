@@ -15,6 +15,7 @@ import {
   ValidationError,
 } from '../src/index.js';
 import { hasLoneSurrogate } from '../src/backend.js';
+import { describeValue } from '../src/validation.js';
 import { uuid } from './fixtures.js';
 
 const json = new JsonTranscoder();
@@ -209,5 +210,22 @@ describe('ciphertext bound to where it is stored (defect 5)', () => {
     expect(() => mapper.fromSequencedItem(new SequencedItem(a.sequenceId, 1, a.topic, a.data))).toThrow(
       DataIntegrityError,
     );
+  });
+});
+
+describe('values that cannot be printed (found by the property tests)', () => {
+  it('a position or an id whose toString is not a function is a ValidationError, not a TypeError from the message', async () => {
+    const store = new InMemoryActiveRecordStrategy();
+    const hostile = { toString: '' };
+    await expect(
+      store.append({ sequenceId: uuid(), position: hostile, topic: 't', data: '' } as never),
+    ).rejects.toThrow(
+      new ValidationError('position must be a non-negative integer, got an object', 'position'),
+    );
+    expect(await store.maxNotificationId()).toBe(0);
+    expect(describeValue(hostile)).toBe('an object');
+    expect(describeValue(Object.create(null))).toBe('an object');
+    expect(describeValue('x'.repeat(50))).toBe(JSON.stringify(`${'x'.repeat(40)}...`));
+    expect(describeValue(-1)).toBe('-1');
   });
 });
