@@ -1,7 +1,7 @@
 import { SequencedItem } from '@es/core';
 import { types } from 'cassandra-driver';
 import type { Hint } from '../src/bound-feed.js';
-import { inCommitOrder } from '../src/sequencer.js';
+import { inCommitOrder } from '../src/commit-order.js';
 
 // How a sequencer pass orders what it copies (no server): each sequence's items stay in order, commits
 // stay whole, and commits of different sequences are merged by their hints' deadlines.
