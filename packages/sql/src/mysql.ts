@@ -1,6 +1,6 @@
 import { type SequencedItem, ValidationError } from '@es/core';
 import { CompiledQuery, Kysely, MysqlDialect, type Transaction, sql } from 'kysely';
-import { KyselyConnection } from './connection.js';
+import { KyselyConnection, type Row } from './connection.js';
 import { cannotConnect, classify, lost, mapDriverError, notContinuing, positionTaken } from './errors.js';
 import { boundMysqlPool } from './request-timeout.js';
 import { driverTlsOptions } from './tls.js';
@@ -17,8 +17,12 @@ export interface MysqlPool {
 }
 export interface MysqlPoolConnection {
   // Values are `any[]`: mysql2 types them as its own ExecuteValues, and a real pool must fit this type.
-  /** A statement prepared once per connection (the store's appends and reads). */
-  execute(sql: string, values: any[], callback: (error: Error | null, rows: any) => void): void;
+  /** A statement prepared once per connection (the store's appends; its reads, with rows as arrays). */
+  execute(
+    sql: string | { sql: string; rowsAsArray: true },
+    values: any[],
+    callback: (error: Error | null, rows: any) => void,
+  ): void;
   /** Kysely's queries. */
   query(sql: string, values: any[], callback: (error: Error | null, rows: any) => void): void;
   release(): void;
@@ -156,12 +160,15 @@ export class MysqlConnection extends KyselyConnection {
       : [sequenceId, batch];
   }
 
-  async select(sql: string, params: readonly unknown[]): Promise<Record<string, any>[]> {
-    return this.execute(sql, params);
+  async select(sql: string, params: readonly unknown[]): Promise<Row[]> {
+    return this.execute({ sql, rowsAsArray: true }, params);
   }
 
   /** Runs a statement prepared once per connection (mysql2 keeps them), discarding a lost connection. */
-  private async execute(sql: string, params: readonly unknown[]): Promise<any> {
+  private async execute(
+    sql: string | { sql: string; rowsAsArray: true },
+    params: readonly unknown[],
+  ): Promise<any> {
     const connection = await new Promise<MysqlPoolConnection>((resolve, reject) =>
       this.pool.getConnection((error, c) =>
         error ? reject(cannotConnect(this.settings, error)) : resolve(c),
