@@ -98,7 +98,8 @@ export class CassandraActiveRecordStrategy<
   // Private (#): a session's client holds the password, and strategies get logged.
   readonly #session: CqlSession | undefined;
   private readonly datastore: CassandraDatastore | undefined;
-  private readonly layoutChecks = new WeakMap<object, Promise<void>>();
+  /** Per client: the layout check, resolving to whether the table carries the `newer` marks. */
+  private readonly layoutChecks = new WeakMap<object, Promise<boolean>>();
   /** Facts about buckets that can never become false (see known.ts): they save round trips. */
   private readonly known = new KnownBuckets();
   /** The sequencer that `catchUpOnRead` runs passes of. */
@@ -243,8 +244,7 @@ export class CassandraActiveRecordStrategy<
       });
       this.layoutChecks.set(session.client, check);
     }
-    await check;
-    return new BoundTable(session, this.table);
+    return new BoundTable(session, this.table, undefined, await check);
   }
 
   private currentSession(): CqlSession {
