@@ -14,7 +14,6 @@ import {
   selectMatching,
   tableOption,
 } from '@es/core/backend';
-import { types } from 'cassandra-driver';
 import { AppendProtocol } from './append.js';
 import { BoundFeed } from './bound-feed.js';
 import { BoundTable } from './bound-table.js';
@@ -26,6 +25,7 @@ import {
   defaultSession,
 } from './datastore.js';
 import { KnownBuckets } from './known.js';
+import { newCommitId } from './outcome.js';
 import { ReadPlanner } from './read-planner.js';
 import { FeedSequencer, feedKey, hintSignalFor, logSignalFor } from './sequencer.js';
 import { CqlTable, type CqlTableKind } from './tables.js';
@@ -161,7 +161,7 @@ export class CassandraActiveRecordStrategy<
       );
     }
     const bound = await this.bound();
-    const commit = types.Uuid.random();
+    const commit = newCommitId();
     if (this.table.feed === undefined) {
       await new AppendProtocol(bound, this.known).append(items, commit);
       return;

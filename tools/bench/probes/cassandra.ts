@@ -3,7 +3,7 @@
  * bench's own adapters (see probes/memory.ts for why CPU time: it counts this process only, so the
  * server's share of the 2 cores does not blur it). Not a test, not part of `pnpm bench`.
  *
- *     cd tools/bench && npx tsx probes/cassandra.ts snap|append|conflict [library,raw] [n]
+ *     cd tools/bench && npx tsx probes/cassandra.ts snap|append|conflict|writers [library,raw] [n]   (ROUNDS=5)
  *
  * snap: per load from a snapshot (a 10,000-event stream, snapshot at its end, as the bench's load);
  * append: per single-event append at the expected version (one writer, its own stream, as each of the
@@ -35,16 +35,26 @@ for (const name of ['execute', 'batch'] as const) {
 const specs = (count: number, from: number): EventSpec[] =>
   Array.from({ length: count }, (_, i) => ({ created: from + i === 0, value: `v${from + i}:${randomUUID()}` }));
 
+const rounds = Number(process.env.ROUNDS ?? 5);
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+
+/** `rounds` rounds of n operations after a warm-up: the median CPU and wall time per operation. */
 async function measure(a: BenchAdapter<unknown>, op: (i: number) => Promise<void>): Promise<string> {
   for (let i = 0; i < Math.min(50, n); i++) await op(-1 - i);
   counts.execute = 0;
   counts.batch = 0;
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) await op(i);
-  const c = process.cpuUsage(c0);
-  const ms = performance.now() - t0;
-  return `${((c.user + c.system) / n).toFixed(0)} CPU µs/op, ${((ms * 1000) / n).toFixed(0)} wall µs/op, statements/op: ${(counts.execute / n).toFixed(2)} execute + ${(counts.batch / n).toFixed(2)} batch`;
+  const cpu: number[] = [];
+  const wall: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) await op(i);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / n);
+    wall.push(((performance.now() - t0) * 1000) / n);
+  }
+  const ops = n * rounds;
+  return `${median(cpu).toFixed(0)} CPU µs/op (rounds ${cpu.map((x) => x.toFixed(0)).join(' ')}), ${median(wall).toFixed(0)} wall µs/op, statements/op: ${(counts.execute / ops).toFixed(2)} execute + ${(counts.batch / ops).toFixed(2)} batch`;
 }
 
 for (const impl of impls) {
