@@ -4,9 +4,8 @@
  * that does not answer is skipped, or fails the run when named) and size: a process fills a store with
  * one stream (its events are the log's too); then each read runs in a fresh process that opens the store,
  * notes its memory after a full GC (the baseline), reads while sampling, and reports the peak and what it
- * kept (options.ts lists the reads). A read over a server or a file runs under a small heap (--heap-mb),
- * so one that held every event would fail; in memory the store holds them itself (it is filled in the
- * read's process), so what counts is the growth over its baseline. Growth that follows the size is not
+ * kept (options.ts lists the reads). A read runs under a small heap (--heap-mb, plus in memory what the
+ * store itself takes: it is filled in the read's process), so one that held every event would fail. Growth that follows the size is not
  * bounded (figures.ts). Prints a Markdown table and the load average; docs/benchmarks.md records them.
  */
 import { fork } from 'node:child_process';
@@ -18,7 +17,12 @@ import { SERVER_NAMES, describeProbe, howToStart, probe, serverUrl } from '@es/s
 import type { Connections } from './backends.js';
 import { type ChoreReport, MEMORY_JOB_VARIABLE, type MemoryJob } from './memory/case.js';
 import { type CaseOutcome, type CaseResult, isFailure, memoryMarkdown } from './memory/figures.js';
-import { parseMemoryCommandLine, sizesOf } from './memory/options.js';
+import {
+  MEMORY_STORE_BYTES_PER_EVENT,
+  heapLimitOf,
+  parseMemoryCommandLine,
+  sizesOf,
+} from './memory/options.js';
 import { noLogOn } from './memory/stores.js';
 
 /** Runs one job in a fresh process; resolves its report, or the end of its stderr when it sent none. */
@@ -26,6 +30,7 @@ function runCase(job: MemoryJob): Promise<CaseResult | ChoreReport | { error: st
   return new Promise((resolve) => {
     let report: CaseResult | ChoreReport | undefined;
     let stderr = '';
+    let outOfMemory: string | undefined;
     const limit =
       job.kind === 'read' && job.heapLimitMb !== undefined ? [`--max-old-space-size=${job.heapLimitMb}`] : [];
     const child = fork(fileURLToPath(new URL('./memory/case.ts', import.meta.url)), [], {
@@ -36,6 +41,8 @@ function runCase(job: MemoryJob): Promise<CaseResult | ChoreReport | { error: st
     child.stderr!.on('data', (chunk: Buffer) => {
       process.stderr.write(chunk);
       stderr = (stderr + chunk.toString()).slice(-2000);
+      // V8's report of a full heap comes first, before a stack trace longer than the tail kept.
+      outOfMemory ??= /FATAL ERROR: [^\n]*/.exec(chunk.toString())?.[0];
     });
     child.on('message', (message) => (report = message as CaseResult | ChoreReport));
     child.on('exit', (code, signal) => {
@@ -44,8 +51,7 @@ function runCase(job: MemoryJob): Promise<CaseResult | ChoreReport | { error: st
         .split('\n')
         .map((l) => l.trim())
         .filter((l) => l.length > 0 && !l.startsWith('['));
-      const oom = last.find((l) => /heap out of memory|Allocation failed/i.test(l));
-      resolve({ error: oom ?? last.at(-1) ?? `exited with ${signal ?? `code ${code}`}` });
+      resolve({ error: outOfMemory ?? last.at(-1) ?? `exited with ${signal ?? `code ${code}`}` });
     });
   });
 }
@@ -90,12 +96,12 @@ async function main(): Promise<void> {
             );
           }
           for (const read of reads) {
-            const heapLimitMb = backend === 'memory' ? undefined : options.heapMb;
+            const heapLimitMb = heapLimitOf(backend, size, options);
             const job = { ...base, kind: 'read' as const, read, pageSize: options.pageSize, heapLimitMb };
             const outcome = await runCase(job);
             const result: CaseOutcome =
               'error' in outcome
-                ? { backend, read, size, ...(heapLimitMb ? { heapLimitMb } : {}), error: outcome.error }
+                ? { backend, read, size, heapLimitMb, error: outcome.error }
                 : (outcome as CaseResult);
             if (isFailure(result)) failed = true;
             outcomes.push(result);
@@ -115,7 +121,7 @@ async function main(): Promise<void> {
   const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(', ');
   process.stdout.write(
     [
-      `Memory of long reads (${options.quick ? 'QUICK' : 'full'} run; sizes ${options.sizes.join(', ')}; pages of ${options.pageSize}; reads over a server or file under --max-old-space-size=${options.heapMb})`,
+      `Memory of long reads (${options.quick ? 'QUICK' : 'full'} run; sizes ${options.sizes.join(', ')}; pages of ${options.pageSize}; reads under --max-old-space-size=${options.heapMb} MB, plus ${MEMORY_STORE_BYTES_PER_EVENT} B per event in memory)`,
       '',
       memoryMarkdown(outcomes),
       '',

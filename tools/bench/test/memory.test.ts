@@ -8,7 +8,15 @@ import {
   verdicts,
   withinBound,
 } from '../src/memory/figures.js';
-import { FULL, QUICK, READS, parseMemoryCommandLine, parseSizes, sizesOf } from '../src/memory/options.js';
+import {
+  FULL,
+  QUICK,
+  READS,
+  heapLimitOf,
+  parseMemoryCommandLine,
+  parseSizes,
+  sizesOf,
+} from '../src/memory/options.js';
 import { streamOf } from '../src/memory/stores.js';
 
 const parse = (...argv: string[]) => parseMemoryCommandLine(argv, { exit: false });
@@ -45,6 +53,12 @@ describe('the bench:memory command line', () => {
     expect(sizesOf('cassandra', options)).toEqual([50_000, 200_000]);
     expect(sizesOf('postgres', options)).toEqual([250_000, 1_000_000]);
     expect(sizesOf('cassandra', parse('--sizes', '100,200'))).toEqual([100, 200]);
+  });
+
+  it('gives an in-memory read the heap its store takes on top of --heap-mb, which holding every event exceeds', () => {
+    const options = parse('--heap-mb', '64');
+    expect(heapLimitOf('postgres', 1_000_000, options)).toBe(64);
+    expect(heapLimitOf('memory', 1_000_000, options)).toBe(64 + 245);
   });
 
   it('names a stream per size that every process finds', () => {
@@ -99,7 +113,9 @@ describe('the memory figures', () => {
 
   it('prints a row per case and a verdict per read measured at two sizes', () => {
     const text = memoryMarkdown([result(250_000, 40), result(1_000_000, 45)]);
-    expect(text).toContain('| postgres | log | 1,000,000 | 100.0 | 145.0 | 45.0 | 10.0 | 0.0 | 64 | 1.0 |');
+    expect(text).toContain(
+      '| postgres | log | 1,000,000 | 100.0 | 145.0 | 45.0 | 10.0 | 10.0 | 0.0 | 64 | 1.0 |',
+    );
     expect(text).toContain('- postgres log: bounded');
   });
 });

@@ -150,8 +150,8 @@ const count = (n: number): string => n.toLocaleString('en-US');
 export function memoryMarkdown(outcomes: readonly CaseOutcome[]): string {
   const rows = outcomes.map((o) =>
     isFailure(o)
-      ? `| ${o.backend} | ${o.read} | ${count(o.size)} | FAILED: ${o.error.replaceAll('|', '/')} | | | | | ${o.heapLimitMb ?? 'default'} | |`
-      : `| ${o.backend} | ${o.read} | ${count(o.size)} | ${mb(o.baseline.rss)} | ${mb(o.peak.rss)} | ${mb(rssGrowth(o))} | ${mb(heapGrowth(o))} | ${mb(o.retainedHeap)} | ${o.heapLimitMb ?? 'default'} | ${o.seconds.toFixed(1)} |`,
+      ? `| ${o.backend} | ${o.read} | ${count(o.size)} | FAILED: ${o.error.replaceAll('|', '/')} | | | | | | ${o.heapLimitMb ?? 'default'} | |`
+      : `| ${o.backend} | ${o.read} | ${count(o.size)} | ${mb(o.baseline.rss)} | ${mb(o.peak.rss)} | ${mb(rssGrowth(o))} | ${mb(o.baseline.heapUsed)} | ${mb(heapGrowth(o))} | ${mb(o.retainedHeap)} | ${o.heapLimitMb ?? 'default'} | ${o.seconds.toFixed(1)} |`,
   );
   const lines = verdicts(outcomes).map((v) =>
     'error' in v
@@ -159,8 +159,8 @@ export function memoryMarkdown(outcomes: readonly CaseOutcome[]): string {
       : `- ${v.backend} ${v.read}: ${v.bounded ? 'bounded' : 'NOT BOUNDED'} (per extra event: peak RSS growth ${v.rssPerEvent.toFixed(1)} B, retained heap ${v.retainedPerEvent.toFixed(1)} B; bound ${BOUNDED_BYTES_PER_EVENT} B, or ${mb(BOUNDED_SLACK_BYTES)} MB in all)`,
   );
   return [
-    '| backend | read | events | baseline RSS MB | peak RSS MB | RSS growth MB | heap growth MB | heap retained after GC MB | heap limit MB | s |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| backend | read | events | baseline RSS MB | peak RSS MB | RSS growth MB | baseline heap MB | heap growth MB | heap retained after GC MB | heap limit MB | s |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
     ...lines,
