@@ -42,6 +42,7 @@ import {
   type Latency,
   appendToVisible,
   latencyOf,
+  retrying,
   within,
 } from './following-measure.js';
 
@@ -94,16 +95,13 @@ async function open(
   sizes: FollowingSizes,
   close: () => Promise<void>,
 ): Promise<EmmettOpen> {
-  const attempt = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
-    for (let tries = 1; ; tries++) {
-      try {
-        return await run();
-      } catch (error) {
-        if (tries >= 3 || !side.retryable?.(error)) throw error;
-        process.stderr.write(`following: Emmett's ${what} failed (${String(error)}), tried again\n`);
-      }
-    }
-  };
+  const attempt = <T>(what: string, run: () => Promise<T>): Promise<T> =>
+    retrying(run, {
+      tries: 3,
+      retryable: (error) => side.retryable?.(error) === true,
+      onRetry: (error) =>
+        process.stderr.write(`following: Emmett's ${what} failed (${String(error)}), tried again\n`),
+    });
   const append = (stream: string, events: Scored[], version: number) =>
     attempt('append', () => side.appendToStream(stream, events, expected(version)));
 
