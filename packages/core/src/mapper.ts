@@ -28,12 +28,11 @@ type EventClass = {
  * Bounds on the events a mapper keeps decoded from frozen items. Kept events outlive the read, so they
  * reach the collector's old generation: keeping every one made replaying a 1,000,000-event in-memory
  * stream peak 240 MB above the store and keep 215 MB after it (pnpm bench:memory), where events
- * dropped page by page die young and cost nothing. So only the first MAX_DECODED_POSITION positions of
- * a sequence are kept (every position of the streams an application loads again and again, and a fixed
- * part of a long one), and at most MAX_DECODED_EVENTS events in all (about 25 MB of small events).
+ * dropped page by page die young and cost nothing. So at most MAX_DECODED_EVENTS events are kept in all
+ * (about 11 MB of small events): every event of the streams an application loads again and again, and
+ * a bounded, churning part of one long replay.
  */
-export const MAX_DECODED_POSITION = 10_000;
-export const MAX_DECODED_EVENTS = 100_000;
+export const MAX_DECODED_EVENTS = 50_000;
 
 /** Maps domain events to sequenced items and back. */
 export class SequencedItemMapper<I = SequencedItem> {
@@ -114,13 +113,7 @@ export class SequencedItemMapper<I = SequencedItem> {
     const known = this.decoded.get(item as object);
     if (known !== undefined) return known;
     const event = this.decode(item);
-    if (
-      Object.isFrozen(item) &&
-      typeof item === 'object' &&
-      item !== null &&
-      (event as unknown as Record<string, number>)[this.positionAttrName]! < MAX_DECODED_POSITION &&
-      hasOnlyPrimitives(event)
-    ) {
+    if (Object.isFrozen(item) && typeof item === 'object' && item !== null && hasOnlyPrimitives(event)) {
       if (++this.decodedCount > MAX_DECODED_EVENTS) {
         this.decoded = new WeakMap();
         this.decodedCount = 1;
