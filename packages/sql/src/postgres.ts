@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ConcurrencyError, type SequencedItem } from '@es/core';
 import { CompiledQuery, Kysely, PostgresDialect, type Transaction } from 'kysely';
-import { KyselyConnection } from './connection.js';
+import { KyselyConnection, type Row } from './connection.js';
 import { cannotConnect, classify, lost, mapDriverError, notContinuing, positionTaken } from './errors.js';
 import { boundPostgresPool } from './request-timeout.js';
 import { driverTlsOptions } from './tls.js';
@@ -17,12 +17,13 @@ export interface PostgresPool {
   end(): Promise<void>;
 }
 export interface PostgresPoolClient {
-  /** A named prepared statement (the store's appends and reads). */
+  /** A named prepared statement (the store's appends and reads; reads take their rows as arrays). */
   query(config: {
     name: string;
     text: string;
     values: readonly unknown[];
-  }): Promise<{ rows: Record<string, any>[]; rowCount?: number | null }>;
+    rowMode?: 'array';
+  }): Promise<{ rows: any[]; rowCount?: number | null }>;
   /** Kysely's queries. */
   query(text: string, values: unknown[]): Promise<{ rows: Record<string, any>[] }>;
   release(destroy?: Error | boolean): void;
@@ -158,8 +159,8 @@ export class PostgresConnection extends KyselyConnection {
     if (table.kind === 'integer' && inserted === 0n) throw notContinuing(items);
   }
 
-  async select(sql: string, params: readonly unknown[]): Promise<Record<string, any>[]> {
-    return (await this.query({ name: this.nameOf(sql), text: sql }, params)).rows;
+  async select(sql: string, params: readonly unknown[]): Promise<Row[]> {
+    return (await this.query({ name: this.nameOf(sql), text: sql, rowMode: 'array' }, params)).rows;
   }
 
   /** A statement's name, from its text: a name is never reused for another text. */
@@ -172,9 +173,9 @@ export class PostgresConnection extends KyselyConnection {
 
   /** Runs a named statement on a pooled connection, discarding the connection if it was lost. */
   private async query(
-    statement: { name: string; text: string },
+    statement: { name: string; text: string; rowMode?: 'array' },
     values: readonly unknown[],
-  ): Promise<{ rows: Record<string, any>[]; rowCount?: number | null }> {
+  ): Promise<{ rows: any[]; rowCount?: number | null }> {
     let client: PostgresPoolClient;
     try {
       client = await this.pool.connect();
