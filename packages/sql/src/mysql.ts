@@ -1,6 +1,6 @@
 import { type ConcurrencyError, type SequencedItem, ValidationError } from '@es/core';
 import { CompiledQuery, Kysely, MysqlDialect, type Transaction, sql } from 'kysely';
-import { KyselyConnection } from './connection.js';
+import { KyselyConnection, type Row } from './connection.js';
 import { cannotConnect, classify, lost, mapDriverError, notContinuing, positionTaken } from './errors.js';
 import { boundMysqlPool } from './request-timeout.js';
 import { driverTlsOptions } from './tls.js';
@@ -17,10 +17,18 @@ export interface MysqlPool {
 }
 export interface MysqlPoolConnection {
   // Values are `any[]`: mysql2 types them as its own ExecuteValues, and a real pool must fit this type.
-  /** A statement prepared once per connection (the store's appends and reads). */
-  execute(sql: string, values: any[], callback: (error: Error | null, rows: any) => void): void;
-  /** Kysely's queries. */
-  query(sql: string, values: any[], callback: (error: Error | null, rows: any) => void): void;
+  /** A statement prepared once per connection (the store's appends; its reads, with rows as arrays). */
+  execute(
+    sql: string | { sql: string; rowsAsArray: true },
+    values: any[],
+    callback: (error: Error | null, rows: any) => void,
+  ): void;
+  /** Kysely's queries, and the store's transaction control (as text). */
+  query(
+    sql: string | { sql: string; rowsAsArray: true },
+    values: any[],
+    callback: (error: Error | null, rows: any) => void,
+  ): void;
   release(): void;
   destroy(): void;
 }
@@ -29,7 +37,11 @@ interface OwnPool extends MysqlPool {
   on(event: 'connection', listener: (connection: OwnConnection) => void): void;
 }
 /** One statement on a pool connection: its rows, or mysql2's result header. */
-type Run = (method: 'execute' | 'query', sql: string, params: readonly unknown[]) => Promise<any>;
+type Run = (
+  method: 'execute' | 'query',
+  sql: string | { sql: string; rowsAsArray: true },
+  params: readonly unknown[],
+) => Promise<any>;
 interface OwnConnection {
   query(sql: string, callback: (error: Error | null) => void): void;
 }
@@ -196,12 +208,15 @@ export class MysqlConnection extends KyselyConnection {
     return table.kind === 'integer' && inserted === 0 ? notContinuing(items) : undefined;
   }
 
-  async select(sql: string, params: readonly unknown[]): Promise<Record<string, any>[]> {
-    return this.execute(sql, params);
+  async select(sql: string, params: readonly unknown[]): Promise<Row[]> {
+    return this.execute({ sql, rowsAsArray: true }, params);
   }
 
-  /** Runs a statement prepared once per connection (mysql2 keeps them). */
-  private async execute(sql: string, params: readonly unknown[]): Promise<any> {
+  /** Runs a statement prepared once per connection (mysql2 keeps them); reads take rows as arrays. */
+  private async execute(
+    sql: string | { sql: string; rowsAsArray: true },
+    params: readonly unknown[],
+  ): Promise<any> {
     return this.onConnection((run) => run('execute', sql, params));
   }
 
