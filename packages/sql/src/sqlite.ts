@@ -1,6 +1,6 @@
 import { ConcurrencyError, type SequencedItem } from '@es/core';
 import { Kysely, SqliteDialect, type Transaction, sql } from 'kysely';
-import { type SqlConnection, runTransaction } from './connection.js';
+import { type Row, type SqlConnection, runTransaction } from './connection.js';
 import {
   cannotConnect,
   classify,
@@ -29,7 +29,9 @@ export interface SqliteDatabase {
 }
 export interface SqliteStatement {
   run(...params: unknown[]): { changes: number };
-  all(...params: unknown[]): Record<string, any>[];
+  all(...params: unknown[]): any[];
+  /** Rows as arrays of cells, not objects (reads only: better-sqlite3 refuses it for a statement without rows). */
+  raw(toggle?: boolean): SqliteStatement;
 }
 type Database = SqliteDatabase;
 type Statement = SqliteStatement;
@@ -64,10 +66,10 @@ export class SqliteConnection implements SqlConnection {
    * for the transaction (forever, when the transaction itself awaits them) nor see its rows. In memory
    * there is no second connection, and a read waits for the transaction.
    */
-  async select(sql: string, params: readonly unknown[]): Promise<Record<string, any>[]> {
-    if (this.openTransactions === 0) return this.prepared(this.database, sql).all(...params);
-    if (this.readOnly !== undefined) return this.prepared(this.readOnly, sql).all(...params);
-    return this.db.connection().execute(async () => this.prepared(this.database, sql).all(...params));
+  async select(sql: string, params: readonly unknown[]): Promise<Row[]> {
+    if (this.openTransactions === 0) return this.reader(this.database, sql).all(...params);
+    if (this.readOnly !== undefined) return this.reader(this.readOnly, sql).all(...params);
+    return this.db.connection().execute(async () => this.reader(this.database, sql).all(...params));
   }
 
   async transaction<T>(run: (trx: Transaction<any>) => Promise<T>, what: string): Promise<T> {
@@ -79,11 +81,12 @@ export class SqliteConnection implements SqlConnection {
     }
   }
 
-  private prepared(database: Database, sql: string): Statement {
+  /** A read statement, prepared once per database connection, giving rows as arrays. */
+  private reader(database: Database, sql: string): Statement {
     let statements = this.statements.get(database);
     if (statements === undefined) this.statements.set(database, (statements = new Map()));
     let statement = statements.get(sql);
-    if (statement === undefined) statements.set(sql, (statement = database.prepare(sql)));
+    if (statement === undefined) statements.set(sql, (statement = database.prepare(sql).raw(true)));
     return statement;
   }
 
