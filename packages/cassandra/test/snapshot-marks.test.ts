@@ -106,7 +106,8 @@ describeIfAvailable(cassandraAvailable, 'the newer marks of a snapshot table', (
       const versions = [95, 14, 52, 71, 38, 26, 83, 60].map((v) => v + round);
       await Promise.all(versions.map((v) => strategy().strategy.append(snapshot(id, v))));
       const top = Math.max(...versions);
-      for (const reader of [...readers, strategy().strategy]) expect(await newestOf(reader, id)).toEqual([top]);
+      for (const reader of [...readers, strategy().strategy])
+        expect(await newestOf(reader, id)).toEqual([top]);
     }
   });
 
