@@ -1,4 +1,4 @@
-import { ConcurrencyError, NotFoundError, ValidationError } from './errors.js';
+import { NotFoundError, ValidationError } from './errors.js';
 import type { AggregateRecorder, ItemQuery, PositionKind, SequenceIdKind } from './recorders.js';
 import { readAhead } from './read-ahead.js';
 import { ItemShape, SequencedItem, type SequencedItemClass } from './sequenced-item.js';
@@ -289,15 +289,6 @@ export function isEmptyRange(q: NormalizedQuery): boolean {
     q.upper === -Infinity ||
     q.lower > q.upper ||
     (q.lower === q.upper && !(q.lowerInclusive && q.upperInclusive))
-  );
-}
-
-/** The ConcurrencyError for an append that would leave a gap in a contiguous sequence. */
-export function notNext(sequenceId: string, first: number, head: number): ConcurrencyError {
-  return new ConcurrencyError(
-    `position ${first} of sequence ${sequenceId} would leave a gap: the sequence ${head < 0 ? 'is empty' : `ends at ${head}`}, so an append starts at ${head + 1} (the writer's state is not what is stored: read it again)`,
-    sequenceId,
-    first,
   );
 }
 

@@ -1,4 +1,4 @@
-import { type SequencedItem, SettingsError } from '@es/core';
+import { type ConcurrencyError, type SequencedItem, SettingsError } from '@es/core';
 import { type Kysely, type Transaction, sql } from 'kysely';
 import { mapDriverError } from './errors.js';
 import type { SqlDialectName, SqlSettings } from './settings.js';
@@ -33,6 +33,20 @@ export interface SqlConnection {
    * position rejects the whole batch with ConcurrencyError.
    */
   insertItems(table: SqlItemsTable, items: readonly SequencedItem[]): Promise<void>;
+  /**
+   * Appends several sequences' batches as ONE commit (one ordering lock, one fsync), each batch keeping
+   * its own contiguity/position check: resolves with one outcome per batch, in order — undefined when the
+   * batch is stored, or that batch's own ConcurrencyError (notContinuing / positionTaken) when it is not
+   * (the other batches are still stored). Every batch names a different sequence id. Rejects for all
+   * batches on anything else (OutcomeUnknownError, StoreConnectionError, ...), as insertItems does; a
+   * rejection with ConcurrencyError means a position was taken but the database cannot say whose, and
+   * nothing was stored (the group committer then appends the batches one by one: see group-commit.ts).
+   * Optional while the dialects gain it: without it, appends go one by one through insertItems.
+   */
+  insertBatches?(
+    table: SqlItemsTable,
+    batches: readonly (readonly SequencedItem[])[],
+  ): Promise<(ConcurrencyError | undefined)[]>;
   /**
    * The same, inside a transaction that `transaction` opened (a process recorder's): the rows commit
    * with it, and their ids are still drawn in commit order (the table's ordering lock is taken in the

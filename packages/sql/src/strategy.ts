@@ -23,6 +23,7 @@ import { type Compilable, type Kysely, type RawBuilder, type Transaction, sql } 
 import type { Row } from './connection.js';
 import type { SqlDatastore } from './datastore.js';
 import { mapDriverError } from './errors.js';
+import { appendGrouped } from './group-commit.js';
 import {
   type KeepsNotificationLog,
   SqlItemsTable,
@@ -111,7 +112,8 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
         'append() inside processWithTracking would not be part of its transaction: pass the new items as options.append',
       );
     }
-    await this.datastore.use((connection) => connection.insertItems(this.table, items));
+    // Concurrent appends to the table in this process share commits (see group-commit.ts).
+    await this.datastore.use((connection) => appendGrouped(connection, this.table, items));
     this.appended?.raise();
   }
 
