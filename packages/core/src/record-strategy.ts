@@ -188,7 +188,8 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
         throw new ValidationError('positions in a batch must be consecutive', 'position');
       }
       previous = item.position;
-      this.validateTopic(item.topic);
+      // The same for the topic: a batch's events often share one.
+      if (i === 0 || item.topic !== items[i - 1]!.topic) this.validateTopic(item.topic);
       this.validateData(item.data);
       out[i] =
         item instanceof SequencedItem && id === item.sequenceId
