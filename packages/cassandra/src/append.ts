@@ -116,10 +116,20 @@ export class AppendProtocol {
     }
     const t = this.bound.ref;
     await this.indexBucket(sequenceId, bucket);
-    const rows = items.map((item) => ({
+    const rows: Statement[] = items.map((item) => ({
       query: `INSERT INTO ${t} (sequence_id, bucket, position, topic, data, commit_id) VALUES (?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
       params: [sequenceId, bucket, item.position, item.topic, item.data, commit],
     }));
+    if (this.bound.marked) {
+      // A newer bucket was listed before this one: the bucket is marked with its rows, atomically.
+      const above = await this.announce(sequenceId, bucket);
+      if (above > bucket) {
+        rows.push({
+          query: `UPDATE ${t} SET newer = ? WHERE sequence_id = ? AND bucket = ?`,
+          params: [above, sequenceId, bucket],
+        });
+      }
+    }
     const outcome = await this.commit(rows, sequenceId, bucket, first, commit);
     if (!outcome.applied) {
       const taken = outcome.row?.get('position') as types.Long | number | null | undefined;
@@ -223,6 +233,30 @@ export class AppendProtocol {
       if (head != null) return toNumber(head);
     }
     return undefined;
+  }
+
+  /**
+   * Marked (snapshot) tables, before the first write into `bucket` by this strategy, once the bucket is
+   * listed: reads the whole bucket index and marks every listed bucket below it `newer` (those it does
+   * not know marked), so that a reader that finds rows and no mark in a bucket knows that no newer
+   * bucket holds any (docs/cassandra.md, "Snapshots", has the argument). Returns the newest bucket listed
+   * above `bucket` (-1: none), which the caller marks on `bucket` itself, in the batch with its rows.
+   */
+  private async announce(sequenceId: string, bucket: number): Promise<number> {
+    const known = this.known.get(sequenceId);
+    const remembered = known.announced.get(bucket);
+    if (remembered !== undefined) return remembered;
+    let above = -1;
+    const below: number[] = [];
+    for await (const listed of this.bound.walkIndex(sequenceId, 0, Number.MAX_SAFE_INTEGER, false)) {
+      known.indexed.add(listed);
+      if (listed > bucket) above = listed;
+      else if (listed < bucket && !known.marked.has(listed)) below.push(listed);
+    }
+    await Promise.all(below.map((b) => this.bound.markNewer(sequenceId, b, bucket)));
+    for (const b of below) known.marked.add(b);
+    known.announced.set(bucket, above);
+    return above;
   }
 
   /** Lists a bucket in the index, unless it is known to be there already (index rows are never deleted). */

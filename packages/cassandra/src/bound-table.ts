@@ -25,6 +25,13 @@ export interface RowsWithHead {
   readonly head: number | undefined;
 }
 
+/** The newest items of one bucket in range, and the bucket's `newer` mark as seen by the same read. */
+export interface RowsWithNewer {
+  readonly items: SequencedItem[];
+  /** A newer bucket listed for the sequence (undefined: none was, when the rows were written). */
+  readonly newer: number | undefined;
+}
+
 /**
  * The reads a read planner makes, one bucket (or one page of the bucket index) at a time. BoundTable
  * implements it with CQL; the planners' unit tests implement it in memory, so that the plans are tested
@@ -48,6 +55,10 @@ export interface BucketReads {
     limit: number,
     descending: boolean,
   ): Promise<RowsWithHead>;
+  /** True when each bucket carries the `newer` mark (snapshot tables: see CqlTable.marksNewer). */
+  readonly marked: boolean;
+  /** Marked tables: one bucket's items in range, newest first, at most `limit`, with its `newer` mark. */
+  newestIn(sequenceId: string, bucket: number, range: PositionRange, limit: number): Promise<RowsWithNewer>;
   /** A bucket's head (its static column), or undefined when the bucket is empty. */
   headOf(sequenceId: string, bucket: number): Promise<number | undefined>;
   /** The indexed buckets of a sequence in [from, to], in order, paged. */
@@ -73,12 +84,14 @@ export class BoundTable implements BucketReads {
 
   /**
    * `commits`: when given, item reads also fetch each row's commit id and record it there (the feed's
-   * sequencer orders what it copies by commit).
+   * sequencer orders what it copies by commit). `marked`: the stored table carries the `newer` marks
+   * (what the layout check found).
    */
   constructor(
     readonly session: CqlSession,
     readonly table: CqlTable,
     readonly commits?: WeakMap<SequencedItem, types.Uuid>,
+    readonly marked = false,
   ) {
     this.ref = `${session.keyspace}.${table.tableName}`;
     this.indexRef = `${session.keyspace}.${table.indexTableName}`;
@@ -162,6 +175,38 @@ export class BoundTable implements BucketReads {
       items.push(this.itemOf(sequenceId, row));
     }
     return { items, head };
+  }
+
+  async newestIn(
+    sequenceId: string,
+    bucket: number,
+    range: PositionRange,
+    limit: number,
+  ): Promise<RowsWithNewer> {
+    // Every range of a marked (snapshot) table has clauses on `position`, so a bucket that holds only
+    // its mark (a static row) returns no row here.
+    const cql = `SELECT ${this.itemColumns}, newer FROM ${this.ref} WHERE sequence_id = ? AND bucket = ?${range.clauses} ORDER BY position DESC LIMIT ?`;
+    const items: SequencedItem[] = [];
+    let newer: number | undefined;
+    for await (const row of this.pages(
+      cql,
+      [sequenceId, bucket, ...range.params, Math.min(limit, MAX_INT)],
+      Math.min(limit, this.settings.fetchSize),
+    )) {
+      const mark = row.get('newer') as types.Long | null;
+      if (mark != null) newer = toNumber(mark);
+      items.push(this.itemOf(sequenceId, row));
+    }
+    return { items, newer };
+  }
+
+  /** Sets a bucket's `newer` mark (an idempotent upsert of its static column). */
+  async markNewer(sequenceId: string, bucket: number, newer: number): Promise<void> {
+    await this.run(
+      `UPDATE ${this.ref} SET newer = ? WHERE sequence_id = ? AND bucket = ?`,
+      [newer, sequenceId, bucket],
+      this.settings.consistencyCodes.write,
+    );
   }
 
   async headOf(sequenceId: string, bucket: number): Promise<number | undefined> {

@@ -197,9 +197,11 @@ export function clientOptions(s: CassandraSettings, extra: Partial<ClientOptions
 
 /**
  * Compares a table's stored layout (its comment) with the definition's: two writers with different
- * bucket sizes would break the append guarantees, so a mismatch is refused.
+ * bucket sizes would break the append guarantees, so a mismatch is refused. Resolves to whether the
+ * stored table carries the `newer` marks (a snapshot table created before them does not: see
+ * CqlTable.legacyLayout).
  */
-export async function checkLayout(session: CqlSession, table: CqlTable): Promise<void> {
+export async function checkLayout(session: CqlSession, table: CqlTable): Promise<boolean> {
   const result = await session.client.execute(
     'SELECT comment FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?',
     [session.keyspace, table.tableName],
@@ -209,12 +211,12 @@ export async function checkLayout(session: CqlSession, table: CqlTable): Promise
   if (stored === undefined) {
     throw new MissingTableError(`${session.keyspace}.${table.tableName}`);
   }
-  if (stored !== table.layout) {
-    throw new SettingsError(
-      `table ${session.keyspace}.${table.tableName} was created as "${stored}", but is used as "${table.layout}": use the same kind, bucket size and feed everywhere`,
-      'bucketSize',
-    );
-  }
+  if (stored === table.layout) return table.marksNewer;
+  if (stored === table.legacyLayout) return false;
+  throw new SettingsError(
+    `table ${session.keyspace}.${table.tableName} was created as "${stored}", but is used as "${table.layout}": use the same kind, bucket size and feed everywhere`,
+    'bucketSize',
+  );
 }
 
 /**

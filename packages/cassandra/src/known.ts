@@ -27,6 +27,13 @@ export interface KnownSequence {
   seen: number;
   /** Buckets known to be listed in the bucket index (index rows are never deleted). */
   readonly indexed: Set<number>;
+  /**
+   * Marked (snapshot) tables: buckets this strategy announced before writing into them, each with the
+   * newest bucket listed above it at the time (-1: none), and buckets known to carry their `newer` mark
+   * (marks are never removed). See AppendProtocol.announce.
+   */
+  readonly announced: Map<number, number>;
+  readonly marked: Set<number>;
 }
 
 export class KnownBuckets {
@@ -45,7 +52,7 @@ export class KnownBuckets {
   get(sequenceId: string): KnownSequence {
     let known = this.sequences.get(sequenceId);
     if (known === undefined) {
-      known = { frozen: [], seen: -1, indexed: new Set() };
+      known = { frozen: [], seen: -1, indexed: new Set(), announced: new Map(), marked: new Set() };
       if (this.sequences.size >= this.capacity) {
         const oldest = this.sequences.keys().next().value;
         if (oldest !== undefined) this.sequences.delete(oldest);

@@ -73,9 +73,18 @@ export class ReadPlanner {
       if (query.descending)
         for (const bucket of known.indexed)
           if (bucket >= low && bucket <= high && (guess === undefined || bucket > guess)) guess = bucket;
-      const guessed =
-        guess === undefined ? undefined : this.collectRows(sequenceId, guess, range, limit, true);
-      guessed?.catch(ignore);
+      let guessed: Promise<SequencedItem[]> | undefined;
+      if (guess !== undefined && this.reads.marked) {
+        // Marked tables: rows in the guessed bucket and no `newer` mark on it mean that no newer bucket
+        // holds items (see AppendProtocol.announce), so the index is needed only below it, if at all.
+        const read = await this.reads.newestIn(sequenceId, guess, range, limit);
+        if (read.items.length > 0 && read.newer === undefined)
+          return this.selectBelow(sequenceId, known, range, limit, low, guess, read.items);
+        guessed = Promise.resolve(read.items);
+      } else if (guess !== undefined) {
+        guessed = this.collectRows(sequenceId, guess, range, limit, true);
+        guessed.catch(ignore);
+      }
       for await (const bucket of this.reads.walkIndex(sequenceId, low, high, query.descending)) {
         known.indexed.add(bucket);
         if (out.length >= limit) break;
@@ -103,6 +112,30 @@ export class ReadPlanner {
     if (frozenCount < limit && range.high >= next)
       parts.push(this.readUp(sequenceId, next, Math.max(range.low, next), range.high, limit - frozenCount));
     for (const items of await Promise.all(parts)) pushUpTo(out, items, limit);
+    return out;
+  }
+
+  /**
+   * Descending, the newest items in range being `newest`, read from bucket `top`: the older ones, while
+   * fewer than `limit`, from the indexed buckets below `top`, newest first.
+   */
+  private async selectBelow(
+    sequenceId: string,
+    known: KnownSequence,
+    range: PositionRange,
+    limit: number,
+    low: number,
+    top: number,
+    newest: readonly SequencedItem[],
+  ): Promise<SequencedItem[]> {
+    const out: SequencedItem[] = [];
+    pushUpTo(out, newest, limit);
+    if (out.length >= limit) return out;
+    for await (const bucket of this.reads.walkIndex(sequenceId, low, top - 1, true)) {
+      known.indexed.add(bucket);
+      pushUpTo(out, await this.collectRows(sequenceId, bucket, range, limit - out.length, true), limit);
+      if (out.length >= limit) break;
+    }
     return out;
   }
 

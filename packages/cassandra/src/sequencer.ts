@@ -82,7 +82,7 @@ export class FeedSequencer {
   /** The log's last id, exact while `synced`. */
   private tail = 0;
   private synced = false;
-  private layoutChecked: Promise<void> | undefined;
+  private layoutChecked: Promise<boolean> | undefined;
   private current: Promise<FeedPass> | undefined;
   private queued: Promise<FeedPass> | undefined;
   private loop: Promise<void> | undefined;

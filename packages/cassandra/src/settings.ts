@@ -233,6 +233,8 @@ export class CassandraSettings {
   readonly connectTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly fetchSize: number;
+  // Computed on first use: every statement asks for them, and the name-to-code conversion is a regex.
+  #codes: Readonly<{ read: number; write: number; serial: number }> | undefined;
 
   constructor(
     given: CassandraSettingsOptions = {},
@@ -374,13 +376,14 @@ export class CassandraSettings {
     return `{'class': 'NetworkTopologyStrategy', ${centres.join(', ')}}`;
   }
 
-  /** The driver's numeric codes for the configured levels. */
-  get consistencyCodes(): { read: number; write: number; serial: number } {
-    return {
+  /** The driver's numeric codes for the configured levels (one frozen object per settings object). */
+  get consistencyCodes(): Readonly<{ read: number; write: number; serial: number }> {
+    this.#codes ??= Object.freeze({
       read: code(this.readConsistency),
       write: code(this.writeConsistency),
       serial: code(this.serialConsistency),
-    };
+    });
+    return this.#codes;
   }
 
   /** The settings without the password, for logs. */

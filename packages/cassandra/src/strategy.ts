@@ -14,7 +14,6 @@ import {
   selectMatching,
   tableOption,
 } from '@es/core/backend';
-import { types } from 'cassandra-driver';
 import { AppendProtocol } from './append.js';
 import { BoundFeed } from './bound-feed.js';
 import { BoundTable } from './bound-table.js';
@@ -26,6 +25,7 @@ import {
   defaultSession,
 } from './datastore.js';
 import { KnownBuckets } from './known.js';
+import { newCommitId } from './outcome.js';
 import { ReadPlanner } from './read-planner.js';
 import { FeedSequencer, feedKey, hintSignalFor, logSignalFor } from './sequencer.js';
 import { CqlTable, type CqlTableKind } from './tables.js';
@@ -98,7 +98,8 @@ export class CassandraActiveRecordStrategy<
   // Private (#): a session's client holds the password, and strategies get logged.
   readonly #session: CqlSession | undefined;
   private readonly datastore: CassandraDatastore | undefined;
-  private readonly layoutChecks = new WeakMap<object, Promise<void>>();
+  /** Per client: the layout check, resolving to whether the table carries the `newer` marks. */
+  private readonly layoutChecks = new WeakMap<object, Promise<boolean>>();
   /** Facts about buckets that can never become false (see known.ts): they save round trips. */
   private readonly known = new KnownBuckets();
   /** The sequencer that `catchUpOnRead` runs passes of. */
@@ -160,7 +161,7 @@ export class CassandraActiveRecordStrategy<
       );
     }
     const bound = await this.bound();
-    const commit = types.Uuid.random();
+    const commit = newCommitId();
     if (this.table.feed === undefined) {
       await new AppendProtocol(bound, this.known).append(items, commit);
       return;
@@ -243,8 +244,7 @@ export class CassandraActiveRecordStrategy<
       });
       this.layoutChecks.set(session.client, check);
     }
-    await check;
-    return new BoundTable(session, this.table);
+    return new BoundTable(session, this.table, undefined, await check);
   }
 
   private currentSession(): CqlSession {

@@ -140,7 +140,29 @@ export class CqlTable<K extends CqlTableKind = CqlTableKind, F extends boolean =
       this.feed === undefined
         ? ''
         : ` feed_shards=${this.feed.shards} log_bucket_size=${this.feed.logBucketSize}`;
-    return `@es/cassandra kind=${this.kind} bucket_size=${this.bucketSize}${feed}`;
+    return `${this.baseLayout}${feed}${this.marksNewer ? ' marks=newer' : ''}`;
+  }
+
+  /**
+   * Snapshot tables: each bucket's static `newer` is set once a newer bucket of its sequence is listed,
+   * so that a read of the newest snapshot trusts a bucket it remembers without reading the bucket index
+   * (see docs/cassandra.md, "Snapshots"). Part of the layout, so that writers that do not set it (older
+   * versions of this package) are refused on a table that has it.
+   */
+  get marksNewer(): boolean {
+    return this.kind === 'snapshot';
+  }
+
+  /**
+   * Snapshot tables: the layout of the same table as created before `marks=newer`. Such a table (no
+   * `newer` column) is still used, read through its bucket index as before.
+   */
+  get legacyLayout(): string | undefined {
+    return this.marksNewer ? this.baseLayout : undefined;
+  }
+
+  private get baseLayout(): string {
+    return `@es/cassandra kind=${this.kind} bucket_size=${this.bucketSize}`;
   }
 
   bucketOf(position: number): number {
@@ -154,7 +176,12 @@ export class CqlTable<K extends CqlTableKind = CqlTableKind, F extends boolean =
 
   private itemStatements(keyspace: string): string[] {
     const positionType = this.kind === 'timestamp' ? 'double' : 'bigint';
-    const statics = this.kind === 'integer' ? '\n  head bigint static,\n  last_commit uuid static,' : '';
+    const statics =
+      this.kind === 'integer'
+        ? '\n  head bigint static,\n  last_commit uuid static,'
+        : this.marksNewer
+          ? '\n  newer bigint static,'
+          : '';
     const order = this.kind === 'snapshot' ? 'DESC' : 'ASC';
     return [
       `CREATE TABLE IF NOT EXISTS ${keyspace}.${this.tableName} (

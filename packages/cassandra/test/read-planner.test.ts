@@ -1,6 +1,6 @@
 import { SequencedItem } from '@es/core';
 import { type NormalizedQuery } from '@es/core/backend';
-import type { BucketReads, PositionRange, RowsWithHead } from '../src/bound-table.js';
+import type { BucketReads, PositionRange, RowsWithHead, RowsWithNewer } from '../src/bound-table.js';
 import { KnownBuckets } from '../src/known.js';
 import { ReadPlanner } from '../src/read-planner.js';
 
@@ -14,11 +14,16 @@ const ID = 'sequence';
 class MemoryBuckets implements BucketReads {
   readonly buckets = new Map<number, { head: number | undefined; items: SequencedItem[] }>();
   readonly index = new Set<number>();
+  /** Marked (snapshot) tables: each bucket's `newer` mark. */
+  readonly marks = new Map<number, number>();
   reads = 0;
   /** Runs before each read: a concurrent writer. */
   beforeRead: () => void = () => undefined;
 
-  constructor(private readonly contiguous: boolean) {}
+  constructor(
+    private readonly contiguous: boolean,
+    readonly marked = false,
+  ) {}
 
   get all(): SequencedItem[] {
     return [...this.buckets.values()].flatMap((b) => b.items).sort((a, b) => a.position - b.position);
@@ -29,6 +34,14 @@ class MemoryBuckets implements BucketReads {
     const first = positions[0]!;
     const bucket = Math.floor(first / B);
     this.index.add(bucket);
+    if (this.marked) {
+      // As AppendProtocol.announce does: every listed bucket below is marked, and this one when a newer
+      // one is listed.
+      for (const listed of this.index) {
+        if (listed < bucket) this.marks.set(listed, bucket);
+        if (listed > bucket) this.marks.set(bucket, listed);
+      }
+    }
     const entry = this.buckets.get(bucket) ?? { head: undefined, items: [] };
     for (const p of positions) entry.items.push(new SequencedItem(ID, p, 't', String(p)));
     entry.items.sort((a, b) => a.position - b.position);
@@ -78,6 +91,17 @@ class MemoryBuckets implements BucketReads {
     if (descending) items.reverse();
     const page = items.slice(0, limit);
     return { items: page, head: page.length > 0 ? entry?.head : undefined };
+  }
+
+  async newestIn(
+    sequenceId: string,
+    bucket: number,
+    range: PositionRange,
+    limit: number,
+  ): Promise<RowsWithNewer> {
+    this.touch();
+    const items = this.inRange(this.buckets.get(bucket)?.items ?? [], range).reverse();
+    return { items: items.slice(0, limit), newer: items.length > 0 ? this.marks.get(bucket) : undefined };
   }
 
   async headOf(sequenceId: string, bucket: number): Promise<number | undefined> {
@@ -187,6 +211,46 @@ describe('read planners, against buckets in memory (no server)', () => {
         }
       }
     }
+  });
+
+  it('marked sparse tables (snapshots): every range, limit and direction, buckets opened in any order, by a reader that remembers and one that does not', async () => {
+    const rnd = random(5);
+    for (let round = 0; round < 20; round++) {
+      const buckets = new MemoryBuckets(false, true);
+      const remembering = new ReadPlanner(buckets, sparseTable, new KnownBuckets());
+      const taken = new Set<number>();
+      for (let batch = 0; batch < 10; batch++) {
+        let position = Math.floor(rnd() * 40);
+        while (taken.has(position)) position += 1;
+        taken.add(position);
+        buckets.append([position]);
+        const fresh = new ReadPlanner(buckets, sparseTable, new KnownBuckets());
+        for (const q of queries(40, rnd)) {
+          for (const planner of [remembering, fresh]) {
+            const got = (await planner.select(ID, q)).map((i) => i.position);
+            expect({ q, got }).toEqual({ q, got: expected(buckets.all, q) });
+          }
+        }
+      }
+    }
+  });
+
+  it('marked sparse tables: the newest item is one read when the remembered bucket is still the newest', async () => {
+    const buckets = new MemoryBuckets(false, true);
+    const planner = new ReadPlanner(buckets, sparseTable, new KnownBuckets());
+    const newest = query({ descending: true, limit: 1 });
+    buckets.append([1]);
+    buckets.append([9]); // bucket 2; bucket 0 is marked
+    expect((await planner.select(ID, newest)).map((i) => i.position)).toEqual([9]); // learns bucket 2
+    buckets.reads = 0;
+    expect((await planner.select(ID, newest)).map((i) => i.position)).toEqual([9]);
+    expect(buckets.reads).toBe(1);
+    buckets.append([13]); // another writer opens bucket 3, marking bucket 2
+    expect((await planner.select(ID, newest)).map((i) => i.position)).toEqual([13]);
+    buckets.append([6]); // into bucket 1, below the newest: marked with its row
+    buckets.reads = 0;
+    expect((await planner.select(ID, newest)).map((i) => i.position)).toEqual([13]);
+    expect(buckets.reads).toBe(1);
   });
 
   it('appends landing between its reads: an ascending read returns every item that existed before it, contiguous, and nothing that never existed', async () => {

@@ -39,6 +39,8 @@ describe('CassandraSettings', () => {
       write: types.consistencies.localQuorum,
       serial: types.consistencies.localSerial,
     });
+    // Every statement reads them: computed once (the name-to-code conversion is a regex).
+    expect(s.consistencyCodes).toBe(s.consistencyCodes);
     expect(s.replicationCql).toBe("{'class': 'SimpleStrategy', 'replication_factor': 1}");
     expect(s.username).toBeUndefined();
   });

@@ -114,6 +114,12 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
     for await (const page of this.iteratePages(sequenceId, query)) yield* page;
   }
 
+  /**
+   * The items a page at a time. A full page starts the read of the next one before it is handed over:
+   * a server then reads and sends the next page while the caller decodes this one, where reading page
+   * after page would leave each side waiting for the other (and a stream that ends on a page boundary
+   * costs its final empty read no wait of its own).
+   */
   async *iteratePages(sequenceId: string, query: ItemQuery & { pageSize?: number } = {}): AsyncIterable<I[]> {
     const id = this.validateSequenceId(sequenceId);
     const pageSize = query.pageSize ?? 1000;
@@ -125,20 +131,34 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
     // Each page's query is a new literal: `{ ...q, limit }` costs microseconds per object on Node 20.
     let { lower, lowerInclusive, upper, upperInclusive } = q;
     const descending = q.descending;
-    while (remaining > 0) {
-      const limit = Math.min(pageSize, remaining);
-      const page = await this.select(id, { lower, lowerInclusive, upper, upperInclusive, limit, descending });
-      if (page.length > 0) yield this.shape.fromCanonicalList(page);
+    let next: Promise<SequencedItem[]> | undefined = this.select(id, {
+      lower,
+      lowerInclusive,
+      upper,
+      upperInclusive,
+      limit: Math.min(pageSize, remaining),
+      descending,
+    });
+    while (next !== undefined) {
+      const page = await next;
+      next = undefined;
       remaining -= page.length;
-      if (page.length < pageSize) return;
-      const last = page[page.length - 1]!.position;
-      if (descending) {
-        upper = last;
-        upperInclusive = false;
-      } else {
-        lower = last;
-        lowerInclusive = false;
+      if (page.length === pageSize && remaining > 0) {
+        const last = page[page.length - 1]!.position;
+        if (descending) {
+          upper = last;
+          upperInclusive = false;
+        } else {
+          lower = last;
+          lowerInclusive = false;
+        }
+        const limit = Math.min(pageSize, remaining);
+        next = this.select(id, { lower, lowerInclusive, upper, upperInclusive, limit, descending });
+        // Handled now, so that it fails no process while the caller works on this page; the await
+        // above still throws it, and a caller that stops early never hears of it.
+        next.catch(() => {});
       }
+      if (page.length > 0) yield this.shape.fromCanonicalList(page);
     }
   }
 

@@ -1,0 +1,107 @@
+/**
+ * CPU time and statements per operation of @es/cassandra against cassandra-driver alone, through the
+ * bench's own adapters (see probes/memory.ts for why CPU time: it counts this process only, so the
+ * server's share of the 2 cores does not blur it). Not a test, not part of `pnpm bench`.
+ *
+ *     cd tools/bench && npx tsx probes/cassandra.ts snap|append|conflict|writers [library,raw] [n]   (ROUNDS=5)
+ *
+ * snap: per load from a snapshot (a 10,000-event stream, snapshot at its end, as the bench's load);
+ * append: per single-event append at the expected version (one writer, its own stream, as each of the
+ * bench's 8 writers); conflict: per losing append and the version re-read after it (the contention
+ * scenario's losing path); writers: per append of 8 writers at once, each on its own stream. Statements are counted on the driver's Client (execute and batch).
+ */
+import { randomUUID } from 'node:crypto';
+import { Client } from 'cassandra-driver';
+import type { BenchAdapter, EventSpec } from '../src/adapter.js';
+import { libraryCassandra } from '../src/adapters/library-cassandra.js';
+import { rawCassandra } from '../src/adapters/raw-cassandra.js';
+
+const what = process.argv[2] ?? 'snap';
+const impls = (process.argv[3] ?? 'library,raw').split(',');
+const n = Number(process.argv[4] ?? 500);
+const url = process.env.ES_CASSANDRA_URL ?? 'cassandra://127.0.0.1:9042/?localDataCenter=datacenter1';
+
+const counts = { execute: 0, batch: 0 };
+type Method = (this: Client, ...args: unknown[]) => unknown;
+for (const name of ['execute', 'batch'] as const) {
+  const proto = Client.prototype as unknown as Record<string, Method>;
+  const original = proto[name]!;
+  proto[name] = function (this: Client, ...args: unknown[]) {
+    counts[name] += 1;
+    return original.apply(this, args);
+  };
+}
+
+const specs = (count: number, from: number): EventSpec[] =>
+  Array.from({ length: count }, (_, i) => ({
+    created: from + i === 0,
+    value: `v${from + i}:${randomUUID()}`,
+  }));
+
+const rounds = Number(process.env.ROUNDS ?? 5);
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+
+/** `rounds` rounds of n operations after a warm-up: the median CPU and wall time per operation. */
+async function measure(a: BenchAdapter<unknown>, op: (i: number) => Promise<void>): Promise<string> {
+  for (let i = 0; i < Math.min(50, n); i++) await op(-1 - i);
+  counts.execute = 0;
+  counts.batch = 0;
+  const cpu: number[] = [];
+  const wall: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) await op(i);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / n);
+    wall.push(((performance.now() - t0) * 1000) / n);
+  }
+  const ops = n * rounds;
+  return `${median(cpu).toFixed(0)} CPU µs/op (rounds ${cpu.map((x) => x.toFixed(0)).join(' ')}), ${median(wall).toFixed(0)} wall µs/op, statements/op: ${(counts.execute / ops).toFixed(2)} execute + ${(counts.batch / ops).toFixed(2)} batch`;
+}
+
+for (const impl of impls) {
+  const a = (impl === 'raw' ? rawCassandra(url) : libraryCassandra(url)) as BenchAdapter<unknown>;
+  await a.open();
+  let line = '';
+  if (what === 'snap') {
+    const s = randomUUID();
+    for (let v = 0; v < 10_000; v += 100) await a.append(s, v, a.prepare(specs(100, v)));
+    await a.takeSnapshot(s);
+    line = await measure(a, async () => {
+      if ((await a.load(s, true)) !== 10_000) throw new Error('bad load');
+    });
+  } else if (what === 'append') {
+    const s = randomUUID();
+    await a.append(s, 0, a.prepare(specs(1, 0)));
+    let v = 1;
+    line = await measure(a, async () => {
+      if (!(await a.append(s, v, a.prepare(specs(1, v))))) throw new Error('conflict');
+      v += 1;
+    });
+  } else if (what === 'writers') {
+    // 8 writers at once, each on its own stream (the bench's writers scenario); per op = per append.
+    const streams = Array.from({ length: 8 }, () => randomUUID());
+    for (const s of streams) await a.append(s, 0, a.prepare(specs(1, 0)));
+    const next = new Map(streams.map((s) => [s, 1]));
+    line = await measure(a, async (i) => {
+      if (i % 8 !== 0 && i > 0) return;
+      await Promise.all(
+        streams.map(async (s) => {
+          const v = next.get(s)!;
+          if (!(await a.append(s, v, a.prepare(specs(1, v))))) throw new Error('conflict');
+          next.set(s, v + 1);
+        }),
+      );
+    });
+  } else {
+    const s = randomUUID();
+    await a.append(s, 0, a.prepare(specs(2, 0)));
+    line = await measure(a, async () => {
+      if (await a.append(s, 1, a.prepare(specs(1, 1)))) throw new Error('no conflict');
+      if ((await a.streamVersion(s, 1)) !== 2) throw new Error('bad version');
+    });
+  }
+  console.log(`${what} ${impl}: ${line}`);
+  await a.close();
+}
