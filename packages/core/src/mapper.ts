@@ -41,6 +41,8 @@ export class SequencedItemMapper<I = SequencedItem> {
   readonly topics: TopicRegistry;
   private readonly codec: DataCodec;
   private readonly shape: ItemShape<I>;
+  /** Whether the codec encrypts, and so needs to know where each item is stored. */
+  private readonly bindsPlace: boolean;
   /**
    * Events decoded from frozen items (an in-memory store's), by item: such an item never changes, and
    * an event whose fields are all primitives is wholly immutable once frozen, so the same event object
@@ -59,6 +61,7 @@ export class SequencedItemMapper<I = SequencedItem> {
     this.positionAttrName = options.positionAttrName ?? 'originatorVersion';
     this.topics = options.topics ?? defaultTopics;
     this.codec = new DataCodec(options);
+    this.bindsPlace = options.cipher !== undefined;
   }
 
   toSequencedItem(event: DomainEvent): I {
@@ -104,7 +107,8 @@ export class SequencedItemMapper<I = SequencedItem> {
         sequenceId,
         position,
         topic,
-        this.codec.encode(payload, { sequenceId, position, topic }),
+        // Where it is stored matters only to a cipher (which binds its ciphertext to it).
+        this.codec.encode(payload, this.bindsPlace ? { sequenceId, position, topic } : undefined),
       ),
     );
   }
@@ -124,10 +128,12 @@ export class SequencedItemMapper<I = SequencedItem> {
   }
 
   private decode(item: I): DomainEvent {
-    const { sequenceId, position, topic, data } = this.shape.toCanonical(item);
+    const stored = this.shape.toCanonical(item);
+    const { sequenceId, position, topic, data } = stored;
     const family = this.topics.has(topic) ? undefined : this.topics.resolveFamily(topic);
     const cls = (family?.cls ?? this.topics.resolve(topic)) as unknown as EventClass;
-    let payload = this.codec.decode(data, { sequenceId, position, topic }) as Record<string, unknown>;
+    // The canonical item is where the data is stored (StoredAt): no object made per decode.
+    let payload = this.codec.decode(data, stored) as Record<string, unknown>;
     if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
       throw new EventSchemaError(`stored data of ${topic} is not an object`, topic, undefined);
     }

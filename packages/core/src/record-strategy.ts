@@ -75,9 +75,18 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
   protected abstract select(sequenceId: string, query: NormalizedQuery): Promise<SequencedItem[]>;
   protected abstract selectSequenceIds(): Promise<string[]>;
 
-  async append(items: I | readonly I[]): Promise<void> {
-    const list = Array.isArray(items) ? (items as readonly I[]) : [items as I];
-    await this.insert(this.validateBatch(list.map((item) => this.shape.toCanonical(item))));
+  /**
+   * Not `async`: the backend's promise is returned as it is. Each async layer a refusal passes through
+   * rethrows it and makes a promise; a conflict is the common outcome of racing writers, so it takes the
+   * shortest way back. Bad input is still a rejection, never a synchronous throw.
+   */
+  append(items: I | readonly I[]): Promise<void> {
+    try {
+      const list = Array.isArray(items) ? (items as readonly I[]) : [items as I];
+      return this.insert(this.validateBatch(list.map((item) => this.shape.toCanonical(item))));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   async getItem(sequenceId: string, position: number): Promise<I> {
@@ -183,7 +192,8 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
         throw new ValidationError('positions in a batch must be consecutive', 'position');
       }
       previous = item.position;
-      this.validateTopic(item.topic);
+      // The same for the topic: a batch's events often share one.
+      if (i === 0 || item.topic !== items[i - 1]!.topic) this.validateTopic(item.topic);
       this.validateData(item.data);
       out[i] =
         item instanceof SequencedItem && id === item.sequenceId

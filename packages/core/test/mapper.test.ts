@@ -231,6 +231,18 @@ describe('SequencedItemMapper', () => {
     expect(secret.fromSequencedItem(item)).toEqual(event);
     expect(() => secret.fromSequencedItem(mapper.toSequencedItem(event))).toThrow(DataIntegrityError);
   });
+
+  it("binds a cipher's items to where they are stored: moved elsewhere, they are refused", () => {
+    const secret = new SequencedItemMapper({ cipher: new AesGcmCipher(AesGcmCipher.createKey()) });
+    const event = new Widget.Created({ originatorId: uuid(), originatorVersion: 0, foo: 'bound' });
+    const { sequenceId, position, topic, data } = secret.toSequencedItem(event);
+    expect(secret.fromSequencedItem(new SequencedItem(sequenceId, position, topic, data))).toEqual(event);
+    for (const moved of [
+      new SequencedItem(uuid(), position, topic, data),
+      new SequencedItem(sequenceId, position + 1, topic, data),
+    ])
+      expect(() => secret.fromSequencedItem(moved)).toThrow(/moved from another item/);
+  });
 });
 
 describe('a "__proto__" field in stored data', () => {
