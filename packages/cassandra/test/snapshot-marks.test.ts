@@ -5,7 +5,7 @@
  * append; and tables created before the marks are still read and written, through their index.
  */
 import { randomUUID } from 'node:crypto';
-import { SequencedItem } from '@es/core';
+import { ConcurrencyError, SequencedItem } from '@es/core';
 import { describeIfAvailable } from '@es/testing/conformance';
 import type { Client } from 'cassandra-driver';
 import {
@@ -97,6 +97,17 @@ describeIfAvailable(cassandraAvailable, 'the newer marks of a snapshot table', (
     ]);
   });
 
+  it('a taken version in a marked bucket (its mark in the batch) is still a ConcurrencyError naming it, and writes nothing', async () => {
+    const id = randomUUID();
+    await strategy().strategy.append(snapshot(id, 41)); // bucket 4
+    const { strategy: writer } = strategy();
+    await writer.append(snapshot(id, 22)); // bucket 2, below bucket 4: its batch carries the mark
+    const again = await writer.append([snapshot(id, 22), snapshot(id, 23)]).catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(ConcurrencyError);
+    expect((again as ConcurrencyError).position).toBe(22);
+    expect((await writer.getItems(id)).map((i) => i.position)).toEqual([22, 41]);
+  });
+
   it('many writers at once, each in a bucket of its own, in any order: every reader finds the newest', async () => {
     for (let round = 0; round < 3; round++) {
       const id = randomUUID();
@@ -106,7 +117,8 @@ describeIfAvailable(cassandraAvailable, 'the newer marks of a snapshot table', (
       const versions = [95, 14, 52, 71, 38, 26, 83, 60].map((v) => v + round);
       await Promise.all(versions.map((v) => strategy().strategy.append(snapshot(id, v))));
       const top = Math.max(...versions);
-      for (const reader of [...readers, strategy().strategy]) expect(await newestOf(reader, id)).toEqual([top]);
+      for (const reader of [...readers, strategy().strategy])
+        expect(await newestOf(reader, id)).toEqual([top]);
     }
   });
 
