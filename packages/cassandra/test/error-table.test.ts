@@ -1,3 +1,4 @@
+import { describeIfAvailable } from '@es/testing/conformance';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SequencedItem } from '@es/core';
@@ -22,7 +23,7 @@ function cassandraRows(): { key: string; error: string; message: string }[] {
     });
 }
 
-(cassandraAvailable ? describe : describe.skip)('docs/errors.md: the cassandra- rows', () => {
+describeIfAvailable(cassandraAvailable, 'docs/errors.md: the cassandra- rows', () => {
   const rows = cassandraRows();
 
   it('has a test for every row', () => {

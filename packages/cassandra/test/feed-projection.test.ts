@@ -1,3 +1,4 @@
+import { describeIfAvailable } from '@es/testing/conformance';
 import { randomUUID } from 'node:crypto';
 import { Aggregate, Application, type EventOf } from '@es/core';
 import { SqlDatastore, SqlSettings, SqlTracking, SqlTrackingRecorder } from '@es/sql';
@@ -20,7 +21,7 @@ class Tab extends Aggregate<TabEvents> {
   }
 }
 
-(cassandraAvailable ? describe : describe.skip)('a projection of a Cassandra store with a feed', () => {
+describeIfAvailable(cassandraAvailable, 'a projection of a Cassandra store with a feed', () => {
   const keyspace = testKeyspace('feed_projection');
   const url = cassandraUrl.replace(/^(cassandra:\/\/[^/?#]+)(\/[^?#]*)?/, `$1/${keyspace}`);
 

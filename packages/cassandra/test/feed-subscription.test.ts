@@ -1,10 +1,10 @@
-import { defineSubscriptionSuite } from '@es/testing/conformance';
+import { defineSubscriptionSuite, describeIfAvailable } from '@es/testing/conformance';
 import { openStore } from '../src/index.js';
 import { cassandraAvailable, cassandraUrl, testKeyspace } from './helpers.js';
 
 // The subscription contract (@es/testing) on a Cassandra store with a feed: it plugs into core's
 // Subscription through ApplicationRecorder and the log's append signal, as the other backends do.
-if (cassandraAvailable) {
+describeIfAvailable(cassandraAvailable, 'a Cassandra store with a feed', () => {
   const keyspace = testKeyspace('feed_subscription');
   const url = cassandraUrl.replace(/^(cassandra:\/\/[^/?#]+)(\/[^?#]*)?/, `$1/${keyspace}`);
   let close: (() => Promise<void>) | undefined;
@@ -23,8 +23,4 @@ if (cassandraAvailable) {
     },
     closeRecorder: async () => close?.(),
   });
-} else {
-  describe.skip('cassandra feed: subscription conformance (no Cassandra server)', () => {
-    it('is skipped', () => undefined);
-  });
-}
+});

@@ -1,9 +1,10 @@
+import { describeIfAvailable } from '@es/testing/conformance';
 import { randomUUID } from 'node:crypto';
 import { SequencedItem, StoreClosedError } from '@es/core';
 import { CassandraActiveRecordStrategy, CassandraDatastore, CqlIntegerSequencedItem } from '../src/index.js';
 import { cassandraAvailable, openDatastore, testKeyspace, testSettings } from './helpers.js';
 
-(cassandraAvailable ? describe : describe.skip)('closing a Cassandra datastore', () => {
+describeIfAvailable(cassandraAvailable, 'closing a Cassandra datastore', () => {
   const keyspace = testKeyspace('lifecycle');
 
   afterAll(async () => {

@@ -1,3 +1,4 @@
+import { describeIfAvailable } from '@es/testing/conformance';
 import {
   Aggregate,
   Application,
@@ -23,7 +24,7 @@ class Tab extends Aggregate<TabEvents> {
   }
 }
 
-(cassandraAvailable ? describe : describe.skip)('a store opened from one URL', () => {
+describeIfAvailable(cassandraAvailable, 'a store opened from one URL', () => {
   const keyspace = testKeyspace('store');
   // The tests' node URL with this file's keyspace in its path.
   const url = cassandraUrl.replace(/^(cassandra:\/\/[^/?#]+)(\/[^?#]*)?/, `$1/${keyspace}`);

@@ -1,3 +1,4 @@
+import { describeIfAvailable } from '@es/testing/conformance';
 import { StoreConnectionError } from '@es/core';
 import { CassandraDatastore, CassandraSettings } from '../src/index.js';
 import { clientOptions } from '../src/datastore.js';
@@ -24,7 +25,7 @@ describe('driver options for TLS and more (clientOptions)', () => {
   });
 });
 
-(cassandraAvailable ? describe : describe.skip)('TLS reaches the driver', () => {
+describeIfAvailable(cassandraAvailable, 'TLS reaches the driver', () => {
   it('a TLS client of a node without TLS is refused with StoreConnectionError', async () => {
     await using datastore = new CassandraDatastore({
       settings: testSettings({ connectTimeoutMs: 3000 }),

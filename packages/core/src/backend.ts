@@ -14,8 +14,8 @@ export {
   inRange,
   MAX_TOPIC_LENGTH,
   MAX_SEQUENCE_ID_LENGTH,
-  notNext,
 } from './record-strategy.js';
+export { conflictError, notNext } from './conflicts.js';
 export { ItemShape } from './sequenced-item.js';
 export { requireNotificationLog, selectMatching } from './recorders.js';
 export {

@@ -1,5 +1,5 @@
 import { AppendSignal } from './append-signal.js';
-import { ConcurrencyError } from './errors.js';
+import { notNext, positionTaken } from './conflicts.js';
 import { InMemoryTracking } from './in-memory-tracking.js';
 import {
   type ProcessAppends,
@@ -11,20 +11,10 @@ import {
   ActiveRecordStrategy,
   type ActiveRecordStrategyOptions,
   type NormalizedQuery,
-  notNext,
 } from './record-strategy.js';
 import type { NotificationQuery } from './recorders.js';
 import type { Notification, SequencedItem } from './sequenced-item.js';
 import type { Tracking } from './tracking.js';
-
-/** A module function, not a closure per append (under tsx's keepNames each closure costs a defineProperty). */
-function positionTaken(sequenceId: string, position: number): ConcurrencyError {
-  return new ConcurrencyError(
-    `position ${position} of sequence ${sequenceId} is already taken`,
-    sequenceId,
-    position,
-  );
-}
 
 /** Index of the first item whose position is >= (or > when `strict`) the given position. */
 function lowerBound(items: readonly SequencedItem[], position: number, strict: boolean): number {

@@ -1,4 +1,4 @@
-import { ConcurrencyError, NotFoundError, ValidationError } from './errors.js';
+import { NotFoundError, ValidationError } from './errors.js';
 import type { AggregateRecorder, ItemQuery, PositionKind, SequenceIdKind } from './recorders.js';
 import { ItemShape, SequencedItem, type SequencedItemClass } from './sequenced-item.js';
 import { describeValue, hasLoneSurrogate, isUuid, validateName } from './validation.js';
@@ -105,6 +105,12 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
     for await (const page of this.iteratePages(sequenceId, query)) yield* page;
   }
 
+  /**
+   * The items a page at a time. A full page starts the read of the next one before it is handed over:
+   * a server then reads and sends the next page while the caller decodes this one, where reading page
+   * after page would leave each side waiting for the other (and a stream that ends on a page boundary
+   * costs its final empty read no wait of its own).
+   */
   async *iteratePages(sequenceId: string, query: ItemQuery & { pageSize?: number } = {}): AsyncIterable<I[]> {
     const id = this.validateSequenceId(sequenceId);
     const pageSize = query.pageSize ?? 1000;
@@ -116,20 +122,34 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
     // Each page's query is a new literal: `{ ...q, limit }` costs microseconds per object on Node 20.
     let { lower, lowerInclusive, upper, upperInclusive } = q;
     const descending = q.descending;
-    while (remaining > 0) {
-      const limit = Math.min(pageSize, remaining);
-      const page = await this.select(id, { lower, lowerInclusive, upper, upperInclusive, limit, descending });
-      if (page.length > 0) yield this.shape.fromCanonicalList(page);
+    let next: Promise<SequencedItem[]> | undefined = this.select(id, {
+      lower,
+      lowerInclusive,
+      upper,
+      upperInclusive,
+      limit: Math.min(pageSize, remaining),
+      descending,
+    });
+    while (next !== undefined) {
+      const page = await next;
+      next = undefined;
       remaining -= page.length;
-      if (page.length < pageSize) return;
-      const last = page[page.length - 1]!.position;
-      if (descending) {
-        upper = last;
-        upperInclusive = false;
-      } else {
-        lower = last;
-        lowerInclusive = false;
+      if (page.length === pageSize && remaining > 0) {
+        const last = page[page.length - 1]!.position;
+        if (descending) {
+          upper = last;
+          upperInclusive = false;
+        } else {
+          lower = last;
+          lowerInclusive = false;
+        }
+        const limit = Math.min(pageSize, remaining);
+        next = this.select(id, { lower, lowerInclusive, upper, upperInclusive, limit, descending });
+        // Handled now, so that it fails no process while the caller works on this page; the await
+        // above still throws it, and a caller that stops early never hears of it.
+        next.catch(() => {});
       }
+      if (page.length > 0) yield this.shape.fromCanonicalList(page);
     }
   }
 
@@ -285,15 +305,6 @@ export function isEmptyRange(q: NormalizedQuery): boolean {
     q.upper === -Infinity ||
     q.lower > q.upper ||
     (q.lower === q.upper && !(q.lowerInclusive && q.upperInclusive))
-  );
-}
-
-/** The ConcurrencyError for an append that would leave a gap in a contiguous sequence. */
-export function notNext(sequenceId: string, first: number, head: number): ConcurrencyError {
-  return new ConcurrencyError(
-    `position ${first} of sequence ${sequenceId} would leave a gap: the sequence ${head < 0 ? 'is empty' : `ends at ${head}`}, so an append starts at ${head + 1} (the writer's state is not what is stored: read it again)`,
-    sequenceId,
-    first,
   );
 }
 

@@ -14,6 +14,7 @@ import {
   VersionedEntityEvent,
   registerTopic,
 } from '../src/index.js';
+import { MAX_DECODED_EVENTS, MAX_DECODED_POSITION } from '../src/mapper.js';
 import { Widget, uuid } from './fixtures.js';
 
 class PriceSet extends VersionedEntityEvent {
@@ -272,6 +273,31 @@ describe('events decoded from frozen items (an in-memory store keeps them)', () 
       (first as unknown as { count: number }).count = 2;
     }).toThrow(TypeError);
     expect((mapper.fromSequencedItem(item) as unknown as { count: number }).count).toBe(1);
+  });
+
+  // Before, every event decoded from an in-memory store's items stayed as long as the store: replaying
+  // a 1,000,000-event stream peaked 240 MB above the store and kept 215 MB (pnpm bench:memory).
+  it('are kept for the first MAX_DECODED_POSITION positions of a sequence only: a long replay keeps a fixed part', () => {
+    const id = uuid();
+    const at = (position: number) =>
+      Object.freeze(new SequencedItem(id, position, 'mapper.test.Flat', '{"count":1,"timestamp":1}'));
+    const early = at(MAX_DECODED_POSITION - 1);
+    expect(mapper.fromSequencedItem(early)).toBe(mapper.fromSequencedItem(early));
+    const late = at(MAX_DECODED_POSITION);
+    expect(mapper.fromSequencedItem(late)).not.toBe(mapper.fromSequencedItem(late));
+    expect(mapper.fromSequencedItem(late)).toEqual(mapper.fromSequencedItem(late));
+  });
+
+  it('are kept for the latest MAX_DECODED_EVENTS items only, whatever the number of sequences', () => {
+    const first = stored('{"name":"a","count":1,"timestamp":1}');
+    const event = mapper.fromSequencedItem(first);
+    for (let i = 0; i < MAX_DECODED_EVENTS; i++)
+      mapper.fromSequencedItem(
+        Object.freeze(new SequencedItem(`s${i}`, 0, 'mapper.test.Flat', '{"timestamp":1}')),
+      );
+    const again = mapper.fromSequencedItem(first);
+    expect(again).not.toBe(event);
+    expect(again).toEqual(event);
   });
 
   it('are decoded afresh when a field holds an object, which freezing the event does not protect', () => {

@@ -12,6 +12,7 @@ const BACKEND_ONLY = [
   'MAX_TOPIC_LENGTH',
   'MAX_SEQUENCE_ID_LENGTH',
   'notNext',
+  'conflictError',
   'ItemShape',
   'requireNotificationLog',
   'selectMatching',

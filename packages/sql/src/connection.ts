@@ -1,4 +1,4 @@
-import { type SequencedItem, SettingsError } from '@es/core';
+import { type ConcurrencyError, type SequencedItem, SettingsError } from '@es/core';
 import { type Kysely, type Transaction, sql } from 'kysely';
 import { mapDriverError } from './errors.js';
 import type { SqlDialectName, SqlSettings } from './settings.js';
@@ -16,8 +16,12 @@ export interface SqlConnection {
    * The rows of a read statement (SQL compiled once by Kysely), prepared once per connection: a cached
    * better-sqlite3 statement, a named PostgreSQL statement, a server-side MySQL prepared statement.
    * Never inside another caller's open transaction, and without seeing its rows.
+   *
+   * Each row is an array of its cells in the order of the statement's select list (better-sqlite3's
+   * `raw(true)`, pg's `rowMode: 'array'`, mysql2's `rowsAsArray`): a load reads thousands of rows, and
+   * an object per row, keyed by column name, cost a third of the driver's time on SQLite.
    */
-  select(sql: string, params: readonly unknown[]): Promise<Record<string, any>[]>;
+  select(sql: string, params: readonly unknown[]): Promise<Row[]>;
   /**
    * Runs `run` in a transaction: commits when it resolves, rolls back when it throws (and rethrows).
    * A commit whose connection is lost gives OutcomeUnknownError.
@@ -30,6 +34,20 @@ export interface SqlConnection {
    */
   insertItems(table: SqlItemsTable, items: readonly SequencedItem[]): Promise<void>;
   /**
+   * Appends several sequences' batches as ONE commit (one ordering lock, one fsync), each batch keeping
+   * its own contiguity/position check: resolves with one outcome per batch, in order — undefined when the
+   * batch is stored, or that batch's own ConcurrencyError (notContinuing / positionTaken) when it is not
+   * (the other batches are still stored). Every batch names a different sequence id. Rejects for all
+   * batches on anything else (OutcomeUnknownError, StoreConnectionError, ...), as insertItems does; a
+   * rejection with ConcurrencyError means a position was taken but the database cannot say whose, and
+   * nothing was stored (the group committer then appends the batches one by one: see group-commit.ts).
+   * Optional while the dialects gain it: without it, appends go one by one through insertItems.
+   */
+  insertBatches?(
+    table: SqlItemsTable,
+    batches: readonly (readonly SequencedItem[])[],
+  ): Promise<(ConcurrencyError | undefined)[]>;
+  /**
    * The same, inside a transaction that `transaction` opened (a process recorder's): the rows commit
    * with it, and their ids are still drawn in commit order (the table's ordering lock is taken in the
    * transaction, and held until it ends).
@@ -39,6 +57,9 @@ export interface SqlConnection {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** A row of a read: its cells, in the order of the statement's select list. */
+export type Row = readonly unknown[];
 
 const DRIVERS: Record<SqlDialectName, string> = { sqlite: 'better-sqlite3', postgres: 'pg', mysql: 'mysql2' };
 const IMPORTS: Record<SqlDialectName, () => Promise<any>> = {
@@ -116,7 +137,7 @@ export abstract class KyselyConnection implements SqlConnection {
     private readonly owned: boolean,
   ) {}
 
-  abstract select(sql: string, params: readonly unknown[]): Promise<Record<string, any>[]>;
+  abstract select(sql: string, params: readonly unknown[]): Promise<Row[]>;
   abstract insertItems(table: SqlItemsTable, items: readonly SequencedItem[]): Promise<void>;
   abstract insertItemsIn(
     trx: Transaction<any>,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { SequencedItem } from '@es/core';
+import { ConcurrencyError, type SequencedItem } from '@es/core';
 import { CompiledQuery, Kysely, PostgresDialect, type Transaction } from 'kysely';
-import { KyselyConnection } from './connection.js';
+import { KyselyConnection, type Row } from './connection.js';
 import { cannotConnect, classify, lost, mapDriverError, notContinuing, positionTaken } from './errors.js';
 import { boundPostgresPool } from './request-timeout.js';
 import { driverTlsOptions } from './tls.js';
@@ -17,12 +17,13 @@ export interface PostgresPool {
   end(): Promise<void>;
 }
 export interface PostgresPoolClient {
-  /** A named prepared statement (the store's appends and reads). */
+  /** A named prepared statement (the store's appends and reads; reads take their rows as arrays). */
   query(config: {
     name: string;
     text: string;
     values: readonly unknown[];
-  }): Promise<{ rows: Record<string, any>[]; rowCount?: number | null }>;
+    rowMode?: 'array';
+  }): Promise<{ rows: any[]; rowCount?: number | null }>;
   /** Kysely's queries. */
   query(text: string, values: unknown[]): Promise<{ rows: Record<string, any>[] }>;
   release(destroy?: Error | boolean): void;
@@ -58,6 +59,7 @@ export function lockKey(name: string): number {
  */
 export class PostgresConnection extends KyselyConnection {
   private readonly inserts = new Map<string, { name: string; text: string }>();
+  private readonly batchInserts = new Map<string, { name: string; text: string }>();
   /** Statement names by SQL text: each connection prepares a named statement once. */
   private readonly names = new Map<string, string>();
 
@@ -111,6 +113,33 @@ export class PostgresConnection extends KyselyConnection {
     if (table.kind === 'integer' && inserted === 0) throw notContinuing(items);
   }
 
+  /**
+   * Several sequences' batches in ONE statement: the lock once, then every batch's rows, each batch
+   * inserted only if its own contiguity check holds; the statement returns the sequences it stored. A
+   * unique violation (another process took a position) rolls the whole statement back, and does not say
+   * whose: it rejects with a ConcurrencyError for the group (see SqlConnection.insertBatches).
+   */
+  async insertBatches(
+    table: SqlItemsTable,
+    batches: readonly (readonly SequencedItem[])[],
+  ): Promise<(ConcurrencyError | undefined)[]> {
+    let stored: Set<string>;
+    try {
+      const { rows } = await this.query(this.batchesStatement(table), batchesValues(batches));
+      stored = new Set(rows.map((row) => row.sequence_id as string));
+    } catch (error) {
+      if (classify(error) === 'unique')
+        throw new ConcurrencyError(
+          `a position of one of ${batches.length} appends to ${table.tableName} is taken: none was stored`,
+          undefined,
+          undefined,
+          { cause: error },
+        );
+      throw mapDriverError(this.settings, error, { write: true, what: `an append to ${table.tableName}` });
+    }
+    return batches.map((items) => (stored.has(items[0]!.sequenceId) ? undefined : notContinuing(items)));
+  }
+
   /** The same statement in the transaction: its advisory lock is then held until the transaction ends. */
   async insertItemsIn(
     trx: Transaction<any>,
@@ -130,8 +159,8 @@ export class PostgresConnection extends KyselyConnection {
     if (table.kind === 'integer' && inserted === 0n) throw notContinuing(items);
   }
 
-  async select(sql: string, params: readonly unknown[]): Promise<Record<string, any>[]> {
-    return (await this.query({ name: this.nameOf(sql), text: sql }, params)).rows;
+  async select(sql: string, params: readonly unknown[]): Promise<Row[]> {
+    return (await this.query({ name: this.nameOf(sql), text: sql, rowMode: 'array' }, params)).rows;
   }
 
   /** A statement's name, from its text: a name is never reused for another text. */
@@ -144,9 +173,9 @@ export class PostgresConnection extends KyselyConnection {
 
   /** Runs a named statement on a pooled connection, discarding the connection if it was lost. */
   private async query(
-    statement: { name: string; text: string },
+    statement: { name: string; text: string; rowMode?: 'array' },
     values: readonly unknown[],
-  ): Promise<{ rows: Record<string, any>[]; rowCount?: number | null }> {
+  ): Promise<{ rows: any[]; rowCount?: number | null }> {
     let client: PostgresPoolClient;
     try {
       client = await this.pool.connect();
@@ -184,6 +213,55 @@ export class PostgresConnection extends KyselyConnection {
     }
     return statement;
   }
+
+  /** insertStatement for many batches: rows from arrays, each joined to its batch, which may not insert. */
+  private batchesStatement(table: SqlItemsTable): { name: string; text: string } {
+    let statement = this.batchInserts.get(table.tableName);
+    if (statement === undefined) {
+      const positions = table.positionKind === 'integer' ? 'bigint[]' : 'float8[]';
+      const from =
+        `unnest($1::text[], $2::${positions}) with ordinality as b (sequence_id, first, batch)` +
+        ` join unnest($3::${positions}, $4::text[], $5::text[], $6::bigint[]) with ordinality as i (position, topic, data, batch, n) on i.batch = b.batch`;
+      const continues =
+        table.kind === 'integer'
+          ? ` where (select coalesce(max(position), -1) from "${table.tableName}" where sequence_id = b.sequence_id) = b.first - 1`
+          : '';
+      const insert = `insert into "${table.tableName}" (sequence_id, position, topic, data) select b.sequence_id, i.position, i.topic, i.data from ${table.notificationLog ? 'ordering, ' : ''}${from}${continues} order by i.n returning sequence_id`;
+      const text = table.notificationLog
+        ? `with ordering as (select pg_advisory_xact_lock(${LOCK_NAMESPACE}, ${lockKey(table.tableName)})), stored as (${insert}) select distinct sequence_id from stored`
+        : `with stored as (${insert}) select distinct sequence_id from stored`;
+      statement = { name: this.nameOf(text), text };
+      this.batchInserts.set(table.tableName, statement);
+    }
+    return statement;
+  }
+}
+
+/**
+ * The grouped insert's parameters: per batch its sequence id and first position, then per item its
+ * position, topic, data and batch (1-based, as `with ordinality` counts).
+ */
+function batchesValues(batches: readonly (readonly SequencedItem[])[]): unknown[] {
+  const positions: number[] = [];
+  const topics: string[] = [];
+  const data: string[] = [];
+  const owners: number[] = [];
+  batches.forEach((items, b) => {
+    for (const item of items) {
+      positions.push(item.position);
+      topics.push(item.topic);
+      data.push(item.data);
+      owners.push(b + 1);
+    }
+  });
+  return [
+    batches.map((items) => items[0]!.sequenceId),
+    batches.map((items) => items[0]!.position),
+    positions,
+    topics,
+    data,
+    owners,
+  ];
 }
 
 /** The insert's parameters: the sequence id, then positions, topics and data as arrays. */

@@ -76,12 +76,15 @@ export function boundMysqlPool(pool: MysqlPool, timeoutMs: number): MysqlPool {
         const bound = new Bound(timeoutMs);
         const call =
           (method: 'execute' | 'query') =>
-          (sql: string, values: any[], callback: Callback): void =>
+          (sql: Parameters<MysqlPoolConnection['execute']>[0], values: any[], callback: Callback): void =>
             void bound
               .run(
                 () =>
                   new Promise((resolve, reject) =>
-                    connection[method](sql, values, (e, rows) => (e ? reject(e) : resolve(rows))),
+                    // A string, or execute's options (a read's rowsAsArray): passed on as they are.
+                    (connection[method] as MysqlPoolConnection['execute'])(sql, values, (e, rows) =>
+                      e ? reject(e) : resolve(rows),
+                    ),
                   ),
               )
               .then(

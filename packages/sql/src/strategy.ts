@@ -20,8 +20,10 @@ import {
   validateTrackingName,
 } from '@es/core/backend';
 import { type Compilable, type Kysely, type RawBuilder, type Transaction, sql } from 'kysely';
+import type { Row } from './connection.js';
 import type { SqlDatastore } from './datastore.js';
 import { mapDriverError } from './errors.js';
+import { appendGrouped } from './group-commit.js';
 import {
   type KeepsNotificationLog,
   SqlItemsTable,
@@ -110,7 +112,8 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
         'append() inside processWithTracking would not be part of its transaction: pass the new items as options.append',
       );
     }
-    await this.datastore.use((connection) => connection.insertItems(this.table, items));
+    // Concurrent appends to the table in this process share commits (see group-commit.ts).
+    await this.datastore.use((connection) => appendGrouped(connection, this.table, items));
     this.appended?.raise();
   }
 
@@ -133,14 +136,19 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
       query = query.orderBy('position', q.descending ? 'desc' : 'asc');
       return q.limit === undefined ? query : query.limit(this.limitOf(q.limit));
     });
-    return rows.map((r) => new SequencedItem(sequenceId, Number(r.position), r.topic, r.data));
+    const items = new Array<SequencedItem>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const [position, topic, data] = rows[i]!;
+      items[i] = new SequencedItem(sequenceId, Number(position), topic as string, data as string);
+    }
+    return items;
   }
 
   protected async selectSequenceIds(): Promise<string[]> {
     const rows = await this.read('sequence ids', [], (db) =>
       db.selectFrom(this.table.tableName).select('sequence_id').distinct(),
     );
-    return rows.map((r) => text(r.sequence_id));
+    return rows.map((r) => text(r[0]));
   }
 
   /**
@@ -179,12 +187,12 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
           : select.where('topic', 'in', topics);
       return select.orderBy('id').limit(this.limitOf(limit));
     });
-    return rows.map((r) => ({
-      id: Number(r.id),
-      sequenceId: text(r.sequence_id),
-      position: Number(r.position),
-      topic: r.topic,
-      data: r.data,
+    return rows.map(([id, sequenceId, position, topic, data]) => ({
+      id: Number(id),
+      sequenceId: text(sequenceId),
+      position: Number(position),
+      topic: topic as string,
+      data: data as string,
     }));
   }
 
@@ -194,7 +202,7 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
     const [row] = await this.read('max id', [], (db) =>
       db.selectFrom(this.table.tableName).select((eb) => eb.fn.max('id').as('max')),
     );
-    return Number(row?.max ?? 0);
+    return Number(row?.[0] ?? 0);
   }
 
   /**
@@ -260,13 +268,13 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
   /**
    * Runs one of the strategy's few read statements. Each shape is compiled by Kysely once (for the
    * datastore's dialect) and then run with `params`, in the order the builder placed them, as a
-   * statement the connection prepares once.
+   * statement the connection prepares once. Rows come as arrays, in the order of the select list.
    */
   private read(
     shape: string,
     params: readonly unknown[],
     build: (db: Kysely<any>) => Compilable,
-  ): Promise<Record<string, any>[]> {
+  ): Promise<Row[]> {
     return this.datastore.use(async (connection) => {
       let sql = this.statements.get(shape);
       if (sql === undefined) {

@@ -102,7 +102,7 @@ export class SqlTrackingRecorder implements ProjectionRecorder<Transaction<any>>
         .compile().sql;
       try {
         const [row] = await connection.select(this.maxStatement, [name]);
-        return Number(row?.max ?? 0);
+        return Number(row?.[0] ?? 0);
       } catch (error) {
         throw mapDriverError(this.datastore.settings, error, {
           write: false,

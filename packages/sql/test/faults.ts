@@ -221,8 +221,10 @@ function faultyMysqlPool(pool: MysqlPool, run: Run, connectFault: () => Error | 
       pool.getConnection((error, connection) => {
         if (error) return done(error, connection);
         done(null, {
-          execute: (sql, values, cb) => through(sql, (d) => connection.execute(sql, values, d))(cb),
-          query: (sql, values, cb) => through(sql, (d) => connection.query(sql, values, d))(cb),
+          execute: (sql, values, cb) =>
+            through(typeof sql === 'string' ? sql : sql.sql, (d) => connection.execute(sql, values, d))(cb),
+          query: (sql, values, cb) =>
+            through(typeof sql === 'string' ? sql : sql.sql, (d) => connection.query(sql, values, d))(cb),
           release: () => connection.release(),
           destroy: () => connection.destroy(),
         });
@@ -238,8 +240,11 @@ function faultySqliteDatabase(
 ): SqliteDatabase {
   const statement = (sql: string, real: SqliteStatement): SqliteStatement =>
     new Proxy(real, {
-      get(target, key) {
+      get(target, key, proxy) {
         const value = Reflect.get(target, key, target);
+        // A read's statement switches to arrays, and stays the faulty one.
+        if (key === 'raw' && typeof value === 'function')
+          return (...args: unknown[]) => (value.apply(target, args), proxy);
         if ((key !== 'run' && key !== 'all') || typeof value !== 'function') return value;
         return (...params: unknown[]) => run(sql, () => value.apply(target, params));
       },

@@ -4,6 +4,43 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SequencedItem } from '@es/core';
 import { SqlActiveRecordStrategy, SqlDatastore, SqlIntegerSequencedItem, SqlSettings } from '../src/index.js';
+import { describeEachDialect, uniqueName, useDatastore } from './dialects.js';
+
+describeEachDialect('reads take their rows as arrays', (dialect) => {
+  const table = SqlIntegerSequencedItem.withTableName(uniqueName('array_rows'));
+  const datastore = useDatastore(dialect, [table]);
+
+  it("a read's rows are arrays of cells in the select list's order, not an object per row", async () => {
+    const id = randomUUID();
+    const strategy = new SqlActiveRecordStrategy({ datastore: datastore(), table });
+    await strategy.append([
+      new SequencedItem(id, 0, 'a.T', '{"n":0}'),
+      new SequencedItem(id, 1, 'b.T', '{}'),
+    ]);
+    const sql = datastore()
+      .db.selectFrom(table.tableName)
+      .select(['topic', 'position', 'data'])
+      .where('sequence_id', '=', id)
+      .orderBy('position')
+      .compile().sql;
+    const rows = await datastore().use((connection) => connection.select(sql, [id]));
+    expect(rows.map(([topic, position, data]) => [topic, Number(position), data])).toEqual([
+      ['a.T', 0, '{"n":0}'],
+      ['b.T', 1, '{}'],
+    ]);
+    // And what the strategy makes of them.
+    expect(await strategy.getItems(id)).toEqual([
+      new SequencedItem(id, 0, 'a.T', '{"n":0}'),
+      new SequencedItem(id, 1, 'b.T', '{}'),
+    ]);
+    const log = await strategy.selectNotifications(1, 10);
+    expect(log.map(({ sequenceId, position, topic }) => [sequenceId, position, topic])).toEqual([
+      [id, 0, 'a.T'],
+      [id, 1, 'b.T'],
+    ]);
+    expect(await strategy.maxNotificationId()).toBe(log[1]!.id);
+  });
+});
 
 // SQLite in process: these need no server.
 describe('reads on SQLite (a LIMIT expression, not a bare parameter)', () => {

@@ -38,6 +38,14 @@ export function parseList<T extends string>(allowed: readonly T[]) {
   };
 }
 
+/** `-b, --backends <list>`: backends by the names of tools/servers' table (bench and bench:memory). */
+export function backendsOption(): Option {
+  return new Option(
+    '-b, --backends <list>',
+    `backends, comma-separated (${BACKEND_NAMES.join(',')}); named ones must be reachable`,
+  ).argParser(parseBackends);
+}
+
 /** Backends by the names of tools/servers' table, in its order. */
 function parseBackends(value: string): BackendName[] {
   try {
@@ -77,12 +85,7 @@ function program(): Command {
         'NotificationLogReader) against the raw drivers and Emmett 0.42, on every backend. Servers are where ' +
         'ES_POSTGRES_URL, ES_MYSQL_URL and ES_CASSANDRA_URL say (docs/servers.md).',
     )
-    .addOption(
-      new Option(
-        '-b, --backends <list>',
-        `backends, comma-separated (${BACKEND_NAMES.join(',')}); named ones must be reachable`,
-      ).argParser(parseBackends),
-    )
+    .addOption(backendsOption())
     .addOption(
       new Option('-s, --scenarios <list>', `scenarios (${SCENARIOS.join(',')})`)
         .argParser(parseList(SCENARIOS))

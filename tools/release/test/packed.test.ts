@@ -3,17 +3,18 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { manifest, packageFolder, root } from '../src/packages.js';
+import { PUBLISHED, manifest, packageFolder, root } from '../src/packages.js';
 
 /**
- * The issue's "done when": the packages as npm would ship them (built, then `pnpm pack`), installed into
- * a fresh project outside the workspace, a user's app compiled there under `tsc --strict` with NodeNext
+ * The issue's "done when": the five published packages as npm would ship them (built, then `pnpm pack`),
+ * installed together into a fresh project outside the workspace, each entry point loaded there as ESM and
+ * as CommonJS, a user's app compiled there under `tsc --strict` with NodeNext
  * and with bundler resolution, run as ESM and as CommonJS on SQLite, and a run that forgets `await` on
  * save and close loses nothing. Installs from the pnpm store (--prefer-offline): no registry needed once
  * the workspace is installed.
  */
 const run = promisify(execFile);
-const PACKED = ['core', 'sql'] as const;
+const PACKED = PUBLISHED;
 const PNPM = process.env.npm_execpath?.includes('pnpm') ? process.env.npm_execpath : undefined;
 
 async function sh(command: string, args: readonly string[], cwd: string, timeout = 240_000): Promise<string> {
@@ -112,9 +113,17 @@ const tsc = () => join(project, 'node_modules', 'typescript', 'bin', 'tsc');
 
 test('the tarballs hold LICENSE, README and builds only, and name their dependencies by version', async () => {
   for (const folder of PACKED) {
+    // What the tarball holds (the installed folder may also get a node_modules of pnpm's links).
+    const tarball = readdirSync(project).find((f) => f.startsWith(`es-${folder}-`) && f.endsWith('.tgz'))!;
+    const listed = await sh('tar', ['-tzf', tarball], project);
+    const top = new Set(
+      listed
+        .split('\n')
+        .filter(Boolean)
+        .map((path) => path.split('/')[1]),
+    );
+    expect([...top].sort()).toEqual(['LICENSE', 'README.md', 'dist', 'package.json']);
     const installed = join(project, 'node_modules', '@es', folder);
-    const files = readdirSync(installed).sort();
-    expect(files).toEqual(['LICENSE', 'README.md', 'dist', 'package.json']);
     const pkg = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as Record<
       string,
       Record<string, string>
@@ -122,14 +131,39 @@ test('the tarballs hold LICENSE, README and builds only, and name their dependen
     for (const range of Object.values({ ...pkg.dependencies, ...pkg.peerDependencies }))
       expect(range).not.toMatch(/^workspace:/);
   }
-  expect(version('core')).toBe(version('sql'));
+  // One release: every package at the same version (they name each other by it).
+  expect(new Set(PACKED.map(version))).toEqual(new Set([version('core')]));
 });
+
+/** Each package's entry points, as `@es/x` or `@es/x/sub`, from its manifest's exports. */
+const entryPoints = PACKED.flatMap((folder) =>
+  Object.keys(manifest(packageFolder(folder)).exports ?? { '.': '' })
+    .filter((key) => key !== './package.json')
+    // The conformance suite defines jest tests when loaded: it needs jest's runtime (its optional peer).
+    .filter((key) => !(folder === 'testing' && key === './conformance'))
+    .map((key) => `@es/${folder}${key.slice(1)}`),
+);
+
+test.each(entryPoints)(
+  '%s loads from its tarball as ESM and as CommonJS, and exports something',
+  async (name) => {
+    const count = `(m) => console.log(Object.keys(m).filter((k) => k !== 'default' && k !== '__esModule').length)`;
+    const esm = await sh(
+      process.execPath,
+      ['--input-type=module', '-e', `import * as m from '${name}'; (${count})(m);`],
+      project,
+    );
+    const cjs = await sh(process.execPath, ['-e', `(${count})(require('${name}'))`], project);
+    expect(Number(esm.trim())).toBeGreaterThan(0);
+    expect(Number(cjs.trim())).toBe(Number(esm.trim()));
+  },
+);
 
 test('a user app compiles under tsc --strict with NodeNext and with bundler resolution, no skipLibCheck', async () => {
   await sh(process.execPath, [tsc(), '-p', 'tsconfig.json'], project);
   await sh(process.execPath, [tsc(), '-p', 'tsconfig.bundler.json'], project);
   expect(readdirSync(join(project, 'out')).sort()).toEqual(['app.cjs', 'app.mjs']);
-});
+}, 240_000);
 
 test.each(['app.mjs', 'app.cjs'])(
   '%s runs on SQLite: saves, reads back typed, and a closed app refuses',

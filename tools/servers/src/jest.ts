@@ -1,4 +1,6 @@
 import { requireServer } from '@es/testing/conformance';
+
+export { describeIfAvailable } from '@es/testing/conformance';
 import { BACKENDS, type ServerName, howToStart } from './backends.js';
 import { PROBED_VARIABLE, type ProbeResult } from './probe.js';
 

@@ -5,10 +5,16 @@ import { join } from 'node:path';
 import {
   CassandraActiveRecordStrategy,
   CassandraDatastore,
+  FeedSequencer,
   CassandraSettings,
   CqlIntegerSequencedItem,
 } from '@es/cassandra';
-import { type AggregateRecorder, type ApplicationRecorder, InMemoryActiveRecordStrategy } from '@es/core';
+import {
+  type AggregateRecorder,
+  type ApplicationRecorder,
+  InMemoryActiveRecordStrategy,
+  type SequencedItem,
+} from '@es/core';
 import { serverUrl } from '@es/servers';
 import { SqlActiveRecordStrategy, SqlDatastore, SqlIntegerSequencedItem, SqlSettings } from '@es/sql';
 import Database from 'better-sqlite3';
@@ -27,8 +33,13 @@ export interface SoakBackend {
   readonly name: BackendName;
   /** The store to use now: a fault may swap it (Cassandra's session is shut down and made again). */
   store(): AggregateRecorder;
-  /** The log, for the followers; undefined when the store keeps none (Cassandra). */
+  /** The log, for the followers; undefined when the store keeps none. */
   log(): ApplicationRecorder | undefined;
+  /**
+   * Before the final check, with the workers stopped: makes the log hold every acknowledged append
+   * (Cassandra's feed: one sequencer pass, which copies every append acknowledged before it began).
+   */
+  settle?(): Promise<void>;
   /** The faults, by name: each is injected once per call, and resolves when injected. */
   readonly faults: Readonly<Record<string, () => Promise<void>>>;
   close(): Promise<void>;
@@ -205,39 +216,51 @@ async function mysql(): Promise<SoakBackend> {
 }
 
 /**
- * Cassandra on the shared node `main`, in a table of the soak's own (in keyspace `es_soak`). Its fault:
- * the client session is shut down under the workers and a new one made (the node itself is never
- * touched: others use it).
+ * Cassandra on the shared node `main`, in a table of the soak's own with a feed (in keyspace `es_soak`),
+ * followed through the feed's log while a FeedSequencer in this process copies appends into it. Its
+ * fault: the client session is shut down under the workers and a new one made (the node itself is never
+ * touched: others use it); the sequencer goes with its session, and a new one on the new session takes
+ * the lease over (after the old lease's TTL, or at once when the old one released it).
  */
 async function cassandra(): Promise<SoakBackend> {
   const url = new URL(serverUrl('cassandra').replace(/^cassandra:/, 'http:'));
   url.pathname = '/es_soak';
   const settings = new CassandraSettings({ url: url.toString().replace(/^http:/, 'cassandra:') });
-  const table = CqlIntegerSequencedItem.withTableName(`soak_${suffix()}`);
+  const table = CqlIntegerSequencedItem.withTableName(`soak_${suffix()}`).withFeed();
   const connect = async (): Promise<{
     datastore: CassandraDatastore;
-    store: CassandraActiveRecordStrategy;
+    store: CassandraActiveRecordStrategy<SequencedItem, 'integer', true>;
+    sequencer: FeedSequencer;
   }> => {
     const datastore = new CassandraDatastore({ settings, tables: [table] });
     await datastore.setupConnection();
-    return { datastore, store: new CassandraActiveRecordStrategy({ datastore, table }) };
+    // A short lease, so that the sequencer made after a fault leads again within the soak's seconds.
+    const sequencer = new FeedSequencer({ table, datastore, leaseSeconds: 2, pollIntervalMs: 20 });
+    return { datastore, store: new CassandraActiveRecordStrategy({ datastore, table }), sequencer };
   };
   let current = await connect();
   await current.datastore.setupTables();
+  current.sequencer.start();
   const retired: CassandraDatastore[] = [];
   return {
     name: 'cassandra',
     store: () => current.store,
-    log: () => undefined,
+    log: () => current.store,
+    settle: async () => {
+      await current.sequencer.runOnce();
+    },
     faults: {
       'client session shut down and made again': async () => {
-        const old = current.datastore;
+        const old = current;
         current = await connect();
-        retired.push(old);
-        await old.close();
+        current.sequencer.start();
+        retired.push(old.datastore);
+        await old.sequencer.stop();
+        await old.datastore.close();
       },
     },
     close: async () => {
+      await current.sequencer.stop().catch(() => {});
       await current.datastore.dropTables?.().catch(() => {});
       await current.datastore.close();
       for (const d of retired) await d.close().catch(() => {});

@@ -140,6 +140,8 @@ export async function runSoak(backend: SoakBackend, options: SoakOptions): Promi
 
   /** Polls the log with a NotificationLogReader from its checkpoint, checking order and that nothing comes twice. */
   const followed: Set<string>[] = [];
+  /** Resolves when the writers are done and the log holds every acknowledged append (backend.settle). */
+  let settled: Promise<unknown> = Promise.resolve();
   let outOfOrder = 0;
   let duplicates = 0;
   async function follower(): Promise<void> {
@@ -162,7 +164,12 @@ export async function runSoak(backend: SoakBackend, options: SoakOptions): Promi
           }
           await nextTurn();
         }
-        if (!running()) caughtUp = checkpoint >= (await reader.maxNotificationId());
+        // Caught up means: with the writers done and the log settled, at its head (before that, the
+        // head of a feed the sequencer fills after commit may not hold every acknowledged append yet).
+        if (!running()) {
+          await settled;
+          caughtUp = checkpoint >= (await reader.maxNotificationId());
+        }
         await sleep(20);
       } catch (error) {
         count(error);
@@ -191,8 +198,11 @@ export async function runSoak(backend: SoakBackend, options: SoakOptions): Promi
 
   const hasLog = backend.log() !== undefined;
   const started = Date.now();
+  const writersDone = Promise.all(Array.from({ length: writers }, (_, w) => writer(w)));
+  settled = writersDone.then(() => retry(async () => backend.settle?.(), count));
   await Promise.all([
-    ...Array.from({ length: writers }, (_, w) => writer(w)),
+    writersDone,
+    settled,
     ...Array.from({ length: readers }, () => reader()),
     ...(hasLog ? Array.from({ length: followers }, () => follower()) : []),
     injector(),

@@ -5,7 +5,7 @@
  * items is caught.
  */
 import { InMemoryActiveRecordStrategy, type SequencedItem } from '@es/core';
-import { requireBackend } from '@es/servers/jest';
+import { describeIfAvailable, requireBackend } from '@es/servers/jest';
 import { BACKEND_NAMES, type SoakBackend, openBackend } from '../src/backends.js';
 import { formatReport } from '../src/report.js';
 import { isClean, runSoak } from '../src/soak.js';
@@ -14,7 +14,7 @@ const SECONDS = 4;
 
 for (const name of BACKEND_NAMES) {
   const available = name === 'memory' || name === 'sqlite' ? true : requireBackend(name);
-  (available ? describe : describe.skip)(`soak of ${name}`, () => {
+  describeIfAvailable(available, `soak of ${name}`, () => {
     it(`${SECONDS} s with faults: nothing lost, every error typed, the log exact`, async () => {
       const backend = await openBackend(name);
       try {

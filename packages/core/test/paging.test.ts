@@ -1,0 +1,93 @@
+import { SequencedItem } from '../src/index.js';
+import { ActiveRecordStrategy, type NormalizedQuery } from '../src/backend.js';
+import { uuid } from './fixtures.js';
+
+/** A backend whose reads the test answers: each `select` waits until the test settles it. */
+class ScriptedBackend extends ActiveRecordStrategy {
+  readonly reads: { query: NormalizedQuery; answer(items: SequencedItem[]): void; fail(e: Error): void }[] =
+    [];
+
+  protected async insert(): Promise<void> {}
+  protected async selectSequenceIds(): Promise<string[]> {
+    return [];
+  }
+  protected select(sequenceId: string, query: NormalizedQuery): Promise<SequencedItem[]> {
+    return new Promise((answer, fail) => this.reads.push({ query, answer, fail }));
+  }
+}
+
+const items = (id: string, from: number, count: number): SequencedItem[] =>
+  Array.from({ length: count }, (_, i) => new SequencedItem(id, from + i, 't', '{}'));
+
+/** Lets every pending callback and microtask run. */
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('reading a sequence a page at a time', () => {
+  it("starts reading the next page before handing over a full one, from the page's last position", async () => {
+    const backend = new ScriptedBackend();
+    const id = uuid();
+    const pages = backend.iteratePages(id, { pageSize: 3 })[Symbol.asyncIterator]();
+    const first = pages.next();
+    await settle();
+    expect(backend.reads).toHaveLength(1);
+    backend.reads[0]!.answer(items(id, 0, 3));
+    expect((await first).value.map((i: SequencedItem) => i.position)).toEqual([0, 1, 2]);
+    // The caller has the first page and has not asked for more: the second read is already out.
+    expect(backend.reads).toHaveLength(2);
+    expect(backend.reads[1]!.query).toMatchObject({ lower: 2, lowerInclusive: false, limit: 3 });
+    backend.reads[1]!.answer(items(id, 3, 1));
+    expect((await pages.next()).value.map((i: SequencedItem) => i.position)).toEqual([3]);
+    // A short page is the last: nothing more is read.
+    expect((await pages.next()).done).toBe(true);
+    expect(backend.reads).toHaveLength(2);
+  });
+
+  it('reads ahead descending too, and never past the limit', async () => {
+    const backend = new ScriptedBackend();
+    const id = uuid();
+    const query = { pageSize: 2, limit: 4, descending: true };
+    const pages = backend.iteratePages(id, query)[Symbol.asyncIterator]();
+    const first = pages.next();
+    await settle();
+    backend.reads[0]!.answer(items(id, 8, 2).reverse());
+    await first;
+    expect(backend.reads[1]!.query).toMatchObject({ upper: 8, upperInclusive: false, limit: 2 });
+    backend.reads[1]!.answer(items(id, 6, 2).reverse());
+    expect((await pages.next()).value.map((i: SequencedItem) => i.position)).toEqual([7, 6]);
+    // The limit is reached with a full page: no read ahead.
+    expect((await pages.next()).done).toBe(true);
+    expect(backend.reads).toHaveLength(2);
+  });
+
+  it('a read ahead that fails fails the iteration where it is reached, and no process while unread', async () => {
+    const unhandled: unknown[] = [];
+    const listener = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', listener);
+    try {
+      const backend = new ScriptedBackend();
+      const id = uuid();
+      const pages = backend.iteratePages(id, { pageSize: 2 })[Symbol.asyncIterator]();
+      const first = pages.next();
+      await settle();
+      backend.reads[0]!.answer(items(id, 0, 2));
+      await first;
+      backend.reads[1]!.fail(new Error('connection lost'));
+      await settle();
+      expect(unhandled).toEqual([]);
+      await expect(pages.next()).rejects.toThrow('connection lost');
+
+      // A caller that stops after the first page never hears of the read ahead's failure.
+      const stopped = backend.iteratePages(id, { pageSize: 2 })[Symbol.asyncIterator]();
+      const page = stopped.next();
+      await settle();
+      backend.reads[2]!.answer(items(id, 0, 2));
+      await page;
+      await stopped.return?.();
+      backend.reads[3]!.fail(new Error('lost after the caller left'));
+      await settle();
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', listener);
+    }
+  });
+});

@@ -1,0 +1,190 @@
+import { ConcurrencyError, type SequencedItem } from '@es/core';
+import type { SqlConnection } from './connection.js';
+import type { SqlItemsTable } from './tables.js';
+
+/** What a group committer writes through: one table of one connection. */
+export interface GroupCommitTarget {
+  /** One sequence's batch, as its own commit. */
+  insertItems(items: readonly SequencedItem[]): Promise<void>;
+  /** Several sequences' batches as one commit, one outcome per batch (see SqlConnection.insertBatches). */
+  insertBatches(batches: readonly (readonly SequencedItem[])[]): Promise<(ConcurrencyError | undefined)[]>;
+}
+
+/** How much one group may hold: it always takes the first queued append, however large. */
+export interface GroupLimits {
+  /** Items (rows) in one group. */
+  readonly maxItems: number;
+  /** Characters of topics and data in one group (about its bytes on the wire). */
+  readonly maxChars: number;
+}
+
+/** Enough to share one commit among hundreds of writers, small enough for any server's packet limit. */
+export const DEFAULT_GROUP_LIMITS: GroupLimits = { maxItems: 1000, maxChars: 4 << 20 };
+
+interface Queued {
+  readonly items: readonly SequencedItem[];
+  readonly chars: number;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit for one table in this process. Where every append to a table takes the table's ordering
+ * lock until its commit (so that notification ids are drawn in commit order), concurrent appends commit
+ * one after the other, one fsync each, while a database without that lock would flush them together.
+ * This gives them back that: while an append is in flight, later appends queue; when it settles, the
+ * queued ones go as ONE `insertBatches` (one lock, one commit), each batch keeping its own position
+ * check and outcome. A lone append with nothing in flight goes at once, through `insertItems`.
+ *
+ * - A group never holds two batches of one sequence (their checks would race inside one statement): the
+ *   later one, and every later one of that sequence, waits for the next group, so a sequence's appends
+ *   commit in the order they were made.
+ * - A group is bounded (GroupLimits); what does not fit waits for the next group, in order.
+ * - Each caller's promise settles after the commit, with its own outcome: its batch's ConcurrencyError,
+ *   or the group's failure (a lost connection, a timeout), which reaches every caller of that group and
+ *   no other.
+ * - When `insertBatches` rejects with ConcurrencyError, a position was taken but the database could not
+ *   say whose (PostgreSQL's unique violation fails the whole statement) and nothing was stored: the
+ *   group's batches are then appended one by one, so that exactly the losing append gets the error.
+ * - Nothing queued is dropped: a queued append stays a running operation of its caller (the datastore's
+ *   `use`), so closing the datastore waits for it, and one refused after close never reaches the queue.
+ */
+export class GroupCommitter {
+  private readonly queue: Queued[] = [];
+  private busy = false;
+
+  constructor(
+    private readonly target: GroupCommitTarget,
+    private readonly limits: GroupLimits = DEFAULT_GROUP_LIMITS,
+  ) {}
+
+  /** Appends one sequence's batch: at once when nothing is in flight, else with the next group. */
+  append(items: readonly SequencedItem[]): Promise<void> {
+    if (!this.busy) {
+      this.busy = true;
+      return settle(
+        attempt(() => this.target.insertItems(items)),
+        () => this.next(),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ items, chars: charsOf(items), resolve, reject });
+    });
+  }
+
+  /** Starts the next group, if any appends are queued; otherwise nothing is in flight any more. */
+  private next(): void {
+    const group = this.take();
+    if (group.length === 0) {
+      this.busy = false;
+      return;
+    }
+    void settle(this.commit(group), () => this.next());
+  }
+
+  /** The next group: queued appends in order, at most one per sequence, within the limits. */
+  private take(): Queued[] {
+    const group: Queued[] = [];
+    const sequences = new Set<string>();
+    let items = 0;
+    let chars = 0;
+    for (let i = 0; i < this.queue.length;) {
+      const queued = this.queue[i]!;
+      const sequenceId = queued.items[0]!.sequenceId;
+      if (sequences.has(sequenceId)) {
+        i++;
+        continue;
+      }
+      if (
+        group.length > 0 &&
+        (items + queued.items.length > this.limits.maxItems || chars + queued.chars > this.limits.maxChars)
+      )
+        break;
+      sequences.add(sequenceId);
+      items += queued.items.length;
+      chars += queued.chars;
+      group.push(queued);
+      this.queue.splice(i, 1);
+    }
+    return group;
+  }
+
+  /** Commits a group, settling each caller's promise with its own outcome. Never rejects. */
+  private async commit(group: readonly Queued[]): Promise<void> {
+    if (group.length === 1) return this.alone(group[0]!);
+    let outcomes: (ConcurrencyError | undefined)[];
+    try {
+      outcomes = await this.target.insertBatches(group.map((queued) => queued.items));
+    } catch (error) {
+      if (ConcurrencyError.isInstance(error)) {
+        for (const queued of group) await this.alone(queued);
+      } else {
+        for (const queued of group) queued.reject(error);
+      }
+      return;
+    }
+    group.forEach((queued, i) => {
+      const outcome = outcomes[i];
+      if (outcome === undefined) queued.resolve();
+      else queued.reject(outcome);
+    });
+  }
+
+  private async alone(queued: Queued): Promise<void> {
+    try {
+      await this.target.insertItems(queued.items);
+      queued.resolve();
+    } catch (error) {
+      queued.reject(error);
+    }
+  }
+}
+
+/** The promise of `operation`, also when it throws before returning one (the queue must move on). */
+function attempt<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return operation();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** Runs `then` once `operation` settles, whatever its outcome, and returns the operation's promise. */
+function settle<T>(operation: Promise<T>, then: () => void): Promise<T> {
+  operation.then(then, then);
+  return operation;
+}
+
+function charsOf(items: readonly SequencedItem[]): number {
+  let chars = 0;
+  for (const item of items) chars += item.topic.length + item.data.length;
+  return chars;
+}
+
+/** Each connection's committers, by table: appends to one table in this process share one. */
+const committers = new WeakMap<SqlConnection, Map<string, GroupCommitter>>();
+
+/**
+ * Appends one sequence's batch to a table: through the connection's group committer when its dialect
+ * can commit several batches at once (`insertBatches`), else with `insertItems`.
+ */
+export function appendGrouped(
+  connection: SqlConnection,
+  table: SqlItemsTable,
+  items: readonly SequencedItem[],
+): Promise<void> {
+  if (connection.insertBatches === undefined) return connection.insertItems(table, items);
+  let tables = committers.get(connection);
+  if (tables === undefined) committers.set(connection, (tables = new Map()));
+  const key = `${table.kind} ${table.tableName}`;
+  let committer = tables.get(key);
+  if (committer === undefined) {
+    const insertBatches = connection.insertBatches.bind(connection);
+    committer = new GroupCommitter({
+      insertItems: (batch) => connection.insertItems(table, batch),
+      insertBatches: (batches) => insertBatches(table, batches),
+    });
+    tables.set(key, committer);
+  }
+  return committer.append(items);
+}
