@@ -33,7 +33,10 @@ for (const name of ['execute', 'batch'] as const) {
 }
 
 const specs = (count: number, from: number): EventSpec[] =>
-  Array.from({ length: count }, (_, i) => ({ created: from + i === 0, value: `v${from + i}:${randomUUID()}` }));
+  Array.from({ length: count }, (_, i) => ({
+    created: from + i === 0,
+    value: `v${from + i}:${randomUUID()}`,
+  }));
 
 const rounds = Number(process.env.ROUNDS ?? 5);
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
