@@ -5,7 +5,7 @@
  * append; and tables created before the marks are still read and written, through their index.
  */
 import { randomUUID } from 'node:crypto';
-import { SequencedItem } from '@es/core';
+import { ConcurrencyError, SequencedItem } from '@es/core';
 import { describeIfAvailable } from '@es/testing/conformance';
 import type { Client } from 'cassandra-driver';
 import {
@@ -95,6 +95,17 @@ describeIfAvailable(cassandraAvailable, 'the newer marks of a snapshot table', (
     expect((await reader.getItems(id, { descending: true, limit: 3 })).map((i) => i.position)).toEqual([
       47, 33, 12,
     ]);
+  });
+
+  it('a taken version in a marked bucket (its mark in the batch) is still a ConcurrencyError naming it, and writes nothing', async () => {
+    const id = randomUUID();
+    await strategy().strategy.append(snapshot(id, 41)); // bucket 4
+    const { strategy: writer } = strategy();
+    await writer.append(snapshot(id, 22)); // bucket 2, below bucket 4: its batch carries the mark
+    const again = await writer.append([snapshot(id, 22), snapshot(id, 23)]).catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(ConcurrencyError);
+    expect((again as ConcurrencyError).position).toBe(22);
+    expect((await writer.getItems(id)).map((i) => i.position)).toEqual([22, 41]);
   });
 
   it('many writers at once, each in a bucket of its own, in any order: every reader finds the newest', async () => {
