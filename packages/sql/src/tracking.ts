@@ -90,7 +90,7 @@ export class SqlTrackingRecorder implements ProjectionRecorder<Transaction<any>>
     }
   }
 
-  private failed(error: unknown): Error {
+  private failed(error: unknown): unknown {
     return mapDriverError(this.datastore.settings, error, {
       write: false,
       what: `recording tracking in ${this.table.tableName}`,
