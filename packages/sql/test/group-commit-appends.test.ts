@@ -1,8 +1,7 @@
 /**
  * Group commit against the databases (the committer's own rules are tested without one in
- * group-commit.test.ts): concurrent appends in one process share statements where the dialect has
- * `insertBatches`, and still each get their own outcome, and a follower still sees every row, in id
- * order, with no id skipped.
+ * group-commit.test.ts): concurrent appends in one process share statements, and still each get
+ * their own outcome, and a follower still sees every row, in id order, with no id skipped.
  */
 import { randomUUID } from 'node:crypto';
 import { ConcurrencyError, OutcomeUnknownError, SequencedItem } from '@es/core';
@@ -17,8 +16,8 @@ import { LOCK_NAMESPACE, lockKey } from '../src/postgres.js';
 import { describeEachDialect, uniqueName, useDatastore } from './dialects.js';
 import { faults, faultyClient, userClient } from './faults.js';
 
-/** The dialects whose connection has insertBatches (the others append one statement per append). */
-const GROUPED: readonly SqlDialectName[] = ['postgres'];
+/** The statement-level tests know PostgreSQL's grouped statement (mysql-appends and sqlite-appends test theirs). */
+const STATEMENTS_OF: readonly SqlDialectName[] = ['postgres'];
 
 const item = (sequenceId: string, position: number) =>
   new SequencedItem(sequenceId, position, 'test.Item', `{"p":${position}}`);
@@ -217,5 +216,5 @@ describeEachDialect(
       }
     });
   },
-  { only: GROUPED },
+  { only: STATEMENTS_OF },
 );
