@@ -23,6 +23,8 @@ export class AppendSignal {
    */
   raise(): void {
     this.#count += 1;
+    // Most stores have no follower in process: no copy of an empty set on every append.
+    if (this.#listeners.size === 0) return;
     for (const listener of [...this.#listeners]) {
       try {
         listener();

@@ -23,12 +23,25 @@ export class EventStore<E extends DomainEvent = DomainEvent, I = SequencedItem> 
     this.sequencedItemMapper = options.sequencedItemMapper;
   }
 
-  /** Appends events of one sequence atomically. Rejects with ConcurrencyError if a position is taken. */
-  async append(events: E | readonly E[]): Promise<void> {
-    const list = Array.isArray(events) ? (events as readonly E[]) : [events as E];
-    const items = list.map((event) => this.sequencedItemMapper.toSequencedItem(sealEvent(event)));
-    // Land after the writes already queued for this sequence (and report their failure first).
-    if (list.length > 0 && this.writes.size > 0) await this.writes.settle(this.keyOf(list[0]!));
+  /**
+   * Appends events of one sequence atomically. Rejects with ConcurrencyError if a position is taken.
+   * Not `async`, like ActiveRecordStrategy.append: with nothing queued it returns the strategy's own
+   * promise, so that a conflict is not rethrown once more on its way back; bad events still reject.
+   */
+  append(events: E | readonly E[]): Promise<void> {
+    try {
+      const list = Array.isArray(events) ? (events as readonly E[]) : [events as E];
+      const items = list.map((event) => this.sequencedItemMapper.toSequencedItem(sealEvent(event)));
+      // Land after the writes already queued for this sequence (and report their failure first).
+      if (list.length > 0 && this.writes.size > 0) return this.appendAfter(this.keyOf(list[0]!), items);
+      return this.activeRecordStrategy.append(items);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  private async appendAfter(key: string, items: readonly I[]): Promise<void> {
+    await this.writes.settle(key);
     await this.activeRecordStrategy.append(items);
   }
 

@@ -28,12 +28,11 @@ type EventClass = {
  * Bounds on the events a mapper keeps decoded from frozen items. Kept events outlive the read, so they
  * reach the collector's old generation: keeping every one made replaying a 1,000,000-event in-memory
  * stream peak 240 MB above the store and keep 215 MB after it (pnpm bench:memory), where events
- * dropped page by page die young and cost nothing. So only the first MAX_DECODED_POSITION positions of
- * a sequence are kept (every position of the streams an application loads again and again, and a fixed
- * part of a long one), and at most MAX_DECODED_EVENTS events in all (about 25 MB of small events).
+ * dropped page by page die young and cost nothing. So at most MAX_DECODED_EVENTS events are kept in all
+ * (about 11 MB of small events): every event of the streams an application loads again and again, and
+ * a bounded, churning part of one long replay.
  */
-export const MAX_DECODED_POSITION = 10_000;
-export const MAX_DECODED_EVENTS = 100_000;
+export const MAX_DECODED_EVENTS = 50_000;
 
 /** Maps domain events to sequenced items and back. */
 export class SequencedItemMapper<I = SequencedItem> {
@@ -42,6 +41,8 @@ export class SequencedItemMapper<I = SequencedItem> {
   readonly topics: TopicRegistry;
   private readonly codec: DataCodec;
   private readonly shape: ItemShape<I>;
+  /** Whether the codec encrypts, and so needs to know where each item is stored. */
+  private readonly bindsPlace: boolean;
   /**
    * Events decoded from frozen items (an in-memory store's), by item: such an item never changes, and
    * an event whose fields are all primitives is wholly immutable once frozen, so the same event object
@@ -60,6 +61,7 @@ export class SequencedItemMapper<I = SequencedItem> {
     this.positionAttrName = options.positionAttrName ?? 'originatorVersion';
     this.topics = options.topics ?? defaultTopics;
     this.codec = new DataCodec(options);
+    this.bindsPlace = options.cipher !== undefined;
   }
 
   toSequencedItem(event: DomainEvent): I {
@@ -105,7 +107,8 @@ export class SequencedItemMapper<I = SequencedItem> {
         sequenceId,
         position,
         topic,
-        this.codec.encode(payload, { sequenceId, position, topic }),
+        // Where it is stored matters only to a cipher (which binds its ciphertext to it).
+        this.codec.encode(payload, this.bindsPlace ? { sequenceId, position, topic } : undefined),
       ),
     );
   }
@@ -114,13 +117,7 @@ export class SequencedItemMapper<I = SequencedItem> {
     const known = this.decoded.get(item as object);
     if (known !== undefined) return known;
     const event = this.decode(item);
-    if (
-      Object.isFrozen(item) &&
-      typeof item === 'object' &&
-      item !== null &&
-      (event as unknown as Record<string, number>)[this.positionAttrName]! < MAX_DECODED_POSITION &&
-      hasOnlyPrimitives(event)
-    ) {
+    if (Object.isFrozen(item) && typeof item === 'object' && item !== null && hasOnlyPrimitives(event)) {
       if (++this.decodedCount > MAX_DECODED_EVENTS) {
         this.decoded = new WeakMap();
         this.decodedCount = 1;
@@ -131,10 +128,12 @@ export class SequencedItemMapper<I = SequencedItem> {
   }
 
   private decode(item: I): DomainEvent {
-    const { sequenceId, position, topic, data } = this.shape.toCanonical(item);
+    const stored = this.shape.toCanonical(item);
+    const { sequenceId, position, topic, data } = stored;
     const family = this.topics.has(topic) ? undefined : this.topics.resolveFamily(topic);
     const cls = (family?.cls ?? this.topics.resolve(topic)) as unknown as EventClass;
-    let payload = this.codec.decode(data, { sequenceId, position, topic }) as Record<string, unknown>;
+    // The canonical item is where the data is stored (StoredAt): no object made per decode.
+    let payload = this.codec.decode(data, stored) as Record<string, unknown>;
     if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
       throw new EventSchemaError(`stored data of ${topic} is not an object`, topic, undefined);
     }

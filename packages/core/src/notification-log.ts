@@ -3,6 +3,7 @@ import type { SequencedItemMapper } from './mapper.js';
 import { type ApplicationRecorder, requireNotificationLog } from './recorders.js';
 import { type Notification, SequencedItem } from './sequenced-item.js';
 import { ValidationError } from './errors.js';
+import { readAhead } from './read-ahead.js';
 
 /**
  * Reads the application-wide log in order, a page at a time. A follower keeps the id of the last
@@ -26,18 +27,20 @@ export class NotificationLogReader {
     for await (const page of this.readPages(options)) yield* page;
   }
 
-  /** The same, a page at a time: a follower can process and checkpoint whole pages. */
+  /**
+   * The same, a page at a time: a follower can process and checkpoint whole pages. A full page starts
+   * the next page's read before it is handed over (see readAhead); each read starts after the last id
+   * of the page before, so a row that commits late is never skipped.
+   */
   async *readPages(options: { after?: number; pageSize?: number } = {}): AsyncIterable<Notification[]> {
     const { after = 0, pageSize = 1000 } = options;
     if (!Number.isSafeInteger(after) || after < 0)
       throw new ValidationError('after must be a non-negative integer', 'after');
-    let next = after + 1;
-    while (true) {
-      const page = await this.strategy.selectNotifications(next, pageSize);
-      if (page.length > 0) yield page;
-      if (page.length < pageSize) return;
-      next = page[page.length - 1]!.id + 1;
-    }
+    yield* readAhead<Notification>((previous) => {
+      if (previous === undefined) return this.strategy.selectNotifications(after + 1, pageSize);
+      if (previous.length < pageSize) return undefined;
+      return this.strategy.selectNotifications(previous[previous.length - 1]!.id + 1, pageSize);
+    });
   }
 
   /** The notifications decoded into domain events with their notification ids. */

@@ -1,5 +1,6 @@
 import { NotFoundError, ValidationError } from './errors.js';
 import type { AggregateRecorder, ItemQuery, PositionKind, SequenceIdKind } from './recorders.js';
+import { readAhead } from './read-ahead.js';
 import { ItemShape, SequencedItem, type SequencedItemClass } from './sequenced-item.js';
 import { describeValue, hasLoneSurrogate, isUuid, validateName } from './validation.js';
 
@@ -74,9 +75,18 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
   protected abstract select(sequenceId: string, query: NormalizedQuery): Promise<SequencedItem[]>;
   protected abstract selectSequenceIds(): Promise<string[]>;
 
-  async append(items: I | readonly I[]): Promise<void> {
-    const list = Array.isArray(items) ? (items as readonly I[]) : [items as I];
-    await this.insert(this.validateBatch(list.map((item) => this.shape.toCanonical(item))));
+  /**
+   * Not `async`: the backend's promise is returned as it is. Each async layer a refusal passes through
+   * rethrows it and makes a promise; a conflict is the common outcome of racing writers, so it takes the
+   * shortest way back. Bad input is still a rejection, never a synchronous throw.
+   */
+  append(items: I | readonly I[]): Promise<void> {
+    try {
+      const list = Array.isArray(items) ? (items as readonly I[]) : [items as I];
+      return this.insert(this.validateBatch(list.map((item) => this.shape.toCanonical(item))));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   async getItem(sequenceId: string, position: number): Promise<I> {
@@ -105,12 +115,7 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
     for await (const page of this.iteratePages(sequenceId, query)) yield* page;
   }
 
-  /**
-   * The items a page at a time. A full page starts the read of the next one before it is handed over:
-   * a server then reads and sends the next page while the caller decodes this one, where reading page
-   * after page would leave each side waiting for the other (and a stream that ends on a page boundary
-   * costs its final empty read no wait of its own).
-   */
+  /** The items a page at a time, each page's read started before the page before it is handed over. */
   async *iteratePages(sequenceId: string, query: ItemQuery & { pageSize?: number } = {}): AsyncIterable<I[]> {
     const id = this.validateSequenceId(sequenceId);
     const pageSize = query.pageSize ?? 1000;
@@ -122,20 +127,11 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
     // Each page's query is a new literal: `{ ...q, limit }` costs microseconds per object on Node 20.
     let { lower, lowerInclusive, upper, upperInclusive } = q;
     const descending = q.descending;
-    let next: Promise<SequencedItem[]> | undefined = this.select(id, {
-      lower,
-      lowerInclusive,
-      upper,
-      upperInclusive,
-      limit: Math.min(pageSize, remaining),
-      descending,
-    });
-    while (next !== undefined) {
-      const page = await next;
-      next = undefined;
-      remaining -= page.length;
-      if (page.length === pageSize && remaining > 0) {
-        const last = page[page.length - 1]!.position;
+    const pages = readAhead<SequencedItem>((previous) => {
+      if (previous !== undefined) {
+        remaining -= previous.length;
+        if (previous.length < pageSize || remaining <= 0) return undefined;
+        const last = previous[previous.length - 1]!.position;
         if (descending) {
           upper = last;
           upperInclusive = false;
@@ -143,14 +139,11 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
           lower = last;
           lowerInclusive = false;
         }
-        const limit = Math.min(pageSize, remaining);
-        next = this.select(id, { lower, lowerInclusive, upper, upperInclusive, limit, descending });
-        // Handled now, so that it fails no process while the caller works on this page; the await
-        // above still throws it, and a caller that stops early never hears of it.
-        next.catch(() => {});
       }
-      if (page.length > 0) yield this.shape.fromCanonicalList(page);
-    }
+      const limit = Math.min(pageSize, remaining);
+      return this.select(id, { lower, lowerInclusive, upper, upperInclusive, limit, descending });
+    });
+    for await (const page of pages) yield this.shape.fromCanonicalList(page);
   }
 
   listSequenceIds(): Promise<string[]> {
@@ -199,7 +192,8 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
         throw new ValidationError('positions in a batch must be consecutive', 'position');
       }
       previous = item.position;
-      this.validateTopic(item.topic);
+      // The same for the topic: a batch's events often share one.
+      if (i === 0 || item.topic !== items[i - 1]!.topic) this.validateTopic(item.topic);
       this.validateData(item.data);
       out[i] =
         item instanceof SequencedItem && id === item.sequenceId

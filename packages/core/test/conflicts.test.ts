@@ -1,4 +1,14 @@
-import { ConcurrencyError, EsError, InMemoryActiveRecordStrategy, SequencedItem } from '../src/index.js';
+import { randomUUID } from 'node:crypto';
+import {
+  ConcurrencyError,
+  EsError,
+  EventStore,
+  InMemoryActiveRecordStrategy,
+  SequencedItem,
+  SequencedItemMapper,
+  ValidationError,
+  VersionedEntity,
+} from '../src/index.js';
 import { conflictError, notNext } from '../src/backend.js';
 
 /** What an append rejected with, or a failure when it was not rejected. */
@@ -58,5 +68,63 @@ describe("conflicts found by a store's position check", () => {
     } finally {
       Object.defineProperty(Error, 'stackTraceLimit', before);
     }
+  });
+});
+
+describe('appends refused on the way in', () => {
+  const store = () =>
+    new EventStore({
+      activeRecordStrategy: new InMemoryActiveRecordStrategy(),
+      sequencedItemMapper: new SequencedItemMapper(),
+    });
+
+  it('reject (never throw synchronously) when an event cannot be mapped', async () => {
+    const eventStore = store();
+    // No originatorId: the mapper refuses it before the strategy is reached.
+    const event = new VersionedEntity.Created({ originatorVersion: 0 } as never);
+    let returned: Promise<void> | undefined;
+    expect(() => {
+      returned = eventStore.append(event);
+    }).not.toThrow();
+    await expect(returned).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('reject when the strategy refuses the batch, or its append throws synchronously', async () => {
+    const strategy = new InMemoryActiveRecordStrategy({ sequenceIdKind: 'string' });
+    let returned: Promise<void> | undefined;
+    expect(() => {
+      returned = strategy.append(new SequencedItem('a', -1, 't', '{}'));
+    }).not.toThrow();
+    await expect(returned).rejects.toBeInstanceOf(ValidationError);
+    const throwing = {
+      ...strategy,
+      sequenceIdKind: 'uuid' as const,
+      append(): Promise<void> {
+        throw new ValidationError('refused at once', 'items');
+      },
+    } as unknown as InMemoryActiveRecordStrategy;
+    const eventStore = new EventStore({
+      activeRecordStrategy: throwing,
+      sequencedItemMapper: new SequencedItemMapper(),
+    });
+    const event = new VersionedEntity.Created({ originatorId: randomUUID(), originatorVersion: 0 });
+    expect(() => {
+      returned = eventStore.append(event);
+    }).not.toThrow();
+    await expect(returned).rejects.toThrow('refused at once');
+  });
+
+  it('a conflict rejects and writes nothing of the batch', async () => {
+    const eventStore = store();
+    const id = randomUUID();
+    await eventStore.append(new VersionedEntity.Created({ originatorId: id, originatorVersion: 0 }));
+    const batch = [0, 1].map(
+      (v) =>
+        new VersionedEntity.AttributeChanged({ originatorId: id, originatorVersion: v, name: 'n', value: v }),
+    );
+    await expect(eventStore.append(batch)).rejects.toBeInstanceOf(ConcurrencyError);
+    expect((await eventStore.getDomainEvents(id)).map((e) => e.constructor)).toEqual([
+      VersionedEntity.Created,
+    ]);
   });
 });

@@ -200,6 +200,13 @@ describe('ActiveRecordStrategy validation', () => {
     ['an empty topic', [item(id, 0, 'd', '')], 'topic', /topic must be/],
     ['a topic too long', [item(id, 0, 'd', 'x'.repeat(MAX_TOPIC_LENGTH + 1))], 'topic', /topic must be/],
     ['a topic with NUL', [item(id, 0, 'd', 'a\0b')], 'topic', /without NUL/],
+    // A topic is checked once per run of equal topics: a different one later in the batch still is.
+    [
+      'a bad topic after two good ones',
+      [item(id, 0, 'd', 't'), item(id, 1, 'd', 't'), item(id, 2, 'd', '')],
+      'topic',
+      /topic must be/,
+    ],
     [
       'data that is not a string',
       [new SequencedItem(id, 0, 't', 5 as unknown as string)],

@@ -1,4 +1,9 @@
-import { SequencedItem } from '../src/index.js';
+import {
+  type ApplicationRecorder,
+  type Notification,
+  NotificationLogReader,
+  SequencedItem,
+} from '../src/index.js';
 import { ActiveRecordStrategy, type NormalizedQuery } from '../src/backend.js';
 import { uuid } from './fixtures.js';
 
@@ -89,5 +94,37 @@ describe('reading a sequence a page at a time', () => {
     } finally {
       process.off('unhandledRejection', listener);
     }
+  });
+});
+
+describe('reading the notification log a page at a time', () => {
+  it('starts reading the next page before handing over a full one, after its last id', async () => {
+    const reads: { start: number; limit: number; answer(page: Notification[]): void }[] = [];
+    const recorder = {
+      supportsNotifications: true,
+      selectNotifications: (start: number, limit: number) =>
+        new Promise<Notification[]>((answer) => reads.push({ start, limit, answer })),
+      maxNotificationId: async () => 0,
+    } as unknown as ApplicationRecorder;
+    const note = (id: number): Notification => ({
+      id,
+      sequenceId: uuid(),
+      position: 0,
+      topic: 't',
+      data: '{}',
+    });
+    const reader = new NotificationLogReader(recorder);
+    const pages = reader.readPages({ after: 10, pageSize: 2 })[Symbol.asyncIterator]();
+    const first = pages.next();
+    await settle();
+    expect(reads.map(({ start, limit }) => [start, limit])).toEqual([[11, 2]]);
+    // Ids need not be contiguous: the next read starts after the page's last one.
+    reads[0]!.answer([note(11), note(14)]);
+    expect((await first).value.map((n: Notification) => n.id)).toEqual([11, 14]);
+    expect(reads.map(({ start }) => start)).toEqual([11, 15]);
+    reads[1]!.answer([note(15)]);
+    expect((await pages.next()).value.map((n: Notification) => n.id)).toEqual([15]);
+    expect((await pages.next()).done).toBe(true);
+    expect(reads).toHaveLength(2);
   });
 });

@@ -10,19 +10,26 @@ export interface GroupCommitTarget {
   insertBatches(batches: readonly (readonly SequencedItem[])[]): Promise<(ConcurrencyError | undefined)[]>;
 }
 
-/** How much one group may hold: it always takes the first queued append, however large. */
+/** How much one group may hold (it always takes the first queued append, however large), and how many run at once. */
 export interface GroupLimits {
   /** Items (rows) in one group. */
   readonly maxItems: number;
   /** Characters of topics and data in one group (about its bytes on the wire). */
   readonly maxChars: number;
+  /**
+   * Groups in flight at once. Two: while one commits, the next already waits for the ordering lock in
+   * the database, which then starts it the moment the lock is free, instead of idling for a round trip
+   * (and for this process to be scheduled) between groups.
+   */
+  readonly maxInFlight: number;
 }
 
 /** Enough to share one commit among hundreds of writers, small enough for any server's packet limit. */
-export const DEFAULT_GROUP_LIMITS: GroupLimits = { maxItems: 1000, maxChars: 4 << 20 };
+export const DEFAULT_GROUP_LIMITS: GroupLimits = { maxItems: 1000, maxChars: 4 << 20, maxInFlight: 2 };
 
 interface Queued {
   readonly items: readonly SequencedItem[];
+  readonly sequenceId: string;
   readonly chars: number;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
@@ -32,12 +39,14 @@ interface Queued {
  * Group commit for one table in this process. Where every append to a table takes the table's ordering
  * lock until its commit (so that notification ids are drawn in commit order), concurrent appends commit
  * one after the other, one fsync each, while a database without that lock would flush them together.
- * This gives them back that: while an append is in flight, later appends queue; when it settles, the
- * queued ones go as ONE `insertBatches` (one lock, one commit), each batch keeping its own position
- * check and outcome. A lone append with nothing in flight goes at once, through `insertItems`.
+ * This gives them back that: appends queue, and as long as fewer than `maxInFlight` groups are in
+ * flight, the queued ones go as ONE group: alone through `insertItems`, several through `insertBatches`
+ * (one lock, one commit), each batch keeping its own position check and outcome. A lone append with
+ * nothing in flight goes at once.
  *
- * - A group never holds two batches of one sequence (their checks would race inside one statement): the
- *   later one, and every later one of that sequence, waits for the next group, so a sequence's appends
+ * - Two batches of one sequence are never in flight at once (in one group their checks would race
+ *   inside one statement; in two, the later statement's check could not see the earlier's rows): the
+ *   later one, and every later one of that sequence, waits for a later group, so a sequence's appends
  *   commit in the order they were made.
  * - A group is bounded (GroupLimits); what does not fit waits for the next group, in order.
  * - Each caller's promise settles after the commit, with its own outcome: its batch's ConcurrencyError,
@@ -51,38 +60,40 @@ interface Queued {
  */
 export class GroupCommitter {
   private readonly queue: Queued[] = [];
-  private busy = false;
+  /** The sequences of the groups in flight. */
+  private readonly committing = new Set<string>();
+  private inFlight = 0;
 
   constructor(
     private readonly target: GroupCommitTarget,
     private readonly limits: GroupLimits = DEFAULT_GROUP_LIMITS,
   ) {}
 
-  /** Appends one sequence's batch: at once when nothing is in flight, else with the next group. */
+  /** Appends one sequence's batch: at once when a group may start, else with a later group. */
   append(items: readonly SequencedItem[]): Promise<void> {
-    if (!this.busy) {
-      this.busy = true;
-      return settle(
-        attempt(() => this.target.insertItems(items)),
-        () => this.next(),
-      );
-    }
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ items, chars: charsOf(items), resolve, reject });
+    const appended = new Promise<void>((resolve, reject) => {
+      this.queue.push({ items, sequenceId: items[0]!.sequenceId, chars: charsOf(items), resolve, reject });
     });
+    this.start();
+    return appended;
   }
 
-  /** Starts the next group, if any appends are queued; otherwise nothing is in flight any more. */
-  private next(): void {
-    const group = this.take();
-    if (group.length === 0) {
-      this.busy = false;
-      return;
+  /** Starts groups of queued appends while fewer than `maxInFlight` are in flight. */
+  private start(): void {
+    while (this.inFlight < this.limits.maxInFlight) {
+      const group = this.take();
+      if (group.length === 0) return;
+      this.inFlight++;
+      for (const queued of group) this.committing.add(queued.sequenceId);
+      void this.commit(group).then(() => {
+        this.inFlight--;
+        for (const queued of group) this.committing.delete(queued.sequenceId);
+        this.start();
+      });
     }
-    void settle(this.commit(group), () => this.next());
   }
 
-  /** The next group: queued appends in order, at most one per sequence, within the limits. */
+  /** The next group: queued appends in order, at most one per sequence and none in flight, within the limits. */
   private take(): Queued[] {
     const group: Queued[] = [];
     const sequences = new Set<string>();
@@ -90,8 +101,7 @@ export class GroupCommitter {
     let chars = 0;
     for (let i = 0; i < this.queue.length;) {
       const queued = this.queue[i]!;
-      const sequenceId = queued.items[0]!.sequenceId;
-      if (sequences.has(sequenceId)) {
+      if (sequences.has(queued.sequenceId) || this.committing.has(queued.sequenceId)) {
         i++;
         continue;
       }
@@ -100,7 +110,7 @@ export class GroupCommitter {
         (items + queued.items.length > this.limits.maxItems || chars + queued.chars > this.limits.maxChars)
       )
         break;
-      sequences.add(sequenceId);
+      sequences.add(queued.sequenceId);
       items += queued.items.length;
       chars += queued.chars;
       group.push(queued);
@@ -123,6 +133,13 @@ export class GroupCommitter {
       }
       return;
     }
+    if (outcomes.length !== group.length) {
+      const wrong = new Error(
+        `@es/sql: insertBatches answered ${outcomes.length} outcomes for ${group.length} batches`,
+      );
+      for (const queued of group) queued.reject(wrong);
+      return;
+    }
     group.forEach((queued, i) => {
       const outcome = outcomes[i];
       if (outcome === undefined) queued.resolve();
@@ -138,21 +155,6 @@ export class GroupCommitter {
       queued.reject(error);
     }
   }
-}
-
-/** The promise of `operation`, also when it throws before returning one (the queue must move on). */
-function attempt<T>(operation: () => Promise<T>): Promise<T> {
-  try {
-    return operation();
-  } catch (error) {
-    return Promise.reject(error);
-  }
-}
-
-/** Runs `then` once `operation` settles, whatever its outcome, and returns the operation's promise. */
-function settle<T>(operation: Promise<T>, then: () => void): Promise<T> {
-  operation.then(then, then);
-  return operation;
 }
 
 function charsOf(items: readonly SequencedItem[]): number {

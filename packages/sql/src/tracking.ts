@@ -1,6 +1,6 @@
 import { type ProjectionRecorder, type Tracking } from '@es/core';
 import { validateTrackingList, validateTrackingName } from '@es/core/backend';
-import type { Transaction } from 'kysely';
+import { type Transaction, sql } from 'kysely';
 import type { SqlDatastore } from './datastore.js';
 import { AlreadyProcessedError, classify, mapDriverError } from './errors.js';
 import { SqlTracking, type SqlTrackingTable } from './tables.js';
@@ -53,7 +53,29 @@ export class SqlTrackingRecorder implements ProjectionRecorder<Transaction<any>>
    * @internal (the SQL strategy's process recorder writes them with its appends)
    */
   async record(trx: Transaction<any>, records: readonly Tracking[]): Promise<void> {
-    // One row per statement, so that a refusal names the very notification that was taken.
+    if (records.length === 1) return this.recordEach(trx, records);
+    // A page's rows in one statement (one round trip, not one per notification), under a savepoint: when
+    // one is taken, the savepoint undoes the statement (PostgreSQL would otherwise abort the whole
+    // transaction) and the rows go again one by one, so that the refusal names the very notification.
+    await sql`savepoint es_tracking`.execute(trx);
+    try {
+      await trx
+        .insertInto(this.table.tableName)
+        .values(
+          records.map((r) => ({ application_name: r.applicationName, notification_id: r.notificationId })),
+        )
+        .execute();
+    } catch (error) {
+      if (classify(error) !== 'unique') throw this.failed(error);
+      await sql`rollback to savepoint es_tracking`.execute(trx);
+      await this.recordEach(trx, records);
+      // Not reached: recordEach meets the taken row; if it was released meanwhile, its rows are in.
+    }
+    await sql`release savepoint es_tracking`.execute(trx);
+  }
+
+  /** One row per statement: a refusal names the notification that was taken. */
+  private async recordEach(trx: Transaction<any>, records: readonly Tracking[]): Promise<void> {
     for (const { applicationName, notificationId } of records) {
       try {
         await trx
@@ -63,12 +85,16 @@ export class SqlTrackingRecorder implements ProjectionRecorder<Transaction<any>>
       } catch (error) {
         if (classify(error) === 'unique')
           throw new AlreadyProcessedError(applicationName, notificationId, { cause: error });
-        throw mapDriverError(this.datastore.settings, error, {
-          write: false,
-          what: `recording tracking in ${this.table.tableName}`,
-        });
+        throw this.failed(error);
       }
     }
+  }
+
+  private failed(error: unknown): Error {
+    return mapDriverError(this.datastore.settings, error, {
+      write: false,
+      what: `recording tracking in ${this.table.tableName}`,
+    });
   }
 
   /**

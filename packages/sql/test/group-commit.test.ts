@@ -5,7 +5,12 @@
  */
 import { ConcurrencyError, OutcomeUnknownError, SequencedItem, StoreClosedError } from '@es/core';
 import { InFlight } from '@es/core/backend';
-import { GroupCommitter, type GroupCommitTarget, type GroupLimits } from '../src/group-commit.js';
+import {
+  DEFAULT_GROUP_LIMITS,
+  GroupCommitter,
+  type GroupCommitTarget,
+  type GroupLimits,
+} from '../src/group-commit.js';
 
 interface Call {
   readonly kind: 'items' | 'batches';
@@ -62,9 +67,13 @@ function watch(promise: Promise<void>): { readonly outcome: unknown } {
   return state;
 }
 
-function setUp(limits?: GroupLimits): { target: FakeTarget; committer: GroupCommitter } {
+/** One group in flight at a time unless the test says otherwise: the interleavings are simpler to set. */
+function setUp(limits: Partial<GroupLimits> = {}): { target: FakeTarget; committer: GroupCommitter } {
   const target = new FakeTarget();
-  return { target, committer: new GroupCommitter(target, limits) };
+  return {
+    target,
+    committer: new GroupCommitter(target, { ...DEFAULT_GROUP_LIMITS, maxInFlight: 1, ...limits }),
+  };
 }
 
 describe('GroupCommitter', () => {
@@ -122,6 +131,38 @@ describe('GroupCommitter', () => {
     target.last().resolve();
     await settled();
     expect([b1.outcome, b2.outcome]).toEqual(['stored', 'stored']);
+  });
+
+  it('with two groups in flight, a second append goes at once; a sequence in flight waits', async () => {
+    const { target, committer } = setUp({ maxInFlight: 2 });
+    const x = watch(committer.append(batch('x')));
+    committer.append(batch('y'));
+    const queued = ['a', 'y', 'b'].map((s) => watch(committer.append(batch(s, s === 'y' ? 1 : 0))));
+    expect(target.shape).toEqual(['items x', 'items y']);
+    target.calls[0]!.resolve();
+    await settled();
+    expect(x.outcome).toBe('stored');
+    // y is still in flight: its next batch waits, and the others go.
+    expect(target.shape.slice(2)).toEqual(['batches a,b']);
+    target.calls[1]!.resolve();
+    await settled();
+    expect(target.shape.slice(3)).toEqual(['items y']);
+    expect(target.last().batches[0]![0]!.position).toBe(1);
+    target.calls[2]!.resolve();
+    target.calls[3]!.resolve();
+    await settled();
+    expect(queued.map((q) => q.outcome)).toEqual(['stored', 'stored', 'stored']);
+  });
+
+  it('a wrong number of outcomes fails the group, rather than reporting a batch stored', async () => {
+    const { target, committer } = setUp();
+    committer.append(batch('x'));
+    const callers = ['a', 'b'].map((s) => watch(committer.append(batch(s))));
+    target.last().resolve();
+    await settled();
+    target.last().resolve([undefined]);
+    await settled();
+    for (const caller of callers) expect(caller.outcome).toBeInstanceOf(Error);
   });
 
   it('bounds a group by items and characters; what does not fit goes next, in order', async () => {

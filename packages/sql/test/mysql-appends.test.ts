@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConcurrencyError, SequencedItem } from '@es/core';
+import { ConcurrencyError, SequencedItem, ValidationError } from '@es/core';
 import { sql } from 'kysely';
 import {
   SqlActiveRecordStrategy,
@@ -58,6 +58,39 @@ describeEachDialect(
       for (const [position, data] of samples.entries()) await strategy.append(item(id, position, data));
       await strategy.append(samples.map((data, k) => item(id, samples.length + k, data)));
       expect((await strategy.getItems(id)).map((i) => i.data)).toEqual([...samples, ...samples]);
+    });
+
+    it('batches of every statement size store their items verbatim, in order', async () => {
+      const strategy = new SqlActiveRecordStrategy({ datastore: datastore(), table: events });
+      const long = '€😀0123456789abcdef'.repeat(5_000); // 110 KB, in a row after a short one
+      // 2 and 4 fill their statement; 3 and 5 leave null slots; 1,025 goes as one JSON parameter.
+      for (const size of [2, 3, 4, 5, 1_025]) {
+        const id = randomUUID();
+        const batch = items(id, 0, size).map((i, k) => (k === 1 ? item(id, k, long) : i));
+        await strategy.append(batch);
+        expect(await strategy.getItems(id)).toEqual(batch);
+        const rows = await log([id]);
+        expect(rows.map((r) => r.at[1])).toEqual(batch.map((i) => i.position));
+      }
+    });
+
+    it("an append larger than the server's max_allowed_packet is a ValidationError and writes nothing", async () => {
+      // Items up to 64 MB, so that the packet check, not the item check, refuses them.
+      const strategy = new SqlActiveRecordStrategy({
+        datastore: datastore(),
+        table: events,
+        maxItemBytes: 64 * 1024 * 1024,
+      });
+      const { rows } = await sql<{ max: number }>`select @@max_allowed_packet as max`.execute(datastore().db);
+      const max = Number(rows[0]!.max);
+      const id = randomUUID();
+      await expect(strategy.append(item(id, 0, 'x'.repeat(max)))).rejects.toThrow(/max_allowed_packet/);
+      const half = 'y'.repeat(Math.ceil(max / 2));
+      const batch = strategy.append([item(id, 0, half), item(id, 1, half)]);
+      await expect(batch).rejects.toBeInstanceOf(ValidationError);
+      await expect(batch).rejects.toThrow(/max_allowed_packet/);
+      await strategy.append(item(id, 0));
+      expect((await strategy.getItems(id)).map((i) => i.position)).toEqual([0]);
     });
 
     it('a group stores each batch that continues its sequence and refuses each that does not', async () => {

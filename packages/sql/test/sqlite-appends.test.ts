@@ -24,6 +24,8 @@ describe('SQLite appends', () => {
   const directory = mkdtempSync(join(tmpdir(), 'es-sqlite-appends-'));
   const table = SqlIntegerSequencedItem.withTableName('appended');
   const timestamps = SqlTimestampSequencedItem.withTableName('stamped');
+  /** Appended to only by the group commit test: its committer is made after the test's spy. */
+  const grouped = SqlIntegerSequencedItem.withTableName('grouped');
   let database: InstanceType<typeof Database>;
   let faulty: FaultyClient;
   let datastore: SqlDatastore;
@@ -34,7 +36,7 @@ describe('SQLite appends', () => {
     database = new Database(join(directory, 'appends.db'), { timeout: 1000 });
     database.pragma('journal_mode = WAL');
     faulty = faultyClient({ dialect: 'sqlite', database });
-    datastore = new SqlDatastore({ client: faulty.client, tables: [table, timestamps] });
+    datastore = new SqlDatastore({ client: faulty.client, tables: [table, timestamps, grouped] });
     await datastore.setupTables();
     store = new SqlActiveRecordStrategy({ datastore, table });
     connection = (await datastore.connection()) as SqliteConnection;
@@ -160,6 +162,39 @@ describe('SQLite appends', () => {
     ).rejects.toBeInstanceOf(LockTimeoutError);
     for (const id of [a, b, c]) expect(await positions(id)).toEqual([]);
     expect(database.inTransaction).toBe(false);
+  });
+
+  it('concurrent appends share commits (group commit), each with its own outcome, ids in commit order', async () => {
+    const calls: number[] = [];
+    const insertBatches = connection.insertBatches.bind(connection);
+    const spy = jest.spyOn(connection, 'insertBatches').mockImplementation(async (on, batches) => {
+      calls.push(batches.length);
+      return insertBatches(on, batches);
+    });
+    try {
+      const appender = new SqlActiveRecordStrategy({ datastore, table: grouped });
+      const ids = Array.from({ length: 8 }, () => randomUUID());
+      const results = await Promise.all(
+        ids.map((id, i) =>
+          appender.append(items(id, i === 3 ? 1 : 0, 2)).then(
+            () => 'stored',
+            (error: unknown) => error,
+          ),
+        ),
+      );
+      expect(results.map((r) => (r === 'stored' ? r : r instanceof ConcurrencyError))).toEqual(
+        ids.map((_, i) => (i === 3 ? true : 'stored')),
+      );
+      // The first goes alone; those made while it was in flight share commits (today all seven one).
+      expect(Math.max(0, ...calls)).toBeGreaterThan(1);
+      const log = await appender.selectNotifications(1, 100);
+      expect(log.map((n) => `${n.sequenceId}:${n.position}`)).toEqual(
+        ids.filter((_, i) => i !== 3).flatMap((id) => [`${id}:0`, `${id}:1`]),
+      );
+      expect(log.map((n) => n.id)).toEqual(log.map((_, i) => i + 1));
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('appends wait for a transaction open on the connection, and are not undone with it', async () => {

@@ -4,11 +4,13 @@ import type { Kysely } from 'kysely';
 import {
   AlreadyProcessedError,
   SqlActiveRecordStrategy,
+  SqlDatastore,
   SqlIntegerSequencedItem,
   SqlTracking,
   SqlTrackingRecorder,
 } from '../src/index.js';
 import { describeEachDialect, uniqueName, useDatastore } from './dialects.js';
+import { faultyClient, userClient } from './faults.js';
 
 describeEachDialect('tracking: exactly-once read models', (dialect) => {
   const events = SqlIntegerSequencedItem.withTableName(uniqueName('tracked_events'));
@@ -88,6 +90,36 @@ describeEachDialect('tracking: exactly-once read models', (dialect) => {
     // Another application tracks its own notifications, even with the same id.
     await r.processWithTracking({ applicationName: `${app}-other`, notificationId: 7 }, total.increment);
     expect(await total.value()).toBe(2);
+  });
+
+  it('a page of tracking rows is one insert; one taken in the middle refuses the page, naming it, and keeps none', async () => {
+    const own = userClient(dialect);
+    const faulty = faultyClient(own.client);
+    const store = await SqlDatastore.open({ client: faulty.client, tables: [events, tracking] });
+    try {
+      const r = new SqlTrackingRecorder({ datastore: store, table: tracking });
+      const app = `app-${randomUUID()}`;
+      const page = (ids: number[]) => ids.map((notificationId) => ({ applicationName: app, notificationId }));
+      const inserts = () => faulty.statements.filter((s) => /insert into/i.test(s)).length;
+      await r.processWithTracking(page([1, 2, 3, 4, 5]), () => undefined);
+      expect(inserts()).toBe(1);
+      expect(await r.maxTrackingId(app)).toBe(5);
+
+      await r.processWithTracking(page([9]), () => undefined);
+      let ran = false;
+      const refused = r.processWithTracking(page([6, 7, 8, 9, 10]), () => {
+        ran = true;
+      });
+      await expect(refused).rejects.toBeInstanceOf(AlreadyProcessedError);
+      await expect(refused).rejects.toMatchObject({ applicationName: app, notificationId: 9 });
+      expect(ran).toBe(false);
+      expect(await r.maxTrackingId(app)).toBe(9); // 6, 7, 8 and 10 were not kept
+      await r.processWithTracking(page([6, 7, 8, 10]), () => undefined);
+      expect(await r.maxTrackingId(app)).toBe(10);
+    } finally {
+      await store.close();
+      await own.end();
+    }
   });
 
   it('a failed read-model update rolls the tracking row back with it', async () => {

@@ -29,7 +29,12 @@ import {
   postgreSQLEventStoreConsumer,
   postgreSQLProjection,
 } from '@event-driven-io/emmett-postgresql';
-import { getSQLiteEventStore, sqliteConnection, sqliteProjection } from '@event-driven-io/emmett-sqlite';
+import {
+  getSQLiteEventStore,
+  isSQLiteError,
+  sqliteConnection,
+  sqliteProjection,
+} from '@event-driven-io/emmett-sqlite';
 import pg from 'pg';
 import {
   Deliveries,
@@ -37,6 +42,7 @@ import {
   type Latency,
   appendToVisible,
   latencyOf,
+  retrying,
   within,
 } from './following-measure.js';
 
@@ -63,7 +69,12 @@ interface EmmettSide {
   project(table: string, after: bigint, last: bigint, pullingFrequencyInMs?: number): Promise<void>;
   createTotals(table: string): Promise<void>;
   sumTotals(table: string): Promise<number>;
+  /** A failure of Emmett's own that a second try gets past (its SQLite store's SQLITE_BUSY). */
+  retryable?(error: unknown): boolean;
 }
+
+/** A projector that stopped before the end: Emmett's consumer logs a failed batch and stops. */
+class ShortProjection extends Error {}
 
 const scored: Scored = { type: 'Scored', data: { points: 1 } };
 const expected = (version: number) => ({
@@ -84,8 +95,18 @@ async function open(
   sizes: FollowingSizes,
   close: () => Promise<void>,
 ): Promise<EmmettOpen> {
+  const attempt = <T>(what: string, run: () => Promise<T>): Promise<T> =>
+    retrying(run, {
+      tries: 3,
+      retryable: (error) => side.retryable?.(error) === true,
+      onRetry: (error) =>
+        process.stderr.write(`following: Emmett's ${what} failed (${String(error)}), tried again\n`),
+    });
+  const append = (stream: string, events: Scored[], version: number) =>
+    attempt('append', () => side.appendToStream(stream, events, expected(version)));
+
   const latency = async () => {
-    const seed = await side.appendToStream(randomUUID(), [scored], expected(0));
+    const seed = await append(randomUUID(), [scored], 0);
     const deliveries = new Deliveries();
     const reactor = side.react(seed.lastEventGlobalPosition, () => deliveries.push());
     reactor.run.then(
@@ -107,28 +128,32 @@ async function open(
     }
   };
 
-  const after = (await side.appendToStream(randomUUID(), [scored], expected(0))).lastEventGlobalPosition;
+  const after = (await append(randomUUID(), [scored], 0)).lastEventGlobalPosition;
   let last = after;
   for (let s = 0; s < 100; s++)
     last = (
-      await side.appendToStream(
+      await append(
         randomUUID(),
         Array.from({ length: Math.ceil(sizes.backlog / 100) }, () => scored),
-        expected(0),
+        0,
       )
     ).lastEventGlobalPosition;
   const count = Number(last - after);
-  const catchUp = async (pullingFrequencyInMs?: number) => {
+  const catchUpOnce = async (pullingFrequencyInMs?: number) => {
     const table = `bench_totals_${randomUUID().slice(0, 8)}`;
     await side.createTotals(table);
     const t0 = performance.now();
     await within(side.project(table, after, last, pullingFrequencyInMs), 120_000, "Emmett's projector");
     const seconds = (performance.now() - t0) / 1000;
     const total = await side.sumTotals(table);
-    if (total !== count) throw new Error(`Emmett's projector wrote ${total} of ${count} events`);
+    if (total !== count) throw new ShortProjection(`Emmett's projector wrote ${total} of ${count} events`);
     return count / seconds;
   };
-  return { latency, catchUp, close };
+  return {
+    latency: () => attempt('latency run', latency),
+    catchUp: (pullingFrequencyInMs) => attempt('catch-up', () => catchUpOnce(pullingFrequencyInMs)),
+    close,
+  };
 }
 
 const pulling = (pullingFrequencyInMs?: number) =>
@@ -277,6 +302,11 @@ export async function emmettSqlite(sizes: FollowingSizes): Promise<EmmettOpen> {
         },
         createTotals: (table) =>
           withConnection((c) => c.command(`CREATE TABLE ${table} ${totalsColumns}`)).then(),
+        // SQLITE_BUSY (see the anchor above), or the failed ROLLBACK after a busy BEGIN that replaces it;
+        // a projector's failed batch shows as a short projection.
+        retryable: (error) =>
+          (isSQLiteError(error) && (error.errno === 5 || error.message.includes('cannot rollback'))) ||
+          error instanceof ShortProjection,
         sumTotals: (table) =>
           withConnection(async (c) => {
             const row = await c.querySingle<{ n: number }>(

@@ -64,6 +64,24 @@ export class Deliveries {
   }
 }
 
+/**
+ * Runs `run` again after a failure `retryable` accepts, up to `tries` runs in all; any other failure, or
+ * the last, is thrown. For a library's own flaky failures, so that a run measures what it means to do.
+ */
+export async function retrying<T>(
+  run: () => Promise<T>,
+  options: { tries: number; retryable: (error: unknown) => boolean; onRetry?: (error: unknown) => void },
+): Promise<T> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await run();
+    } catch (error) {
+      if (tries >= options.tries || !options.retryable(error)) throw error;
+      options.onRetry?.(error);
+    }
+  }
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Rejects when `promise` has not settled after `ms`: a follower that never delivers fails the run. */

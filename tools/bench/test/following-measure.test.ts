@@ -1,4 +1,4 @@
-import { Deliveries, appendToVisible, within } from '../src/following-measure.js';
+import { Deliveries, appendToVisible, retrying, within } from '../src/following-measure.js';
 
 describe('Deliveries: pushed deliveries taken one at a time', () => {
   it('hands a delivery pushed before the take to the next taker', async () => {
@@ -22,7 +22,7 @@ describe('Deliveries: pushed deliveries taken one at a time', () => {
     expect(order).toEqual([1, 2]);
   });
 
-  it('rejects the waiting taker and every later one when the consumer fails, after what was delivered', async () => {
+  it('rejects the waiting taker and every later one when the consumer fails', async () => {
     const deliveries = new Deliveries();
     const waiting = deliveries.next();
     const failure = new Error('consumer died');
@@ -92,5 +92,40 @@ describe('appendToVisible', () => {
         0,
       ),
     ).rejects.toBe(failure);
+  });
+});
+
+describe('retrying', () => {
+  const busy = new Error('SQLITE_BUSY');
+  const failingTimes = (failures: number, error: Error) => {
+    let calls = 0;
+    const run = async () => {
+      calls++;
+      if (calls <= failures) throw error;
+      return calls;
+    };
+    return { run, calls: () => calls };
+  };
+
+  it('runs again after a retryable failure, telling each retry', async () => {
+    const flaky = failingTimes(2, busy);
+    const retried: unknown[] = [];
+    await expect(
+      retrying(flaky.run, { tries: 3, retryable: (e) => e === busy, onRetry: (e) => retried.push(e) }),
+    ).resolves.toBe(3);
+    expect(retried).toEqual([busy, busy]);
+  });
+
+  it('throws the last failure when the tries are spent', async () => {
+    const flaky = failingTimes(5, busy);
+    await expect(retrying(flaky.run, { tries: 3, retryable: () => true })).rejects.toBe(busy);
+    expect(flaky.calls()).toBe(3);
+  });
+
+  it('throws any other failure at once', async () => {
+    const other = new Error('syntax error');
+    const flaky = failingTimes(1, other);
+    await expect(retrying(flaky.run, { tries: 3, retryable: (e) => e === busy })).rejects.toBe(other);
+    expect(flaky.calls()).toBe(1);
   });
 });

@@ -102,6 +102,9 @@ describe('the memory figures', () => {
   it('concludes nothing from a few MB (at quick sizes a GC is all one sees), and a failure is not bounded', () => {
     expect(withinBound(BOUNDED_SLACK_BYTES, 10)).toBe(true);
     expect(withinBound(BOUNDED_SLACK_BYTES + 1, 10)).toBe(false);
+    expect(memoryMarkdown([result(2_000, 1), result(8_000, 5)])).toContain(
+      'the sizes are too small to tell per event',
+    );
     const failed: CaseOutcome = {
       backend: 'postgres',
       read: 'log',

@@ -156,7 +156,7 @@ export function memoryMarkdown(outcomes: readonly CaseOutcome[]): string {
   const lines = verdicts(outcomes).map((v) =>
     'error' in v
       ? `- ${v.backend} ${v.read}: NOT BOUNDED (failed at ${count(v.size)} events)`
-      : `- ${v.backend} ${v.read}: ${v.bounded ? 'bounded' : 'NOT BOUNDED'} (per extra event: peak RSS growth ${v.rssPerEvent.toFixed(1)} B, retained heap ${v.retainedPerEvent.toFixed(1)} B; bound ${BOUNDED_BYTES_PER_EVENT} B, or ${mb(BOUNDED_SLACK_BYTES)} MB in all)`,
+      : `- ${v.backend} ${v.read}: ${v.bounded ? 'bounded' : 'NOT BOUNDED'} (per extra event: peak RSS growth ${v.rssPerEvent.toFixed(1)} B, retained heap ${v.retainedPerEvent.toFixed(1)} B; bound ${BOUNDED_BYTES_PER_EVENT} B, or ${mb(BOUNDED_SLACK_BYTES)} MB in all${v.bounded && Math.max(v.rssPerEvent, v.retainedPerEvent) > BOUNDED_BYTES_PER_EVENT ? ': the sizes are too small to tell per event' : ''})`,
   );
   return [
     '| backend | read | events | baseline RSS MB | peak RSS MB | RSS growth MB | baseline heap MB | heap growth MB | heap retained after GC MB | heap limit MB | s |',
