@@ -5,6 +5,7 @@ import {
   StoreConnectionError,
   ValidationError,
 } from '@es/core';
+import { conflictError } from '@es/core/backend';
 import { types } from 'cassandra-driver';
 import { type BoundTable, toNumber } from './bound-table.js';
 import { statementError } from './datastore.js';
@@ -134,7 +135,7 @@ export class AppendProtocol {
     if (!outcome.applied) {
       const taken = outcome.row?.get('position') as types.Long | number | null | undefined;
       const position = taken == null ? first : toNumber(taken);
-      throw new ConcurrencyError(
+      throw conflictError(
         `position ${position} of sequence ${sequenceId} is already taken`,
         sequenceId,
         position,
@@ -304,7 +305,9 @@ function conflict(sequenceId: string, first: number, head: number | undefined): 
       : head >= first
         ? `the position is already taken (the sequence ends at ${head})`
         : `the sequence ends at ${head}`;
-  return new ConcurrencyError(
+  // Without a stack trace (core's conflictError): a conflict is the expected outcome of racing writers,
+  // and capturing the stack was most of the cost of a losing append in process.
+  return conflictError(
     `cannot append at position ${first} of sequence ${sequenceId}: ${why}; integer sequences are contiguous from 0`,
     sequenceId,
     first,
