@@ -41,9 +41,8 @@ export interface SqlConnection {
    * batches on anything else (OutcomeUnknownError, StoreConnectionError, ...), as insertItems does; a
    * rejection with ConcurrencyError means a position was taken but the database cannot say whose, and
    * nothing was stored (the group committer then appends the batches one by one: see group-commit.ts).
-   * Optional while the dialects gain it: without it, appends go one by one through insertItems.
    */
-  insertBatches?(
+  insertBatches(
     table: SqlItemsTable,
     batches: readonly (readonly SequencedItem[])[],
   ): Promise<(ConcurrencyError | undefined)[]>;
@@ -139,6 +138,10 @@ export abstract class KyselyConnection implements SqlConnection {
 
   abstract select(sql: string, params: readonly unknown[]): Promise<Row[]>;
   abstract insertItems(table: SqlItemsTable, items: readonly SequencedItem[]): Promise<void>;
+  abstract insertBatches(
+    table: SqlItemsTable,
+    batches: readonly (readonly SequencedItem[])[],
+  ): Promise<(ConcurrencyError | undefined)[]>;
   abstract insertItemsIn(
     trx: Transaction<any>,
     table: SqlItemsTable,
