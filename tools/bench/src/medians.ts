@@ -7,6 +7,18 @@ import type { ImplementationReport, ScenarioOutcome } from './report.js';
 import { MAIN_METRIC, type MetricDefinition, type ScenarioResult } from './scenarios/metrics.js';
 import { SCENARIOS } from './adapter.js';
 
+/**
+ * Who runs first in a round: the implementations rotated by the round's number, so that over as many
+ * rounds as there are implementations each runs once in every position (a fresh worker running first
+ * after another's tables were dropped, or second on a disk still flushing, is not always the same one).
+ */
+export function turnOrder<T>(implementations: readonly T[], round: number): T[] {
+  const n = implementations.length;
+  if (n === 0) return [];
+  const shift = ((round % n) + n) % n;
+  return [...implementations.slice(shift), ...implementations.slice(0, shift)];
+}
+
 /** The middle value; for an even count the upper middle one, so that it is a figure that was measured. */
 export function median(values: readonly number[]): number {
   if (values.length === 0) throw new RangeError('median of nothing');

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { type BackendName, describeProbe, howToStart, probe } from '@es/servers';
 import type { Implementation, ScenarioName } from './adapter.js';
 import { type Connections, DEFINITIONS, backendTitle } from './backends.js';
-import { mergeRuns } from './medians.js';
+import { mergeRuns, turnOrder } from './medians.js';
 import type { BackendReport, ImplementationReport } from './report.js';
 import { type Sizes, sizesFor } from './scenarios/sizes.js';
 import { JOB_VARIABLE, type Job } from './worker.js';
@@ -90,8 +90,8 @@ export async function runBackends(
 /**
  * Runs every scenario of every implementation of one backend, each in a fresh worker over fresh tables
  * (so that no figure depends on what ran before it: a heap full of earlier events, a warmer JIT, a
- * bigger table). The implementations take turns scenario by scenario, and with several rounds the median
- * is kept: a machine whose load drifts (other processes, fsync latency) then weighs on all of them alike.
+ * bigger table). The implementations take turns scenario by scenario, in an order rotated each round
+ * (turnOrder), and with several rounds the median is kept: a machine whose load drifts (other processes, fsync latency) then weighs on all of them alike.
  */
 async function runBackend(
   backend: BackendName,
@@ -106,7 +106,7 @@ async function runBackend(
   const groups = options.quick ? [[...options.scenarios]] : options.scenarios.map((s) => [s]);
   for (let round = 0; round < options.rounds; round++) {
     for (const scenarios of groups) {
-      for (const implementation of options.implementations) {
+      for (const implementation of turnOrder(options.implementations, round)) {
         if (notRun.has(implementation)) continue;
         if (options.rounds > 1)
           process.stderr.write(

@@ -1,4 +1,4 @@
-import { figureOf, median, mergeRuns, speedRatio } from '../src/medians.js';
+import { figureOf, median, mergeRuns, speedRatio, turnOrder } from '../src/medians.js';
 import { METRICS, type MetricKey } from '../src/scenarios/metrics.js';
 import { ran } from './fixtures.js';
 
@@ -76,5 +76,21 @@ describe('speedRatio: the library against a baseline', () => {
     expect(speedRatio(lib, raw, metric('contentionEventsPerSecond'))).toBeUndefined();
     expect(speedRatio(lib, raw, metric('contentionConflicts'))).toBeUndefined();
     expect(figureOf(lib, metric('logEventsPerSecond'))).toBeUndefined();
+  });
+});
+
+describe('turnOrder', () => {
+  it('rotates the implementations each round, so each runs once in every position over as many rounds', () => {
+    const impls = ['library', 'raw', 'emmett'];
+    const rounds = [0, 1, 2].map((r) => turnOrder(impls, r));
+    expect(rounds).toEqual([
+      ['library', 'raw', 'emmett'],
+      ['raw', 'emmett', 'library'],
+      ['emmett', 'library', 'raw'],
+    ]);
+    for (let position = 0; position < 3; position++)
+      expect(new Set(rounds.map((order) => order[position]))).toEqual(new Set(impls));
+    expect(turnOrder(impls, 3)).toEqual(impls);
+    expect(turnOrder([], 5)).toEqual([]);
   });
 });
