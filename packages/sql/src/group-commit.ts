@@ -59,7 +59,7 @@ interface Queued {
  *   `use`), so closing the datastore waits for it, and one refused after close never reaches the queue.
  */
 export class GroupCommitter {
-  private readonly queue: Queued[] = [];
+  private queue: Queued[] = [];
   /** The sequences of the groups in flight. */
   private readonly committing = new Set<string>();
   private inFlight = 0;
@@ -93,29 +93,37 @@ export class GroupCommitter {
     }
   }
 
-  /** The next group: queued appends in order, at most one per sequence and none in flight, within the limits. */
+  /**
+   * The next group: queued appends in order, at most one per sequence and none of a sequence in flight,
+   * up to the first that would pass the limits. The rest stay queued, in order (one pass, not a splice
+   * per append: a queue may hold every writer of the process).
+   */
   private take(): Queued[] {
     const group: Queued[] = [];
+    const rest: Queued[] = [];
     const sequences = new Set<string>();
     let items = 0;
     let chars = 0;
-    for (let i = 0; i < this.queue.length;) {
-      const queued = this.queue[i]!;
-      if (sequences.has(queued.sequenceId) || this.committing.has(queued.sequenceId)) {
-        i++;
+    let full = false;
+    for (const queued of this.queue) {
+      if (full || sequences.has(queued.sequenceId) || this.committing.has(queued.sequenceId)) {
+        rest.push(queued);
         continue;
       }
       if (
         group.length > 0 &&
         (items + queued.items.length > this.limits.maxItems || chars + queued.chars > this.limits.maxChars)
-      )
-        break;
+      ) {
+        full = true;
+        rest.push(queued);
+        continue;
+      }
       sequences.add(queued.sequenceId);
       items += queued.items.length;
       chars += queued.chars;
       group.push(queued);
-      this.queue.splice(i, 1);
     }
+    this.queue = rest;
     return group;
   }
 
