@@ -41,8 +41,12 @@ export interface SqlConnection {
    * batches on anything else (OutcomeUnknownError, StoreConnectionError, ...), as insertItems does; a
    * rejection with ConcurrencyError means a position was taken but the database cannot say whose, and
    * nothing was stored (the group committer then appends the batches one by one: see group-commit.ts).
+   * A dialect implements it where sharing a commit pays: PostgreSQL (one statement for the group) and
+   * SQLite (one transaction, one fsync). Not MySQL/MariaDB: InnoDB already shares one log flush among
+   * concurrent commits, and a group there held the ordering lock row across a statement per batch, which
+   * measured slower (docs/benchmarks.md, "MariaDB appends"); its appends go one by one.
    */
-  insertBatches(
+  insertBatches?(
     table: SqlItemsTable,
     batches: readonly (readonly SequencedItem[])[],
   ): Promise<(ConcurrencyError | undefined)[]>;
@@ -138,10 +142,6 @@ export abstract class KyselyConnection implements SqlConnection {
 
   abstract select(sql: string, params: readonly unknown[]): Promise<Row[]>;
   abstract insertItems(table: SqlItemsTable, items: readonly SequencedItem[]): Promise<void>;
-  abstract insertBatches(
-    table: SqlItemsTable,
-    batches: readonly (readonly SequencedItem[])[],
-  ): Promise<(ConcurrencyError | undefined)[]>;
   abstract insertItemsIn(
     trx: Transaction<any>,
     table: SqlItemsTable,

@@ -174,20 +174,25 @@ function charsOf(items: readonly SequencedItem[]): number {
 /** Each connection's committers, by table: appends to one table in this process share one. */
 const committers = new WeakMap<SqlConnection, Map<string, GroupCommitter>>();
 
-/** Appends one sequence's batch to a table, through the connection's group committer for the table. */
+/**
+ * Appends one sequence's batch to a table: through the connection's group committer for the table when
+ * its dialect shares commits (`insertBatches`), else with `insertItems`.
+ */
 export function appendGrouped(
   connection: SqlConnection,
   table: SqlItemsTable,
   items: readonly SequencedItem[],
 ): Promise<void> {
+  if (connection.insertBatches === undefined) return connection.insertItems(table, items);
   let tables = committers.get(connection);
   if (tables === undefined) committers.set(connection, (tables = new Map()));
   const key = `${table.kind} ${table.tableName}`;
   let committer = tables.get(key);
   if (committer === undefined) {
+    const insertBatches = connection.insertBatches.bind(connection);
     committer = new GroupCommitter({
       insertItems: (batch) => connection.insertItems(table, batch),
-      insertBatches: (batches) => connection.insertBatches(table, batches),
+      insertBatches: (batches) => insertBatches(table, batches),
     });
     tables.set(key, committer);
   }

@@ -144,49 +144,6 @@ export class MysqlConnection extends KyselyConnection {
   }
 
   /**
-   * Several sequences' batches as one transaction: one lock-row acquisition (the first statement takes
-   * the row, the others find it held) and one commit. Each batch is insertItems' statement, so it keeps
-   * its own contiguity check and its own outcome: InnoDB rolls back only the statement that hit a
-   * duplicate key, and the transaction goes on with the next batch.
-   */
-  async insertBatches(
-    table: SqlItemsTable,
-    batches: readonly (readonly SequencedItem[])[],
-  ): Promise<(ConcurrencyError | undefined)[]> {
-    const what = `an append of ${batches.length} batches to ${table.tableName}`;
-    return this.onConnection(async (run) => {
-      try {
-        await run('query', 'start transaction', []);
-      } catch (error) {
-        throw mapDriverError(this.settings, error, { write: false, what: `starting ${what}` });
-      }
-      try {
-        const outcomes: (ConcurrencyError | undefined)[] = [];
-        for (const batch of batches) {
-          outcomes.push(
-            await this.append(
-              table,
-              batch,
-              async (text, params) =>
-                ((await run('execute', text, params)) as { affectedRows?: number }).affectedRows,
-            ),
-          );
-        }
-        try {
-          await run('query', 'commit', []);
-        } catch (error) {
-          throw mapDriverError(this.settings, error, { write: true, what: `the commit of ${what}` });
-        }
-        return outcomes;
-      } catch (error) {
-        // Also after a failed commit (a lost connection is then discarded, not reused).
-        await run('query', 'rollback', []).catch(() => {});
-        throw error;
-      }
-    });
-  }
-
-  /**
    * Runs the append statement of one batch: undefined when its rows are stored, its ConcurrencyError
    * when it does not continue its sequence or a position is taken (nothing stored); throws anything
    * else as the store's typed error. `execute` gives the number of rows the statement inserted.
