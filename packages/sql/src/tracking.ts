@@ -5,6 +5,9 @@ import type { SqlDatastore } from './datastore.js';
 import { AlreadyProcessedError, classify, mapDriverError } from './errors.js';
 import { SqlTracking, type SqlTrackingTable } from './tables.js';
 
+/** Tracking rows per insert statement: a page's rows go in as few statements as these allow. */
+const TRACKING_ROWS_PER_STATEMENT = 1000;
+
 export interface SqlTrackingRecorderOptions {
   datastore: SqlDatastore;
   /** Default: `SqlTracking` (table `tracking`); it must be among the datastore's tables. */
@@ -59,17 +62,22 @@ export class SqlTrackingRecorder implements ProjectionRecorder<Transaction<any>>
     // transaction) and the rows go again one by one, so that the refusal names the very notification.
     await sql`savepoint es_tracking`.execute(trx);
     try {
-      await trx
-        .insertInto(this.table.tableName)
-        .values(
-          records.map((r) => ({ application_name: r.applicationName, notification_id: r.notificationId })),
-        )
-        .execute();
+      // In chunks: a statement's parameters are bounded (PostgreSQL 65,535; SQLite 32,766), two per row.
+      for (let from = 0; from < records.length; from += TRACKING_ROWS_PER_STATEMENT) {
+        await trx
+          .insertInto(this.table.tableName)
+          .values(
+            records
+              .slice(from, from + TRACKING_ROWS_PER_STATEMENT)
+              .map((r) => ({ application_name: r.applicationName, notification_id: r.notificationId })),
+          )
+          .execute();
+      }
     } catch (error) {
       if (classify(error) !== 'unique') throw this.failed(error);
       await sql`rollback to savepoint es_tracking`.execute(trx);
+      // Meets the taken row and throws; goes through only if that row's writer rolled back meanwhile.
       await this.recordEach(trx, records);
-      // Not reached: recordEach meets the taken row; if it was released meanwhile, its rows are in.
     }
     await sql`release savepoint es_tracking`.execute(trx);
   }

@@ -122,6 +122,17 @@ describeEachDialect('tracking: exactly-once read models', (dialect) => {
     }
   });
 
+  it("a page of 40,000 tracking rows (past every dialect's parameter limit for one statement) is recorded", async () => {
+    const r = recorder();
+    const app = `app-${randomUUID()}`;
+    const page = Array.from({ length: 40_000 }, (_, k) => ({ applicationName: app, notificationId: k + 1 }));
+    await r.processWithTracking(page, () => undefined);
+    expect(await r.maxTrackingId(app)).toBe(40_000);
+    await expect(
+      r.processWithTracking([{ applicationName: app, notificationId: 39_999 }], () => undefined),
+    ).rejects.toBeInstanceOf(AlreadyProcessedError);
+  }, 60_000);
+
   it('a failed read-model update rolls the tracking row back with it', async () => {
     const r = recorder();
     const total = await counter();
