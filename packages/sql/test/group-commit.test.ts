@@ -1,7 +1,7 @@
 /**
  * The group committer, without a database: a fake target whose every call waits until the test settles
  * it, so each interleaving is set up by hand. What is grouped, in which order, and who gets which
- * outcome; the database side (one statement, each batch's own check) is in group-commit-postgres.test.ts.
+ * outcome; the database side (one statement, each batch's own check) is in group-commit-appends.test.ts.
  */
 import { ConcurrencyError, OutcomeUnknownError, SequencedItem, StoreClosedError } from '@es/core';
 import { InFlight } from '@es/core/backend';

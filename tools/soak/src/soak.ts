@@ -142,6 +142,7 @@ export async function runSoak(backend: SoakBackend, options: SoakOptions): Promi
   const followed: Set<string>[] = [];
   /** Resolves when the writers are done and the log holds every acknowledged append (backend.settle). */
   let settled: Promise<unknown> = Promise.resolve();
+  let settleFailed = false;
   let outOfOrder = 0;
   let duplicates = 0;
   async function follower(): Promise<void> {
@@ -172,6 +173,8 @@ export async function runSoak(backend: SoakBackend, options: SoakOptions): Promi
         }
         await sleep(20);
       } catch (error) {
+        // The log never settled: runSoak fails with that error, and the follower stops with it.
+        if (settleFailed) return;
         count(error);
         await sleep(20);
       }
@@ -200,6 +203,7 @@ export async function runSoak(backend: SoakBackend, options: SoakOptions): Promi
   const started = Date.now();
   const writersDone = Promise.all(Array.from({ length: writers }, (_, w) => writer(w)));
   settled = writersDone.then(() => retry(async () => backend.settle?.(), count));
+  settled.catch(() => (settleFailed = true));
   await Promise.all([
     writersDone,
     settled,
