@@ -11,11 +11,17 @@ import { ConcurrencyError } from './errors.js';
  * The limit is lowered only around the constructor, and restored even if it throws; where it cannot be
  * changed (a frozen `Error`, as under SES lockdown) the error is made with a stack as usual.
  */
-export function conflictError(message: string, sequenceId: string, position: number): ConcurrencyError {
+export function conflictError(
+  message: string,
+  sequenceId: string,
+  position: number,
+  options?: ErrorOptions,
+): ConcurrencyError {
   const limit = Error.stackTraceLimit;
-  if (!Reflect.set(Error, 'stackTraceLimit', 0)) return new ConcurrencyError(message, sequenceId, position);
+  if (!Reflect.set(Error, 'stackTraceLimit', 0))
+    return new ConcurrencyError(message, sequenceId, position, options);
   try {
-    return new ConcurrencyError(message, sequenceId, position);
+    return new ConcurrencyError(message, sequenceId, position, options);
   } finally {
     Error.stackTraceLimit = limit;
   }

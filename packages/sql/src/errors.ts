@@ -1,5 +1,5 @@
 import {
-  ConcurrencyError,
+  type ConcurrencyError,
   EsError,
   MissingTableError,
   OutcomeUnknownError,
@@ -7,6 +7,7 @@ import {
   SettingsError,
   StoreConnectionError,
 } from '@es/core';
+import { conflictError } from '@es/core/backend';
 import type { SqlSettings } from './settings.js';
 
 /** Now core's (a memory store refuses a tracked notification too); still exported here under its name. */
@@ -226,7 +227,7 @@ export function mapDriverError(
  */
 export function notContinuing(items: readonly SequencedItem[]): ConcurrencyError {
   const { sequenceId, position } = items[0]!;
-  return new ConcurrencyError(
+  return conflictError(
     `position ${position} of sequence ${JSON.stringify(sequenceId)} does not continue the sequence: it is taken, or the sequence ends before ${position - 1} and the append would leave a gap (the writer's state is not what is stored: read it again)`,
     sequenceId,
     position,
@@ -257,17 +258,19 @@ export function nativeBuildMissing(error: unknown): SettingsError | undefined {
   );
 }
 
-/** The ConcurrencyError for a batch that hit a taken position: nothing of it was written. */
+/**
+ * The ConcurrencyError for a batch that hit a taken position: nothing of it was written. Conflicts (this
+ * and notContinuing) are built without a stack trace, as core's and Cassandra's are (see core's
+ * conflictError): they are expected and retried, and the message says where.
+ */
 export function positionTaken(items: readonly SequencedItem[], cause: unknown): ConcurrencyError {
   const { sequenceId, position } = items[0]!;
   const last = items[items.length - 1]!.position;
   const range = items.length === 1 ? `position ${position}` : `positions ${position}..${last}`;
-  return new ConcurrencyError(
+  return conflictError(
     `${range} of sequence ${JSON.stringify(sequenceId)}: a position is already taken`,
     sequenceId,
     position,
-    {
-      cause,
-    },
+    { cause },
   );
 }

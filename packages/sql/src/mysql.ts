@@ -23,12 +23,8 @@ export interface MysqlPoolConnection {
     values: any[],
     callback: (error: Error | null, rows: any) => void,
   ): void;
-  /** Kysely's queries, and the store's transaction control (as text). */
-  query(
-    sql: string | { sql: string; rowsAsArray: true },
-    values: any[],
-    callback: (error: Error | null, rows: any) => void,
-  ): void;
+  /** Kysely's queries. */
+  query(sql: string, values: any[], callback: (error: Error | null, rows: any) => void): void;
   release(): void;
   destroy(): void;
 }
@@ -36,12 +32,6 @@ export interface MysqlPoolConnection {
 interface OwnPool extends MysqlPool {
   on(event: 'connection', listener: (connection: OwnConnection) => void): void;
 }
-/** One statement on a pool connection: its rows, or mysql2's result header. */
-type Run = (
-  method: 'execute' | 'query',
-  sql: string | { sql: string; rowsAsArray: true },
-  params: readonly unknown[],
-) => Promise<any>;
 interface OwnConnection {
   query(sql: string, callback: (error: Error | null) => void): void;
 }
@@ -169,35 +159,27 @@ export class MysqlConnection extends KyselyConnection {
     return this.execute({ sql, rowsAsArray: true }, params);
   }
 
-  /** Runs a statement prepared once per connection (mysql2 keeps them); reads take rows as arrays. */
+  /**
+   * Runs a statement prepared once per connection (mysql2 keeps them; reads take rows as arrays). A
+   * connection that lost a statement is discarded, not reused.
+   */
   private async execute(
     sql: string | { sql: string; rowsAsArray: true },
     params: readonly unknown[],
   ): Promise<any> {
-    return this.onConnection((run) => run('execute', sql, params));
-  }
-
-  /**
-   * Runs `work` on a connection of the pool, `run` sending its statements (`execute`: prepared once per
-   * connection; `query`: as text). A connection that lost a statement is discarded, not reused.
-   */
-  private async onConnection<T>(work: (run: Run) => Promise<T>): Promise<T> {
     const connection = await new Promise<MysqlPoolConnection>((resolve, reject) =>
       this.pool.getConnection((error, c) =>
         error ? reject(cannotConnect(this.settings, error)) : resolve(c),
       ),
     );
     let broken = false;
-    const run: Run = (method, sql, params) =>
-      new Promise((resolve, reject) =>
-        connection[method](sql, [...params], (error, rows) => {
-          if (error === null) return resolve(rows);
-          broken ||= lost(error);
-          reject(error);
-        }),
-      );
     try {
-      return await work(run);
+      return await new Promise((resolve, reject) =>
+        connection.execute(sql, [...params], (error, rows) => (error ? reject(error) : resolve(rows))),
+      );
+    } catch (error) {
+      broken = lost(error);
+      throw error;
     } finally {
       if (broken) connection.destroy();
       else connection.release();

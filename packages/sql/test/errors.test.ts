@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { type AddressInfo, type Server, type Socket, createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OutcomeUnknownError, SequencedItem, StoreConnectionError } from '@es/core';
+import { ConcurrencyError, OutcomeUnknownError, SequencedItem, StoreConnectionError } from '@es/core';
 import { classify, mapDriverError } from '../src/errors.js';
 import {
   LockTimeoutError,
@@ -276,5 +276,31 @@ describe('a timeout on a connection in use', () => {
     const mapped = mapDriverError(settings, timeout, { write: false, what: 'a read' });
     expect(mapped).toBeInstanceOf(StoreConnectionError);
     expect((mapped as Error).message).toContain('127.0.0.1:5432');
+  });
+});
+
+describeEachDialect('conflicts', (dialect) => {
+  const table = SqlIntegerSequencedItem.withTableName(uniqueName('conflicts'));
+  const datastore = useDatastore(dialect, [table]);
+
+  it('a taken position and a gap are ConcurrencyErrors without a stack trace (expected and retried)', async () => {
+    const store = new SqlActiveRecordStrategy({ datastore: datastore(), table });
+    const id = randomUUID();
+    const item = (position: number) => new SequencedItem(id, position, 'test.E', '{}');
+    await store.append([item(0), item(1)]);
+    const refusals = await Promise.all(
+      [[item(1)], [item(3)]].map((batch) =>
+        store.append(batch).then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+      ),
+    );
+    for (const refusal of refusals) {
+      expect(refusal).toBeInstanceOf(ConcurrencyError);
+      expect(refusal).toMatchObject({ sequenceId: id });
+      expect((refusal as Error).stack).not.toContain('\n    at ');
+    }
+    expect((await store.getItems(id)).map((i) => i.position)).toEqual([0, 1]);
   });
 });

@@ -223,8 +223,7 @@ function faultyMysqlPool(pool: MysqlPool, run: Run, connectFault: () => Error | 
         done(null, {
           execute: (sql, values, cb) =>
             through(typeof sql === 'string' ? sql : sql.sql, (d) => connection.execute(sql, values, d))(cb),
-          query: (sql, values, cb) =>
-            through(typeof sql === 'string' ? sql : sql.sql, (d) => connection.query(sql, values, d))(cb),
+          query: (sql, values, cb) => through(sql, (d) => connection.query(sql, values, d))(cb),
           release: () => connection.release(),
           destroy: () => connection.destroy(),
         });
