@@ -2,7 +2,7 @@ import { type ConcurrencyError, type SequencedItem, SettingsError } from '@es/co
 import { type Kysely, type Transaction, sql } from 'kysely';
 import { mapDriverError } from './errors.js';
 import type { SqlDialectName, SqlSettings } from './settings.js';
-import type { SqlItemsTable } from './tables.js';
+import type { SqlItemsTable, SchemalessDatabase } from './tables.js';
 
 /**
  * An open database: a Kysely instance for everything dialect-agnostic (reads, tables, tracking
@@ -11,7 +11,7 @@ import type { SqlItemsTable } from './tables.js';
 export interface SqlConnection {
   readonly settings: SqlSettings;
   /** Kysely over the pool: for tables, transactions, and compiling the statements the store runs. */
-  readonly db: Kysely<any>;
+  readonly db: Kysely<SchemalessDatabase>;
   /**
    * The rows of a read statement (SQL compiled once by Kysely), prepared once per connection: a cached
    * better-sqlite3 statement, a named PostgreSQL statement, a server-side MySQL prepared statement.
@@ -26,7 +26,7 @@ export interface SqlConnection {
    * Runs `run` in a transaction: commits when it resolves, rolls back when it throws (and rethrows).
    * A commit whose connection is lost gives OutcomeUnknownError.
    */
-  transaction<T>(run: (trx: Transaction<any>) => Promise<T>, what: string): Promise<T>;
+  transaction<T>(run: (trx: Transaction<SchemalessDatabase>) => Promise<T>, what: string): Promise<T>;
   /**
    * Inserts the items of one sequence atomically, in one round trip where the driver allows. Rows of the
    * notification log get ids in commit order: a follower never misses a row that commits late. A taken
@@ -55,7 +55,11 @@ export interface SqlConnection {
    * with it, and their ids are still drawn in commit order (the table's ordering lock is taken in the
    * transaction, and held until it ends).
    */
-  insertItemsIn(trx: Transaction<any>, table: SqlItemsTable, items: readonly SequencedItem[]): Promise<void>;
+  insertItemsIn(
+    trx: Transaction<SchemalessDatabase>,
+    table: SqlItemsTable,
+    items: readonly SequencedItem[],
+  ): Promise<void>;
   /** One round trip, to check that the database answers. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -98,9 +102,9 @@ export async function loadDriver(dialect: SqlDialectName): Promise<any> {
 
 /** The transaction of every dialect (SQLite adds its bookkeeping around it). */
 export async function runTransaction<T>(
-  db: Kysely<any>,
+  db: Kysely<SchemalessDatabase>,
   settings: SqlSettings,
-  run: (trx: Transaction<any>) => Promise<T>,
+  run: (trx: Transaction<SchemalessDatabase>) => Promise<T>,
   what: string,
 ): Promise<T> {
   let trx;
@@ -135,7 +139,7 @@ export async function runTransaction<T>(
 export abstract class KyselyConnection implements SqlConnection {
   protected constructor(
     readonly settings: SqlSettings,
-    readonly db: Kysely<any>,
+    readonly db: Kysely<SchemalessDatabase>,
     /** False for a pool the user passed in: `close()` leaves it open. */
     private readonly owned: boolean,
   ) {}
@@ -143,12 +147,12 @@ export abstract class KyselyConnection implements SqlConnection {
   abstract select(sql: string, params: readonly unknown[]): Promise<Row[]>;
   abstract insertItems(table: SqlItemsTable, items: readonly SequencedItem[]): Promise<void>;
   abstract insertItemsIn(
-    trx: Transaction<any>,
+    trx: Transaction<SchemalessDatabase>,
     table: SqlItemsTable,
     items: readonly SequencedItem[],
   ): Promise<void>;
 
-  transaction<T>(run: (trx: Transaction<any>) => Promise<T>, what: string): Promise<T> {
+  transaction<T>(run: (trx: Transaction<SchemalessDatabase>) => Promise<T>, what: string): Promise<T> {
     return runTransaction(this.db, this.settings, run, what);
   }
 

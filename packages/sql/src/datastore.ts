@@ -5,7 +5,12 @@ import { type SqlClient, openConnection, settingsOf, validateClient } from './cl
 import type { SqlConnection } from './connection.js';
 import { mapDriverError } from './errors.js';
 import { SqlSettings } from './settings.js';
-import { type SqlTable, createTableStatements, dropTableStatements } from './tables.js';
+import {
+  type SqlTable,
+  createTableStatements,
+  dropTableStatements,
+  type SchemalessDatabase,
+} from './tables.js';
 
 export interface SqlDatastoreOptions {
   /**
@@ -110,7 +115,7 @@ export class SqlDatastore {
    * The Kysely instance over this datastore's pool, for read models and tracking transactions. Only
    * after `setupConnection()`.
    */
-  get db(): Kysely<any> {
+  get db(): Kysely<SchemalessDatabase> {
     this.operations.check();
     if (this.opened === undefined)
       throw new Error('SqlDatastore: call and await setupConnection() before using db');
@@ -121,7 +126,7 @@ export class SqlDatastore {
    * Runs `run` in a transaction on this datastore: committed when it resolves, rolled back when it
    * throws. Prefer it to `db.transaction()`: on SQLite, reads of the store keep working while it is open.
    */
-  transaction<T>(run: (trx: Transaction<any>) => Promise<T>): Promise<T> {
+  transaction<T>(run: (trx: Transaction<SchemalessDatabase>) => Promise<T>): Promise<T> {
     return this.use((connection) => connection.transaction(run, 'a transaction'));
   }
 

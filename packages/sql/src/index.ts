@@ -6,6 +6,7 @@ export {
   SqlTrackingTable,
   type SqlTableKind,
   type KeepsNotificationLog,
+  type SchemalessDatabase,
   SqlIntegerSequencedItem,
   SqlTimestampSequencedItem,
   SqlSnapshot,

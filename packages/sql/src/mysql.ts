@@ -5,7 +5,7 @@ import { cannotConnect, classify, lost, mapDriverError, notContinuing, positionT
 import { boundMysqlPool } from './request-timeout.js';
 import { driverTlsOptions } from './tls.js';
 import type { SqlSettings } from './settings.js';
-import type { SqlItemsTable } from './tables.js';
+import type { SqlItemsTable, SchemalessDatabase } from './tables.js';
 
 /**
  * The part of mysql2's callback API used here and by Kysely: a pool from `mysql2`'s `createPool` is one
@@ -48,7 +48,7 @@ export class MysqlConnection extends KyselyConnection {
 
   private constructor(
     settings: SqlSettings,
-    db: Kysely<any>,
+    db: Kysely<SchemalessDatabase>,
     private readonly pool: MysqlPool,
     /** The server's max_allowed_packet: a larger batch would cost the connection, so it is refused first. */
     private readonly maxPacketBytes: number,
@@ -100,7 +100,7 @@ export class MysqlConnection extends KyselyConnection {
     owned: boolean,
   ): Promise<MysqlConnection> {
     // Kysely's MysqlPool type names more of mysql2 than the store needs.
-    const db = new Kysely<any>({ dialect: new MysqlDialect({ pool: pool as any }) });
+    const db = new Kysely<SchemalessDatabase>({ dialect: new MysqlDialect({ pool: pool as any }) });
     let maxPacketBytes: number;
     try {
       const { rows } = await sql<{ max: number }>`select @@max_allowed_packet as max`.execute(db);
@@ -123,7 +123,7 @@ export class MysqlConnection extends KyselyConnection {
 
   /** The same statement in the transaction: its lock row is then held until the transaction ends. */
   async insertItemsIn(
-    trx: Transaction<any>,
+    trx: Transaction<SchemalessDatabase>,
     table: SqlItemsTable,
     items: readonly SequencedItem[],
   ): Promise<void> {

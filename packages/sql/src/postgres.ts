@@ -6,7 +6,7 @@ import { cannotConnect, classify, lost, mapDriverError, notContinuing, positionT
 import { boundPostgresPool } from './request-timeout.js';
 import { driverTlsOptions } from './tls.js';
 import type { SqlSettings } from './settings.js';
-import type { SqlItemsTable } from './tables.js';
+import type { SqlItemsTable, SchemalessDatabase } from './tables.js';
 
 /**
  * The part of a node-postgres pool used here and by Kysely: a `pg.Pool` is one (its types stay out of
@@ -65,7 +65,7 @@ export class PostgresConnection extends KyselyConnection {
 
   private constructor(
     settings: SqlSettings,
-    db: Kysely<any>,
+    db: Kysely<SchemalessDatabase>,
     private readonly pool: PostgresPool,
     owned: boolean,
   ) {
@@ -142,7 +142,7 @@ export class PostgresConnection extends KyselyConnection {
 
   /** The same statement in the transaction: its advisory lock is then held until the transaction ends. */
   async insertItemsIn(
-    trx: Transaction<any>,
+    trx: Transaction<SchemalessDatabase>,
     table: SqlItemsTable,
     items: readonly SequencedItem[],
   ): Promise<void> {
@@ -274,7 +274,7 @@ function insertValues(items: readonly SequencedItem[]): unknown[] {
   ];
 }
 
-function kysely(pool: PostgresPool): Kysely<any> {
+function kysely(pool: PostgresPool): Kysely<SchemalessDatabase> {
   // Kysely's PostgresPool type names more of node-postgres than the store needs.
   return new Kysely({ dialect: new PostgresDialect({ pool: pool as any }) });
 }

@@ -10,7 +10,7 @@ import {
   positionTaken,
 } from './errors.js';
 import type { SqlSettings } from './settings.js';
-import type { SqlItemsTable } from './tables.js';
+import type { SqlItemsTable, SchemalessDatabase } from './tables.js';
 
 /**
  * The part of a better-sqlite3 database used here and by Kysely: a `Database` is one (its types stay out
@@ -52,7 +52,7 @@ export class SqliteConnection implements SqlConnection {
 
   private constructor(
     readonly settings: SqlSettings,
-    readonly db: Kysely<any>,
+    readonly db: Kysely<SchemalessDatabase>,
     private readonly database: Database,
     /** A second connection to the file, for reads while a transaction is open (none in memory). */
     private readonly readOnly: Database | undefined,
@@ -72,7 +72,7 @@ export class SqliteConnection implements SqlConnection {
     return this.db.connection().execute(async () => this.reader(this.database, sql).all(...params));
   }
 
-  async transaction<T>(run: (trx: Transaction<any>) => Promise<T>, what: string): Promise<T> {
+  async transaction<T>(run: (trx: Transaction<SchemalessDatabase>) => Promise<T>, what: string): Promise<T> {
     this.openTransactions += 1;
     try {
       return await runTransaction(this.db, this.settings, run, what);
@@ -122,7 +122,7 @@ export class SqliteConnection implements SqlConnection {
     Driver: Driver,
     owned: boolean,
   ): SqliteConnection {
-    const db = new Kysely<any>({ dialect: new SqliteDialect({ database: database as any }) });
+    const db = new Kysely<SchemalessDatabase>({ dialect: new SqliteDialect({ database: database as any }) });
     if (settings.inMemory) return new SqliteConnection(settings, db, database, undefined, owned);
     const readOnly = new Driver(settings.filename!, { timeout: settings.lockTimeoutMs });
     try {
@@ -167,7 +167,7 @@ export class SqliteConnection implements SqlConnection {
 
   /** In a transaction Kysely holds the connection for: the statements run in it. */
   async insertItemsIn(
-    _trx: Transaction<any>,
+    _trx: Transaction<SchemalessDatabase>,
     table: SqlItemsTable,
     items: readonly SequencedItem[],
   ): Promise<void> {

@@ -4,7 +4,7 @@ import type { Transaction } from 'kysely';
 import { SqlDatastore } from './datastore.js';
 import { SqlSettings } from './settings.js';
 import { SqlActiveRecordStrategy } from './strategy.js';
-import { SqlIntegerSequencedItem, SqlSnapshot, SqlTracking } from './tables.js';
+import { SqlIntegerSequencedItem, SqlSnapshot, SqlTracking, type SchemalessDatabase } from './tables.js';
 
 /**
  * A store for an Application from one URL: `sqlite:./app.sqlite`, `sqlite::memory:`,
@@ -22,7 +22,7 @@ export async function openStore(
   url?: string,
   options: SqlStoreOptions = {},
 ): Promise<
-  Store<ProcessRecorder<SequencedItem, Transaction<any>>> & {
+  Store<ProcessRecorder<SequencedItem, Transaction<SchemalessDatabase>>> & {
     readonly datastore: SqlDatastore;
     [Symbol.asyncDispose](): Promise<void>;
   }
@@ -47,7 +47,7 @@ export async function openStore(
       datastore,
       table: events,
       tracking,
-    }) as unknown as ProcessRecorder<SequencedItem, Transaction<any>>,
+    }) as unknown as ProcessRecorder<SequencedItem, Transaction<SchemalessDatabase>>,
     snapshots: new SqlActiveRecordStrategy({ datastore, table: snapshots }),
     description: String(settings),
     close: () => datastore.close(),

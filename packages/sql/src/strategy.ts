@@ -29,6 +29,7 @@ import {
   SqlItemsTable,
   type SqlTableKind,
   type SqlTrackingTable,
+  type SchemalessDatabase,
 } from './tables.js';
 import { SqlTrackingRecorder, describe } from './tracking.js';
 
@@ -214,7 +215,7 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
    */
   async processWithTracking<T>(
     tracking: Tracking | readonly Tracking[],
-    run: (trx: Transaction<any>) => Promise<T> | T,
+    run: (trx: Transaction<SchemalessDatabase>) => Promise<T> | T,
     options: ProcessAppends<I> = {},
   ): Promise<T> {
     const tracker = this.tracker();
@@ -238,7 +239,7 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
   /** Forgets the tracking of `applicationName`, in one transaction with `run(trx)`. Needs `tracking`. */
   async deleteTracking(
     applicationName: string,
-    run?: (trx: Transaction<any>) => Promise<void> | void,
+    run?: (trx: Transaction<SchemalessDatabase>) => Promise<void> | void,
   ): Promise<void> {
     validateTrackingName(applicationName);
     return this.tracker().deleteTracking(applicationName, run);
@@ -273,7 +274,7 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
   private read(
     shape: string,
     params: readonly unknown[],
-    build: (db: Kysely<any>) => Compilable,
+    build: (db: Kysely<SchemalessDatabase>) => Compilable,
   ): Promise<Row[]> {
     return this.datastore.use(async (connection) => {
       let sql = this.statements.get(shape);

@@ -4,6 +4,14 @@ import { type Compilable, type CreateTableBuilder, type Expression, type Kysely,
 import type { SqlDialectName } from './settings.js';
 
 /**
+ * The database type every Kysely instance and transaction of @es/sql has: `any`, Kysely's own type for an
+ * instance without a static schema. The tables' names are the user's, chosen at run time
+ * (`withTableName`), and a read model's tables (written through a projection's transaction) are the
+ * user's too, so no interface of columns could name them.
+ */
+export type SchemalessDatabase = any;
+
+/**
  * What an items table holds (the same kinds as @es/cassandra's tables):
  * - `integer`: the events of versioned entities, with the application's notification log;
  * - `timestamp`: items positioned by timestamps (milliseconds, with fractions), with a notification log;
@@ -101,7 +109,7 @@ const TYPES: Record<SqlDialectName, { key: Expression<any>; topic: Expression<an
 
 /** The statements that create a table (and what it needs), each idempotent. */
 export function createTableStatements(
-  db: Kysely<any>,
+  db: Kysely<SchemalessDatabase>,
   dialect: SqlDialectName,
   table: SqlTable,
 ): Compilable[] {
@@ -165,7 +173,11 @@ function innodb(
 }
 
 /** The statements that drop a table (and what it needs), each idempotent. */
-export function dropTableStatements(db: Kysely<any>, dialect: SqlDialectName, table: SqlTable): Compilable[] {
+export function dropTableStatements(
+  db: Kysely<SchemalessDatabase>,
+  dialect: SqlDialectName,
+  table: SqlTable,
+): Compilable[] {
   const statements: Compilable[] = [db.schema.dropTable(table.tableName).ifExists()];
   if (dialect === 'mysql' && table instanceof SqlItemsTable && table.notificationLog) {
     statements.push(db.schema.dropTable(table.lockTableName).ifExists());

@@ -3,7 +3,7 @@ import { validateTrackingList, validateTrackingName } from '@es/core/backend';
 import { type Transaction, sql } from 'kysely';
 import type { SqlDatastore } from './datastore.js';
 import { AlreadyProcessedError, classify, mapDriverError } from './errors.js';
-import { SqlTracking, type SqlTrackingTable } from './tables.js';
+import { SqlTracking, type SqlTrackingTable, type SchemalessDatabase } from './tables.js';
 
 /** Tracking rows per insert statement: a page's rows go in as few statements as these allow. */
 const TRACKING_ROWS_PER_STATEMENT = 1000;
@@ -21,7 +21,7 @@ export interface SqlTrackingRecorderOptions {
  * the update runs, and a failed update rolls the tracking rows back with it. A read model may follow a
  * log kept in another database (Cassandra, another SQL server): its tracking lives here, with it.
  */
-export class SqlTrackingRecorder implements ProjectionRecorder<Transaction<any>> {
+export class SqlTrackingRecorder implements ProjectionRecorder<Transaction<SchemalessDatabase>> {
   readonly datastore: SqlDatastore;
   readonly table: SqlTrackingTable;
   /** A failed transaction undoes the read model's writes made through its Kysely transaction. */
@@ -40,7 +40,7 @@ export class SqlTrackingRecorder implements ProjectionRecorder<Transaction<any>>
    */
   async processWithTracking<T>(
     tracking: Tracking | readonly Tracking[],
-    process: (trx: Transaction<any>) => Promise<T> | T,
+    process: (trx: Transaction<SchemalessDatabase>) => Promise<T> | T,
   ): Promise<T> {
     const records = validateTrackingList(tracking);
     return this.datastore.use((connection) =>
@@ -55,7 +55,7 @@ export class SqlTrackingRecorder implements ProjectionRecorder<Transaction<any>>
    * Inserts checked tracking rows in an open transaction: AlreadyProcessedError when one is taken.
    * @internal (the SQL strategy's process recorder writes them with its appends)
    */
-  async record(trx: Transaction<any>, records: readonly Tracking[]): Promise<void> {
+  async record(trx: Transaction<SchemalessDatabase>, records: readonly Tracking[]): Promise<void> {
     if (records.length === 1) return this.recordEach(trx, records);
     // A page's rows in one statement (one round trip, not one per notification), under a savepoint: when
     // one is taken, the savepoint undoes the statement (PostgreSQL would otherwise abort the whole
@@ -83,7 +83,10 @@ export class SqlTrackingRecorder implements ProjectionRecorder<Transaction<any>>
   }
 
   /** One row per statement: a refusal names the notification that was taken. */
-  private async recordEach(trx: Transaction<any>, records: readonly Tracking[]): Promise<void> {
+  private async recordEach(
+    trx: Transaction<SchemalessDatabase>,
+    records: readonly Tracking[],
+  ): Promise<void> {
     for (const { applicationName, notificationId } of records) {
       try {
         await trx
@@ -111,7 +114,7 @@ export class SqlTrackingRecorder implements ProjectionRecorder<Transaction<any>>
    */
   async deleteTracking(
     applicationName: string,
-    run?: (trx: Transaction<any>) => Promise<void> | void,
+    run?: (trx: Transaction<SchemalessDatabase>) => Promise<void> | void,
   ): Promise<void> {
     const name = validateTrackingName(applicationName);
     await this.datastore.use((connection) =>
