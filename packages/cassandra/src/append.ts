@@ -13,6 +13,9 @@ import { type KnownBuckets, learnHead } from './known.js';
 import { NEVER_RETRY, explain, outcomeMayBeUnknown, sleep } from './outcome.js';
 
 type Statement = { query: string; params: unknown[] };
+
+/** Older snapshot buckets marked `newer` at once, before a first write into a new bucket. */
+const MARKS_AT_ONCE = 16;
 type Outcome = { applied: boolean; row: types.Row | null };
 
 /**
@@ -125,10 +128,7 @@ export class AppendProtocol {
       // A newer bucket was listed before this one: the bucket is marked with its rows, atomically.
       const above = await this.announce(sequenceId, bucket);
       if (above > bucket) {
-        rows.push({
-          query: `UPDATE ${t} SET newer = ? WHERE sequence_id = ? AND bucket = ?`,
-          params: [above, sequenceId, bucket],
-        });
+        rows.push(this.bound.markStatement(sequenceId, bucket, above));
       }
     }
     const outcome = await this.commit(rows, sequenceId, bucket, first, commit);
@@ -254,7 +254,11 @@ export class AppendProtocol {
       if (listed > bucket) above = listed;
       else if (listed < bucket && !known.marked.has(listed)) below.push(listed);
     }
-    await Promise.all(below.map((b) => this.bound.markNewer(sequenceId, b, bucket)));
+    // A few at a time: a sequence may list many buckets (a fresh process, timestamp-positioned snapshots).
+    for (let from = 0; from < below.length; from += MARKS_AT_ONCE)
+      await Promise.all(
+        below.slice(from, from + MARKS_AT_ONCE).map((b) => this.bound.markNewer(sequenceId, b, bucket)),
+      );
     for (const b of below) known.marked.add(b);
     known.announced.set(bucket, above);
     return above;

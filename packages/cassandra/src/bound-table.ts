@@ -200,13 +200,18 @@ export class BoundTable implements BucketReads {
     return { items, newer };
   }
 
-  /** Sets a bucket's `newer` mark (an idempotent upsert of its static column). */
+  /** The statement that sets a bucket's `newer` mark (an idempotent upsert of its static column). */
+  markStatement(sequenceId: string, bucket: number, newer: number): { query: string; params: unknown[] } {
+    return {
+      query: `UPDATE ${this.ref} SET newer = ? WHERE sequence_id = ? AND bucket = ?`,
+      params: [newer, sequenceId, bucket],
+    };
+  }
+
+  /** Sets a bucket's `newer` mark. */
   async markNewer(sequenceId: string, bucket: number, newer: number): Promise<void> {
-    await this.run(
-      `UPDATE ${this.ref} SET newer = ? WHERE sequence_id = ? AND bucket = ?`,
-      [newer, sequenceId, bucket],
-      this.settings.consistencyCodes.write,
-    );
+    const { query, params } = this.markStatement(sequenceId, bucket, newer);
+    await this.run(query, params, this.settings.consistencyCodes.write);
   }
 
   async headOf(sequenceId: string, bucket: number): Promise<number | undefined> {

@@ -55,6 +55,33 @@ describeIfAvailable(cassandraAvailable, 'the newer marks of a snapshot table', (
   const newestOf = async (s: CassandraActiveRecordStrategy, id: string) =>
     (await s.getItems(id, newest)).map((i) => i.position);
 
+  it('a first write into a new bucket marks the older buckets a few at a time (at most 16 statements in flight)', async () => {
+    const id = randomUUID();
+    const { strategy: first } = strategy();
+    for (let bucket = 0; bucket < 40; bucket++) await first.append([snapshot(id, bucket * 10)]);
+    // A fresh strategy knows no marks: before its first write into bucket 40 it marks all 40 below.
+    let inFlight = 0;
+    let most = 0;
+    const client: CqlClient = {
+      execute: (async (...args: Parameters<Client['execute']>) => {
+        most = Math.max(most, ++inFlight);
+        try {
+          return await datastore.client.execute(...args);
+        } finally {
+          inFlight -= 1;
+        }
+      }) as CqlClient['execute'],
+      batch: ((...args: Parameters<Client['batch']>) =>
+        datastore.client.batch(...args)) as CqlClient['batch'],
+    };
+    const session = { client, keyspace: datastore.settings.keyspace, settings: datastore.settings };
+    const fresh = new CassandraActiveRecordStrategy({ table, session });
+    await fresh.append([snapshot(id, 400)]);
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(16);
+    expect(await newestOf(strategy().strategy, id)).toEqual([400]);
+  }, 60_000);
+
   it('the newest snapshot of a bucket the strategy remembers is one statement (it was two: the bucket index too)', async () => {
     const id = randomUUID();
     const { strategy: writer, count } = strategy();
