@@ -161,7 +161,8 @@ export class MysqlConnection extends KyselyConnection {
 
   /**
    * Runs a statement prepared once per connection (mysql2 keeps them; reads take rows as arrays). A
-   * connection that lost a statement is discarded, not reused.
+   * connection that lost a statement is discarded, not reused. `any`: mysql2 answers rows (arrays, for
+   * reads) or a result header (`affectedRows`, for appends), and each caller reads the one it expects.
    */
   private async execute(
     sql: string | { sql: string; rowsAsArray: true },

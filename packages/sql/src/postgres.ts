@@ -23,6 +23,7 @@ export interface PostgresPoolClient {
     text: string;
     values: readonly unknown[];
     rowMode?: 'array';
+    // Rows are `any[]`: arrays for the store's reads (rowMode 'array'), objects for RETURNING; node-postgres's own type.
   }): Promise<{ rows: any[]; rowCount?: number | null }>;
   /** Kysely's queries. */
   query(text: string, values: unknown[]): Promise<{ rows: Record<string, any>[] }>;
@@ -171,7 +172,10 @@ export class PostgresConnection extends KyselyConnection {
     return name;
   }
 
-  /** Runs a named statement on a pooled connection, discarding the connection if it was lost. */
+  /**
+   * Runs a named statement on a pooled connection, discarding the connection if it was lost. Rows are
+   * `any[]` as PostgresPoolClient's are: arrays for reads, objects for an append's RETURNING.
+   */
   private async query(
     statement: { name: string; text: string; rowMode?: 'array' },
     values: readonly unknown[],

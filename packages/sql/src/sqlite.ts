@@ -29,6 +29,7 @@ export interface SqliteDatabase {
 }
 export interface SqliteStatement {
   run(...params: unknown[]): { changes: number };
+  // `any[]`: better-sqlite3's own type (arrays in raw mode, objects otherwise); a real Statement must fit it.
   all(...params: unknown[]): any[];
   /** Rows as arrays of cells, not objects (reads only: better-sqlite3 refuses it for a statement without rows). */
   raw(toggle?: boolean): SqliteStatement;
