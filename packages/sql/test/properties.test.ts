@@ -67,6 +67,19 @@ function model(count: number, q: ItemQuery): number[] | 'invalid' {
   return q.limit === undefined ? positions : positions.slice(0, q.limit);
 }
 
+/**
+ * A value with its Dates as their times, for toEqual: an Invalid Date (which the arbitraries make, and
+ * which round-trips as one) then equals another, where Jest compares two Dates' times with === (NaN !==
+ * NaN) and fails.
+ */
+function datesAsTimes(value: unknown): unknown {
+  if (value instanceof Date) return { date: value.getTime() };
+  if (Array.isArray(value)) return value.map(datesAsTimes);
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype)
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, datesAsTimes(v)]));
+  return value;
+}
+
 describeEachDialect('property-based', (dialect) => {
   const table = SqlIntegerSequencedItem.withTableName(uniqueName('props'));
   const direct = useDatastore(dialect, [table]);
@@ -143,7 +156,9 @@ describeEachDialect('property-based', (dialect) => {
           mapper.toSequencedItem(new Happened({ originatorId: id, originatorVersion: 0, value })),
         );
         const [item] = await events.getItems(id);
-        expect((mapper.fromSequencedItem(item!) as unknown as { value: unknown }).value).toEqual(value);
+        expect(
+          datesAsTimes((mapper.fromSequencedItem(item!) as unknown as { value: unknown }).value),
+        ).toEqual(datesAsTimes(value));
       }),
       { numRuns: 80 },
     );
