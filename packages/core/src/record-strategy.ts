@@ -119,8 +119,7 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
   async *iteratePages(sequenceId: string, query: ItemQuery & { pageSize?: number } = {}): AsyncIterable<I[]> {
     const id = this.validateSequenceId(sequenceId);
     const pageSize = query.pageSize ?? 1000;
-    if (!Number.isSafeInteger(pageSize) || pageSize < 1)
-      throw new ValidationError('pageSize must be a positive integer', 'pageSize');
+    checkPageSize(pageSize);
     const q = this.normalizeQuery(query);
     if (isEmptyRange(q)) return;
     let remaining = q.limit ?? Infinity;
@@ -281,6 +280,12 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
     }
     return { lower, lowerInclusive, upper, upperInclusive, limit, descending: Boolean(descending) };
   }
+}
+
+/** A ValidationError unless `pageSize` is a positive integer. */
+export function checkPageSize(pageSize: unknown): void {
+  if (!Number.isSafeInteger(pageSize) || (pageSize as number) < 1)
+    throw new ValidationError('pageSize must be a positive integer', 'pageSize');
 }
 
 function checkBound(name: string, value: unknown): void {
