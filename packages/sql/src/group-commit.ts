@@ -190,10 +190,13 @@ export function appendGrouped(
   let committer = tables.get(key);
   if (committer === undefined) {
     const insertBatches = connection.insertBatches.bind(connection);
-    committer = new GroupCommitter({
-      insertItems: (batch) => connection.insertItems(table, batch),
-      insertBatches: (batches) => insertBatches(table, batches),
-    });
+    committer = new GroupCommitter(
+      {
+        insertItems: (batch) => connection.insertItems(table, batch),
+        insertBatches: (batches) => insertBatches(table, batches),
+      },
+      connection.groupLimits,
+    );
     tables.set(key, committer);
   }
   return committer.append(items);
