@@ -1,7 +1,6 @@
 import { type ConcurrencyError, type SequencedItem, SettingsError } from '@es/core';
 import { type Kysely, type Transaction, sql } from 'kysely';
 import { mapDriverError } from './errors.js';
-import type { GroupLimits } from './group-commit.js';
 import type { SqlDialectName, SqlSettings } from './settings.js';
 import type { SqlItemsTable, SchemalessDatabase } from './tables.js';
 
@@ -42,15 +41,15 @@ export interface SqlConnection {
    * batches on anything else (OutcomeUnknownError, StoreConnectionError, ...), as insertItems does; a
    * rejection with ConcurrencyError means a position was taken but the database cannot say whose, and
    * nothing was stored (the group committer then appends the batches one by one: see group-commit.ts).
-   * A dialect implements it where sharing a commit pays: PostgreSQL and MySQL/MariaDB (one statement
-   * for the group) and SQLite (one transaction, one fsync).
+   * A dialect implements it where sharing a commit pays: PostgreSQL (one statement for the group) and
+   * SQLite (one transaction, one fsync). Not MySQL/MariaDB: InnoDB already shares one log flush among
+   * concurrent commits, and a group there held the ordering lock row across a statement per batch, which
+   * measured slower (docs/benchmarks.md, "MariaDB appends"); its appends go one by one.
    */
   insertBatches?(
     table: SqlItemsTable,
     batches: readonly (readonly SequencedItem[])[],
   ): Promise<(ConcurrencyError | undefined)[]>;
-  /** How large a group `insertBatches` takes (DEFAULT_GROUP_LIMITS when not given). */
-  readonly groupLimits?: GroupLimits;
   /**
    * The same, inside a transaction that `transaction` opened (a process recorder's): the rows commit
    * with it, and their ids are still drawn in commit order (the table's ordering lock is taken in the

@@ -190,13 +190,10 @@ export function appendGrouped(
   let committer = tables.get(key);
   if (committer === undefined) {
     const insertBatches = connection.insertBatches.bind(connection);
-    committer = new GroupCommitter(
-      {
-        insertItems: (batch) => connection.insertItems(table, batch),
-        insertBatches: (batches) => insertBatches(table, batches),
-      },
-      connection.groupLimits,
-    );
+    committer = new GroupCommitter({
+      insertItems: (batch) => connection.insertItems(table, batch),
+      insertBatches: (batches) => insertBatches(table, batches),
+    });
     tables.set(key, committer);
   }
   return committer.append(items);

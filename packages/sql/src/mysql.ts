@@ -1,7 +1,6 @@
-import { ConcurrencyError, OutcomeUnknownError, type SequencedItem, ValidationError } from '@es/core';
+import { type ConcurrencyError, type SequencedItem, ValidationError } from '@es/core';
 import { CompiledQuery, Kysely, MysqlDialect, type Transaction, sql } from 'kysely';
 import { KyselyConnection, type Row } from './connection.js';
-import { DEFAULT_GROUP_LIMITS, type GroupLimits } from './group-commit.js';
 import { cannotConnect, classify, lost, mapDriverError, notContinuing, positionTaken } from './errors.js';
 import { boundMysqlPool } from './request-timeout.js';
 import { driverTlsOptions } from './tls.js';
@@ -46,8 +45,6 @@ interface OwnConnection {
  */
 export class MysqlConnection extends KyselyConnection {
   private readonly inserts = new Map<string, string>();
-  /** The group commit's bounds: a group is one statement, so it must fit one packet (see groupLimits). */
-  readonly groupLimits: GroupLimits;
 
   private constructor(
     settings: SqlSettings,
@@ -58,7 +55,6 @@ export class MysqlConnection extends KyselyConnection {
     owned: boolean,
   ) {
     super(settings, db, owned);
-    this.groupLimits = groupLimits(maxPacketBytes);
   }
 
   /**
@@ -123,62 +119,6 @@ export class MysqlConnection extends KyselyConnection {
       async (text, params) => ((await this.execute(text, params)) as { affectedRows?: number }).affectedRows,
     );
     if (refused) throw refused;
-  }
-
-  /**
-   * Several sequences' batches as ONE autocommit statement (see groupStatement): the lock row is read
-   * once, each batch's rows pass only when its own contiguity check does, and a batch whose check fails
-   * inserts nothing while the others are stored. Which ones were stored: all when the statement inserted
-   * every row, none when it inserted none, else the rows of the statement's ids, read after the commit
-   * (its ids are consecutive: they are drawn under the lock row, which no other insert into the table
-   * holds at once). A taken position (a duplicate key: a table without the contiguity check) rolls the
-   * whole statement back without saying whose: ConcurrencyError for the group, nothing stored.
-   */
-  async insertBatches(
-    table: SqlItemsTable,
-    batches: readonly (readonly SequencedItem[])[],
-  ): Promise<(ConcurrencyError | undefined)[]> {
-    const { text, params } = this.groupInsertion(table, batches);
-    const what = `an append to ${table.tableName}`;
-    let header: { affectedRows: number; insertId: number };
-    try {
-      header = await this.execute(text, params);
-    } catch (error) {
-      if (classify(error) === 'unique')
-        throw new ConcurrencyError(
-          `a position of one of ${batches.length} appends to ${table.tableName} is taken: none was stored`,
-          undefined,
-          undefined,
-          { cause: error },
-        );
-      throw mapDriverError(this.settings, error, { write: true, what });
-    }
-    const inserted = Number(header.affectedRows);
-    const items = batches.reduce((sum, batch) => sum + batch.length, 0);
-    if (inserted === items) return batches.map(() => undefined);
-    if (inserted === 0) return batches.map(notContinuing);
-    let rows: Row[];
-    try {
-      rows = await this.execute(
-        {
-          sql: `select sequence_id, count(*) from \`${table.tableName}\` where id between ? and ? group by sequence_id`,
-          rowsAsArray: true,
-        },
-        [header.insertId, Number(header.insertId) + inserted - 1],
-      );
-    } catch (error) {
-      throw mapDriverError(this.settings, error, { write: true, what: `the outcome of ${what}` });
-    }
-    const stored = new Map(rows.map(([id, count]) => [String(id), Number(count)]));
-    const outcomes = batches.map((batch) =>
-      stored.get(batch[0]!.sequenceId) === batch.length ? undefined : notContinuing(batch),
-    );
-    const found = batches.reduce((sum, batch, b) => sum + (outcomes[b] ? 0 : batch.length), 0);
-    if (found !== inserted)
-      throw new OutcomeUnknownError(
-        `${what} stored ${inserted} of ${items} items, but the ids it drew do not hold them`,
-      );
-    return outcomes;
   }
 
   /** The same statement in the transaction: its lock row is then held until the transaction ends. */
@@ -293,52 +233,6 @@ export class MysqlConnection extends KyselyConnection {
     return { text, params };
   }
 
-  /**
-   * The statement for a group of batches and its parameters: each batch's sequence id (twice with the
-   * contiguity check), each item's topic and data, and the rows as one JSON array of [batch, position,
-   * head the batch continues]. The group's bounds (groupLimits) keep it within one packet.
-   */
-  private groupInsertion(
-    table: SqlItemsTable,
-    batches: readonly (readonly SequencedItem[])[],
-  ): { text: string; params: unknown[] } {
-    const items = batches.reduce((sum, batch) => sum + batch.length, 0);
-    const batchSlots = 2 ** Math.ceil(Math.log2(batches.length));
-    const itemSlots = 2 ** Math.ceil(Math.log2(items));
-    if (itemSlots > MAX_ITEMS_AS_PARAMETERS)
-      throw new Error(`@es/sql: a group of ${items} items passes MySQL's group limit`);
-    const key = `group ${batchSlots} ${itemSlots} ${table.tableName}`;
-    let text = this.inserts.get(key);
-    if (text === undefined) this.inserts.set(key, (text = groupStatement(table, batchSlots, itemSlots)));
-    const sequenceIds: (string | null)[] = new Array(batchSlots).fill(null);
-    const topics: (string | null)[] = new Array(itemSlots).fill(null);
-    const data: (string | null)[] = new Array(itemSlots).fill(null);
-    const rows: number[][] = [];
-    const contiguous = table.kind === 'integer';
-    let bytes = text.length + 1024;
-    let k = 0;
-    batches.forEach((batch, b) => {
-      sequenceIds[b] = batch[0]!.sequenceId;
-      bytes += 2 * Buffer.byteLength(sequenceIds[b]!) + 22;
-      const head = batch[0]!.position - 1;
-      for (const item of batch) {
-        topics[k] = item.topic;
-        data[k++] = item.data;
-        rows.push(contiguous ? [b + 1, item.position, head] : [b + 1, item.position]);
-        bytes += Buffer.byteLength(item.topic) + Buffer.byteLength(item.data) + 22;
-      }
-    });
-    const json = JSON.stringify(rows);
-    bytes += json.length + 11 * (2 * itemSlots + 2 * batchSlots - 2 * items - 2 * batches.length);
-    if (bytes > this.maxPacketBytes)
-      throw new Error(
-        `@es/sql: a group of ${bytes} bytes passes max_allowed_packet (${this.maxPacketBytes})`,
-      );
-    const params: unknown[] = [...sequenceIds, ...topics, ...data, json];
-    if (contiguous) params.push(...sequenceIds);
-    return { text, params };
-  }
-
   /** The statement for batches of a size (see statementSize), made once per table and size. */
   private insertStatement(table: SqlItemsTable, size: number): string {
     const key = `${size} ${table.tableName}`;
@@ -406,52 +300,5 @@ function insertStatement(table: SqlItemsTable, size: number): string {
   const insert = `insert into ${columns} select ?, i.position, ${values}`;
   return table.notificationLog
     ? `${insert} from ${lock} join ${rows} where l.id = 1${continues} order by i.n for update`
-    : `${insert} from ${rows} order by i.n`;
-}
-
-/**
- * The group committer's bounds on MySQL: a group is one statement of parameters (at most
- * MAX_ITEMS_AS_PARAMETERS items), within max_allowed_packet. A character takes at most 3 bytes of
- * UTF-8 (a 4-byte character is 2 UTF-16 units); the sequence ids (up to 1,020 bytes each, twice per
- * batch) and the per-item overheads are kept out of the characters' share.
- */
-function groupLimits(maxPacketBytes: number): GroupLimits {
-  const maxItems = Math.min(DEFAULT_GROUP_LIMITS.maxItems, MAX_ITEMS_AS_PARAMETERS);
-  const reserve = maxItems * (2 * 1020 + 2 * 22 + 64) + 65_536;
-  return {
-    ...DEFAULT_GROUP_LIMITS,
-    maxItems,
-    maxChars: Math.max(
-      0,
-      Math.min(DEFAULT_GROUP_LIMITS.maxChars, Math.floor((maxPacketBytes - reserve) / 3)),
-    ),
-  };
-}
-
-/**
- * The statement of a group of batches (group commit): as insertStatement's for a batch, but each row
- * also names its batch, whose sequence id it picks with ELT(batch, ...), and whose head it must
- * continue (integer tables): each batch's check is on its own rows, so a failing batch inserts none of
- * them and the others are stored. MariaDB caches a correlated subquery's result by its arguments, so
- * the head is read once per batch. Made per table, number of batch slots and number of item slots
- * (powers of two, items at most MAX_ITEMS_AS_PARAMETERS).
- */
-function groupStatement(table: SqlItemsTable, batchSlots: number, itemSlots: number): string {
-  const name = `\`${table.tableName}\``;
-  const sequence = `elt(i.b, ${new Array(batchSlots).fill('?').join(', ')})`;
-  const items = new Array(itemSlots).fill('?').join(', ');
-  const position = table.positionKind === 'integer' ? 'bigint' : 'double';
-  const contiguous = table.kind === 'integer';
-  const rows =
-    `json_table(?, '$[*]' columns (n for ordinality, b int path '$[0]', position ${position} path '$[1]'` +
-    `${contiguous ? `, head ${position} path '$[2]'` : ''})) as i`;
-  const insert = `insert into ${name} (sequence_id, position, topic, data) select ${sequence}, i.position, elt(i.n, ${items}), elt(i.n, ${items})`;
-  // As in insertStatement, the check names the lock row (l.id) so that it runs after the row is locked.
-  // Integer tables (the only ones with the check) keep a notification log, so they have the lock row.
-  const continues = contiguous
-    ? ` and (select coalesce(max(s.position), -1) from ${name} as s where s.sequence_id = ${sequence} and l.id = 1) = i.head`
-    : '';
-  return table.notificationLog
-    ? `${insert} from \`${table.lockTableName}\` as l join ${rows} where l.id = 1${continues} order by i.n for update`
     : `${insert} from ${rows} order by i.n`;
 }

@@ -1,8 +1,9 @@
 /**
- * 8 concurrent writers on MariaDB (the bench's scenarios 3 and 4, one-event appends), @es/sql with
- * group commit, @es/sql with it turned off, and mysql2's plain INSERT, interleaved in one process:
- * events/s, this process's CPU and the server's (all of mariadbd's threads, /proc/<pid>/stat) per
- * event. Not a test, not part of `pnpm bench`: run it by hand on the database server's machine.
+ * 8 concurrent writers on MariaDB (the bench's scenarios 3 and 4, one-event appends), @es/sql against
+ * mysql2's plain INSERT, interleaved in one process: events/s, this process's CPU and the server's (all
+ * of mariadbd's threads, /proc/<pid>/stat) per event. Not a test, not part of `pnpm bench`: run it by
+ * hand on the database server's machine. (Commit e032296 has a version that also turned MySQL's grouped
+ * insert on and off: docs/benchmarks.md, "Round 2c: MariaDB".)
  *
  *     cd tools/bench && npx tsx probes/mysql-writers.ts writers|contention   (ROUNDS=3, APPENDS=100)
  */
@@ -40,26 +41,6 @@ async function main(): Promise<void> {
   await datastore.dropTables();
   await datastore.setupTables();
   const strategy = new SqlActiveRecordStrategy({ datastore, table });
-  const groups: number[] = [];
-  await datastore.use(async (connection) => {
-    const insertBatches = connection.insertBatches!.bind(connection);
-    const insertItems = connection.insertItems.bind(connection);
-    Object.defineProperty(connection, 'insertItems', {
-      value: (t: never, b: never) => (groups.push(1), insertItems(t, b)),
-    });
-    Object.defineProperty(connection, 'insertBatches', {
-      configurable: true,
-      writable: true,
-      value: (t: never, b: unknown[]) => (groups.push(b.length), insertBatches(t, b as never)),
-    });
-  });
-  if (process.env.IN_FLIGHT) {
-    // Before the first append, which makes the table's group committer with the connection's limits.
-    await datastore.use(async (connection) => {
-      const limits = { ...connection.groupLimits!, maxInFlight: Number(process.env.IN_FLIGHT) };
-      Object.defineProperty(connection, 'groupLimits', { value: limits });
-    });
-  }
   const pool = mysql.createPool({ uri: url, connectionLimit: 10 });
   const library: Append = async (stream, position) => {
     try {
@@ -91,14 +72,6 @@ async function main(): Promise<void> {
     );
     return Number(rows[0]!.v);
   };
-  const wrapped = await datastore.use(async (c) => c.insertBatches);
-  /** Group commit on or off: the connection's insertBatches shadowed by an own undefined property. */
-  const grouping = (on: boolean) =>
-    datastore.use(async (connection) => {
-      if (on) Object.defineProperty(connection, 'insertBatches', { value: wrapped, configurable: true });
-      else Object.defineProperty(connection, 'insertBatches', { value: undefined, configurable: true });
-    });
-
   async function run(append: Append): Promise<[number, number, number, number]> {
     let conflicts = 0;
     const streams = Array.from({ length: what === 'writers' ? WRITERS : STREAMS }, () => randomUUID());
@@ -129,23 +102,14 @@ async function main(): Promise<void> {
     return [events / seconds, (c.user + c.system) / events, (serverUs() - s0) / events, conflicts];
   }
 
-  const sides: [string, () => Promise<[number, number, number, number]>][] = [
-    ['grouped', async () => (await grouping(true), run(library))],
-    ['one by one', async () => (await grouping(false), run(library))],
-    ['raw', () => run(raw)],
+  const sides: [string, Append][] = [
+    ['library', library],
+    ['raw', raw],
   ];
   for (let round = 0; round < Number(process.env.ROUNDS ?? 3); round++) {
     const line: string[] = [];
-    for (const [name, side] of sides) {
-      groups.length = 0;
-      const [perSecond, client, server, conflicts] = await side();
-      if (name === 'grouped')
-        console.log(
-          'groups',
-          groups.length,
-          'mean size',
-          (groups.reduce((a, b) => a + b, 0) / groups.length).toFixed(2),
-        );
+    for (const [name, append] of sides) {
+      const [perSecond, client, server, conflicts] = await run(append);
       line.push(
         `${name} ${perSecond.toFixed(0)}/s client ${client.toFixed(0)} µs server ${server.toFixed(0)} µs${what === 'contention' ? ` (${conflicts} conflicts)` : ''}`,
       );
