@@ -45,7 +45,7 @@ export class ReadPlanner {
     const limit = query.limit ?? Infinity;
     const out: SequencedItem[] = [];
     const take = async (bucket: number): Promise<void> => {
-      for await (const item of this.reads.rowsIn(
+      for (const item of await this.reads.rowsIn(
         sequenceId,
         bucket,
         range,
@@ -307,7 +307,7 @@ export class ReadPlanner {
   ): Promise<SequencedItem[]> {
     const out: SequencedItem[] = [];
     const take = async (bucket: number): Promise<void> => {
-      for await (const item of this.reads.rowsIn(sequenceId, bucket, range, descending, limit - out.length))
+      for (const item of await this.reads.rowsIn(sequenceId, bucket, range, descending, limit - out.length))
         out.push(item);
     };
     const low = this.bucketOf(range.low);
@@ -349,16 +349,14 @@ export class ReadPlanner {
     return out;
   }
 
-  private async collectRows(
+  private collectRows(
     sequenceId: string,
     bucket: number,
     range: PositionRange,
     limit: number,
     descending: boolean,
   ): Promise<SequencedItem[]> {
-    const out: SequencedItem[] = [];
-    for await (const item of this.reads.rowsIn(sequenceId, bucket, range, descending, limit)) out.push(item);
-    return out;
+    return this.reads.rowsIn(sequenceId, bucket, range, descending, limit);
   }
 }
 

@@ -64,17 +64,11 @@ class MemoryBuckets implements BucketReads {
     return items.filter((i) => i.position >= range.low && i.position <= range.high);
   }
 
-  async *rowsIn(
-    sequenceId: string,
-    bucket: number,
-    range: PositionRange,
-    descending: boolean,
-    limit: number,
-  ) {
+  async rowsIn(sequenceId: string, bucket: number, range: PositionRange, descending: boolean, limit: number) {
     this.touch();
     const items = this.inRange(this.buckets.get(bucket)?.items ?? [], range);
     if (descending) items.reverse();
-    yield* items.slice(0, limit);
+    return items.slice(0, Math.max(0, limit));
   }
 
   async rowsWithHead(
