@@ -187,8 +187,7 @@ export class JsonTranscoder implements Transcoder {
     } catch (cause) {
       throw new DataIntegrityError('stored data is not valid JSON', { cause });
     }
-    // No tag can be present unless a key starts with '$'; JSON.parse keeps "__proto__" as an own key.
-    if (!data.includes('"$')) return parsed;
+    if (!mayHoldTags(parsed, data)) return parsed;
     try {
       return revive(parsed);
     } catch (cause) {
@@ -198,6 +197,25 @@ export class JsonTranscoder implements Transcoder {
       });
     }
   }
+}
+
+/**
+ * Whether parsed data may hold a tag: only where some key starts with '$'. The keys of a flat object
+ * (most payloads: no field an object or an array) are all there is to look at, and looking at them
+ * costs a third of searching the text for '"$' (0.03 against 0.09 CPU µs for a bench event: pnpm probe
+ * codec.ts); nested data is told by that search. JSON.parse keeps "__proto__" as an own key, so
+ * reading it reads the data, and a key enumerated from a polluted Object.prototype can only send the
+ * data to the search (or to `revive`, which copies own keys only).
+ */
+function mayHoldTags(parsed: unknown, data: string): boolean {
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return data.includes('"$');
+  const record = parsed as Record<string, unknown>;
+  for (const key in record) {
+    if (key.charCodeAt(0) === 36 /* $ */) return true;
+    const field = record[key];
+    if (typeof field === 'object' && field !== null) return data.includes('"$');
+  }
+  return false;
 }
 
 /** JSON.stringify, with a string too long for the engine as a ValidationError. */
