@@ -49,7 +49,7 @@ describeEachDialect(
       const url = new URL(dialect.url);
       url.host = `127.0.0.1:${proxy.port}`;
       url.search = `?requestTimeoutMs=${TIMEOUT_MS}&connectTimeoutMs=${TIMEOUT_MS}`;
-      const settings = new SqlSettings({ url: url.toString(), poolSize: 2 });
+      const settings = new SqlSettings({ url: url.toString(), poolSize: 3 });
       expect(settings.requestTimeoutMs).toBe(TIMEOUT_MS);
       datastore = new SqlDatastore({ settings, tables: [table, tracking] });
       await datastore.setupConnection();
@@ -67,6 +67,11 @@ describeEachDialect(
       const item = (p: number) => new SequencedItem(id, p, 'test.Item', `{"p":${p}}`);
       await store.append(item(0));
       await store.append(item(1));
+      // One open connection for each of the three operations below, so that each one's request is sent
+      // (and then gets no answer), whichever takes a pooled connection first: with fewer, the last to
+      // ask for one would open a new connection and fail to connect instead, which says nothing about
+      // the request timeout (and which one that is depends on how many microtasks each path takes).
+      await Promise.all([store.getItems(id), store.getItems(id), store.getItems(id)]);
 
       proxy.cut();
       const [append, read, track] = await Promise.all([
