@@ -22,6 +22,15 @@ export interface GroupLimits {
    * (and for this process to be scheduled) between groups.
    */
   readonly maxInFlight: number;
+  /**
+   * For a driver that writes synchronously (better-sqlite3): once appends have been seen queueing behind
+   * a group, the next group waits for the end of the current turn of the event loop (`setImmediate`), so
+   * that every writer the last commit woke has queued by then and they share one commit. Such a driver
+   * runs a lone append to its commit before `append` returns, so without this the first writer woken
+   * goes alone (one fsync) and only the others share. A lone writer never waits: the wait starts only
+   * after a group had company, and ends when a group taken after the wait is alone.
+   */
+  readonly gather?: boolean;
 }
 
 /** Enough to share one commit among hundreds of writers, small enough for any server's packet limit. */
@@ -63,6 +72,9 @@ export class GroupCommitter {
   /** The sequences of the groups in flight. */
   private readonly committing = new Set<string>();
   private inFlight = 0;
+  /** Appends queued behind the last group (see GroupLimits.gather): the next group waits for the turn's end. */
+  private contended = false;
+  private gathering = false;
 
   constructor(
     private readonly target: GroupCommitTarget,
@@ -74,21 +86,37 @@ export class GroupCommitter {
     const appended = new Promise<void>((resolve, reject) => {
       this.queue.push({ items, sequenceId: items[0]!.sequenceId, chars: charsOf(items), resolve, reject });
     });
-    this.start();
+    this.next();
     return appended;
   }
 
-  /** Starts groups of queued appends while fewer than `maxInFlight` are in flight. */
-  private start(): void {
+  /** Starts groups now, or once the current turn's other appends have queued too (one wait at a time). */
+  private next(): void {
+    if (!this.contended || !this.limits.gather) return this.start();
+    if (this.gathering) return;
+    this.gathering = true;
+    setImmediate(() => {
+      this.gathering = false;
+      this.start(true);
+    });
+  }
+
+  /**
+   * Starts groups of queued appends while fewer than `maxInFlight` are in flight. `gathered`: after the
+   * wait for the turn's end, where a group found alone means the writers no longer contend.
+   */
+  private start(gathered = false): void {
     while (this.inFlight < this.limits.maxInFlight) {
       const group = this.take();
       if (group.length === 0) return;
+      if (group.length > 1 || this.queue.length > 0) this.contended = true;
+      else if (gathered) this.contended = false;
       this.inFlight++;
       for (const queued of group) this.committing.add(queued.sequenceId);
       void this.commit(group).then(() => {
         this.inFlight--;
         for (const queued of group) this.committing.delete(queued.sequenceId);
-        this.start();
+        this.next();
       });
     }
   }
@@ -190,10 +218,13 @@ export function appendGrouped(
   let committer = tables.get(key);
   if (committer === undefined) {
     const insertBatches = connection.insertBatches.bind(connection);
-    committer = new GroupCommitter({
-      insertItems: (batch) => connection.insertItems(table, batch),
-      insertBatches: (batches) => insertBatches(table, batches),
-    });
+    committer = new GroupCommitter(
+      {
+        insertItems: (batch) => connection.insertItems(table, batch),
+        insertBatches: (batches) => insertBatches(table, batches),
+      },
+      connection.groupLimits,
+    );
     tables.set(key, committer);
   }
   return committer.append(items);

@@ -9,6 +9,7 @@ import {
   notContinuing,
   positionTaken,
 } from './errors.js';
+import { DEFAULT_GROUP_LIMITS, type GroupLimits } from './group-commit.js';
 import type { SqlSettings } from './settings.js';
 import type { SqlItemsTable, SchemalessDatabase } from './tables.js';
 
@@ -47,6 +48,8 @@ type Driver = new (filename: string, options: object) => Database;
  * Every statement is prepared once and kept.
  */
 export class SqliteConnection implements SqlConnection {
+  /** better-sqlite3 writes synchronously: groups gather the turn's appends (see GroupLimits.gather). */
+  readonly groupLimits: GroupLimits = { ...DEFAULT_GROUP_LIMITS, gather: true };
   private readonly appends = new Map<string, SqliteAppends>();
   private readonly statements = new WeakMap<Database, Map<string, Statement>>();
   private openTransactions = 0;
