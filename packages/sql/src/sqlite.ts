@@ -138,9 +138,9 @@ export class SqliteConnection implements SqlConnection {
     return new SqliteConnection(settings, db, database, readOnly, owned);
   }
 
-  async insertItems(table: SqlItemsTable, items: readonly SequencedItem[]): Promise<void> {
+  insertItems(table: SqlItemsTable, items: readonly SequencedItem[]): Promise<void> {
     const appends = this.appendsTo(table);
-    await this.whenNoTransaction(() => {
+    return this.whenNoTransaction(() => {
       try {
         appends.write(items);
       } catch (error) {
@@ -190,9 +190,15 @@ export class SqliteConnection implements SqlConnection {
    * recorder's, awaiting its follower's work), an autocommitted statement would land in it: `write` then
    * waits for the connection under Kysely's lock, which the transaction holds until it ends.
    */
-  private async whenNoTransaction<T>(write: () => T): Promise<T> {
-    if (!this.database.inTransaction) return write();
-    return this.db.connection().execute(async () => write());
+  private whenNoTransaction<T>(write: () => T): Promise<T> {
+    if (this.database.inTransaction) return this.db.connection().execute(async () => write());
+    // Not an async function: one promise per append, not one per layer (bad input or a conflict still
+    // rejects, never throws).
+    try {
+      return Promise.resolve(write());
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   private appendsTo(table: SqlItemsTable): SqliteAppends {

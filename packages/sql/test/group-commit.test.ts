@@ -333,6 +333,20 @@ describe('GroupCommitter with gather (a synchronous driver: SQLite)', () => {
     expect(d.outcome).toBe('stored');
   });
 
+  it('the wait is bounded in microtasks: a caller looping on settled promises does not starve it', async () => {
+    const { target, committer } = setUp({ gather: true });
+    await contended(target, committer);
+    committer.append(batch('d'));
+    // Never lets the event loop turn (as a follower polling SQLite, whose reads resolve at once).
+    let spins = 0;
+    while (target.calls.length === 2 && spins < 100_000) {
+      spins += 1;
+      await Promise.resolve();
+    }
+    expect(target.shape.slice(2)).toEqual(['items d']);
+    expect(spins).toBeLessThan(100_000);
+  });
+
   it('a group found alone after the wait ends it: the next append goes at once again', async () => {
     const { target, committer } = setUp({ gather: true });
     await contended(target, committer);

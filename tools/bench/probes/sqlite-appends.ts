@@ -12,6 +12,7 @@
  * - prevrow: as firstrow for N > 1; alone, one statement whose check is that position - 1 exists
  *   (an index point lookup, not max()) and the unique key refuses a taken position.
  * - conn: SqliteConnection.insertItems through datastore.use (no group committer).
+ * - grouped: the same through the group committer (appendGrouped).
  * - strategy: SqlActiveRecordStrategy.append of ready items (validation, group committer, signal).
  * - store: the bench's library adapter (EventStore.append: events built, mapped, validated, written).
  * Figures are medians of the rounds.
@@ -23,11 +24,15 @@ import { join } from 'node:path';
 import type { SequencedItem } from '@es/core';
 import { SqlActiveRecordStrategy, SqlDatastore, SqlIntegerSequencedItem, SqlSettings } from '@es/sql';
 import Database from 'better-sqlite3';
+// Not exported by @es/sql: the probe measures the group committer's share of an append.
+import { appendGrouped } from '../../../packages/sql/src/group-commit.js';
 import { librarySql } from '../src/adapters/library-sql.js';
 import { CHANGED_TOPIC, CREATED_TOPIC, rawEventData } from '../src/domain.js';
 
 const size = Number(process.argv[2] ?? 1);
-const variants = (process.argv[3] ?? 'raw,folded,txcheck,firstrow,prevrow,conn,strategy,store').split(',');
+const variants = (process.argv[3] ?? 'raw,folded,txcheck,firstrow,prevrow,conn,grouped,strategy,store').split(
+  ',',
+);
 const n = Number(process.argv[4] ?? (size === 1 ? 2000 : 200));
 const rounds = Number(process.env.ROUNDS ?? 5);
 const dir = mkdtempSync(join(tmpdir(), 'es-sqlite-appends-'));
@@ -101,8 +106,10 @@ function firstRowChecked(
   const insert = db.prepare(`insert into ${TABLE} (sequence_id, position, topic, data) values (?, ?, ?, ?)`);
   const tx = db.transaction((xs: readonly SequencedItem[]) => {
     const x0 = xs[0]!;
-    if (first.run(x0.sequenceId, x0.position, x0.topic, x0.data, ...checkParams(x0)).changes === 0) throw new Error('conflict');
-    for (let i = 1; i < xs.length; i++) insert.run(xs[i]!.sequenceId, xs[i]!.position, xs[i]!.topic, xs[i]!.data);
+    if (first.run(x0.sequenceId, x0.position, x0.topic, x0.data, ...checkParams(x0)).changes === 0)
+      throw new Error('conflict');
+    for (let i = 1; i < xs.length; i++)
+      insert.run(xs[i]!.sequenceId, xs[i]!.position, xs[i]!.topic, xs[i]!.data);
   });
   return (xs) => (xs.length === 1 ? tx(xs) : tx.immediate(xs));
 }
@@ -121,13 +128,16 @@ function prevrow(): Append {
   );
 }
 
-async function library(kind: 'conn' | 'strategy'): Promise<(xs: readonly SequencedItem[]) => Promise<unknown>> {
+async function library(
+  kind: 'conn' | 'grouped' | 'strategy',
+): Promise<(xs: readonly SequencedItem[]) => Promise<unknown>> {
   const table = SqlIntegerSequencedItem.withTableName(TABLE);
   const url = process.env.MEMORY ? 'sqlite::memory:' : `sqlite:${file(kind)}`;
   const datastore = new SqlDatastore({ settings: new SqlSettings({ url }), tables: [table] });
   await datastore.setupConnection();
   await datastore.setupTables();
   if (kind === 'conn') return (xs) => datastore.use((connection) => connection.insertItems(table, xs));
+  if (kind === 'grouped') return (xs) => datastore.use((connection) => appendGrouped(connection, table, xs));
   const strategy = new SqlActiveRecordStrategy({ datastore, table });
   return (xs) => strategy.append(xs);
 }
@@ -136,7 +146,10 @@ async function store(): Promise<(xs: readonly SequencedItem[]) => Promise<unknow
   const url = process.env.MEMORY ? 'sqlite::memory:' : `sqlite:${file('store')}`;
   const adapter = librarySql(url, 'select sqlite_version() as v', 'SQLite');
   await adapter.open();
-  const specs = Array.from({ length: size }, (_, i) => ({ created: i === 0, value: `v${i}:${randomUUID()}` }));
+  const specs = Array.from({ length: size }, (_, i) => ({
+    created: i === 0,
+    value: `v${i}:${randomUUID()}`,
+  }));
   return async (xs) => {
     if (!(await adapter.append(xs[0]!.sequenceId, 0, specs))) throw new Error('conflict');
   };
@@ -149,7 +162,7 @@ for (const v of variants) {
   else if (v === 'txcheck') appends[v] = txcheck();
   else if (v === 'firstrow') appends[v] = firstrow();
   else if (v === 'prevrow') appends[v] = prevrow();
-  else if (v === 'conn' || v === 'strategy') appends[v] = await library(v);
+  else if (v === 'conn' || v === 'grouped' || v === 'strategy') appends[v] = await library(v);
   else if (v === 'store') appends[v] = await store();
   else throw new Error(`unknown variant ${v}`);
 }
@@ -158,7 +171,10 @@ const results: Record<string, number[]> = Object.fromEntries(variants.map((v) =>
 const users: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v, []]));
 for (let round = 0; round < rounds; round++) {
   // The order rotates each round, so that no variant always runs after the same one.
-  for (const v of [...variants.slice(round % variants.length), ...variants.slice(0, round % variants.length)]) {
+  for (const v of [
+    ...variants.slice(round % variants.length),
+    ...variants.slice(0, round % variants.length),
+  ]) {
     const append = appends[v]!;
     const batches = Array.from({ length: n }, () => items(randomUUID()));
     let cpu = 0;
