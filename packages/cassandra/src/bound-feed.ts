@@ -75,18 +75,19 @@ export class BoundFeed {
     const shards = Array.from({ length: this.layout.shards }, (_, shard) => shard);
     const read = async (shard: number): Promise<Hint[]> => {
       const out: Hint[] = [];
-      for await (const row of this.items.pages(
+      for await (const page of this.items.pages(
         `SELECT sequence_id, commit_id, first, deadline FROM ${this.hints} WHERE shard = ?`,
         [shard],
         this.items.settings.fetchSize,
       ))
-        out.push({
-          shard,
-          sequenceId: row.get('sequence_id') as string,
-          commit: row.get('commit_id') as types.Uuid,
-          first: toNumber(row.get('first')),
-          deadline: toNumber(row.get('deadline')),
-        });
+        for (const row of page)
+          out.push({
+            shard,
+            sequenceId: row.get('sequence_id') as string,
+            commit: row.get('commit_id') as types.Uuid,
+            first: toNumber(row.get('first')),
+            deadline: toNumber(row.get('deadline')),
+          });
       return out;
     };
     return (await Promise.all(shards.map(read))).flat();
@@ -167,22 +168,23 @@ export class BoundFeed {
     while (out.length < limit) {
       const bucket = this.bucketOf(next);
       const want = Math.min(limit - out.length, this.endOf(bucket) - next + 1);
-      for await (const row of this.items.pages(
+      for await (const page of this.items.pages(
         `SELECT id, sequence_id, position, topic, data FROM ${this.log} WHERE bucket = ? AND id >= ? AND id <= ? LIMIT ?`,
         [bucket, next, this.endOf(bucket), Math.min(want, MAX_INT)],
         Math.min(want, this.items.settings.fetchSize),
-      )) {
-        const id = toNumber(row.get('id'));
-        if (id !== next) return out; // never skip an id (defensive: a partition's ids are contiguous)
-        out.push({
-          id,
-          sequenceId: row.get('sequence_id') as string,
-          position: toNumber(row.get('position')),
-          topic: row.get('topic') as string,
-          data: row.get('data') as string,
-        });
-        next += 1;
-      }
+      ))
+        for (const row of page) {
+          const id = toNumber(row.get('id'));
+          if (id !== next) return out; // never skip an id (defensive: a partition's ids are contiguous)
+          out.push({
+            id,
+            sequenceId: row.get('sequence_id') as string,
+            position: toNumber(row.get('position')),
+            topic: row.get('topic') as string,
+            data: row.get('data') as string,
+          });
+          next += 1;
+        }
       if (next <= this.endOf(bucket)) return out; // this partition ends before its range does
     }
     return out;

@@ -45,7 +45,7 @@ export class ReadPlanner {
     const limit = query.limit ?? Infinity;
     const out: SequencedItem[] = [];
     const take = async (bucket: number): Promise<void> => {
-      for await (const item of this.reads.rowsIn(
+      for (const item of await this.reads.rowsIn(
         sequenceId,
         bucket,
         range,
@@ -73,21 +73,38 @@ export class ReadPlanner {
       if (query.descending)
         for (const bucket of known.indexed)
           if (bucket >= low && bucket <= high && (guess === undefined || bucket > guess)) guess = bucket;
+      const index = this.reads.walkIndex(sequenceId, low, high, query.descending);
+      let early: Promise<IteratorResult<number>> | undefined;
       let guessed: Promise<SequencedItem[]> | undefined;
-      if (guess !== undefined && this.reads.marked) {
+      if (query.descending && this.reads.marked) {
         // Marked tables: rows in the guessed bucket and no `newer` mark on it mean that no newer bucket
         // holds items (see AppendProtocol.announce), so the index is needed only below it, if at all.
+        // Knowing no bucket, the range's lowest is guessed, and the index read at once beside it: most
+        // sequences keep every snapshot in their first bucket (10,000 versions by default), whose read
+        // then answers alone, one round trip where the index and then the bucket were two.
+        if (guess === undefined) {
+          guess = low;
+          early = index.next();
+          early.catch(ignore);
+        }
         const read = await this.reads.newestIn(sequenceId, guess, range, limit);
-        if (read.items.length > 0 && read.newer === undefined)
+        if (read.items.length > 0 && read.newer === undefined) {
+          if (early !== undefined) void early.then(() => index.return(undefined), ignore);
+          known.indexed.add(guess); // its rows exist, so its index row was written first
           return this.selectBelow(sequenceId, known, range, limit, low, guess, read.items);
+        }
         guessed = Promise.resolve(read.items);
       } else if (guess !== undefined) {
         guessed = this.collectRows(sequenceId, guess, range, limit, true);
         guessed.catch(ignore);
       }
-      for await (const bucket of this.reads.walkIndex(sequenceId, low, high, query.descending)) {
+      for (let step = await (early ?? index.next()); step.done !== true; step = await index.next()) {
+        const bucket = step.value;
         known.indexed.add(bucket);
-        if (out.length >= limit) break;
+        if (out.length >= limit) {
+          void index.return(undefined);
+          break;
+        }
         if (bucket === guess && guessed !== undefined) {
           pushUpTo(out, await guessed, limit);
         } else await take(bucket);
@@ -130,7 +147,7 @@ export class ReadPlanner {
   ): Promise<SequencedItem[]> {
     const out: SequencedItem[] = [];
     pushUpTo(out, newest, limit);
-    if (out.length >= limit) return out;
+    if (out.length >= limit || top <= low) return out;
     for await (const bucket of this.reads.walkIndex(sequenceId, low, top - 1, true)) {
       known.indexed.add(bucket);
       pushUpTo(out, await this.collectRows(sequenceId, bucket, range, limit - out.length, true), limit);
@@ -307,7 +324,7 @@ export class ReadPlanner {
   ): Promise<SequencedItem[]> {
     const out: SequencedItem[] = [];
     const take = async (bucket: number): Promise<void> => {
-      for await (const item of this.reads.rowsIn(sequenceId, bucket, range, descending, limit - out.length))
+      for (const item of await this.reads.rowsIn(sequenceId, bucket, range, descending, limit - out.length))
         out.push(item);
     };
     const low = this.bucketOf(range.low);
@@ -349,16 +366,14 @@ export class ReadPlanner {
     return out;
   }
 
-  private async collectRows(
+  private collectRows(
     sequenceId: string,
     bucket: number,
     range: PositionRange,
     limit: number,
     descending: boolean,
   ): Promise<SequencedItem[]> {
-    const out: SequencedItem[] = [];
-    for await (const item of this.reads.rowsIn(sequenceId, bucket, range, descending, limit)) out.push(item);
-    return out;
+    return this.reads.rowsIn(sequenceId, bucket, range, descending, limit);
   }
 }
 

@@ -130,14 +130,14 @@ export class SequencedItemMapper<I = SequencedItem> {
   private decode(item: I): DomainEvent {
     const stored = this.shape.toCanonical(item);
     const { sequenceId, position, topic, data } = stored;
-    const family = this.topics.has(topic) ? undefined : this.topics.resolveFamily(topic);
-    const cls = (family?.cls ?? this.topics.resolve(topic)) as unknown as EventClass;
+    const resolved = this.topics.resolveStored(topic);
+    const cls = resolved.cls as unknown as EventClass;
     // The canonical item is where the data is stored (StoredAt): no object made per decode.
     let payload = this.codec.decode(data, stored) as Record<string, unknown>;
     if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
       throw new EventSchemaError(`stored data of ${topic} is not an object`, topic, undefined);
     }
-    const schema = family === undefined ? cls.schema : cls.schemaOf?.(family.type);
+    const schema = resolved.type === undefined ? cls.schema : cls.schemaOf?.(resolved.type);
     if (schema) payload = checkSchema(schema, payload, topic, 'decode');
     // Rebuild the event without running its constructor: a stored event keeps its own timestamp.
     const event = Object.create(cls.prototype) as Record<string, unknown>;
@@ -148,7 +148,7 @@ export class SequencedItemMapper<I = SequencedItem> {
     Object.assign(event, payload);
     event[this.sequenceIdAttrName] = sequenceId;
     event[this.positionAttrName] = position;
-    if (family !== undefined) event.type = family.type;
+    if (resolved.type !== undefined) event.type = resolved.type;
     return Object.freeze(event) as unknown as DomainEvent;
   }
 }

@@ -121,6 +121,29 @@ describe('InFlight', () => {
     expect(() => inFlight.check()).toThrow(StoreClosedError);
   });
 
+  it('starts an operation at once; a throw in it is its rejection, and close still waits for the rest', async () => {
+    const inFlight = new InFlight(() => 'x');
+    let started = false;
+    let finish!: () => void;
+    const running = inFlight.run(async () => {
+      started = true;
+      await new Promise<void>((resolve) => (finish = resolve));
+    });
+    expect(started).toBe(true);
+    await expect(
+      inFlight.run(() => {
+        throw new Error('thrown before any promise');
+      }),
+    ).rejects.toThrow('thrown before any promise');
+    let released = false;
+    const closing = inFlight.close(async () => void (released = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(released).toBe(false);
+    finish();
+    await Promise.all([running, closing]);
+    expect(released).toBe(true);
+  });
+
   it('releases once, however often it is closed', async () => {
     const inFlight = new InFlight(() => 'x');
     let releases = 0;

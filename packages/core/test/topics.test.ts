@@ -87,3 +87,27 @@ describe('TopicRegistry', () => {
     expect(defaultTopics.has('es.Snapshot')).toBe(true);
   });
 });
+
+describe('TopicRegistry.resolveStored (the topic of a stored item)', () => {
+  it('resolves an exact topic, then a family member with its type, then refuses an unknown one', () => {
+    const topics = new TopicRegistry().register('t.Alpha', Alpha).registerFamily('t.Fam', Beta);
+    expect(topics.resolveStored('t.Alpha')).toMatchObject({ cls: Alpha, type: undefined });
+    // The same topic again, as a new string (each database row gives one): the same answer.
+    expect(topics.resolveStored(['t.', 'Alpha'].join(''))).toMatchObject({ cls: Alpha, type: undefined });
+    expect(topics.resolveStored('t.Fam.Opened')).toMatchObject({ cls: Beta, type: 'Opened' });
+    expect(topics.resolveStored('t.Fam.Closed')).toMatchObject({ cls: Beta, type: 'Closed' });
+    expect(() => topics.resolveStored('t.Gamma')).toThrow(UnknownTopicError);
+    // An unknown topic is never remembered: registered later, it resolves.
+    class Gamma extends DomainEvent {}
+    topics.register('t.Gamma', Gamma);
+    expect(topics.resolveStored('t.Gamma').cls).toBe(Gamma);
+  });
+
+  it('a registration after a lookup is seen by the next lookup of the same topic', () => {
+    const topics = new TopicRegistry().registerFamily('t.Fam', Beta);
+    expect(topics.resolveStored('t.Fam.Special')).toMatchObject({ cls: Beta, type: 'Special' });
+    // An exact registration takes precedence over the family, as `resolve` and the mapper always did.
+    topics.register('t.Fam.Special', Alpha);
+    expect(topics.resolveStored('t.Fam.Special')).toMatchObject({ cls: Alpha, type: undefined });
+  });
+});

@@ -60,6 +60,47 @@ describe('JsonTranscoder', () => {
     expect(((back.deeper as { $object: { inner: unknown } }).$object.inner as Date).getTime()).toBe(7);
   });
 
+  // Decoding looks at a flat object's keys only, and searches the text for '"$' once a field is an
+  // object or an array: a tag after any number of plain fields, at any depth, is still found.
+  it('finds tags after plain fields, at the top and deeper', () => {
+    const value = { s: 'a', n: 1, at: new Date(5), deep: { s: 'b', list: [1, { big: 7n }] }, x: NaN };
+    const back = roundTrip(value) as typeof value;
+    expect(back).toEqual(value);
+    expect(back.at).toBeInstanceOf(Date);
+    expect(back.deep.list[1]).toEqual({ big: 7n });
+    expect(roundTrip({ s: 'a', z: -0 })).toEqual({ s: 'a', z: -0 });
+    expect(Object.is((roundTrip({ s: 'a', z: -0 }) as { z: number }).z, -0)).toBe(true);
+  });
+
+  it('a flat payload with a "$" key, or a tag as the whole value, round-trips', () => {
+    expect(roundTrip({ a: 1, $b: 2 })).toEqual({ a: 1, $b: 2 });
+    expect(json.encode({ $date: 'x' })).toBe('{"$object":{"$date":"x"}}');
+    expect(roundTrip({ $date: 'x' })).toEqual({ $date: 'x' });
+    expect(roundTrip(new Date(3))).toEqual(new Date(3));
+    expect(roundTrip([new Date(4), 'y'])).toEqual([new Date(4), 'y']);
+    expect(roundTrip('plain')).toBe('plain');
+  });
+
+  it('decodes exactly while Object.prototype has an enumerable field (polluted by other code)', () => {
+    Object.defineProperty(Object.prototype, 'polluted', {
+      value: { $date: '1970-01-01T00:00:00.000Z' },
+      enumerable: true,
+      configurable: true,
+    });
+    try {
+      const flat = json.decode('{"a":1,"b":"c"}') as Record<string, unknown>;
+      expect(Object.keys(flat)).toEqual(['a', 'b']);
+      const tagged = json.decode('{"a":1,"at":{"$date":"1970-01-01T00:00:00.006Z"}}') as Record<
+        string,
+        unknown
+      >;
+      expect(Object.keys(tagged)).toEqual(['a', 'at']);
+      expect(tagged.at).toEqual(new Date(6));
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).polluted;
+    }
+  });
+
   it('objects with a tag key among others are not tags', () => {
     const value = { a: { $date: 'x', other: 1 } };
     expect(json.encode(value)).toBe('{"a":{"$date":"x","other":1}}');

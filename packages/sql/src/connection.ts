@@ -43,9 +43,10 @@ export interface SqlConnection {
    * rejection with ConcurrencyError means a position was taken but the database cannot say whose, and
    * nothing was stored (the group committer then appends the batches one by one: see group-commit.ts).
    * A dialect implements it where sharing a commit pays: PostgreSQL (one statement for the group) and
-   * SQLite (one transaction, one fsync). Not MySQL/MariaDB: InnoDB already shares one log flush among
-   * concurrent commits, and a group there held the ordering lock row across a statement per batch, which
-   * measured slower (docs/benchmarks.md, "MariaDB appends"); its appends go one by one.
+   * SQLite (one transaction, one fsync). Not MySQL/MariaDB: InnoDB releases the lock row before the
+   * commit's log flush and already flushes concurrent commits together, so a group saves no flush there;
+   * a group as a statement per batch, and as one statement for the group, both measured slower than
+   * separate appends (docs/benchmarks.md, "MariaDB appends" and "Round 2c: MariaDB"); they go one by one.
    */
   insertBatches?(
     table: SqlItemsTable,

@@ -157,6 +157,9 @@ export class SqlDatastore {
 
   /** Runs an operation on the open connection (opened on first use); close() waits for it. @internal */
   use<T>(operation: (connection: SqlConnection) => Promise<T>): Promise<T> {
+    // Open (the common case): no await of the connection's promise, whose turn cost every read.
+    const opened = this.opened;
+    if (opened !== undefined) return this.operations.run(() => operation(opened));
     return this.operations.run(async () => operation(await this.connection()));
   }
 

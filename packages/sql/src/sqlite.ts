@@ -70,9 +70,14 @@ export class SqliteConnection implements SqlConnection {
    * for the transaction (forever, when the transaction itself awaits them) nor see its rows. In memory
    * there is no second connection, and a read waits for the transaction.
    */
-  async select(sql: string, params: readonly unknown[]): Promise<Row[]> {
-    if (this.openTransactions === 0) return this.reader(this.database, sql).all(...params);
-    if (this.readOnly !== undefined) return this.reader(this.readOnly, sql).all(...params);
+  select(sql: string, params: readonly unknown[]): Promise<Row[]> {
+    // Not `async`: the rows are there at once, and a resolved promise is all a caller needs.
+    try {
+      if (this.openTransactions === 0) return Promise.resolve(this.reader(this.database, sql).all(...params));
+      if (this.readOnly !== undefined) return Promise.resolve(this.reader(this.readOnly, sql).all(...params));
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.db.connection().execute(async () => this.reader(this.database, sql).all(...params));
   }
 
