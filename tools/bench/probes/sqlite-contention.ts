@@ -23,6 +23,7 @@ import {
   SqlSettings,
   SqlSnapshot,
 } from '@es/sql';
+import type { BenchAdapter } from '../src/adapter.js';
 import { LibraryAdapter } from '../src/adapters/library.js';
 import { rawSqlite } from '../src/adapters/raw-sqlite.js';
 import { CHANGED_TOPIC, CREATED_TOPIC, rawEventData } from '../src/domain.js';
@@ -43,7 +44,8 @@ interface Writer {
   version(stream: string): Promise<number>;
 }
 
-function adapterWriter(adapter: any): Writer {
+/** The raw adapter's prepared rows and the library's specs differ: each adapter prepares its own. */
+function adapterWriter<E>(adapter: BenchAdapter<E>): Writer {
   return {
     append: (stream, version, value) =>
       adapter.append(stream, version, adapter.prepare([{ created: version === 0, value }])),
