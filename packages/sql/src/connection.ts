@@ -1,6 +1,7 @@
 import { type ConcurrencyError, type SequencedItem, SettingsError } from '@es/core';
 import { type Kysely, type Transaction, sql } from 'kysely';
 import { mapDriverError } from './errors.js';
+import type { GroupLimits } from './group-commit.js';
 import type { SqlDialectName, SqlSettings } from './settings.js';
 import type { SqlItemsTable, SchemalessDatabase } from './tables.js';
 
@@ -51,6 +52,8 @@ export interface SqlConnection {
     table: SqlItemsTable,
     batches: readonly (readonly SequencedItem[])[],
   ): Promise<(ConcurrencyError | undefined)[]>;
+  /** The group committer's limits for this connection's appends (default DEFAULT_GROUP_LIMITS). */
+  readonly groupLimits?: GroupLimits;
   /**
    * The same, inside a transaction that `transaction` opened (a process recorder's): the rows commit
    * with it, and their ids are still drawn in commit order (the table's ordering lock is taken in the

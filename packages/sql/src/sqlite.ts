@@ -9,6 +9,7 @@ import {
   notContinuing,
   positionTaken,
 } from './errors.js';
+import { DEFAULT_GROUP_LIMITS, type GroupLimits } from './group-commit.js';
 import type { SqlSettings } from './settings.js';
 import type { SqlItemsTable, SchemalessDatabase } from './tables.js';
 
@@ -47,6 +48,8 @@ type Driver = new (filename: string, options: object) => Database;
  * Every statement is prepared once and kept.
  */
 export class SqliteConnection implements SqlConnection {
+  /** better-sqlite3 writes synchronously: groups gather the turn's appends (see GroupLimits.gather). */
+  readonly groupLimits: GroupLimits = { ...DEFAULT_GROUP_LIMITS, gather: true };
   private readonly appends = new Map<string, SqliteAppends>();
   private readonly statements = new WeakMap<Database, Map<string, Statement>>();
   private openTransactions = 0;
@@ -141,9 +144,9 @@ export class SqliteConnection implements SqlConnection {
     return new SqliteConnection(settings, db, database, readOnly, owned);
   }
 
-  async insertItems(table: SqlItemsTable, items: readonly SequencedItem[]): Promise<void> {
+  insertItems(table: SqlItemsTable, items: readonly SequencedItem[]): Promise<void> {
     const appends = this.appendsTo(table);
-    await this.whenNoTransaction(() => {
+    return this.whenNoTransaction(() => {
       try {
         appends.write(items);
       } catch (error) {
@@ -193,9 +196,15 @@ export class SqliteConnection implements SqlConnection {
    * recorder's, awaiting its follower's work), an autocommitted statement would land in it: `write` then
    * waits for the connection under Kysely's lock, which the transaction holds until it ends.
    */
-  private async whenNoTransaction<T>(write: () => T): Promise<T> {
-    if (!this.database.inTransaction) return write();
-    return this.db.connection().execute(async () => write());
+  private whenNoTransaction<T>(write: () => T): Promise<T> {
+    if (this.database.inTransaction) return this.db.connection().execute(async () => write());
+    // Not an async function: one promise per append, not one per layer (bad input or a conflict still
+    // rejects, never throws).
+    try {
+      return Promise.resolve(write());
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   private appendsTo(table: SqlItemsTable): SqliteAppends {

@@ -293,3 +293,77 @@ describe('GroupCommitter', () => {
     expect(target.calls).toHaveLength(2);
   });
 });
+
+describe('GroupCommitter with gather (a synchronous driver: SQLite)', () => {
+  /** a alone, then b and c queued behind it, as one group: the committer has seen writers contend. */
+  async function contended(target: FakeTarget, committer: GroupCommitter): Promise<void> {
+    committer.append(batch('a'));
+    committer.append(batch('b'));
+    committer.append(batch('c'));
+    target.last().resolve();
+    await settled();
+    expect(target.shape).toEqual(['items a', 'batches b,c']);
+    target.last().resolve();
+    await settled();
+  }
+
+  it('a lone writer never waits: each append goes at once', async () => {
+    const { target, committer } = setUp({ gather: true });
+    for (const s of ['a', 'b', 'c']) {
+      committer.append(batch(s));
+      expect(target.shape.at(-1)).toBe(`items ${s}`);
+      target.last().resolve();
+      await settled();
+    }
+  });
+
+  it('after writers contended, the next group waits for the turn to end, so the turn’s appends share it', async () => {
+    const { target, committer } = setUp({ gather: true });
+    await contended(target, committer);
+    // Nothing in flight, yet d waits: e and f, made in the same turn, join it.
+    const d = watch(committer.append(batch('d')));
+    expect(target.calls).toHaveLength(2);
+    committer.append(batch('e'));
+    await Promise.resolve();
+    committer.append(batch('f'));
+    await settled();
+    expect(target.shape.slice(2)).toEqual(['batches d,e,f']);
+    target.last().resolve();
+    await settled();
+    expect(d.outcome).toBe('stored');
+  });
+
+  it('the wait is bounded in microtasks: a caller looping on settled promises does not starve it', async () => {
+    const { target, committer } = setUp({ gather: true });
+    await contended(target, committer);
+    committer.append(batch('d'));
+    // Never lets the event loop turn (as a follower polling SQLite, whose reads resolve at once).
+    let spins = 0;
+    while (target.calls.length === 2 && spins < 100_000) {
+      spins += 1;
+      await Promise.resolve();
+    }
+    expect(target.shape.slice(2)).toEqual(['items d']);
+    expect(spins).toBeLessThan(100_000);
+  });
+
+  it('a group found alone after the wait ends it: the next append goes at once again', async () => {
+    const { target, committer } = setUp({ gather: true });
+    await contended(target, committer);
+    committer.append(batch('d'));
+    expect(target.calls).toHaveLength(2);
+    await settled();
+    expect(target.shape.slice(2)).toEqual(['items d']);
+    target.last().resolve();
+    await settled();
+    committer.append(batch('e'));
+    expect(target.shape.slice(3)).toEqual(['items e']);
+  });
+
+  it('without gather, the append after a contended group goes at once (PostgreSQL: it is in flight for a round trip)', async () => {
+    const { target, committer } = setUp();
+    await contended(target, committer);
+    committer.append(batch('d'));
+    expect(target.shape.slice(2)).toEqual(['items d']);
+  });
+});

@@ -26,6 +26,8 @@ describe('SQLite appends', () => {
   const timestamps = SqlTimestampSequencedItem.withTableName('stamped');
   /** Appended to only by the group commit test: its committer is made after the test's spy. */
   const grouped = SqlIntegerSequencedItem.withTableName('grouped');
+  /** Appended to only by the gather test, likewise. */
+  const gathered = SqlIntegerSequencedItem.withTableName('gathered');
   let database: InstanceType<typeof Database>;
   let faulty: FaultyClient;
   let datastore: SqlDatastore;
@@ -36,7 +38,7 @@ describe('SQLite appends', () => {
     database = new Database(join(directory, 'appends.db'), { timeout: 1000 });
     database.pragma('journal_mode = WAL');
     faulty = faultyClient({ dialect: 'sqlite', database });
-    datastore = new SqlDatastore({ client: faulty.client, tables: [table, timestamps, grouped] });
+    datastore = new SqlDatastore({ client: faulty.client, tables: [table, timestamps, grouped, gathered] });
     await datastore.setupTables();
     store = new SqlActiveRecordStrategy({ datastore, table });
     connection = (await datastore.connection()) as SqliteConnection;
@@ -194,6 +196,42 @@ describe('SQLite appends', () => {
       expect(log.map((n) => n.id)).toEqual(log.map((_, i) => i + 1));
     } finally {
       spy.mockRestore();
+    }
+  });
+
+  it('writers woken by a commit share the next one: better-sqlite3 writes a lone append before it returns', async () => {
+    const commits: string[] = [];
+    const insertBatches = connection.insertBatches.bind(connection);
+    const insertItems = connection.insertItems.bind(connection);
+    const spies = [
+      jest.spyOn(connection, 'insertBatches').mockImplementation(async (on, batches) => {
+        if (on === gathered) commits.push(`${batches.length} batches`);
+        return insertBatches(on, batches);
+      }),
+      jest.spyOn(connection, 'insertItems').mockImplementation(async (on, batch) => {
+        if (on === gathered) commits.push('alone');
+        return insertItems(on, batch);
+      }),
+    ];
+    try {
+      const appender = new SqlActiveRecordStrategy({ datastore, table: gathered });
+      const ids = Array.from({ length: 8 }, () => randomUUID());
+      // 8 writers, each appending again as soon as its last append is stored.
+      await Promise.all(
+        ids.map(async (id) => {
+          for (let position = 0; position < 3; position++) await appender.append(items(id, position, 1));
+        }),
+      );
+      // The first round: the first two go at once, alone (two groups may be in flight), the other six
+      // queue behind them. Since then the committer knows the writers contend: each round is one commit.
+      expect(commits).toEqual(['alone', 'alone', '6 batches', '8 batches', '8 batches']);
+      for (const id of ids) expect(await appender.getItems(id)).toHaveLength(3);
+      const log = await appender.selectNotifications(1, 100);
+      expect(log.map((n) => n.position)).toEqual([
+        0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2,
+      ]);
+    } finally {
+      for (const spy of spies) spy.mockRestore();
     }
   });
 
