@@ -62,8 +62,10 @@ export class AppendProtocol {
     const last = items[items.length - 1]!.position;
     const bucket = this.table.bucketOf(first);
     const t = this.bound.ref;
+    // One string for every row (not a template per row).
+    const insert = `INSERT INTO ${t} (sequence_id, bucket, position, topic, data, commit_id) VALUES (?, ?, ?, ?, ?, ?)`;
     const rows = items.map((item) => ({
-      query: `INSERT INTO ${t} (sequence_id, bucket, position, topic, data, commit_id) VALUES (?, ?, ?, ?, ?, ?)`,
+      query: insert,
       params: [sequenceId, bucket, item.position, item.topic, item.data, commit],
     }));
     const known = this.known.get(sequenceId);
@@ -120,8 +122,9 @@ export class AppendProtocol {
     }
     const t = this.bound.ref;
     await this.indexBucket(sequenceId, bucket);
+    const insert = `INSERT INTO ${t} (sequence_id, bucket, position, topic, data, commit_id) VALUES (?, ?, ?, ?, ?, ?) IF NOT EXISTS`;
     const rows: Statement[] = items.map((item) => ({
-      query: `INSERT INTO ${t} (sequence_id, bucket, position, topic, data, commit_id) VALUES (?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
+      query: insert,
       params: [sequenceId, bucket, item.position, item.topic, item.data, commit],
     }));
     if (this.bound.marked) {

@@ -73,21 +73,38 @@ export class ReadPlanner {
       if (query.descending)
         for (const bucket of known.indexed)
           if (bucket >= low && bucket <= high && (guess === undefined || bucket > guess)) guess = bucket;
+      const index = this.reads.walkIndex(sequenceId, low, high, query.descending);
+      let early: Promise<IteratorResult<number>> | undefined;
       let guessed: Promise<SequencedItem[]> | undefined;
-      if (guess !== undefined && this.reads.marked) {
+      if (query.descending && this.reads.marked) {
         // Marked tables: rows in the guessed bucket and no `newer` mark on it mean that no newer bucket
         // holds items (see AppendProtocol.announce), so the index is needed only below it, if at all.
+        // Knowing no bucket, the range's lowest is guessed, and the index read at once beside it: most
+        // sequences keep every snapshot in their first bucket (10,000 versions by default), whose read
+        // then answers alone, one round trip where the index and then the bucket were two.
+        if (guess === undefined) {
+          guess = low;
+          early = index.next();
+          early.catch(ignore);
+        }
         const read = await this.reads.newestIn(sequenceId, guess, range, limit);
-        if (read.items.length > 0 && read.newer === undefined)
+        if (read.items.length > 0 && read.newer === undefined) {
+          if (early !== undefined) void early.then(() => index.return(undefined), ignore);
+          known.indexed.add(guess); // its rows exist, so its index row was written first
           return this.selectBelow(sequenceId, known, range, limit, low, guess, read.items);
+        }
         guessed = Promise.resolve(read.items);
       } else if (guess !== undefined) {
         guessed = this.collectRows(sequenceId, guess, range, limit, true);
         guessed.catch(ignore);
       }
-      for await (const bucket of this.reads.walkIndex(sequenceId, low, high, query.descending)) {
+      for (let step = await (early ?? index.next()); step.done !== true; step = await index.next()) {
+        const bucket = step.value;
         known.indexed.add(bucket);
-        if (out.length >= limit) break;
+        if (out.length >= limit) {
+          void index.return(undefined);
+          break;
+        }
         if (bucket === guess && guessed !== undefined) {
           pushUpTo(out, await guessed, limit);
         } else await take(bucket);
@@ -130,7 +147,7 @@ export class ReadPlanner {
   ): Promise<SequencedItem[]> {
     const out: SequencedItem[] = [];
     pushUpTo(out, newest, limit);
-    if (out.length >= limit) return out;
+    if (out.length >= limit || top <= low) return out;
     for await (const bucket of this.reads.walkIndex(sequenceId, low, top - 1, true)) {
       known.indexed.add(bucket);
       pushUpTo(out, await this.collectRows(sequenceId, bucket, range, limit - out.length, true), limit);

@@ -151,9 +151,14 @@ export class CassandraActiveRecordStrategy<
   }
 
   private async insertNow(items: readonly SequencedItem[]): Promise<void> {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: the exact count (Buffer.byteLength of every string,
+    // ~10 µs per 100-event batch) is needed only when that bound passes the limit.
+    let units = 0;
+    for (const item of items) units += item.data.length + item.topic.length;
     let bytes = 0;
-    for (const item of items)
-      bytes += Buffer.byteLength(item.data, 'utf8') + Buffer.byteLength(item.topic, 'utf8');
+    if (units * 3 > this.maxBatchBytes)
+      for (const item of items)
+        bytes += Buffer.byteLength(item.data, 'utf8') + Buffer.byteLength(item.topic, 'utf8');
     if (bytes > this.maxBatchBytes) {
       throw new ValidationError(
         `a batch holds at most ${this.maxBatchBytes} bytes of data and topics, got ${bytes}`,

@@ -474,6 +474,15 @@ describeIfAvailable(
         expect(await store.getItems(id)).toEqual([]);
       });
 
+      it('counts maxBatchBytes in UTF-8 bytes, not characters: 3 x 200 "é" (1,200 bytes) is refused at 1,000, 3 x 300 "x" taken', async () => {
+        const small = new CassandraActiveRecordStrategy({ table: versions, datastore, maxBatchBytes: 1000 });
+        const id = randomUUID();
+        const error = await small.append(run(id, 0, 3, () => 'é'.repeat(200))).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ValidationError);
+        await small.append(run(id, 0, 3, () => 'x'.repeat(300)));
+        expect((await store.getItems(id)).length).toBe(3);
+      });
+
       it('stores a 1 MiB item and a batch of 10 of them', async () => {
         const id = randomUUID();
         const big = (p: number) => `${p}:${'é'.repeat(512 * 1024 - 2)}`;

@@ -55,9 +55,17 @@ class MemoryBuckets implements BucketReads {
     this.append(Array.from({ length: count }, (_, i) => next + i));
   }
 
-  private touch(): void {
+  /** Reads in flight at once, at most (each read takes a turn of the event loop, as a round trip would). */
+  peak = 0;
+  private inFlight = 0;
+
+  private async touch(): Promise<void> {
     this.reads += 1;
     this.beforeRead();
+    this.inFlight += 1;
+    this.peak = Math.max(this.peak, this.inFlight);
+    await new Promise((resolve) => setImmediate(resolve));
+    this.inFlight -= 1;
   }
 
   private inRange(items: SequencedItem[], range: PositionRange): SequencedItem[] {
@@ -65,7 +73,7 @@ class MemoryBuckets implements BucketReads {
   }
 
   async rowsIn(sequenceId: string, bucket: number, range: PositionRange, descending: boolean, limit: number) {
-    this.touch();
+    await this.touch();
     const items = this.inRange(this.buckets.get(bucket)?.items ?? [], range);
     if (descending) items.reverse();
     return items.slice(0, Math.max(0, limit));
@@ -79,7 +87,7 @@ class MemoryBuckets implements BucketReads {
     limit: number,
     descending: boolean,
   ): Promise<RowsWithHead> {
-    this.touch();
+    await this.touch();
     const entry = this.buckets.get(bucket);
     const items = (entry?.items ?? []).filter((i) => i.position >= from && i.position <= high);
     if (descending) items.reverse();
@@ -93,18 +101,18 @@ class MemoryBuckets implements BucketReads {
     range: PositionRange,
     limit: number,
   ): Promise<RowsWithNewer> {
-    this.touch();
+    await this.touch();
     const items = this.inRange(this.buckets.get(bucket)?.items ?? [], range).reverse();
     return { items: items.slice(0, limit), newer: items.length > 0 ? this.marks.get(bucket) : undefined };
   }
 
   async headOf(sequenceId: string, bucket: number): Promise<number | undefined> {
-    this.touch();
+    await this.touch();
     return this.buckets.get(bucket)?.head;
   }
 
   async *walkIndex(sequenceId: string, from: number, to: number, descending: boolean) {
-    this.touch();
+    await this.touch();
     const buckets = [...this.index].filter((b) => b >= from && b <= to).sort((a, b) => a - b);
     if (descending) buckets.reverse();
     yield* buckets;
@@ -245,6 +253,21 @@ describe('read planners, against buckets in memory (no server)', () => {
     buckets.reads = 0;
     expect((await planner.select(ID, newest)).map((i) => i.position)).toEqual([13]);
     expect(buckets.reads).toBe(1);
+  });
+
+  it('marked sparse tables: knowing nothing, the newest item is read from the first bucket while the index is read (one round trip, not two), and a newer bucket still wins', async () => {
+    const buckets = new MemoryBuckets(false, true);
+    const newest = query({ descending: true, limit: 1 });
+    buckets.append([1]);
+    buckets.append([3]);
+    expect(
+      (await new ReadPlanner(buckets, sparseTable, new KnownBuckets()).select(ID, newest))[0]?.position,
+    ).toBe(3);
+    expect(buckets.peak).toBe(2); // the index, then the bucket, one at a time, before
+    buckets.append([9]); // bucket 2: bucket 0 is marked
+    const fresh = new ReadPlanner(buckets, sparseTable, new KnownBuckets());
+    expect((await fresh.select(ID, newest)).map((i) => i.position)).toEqual([9]);
+    expect((await fresh.select(ID, query({ descending: true }))).map((i) => i.position)).toEqual([9, 3, 1]);
   });
 
   it('appends landing between its reads: an ascending read returns every item that existed before it, contiguous, and nothing that never existed', async () => {

@@ -2,7 +2,10 @@ import { type DomainEvent, sealEvent } from './events.js';
 import type { SequencedItemMapper } from './mapper.js';
 import { OrderedWrites } from './ordered-writes.js';
 import type { AggregateRecorder, ItemQuery } from './recorders.js';
+import { checkPageSize } from './record-strategy.js';
 import type { SequencedItem } from './sequenced-item.js';
+
+const SETTLED = Promise.resolve();
 
 export interface EventStoreOptions<I = SequencedItem> {
   activeRecordStrategy: AggregateRecorder<I>;
@@ -59,6 +62,8 @@ export class EventStore<E extends DomainEvent = DomainEvent, I = SequencedItem> 
 
   /** Waits for queued writes (of one sequence, or all) and rethrows a failure among them. */
   flush(sequenceId?: string): Promise<void> {
+    // Nothing queued (every load from a snapshot asks): no async call, and no key made.
+    if (this.writes.isIdle) return SETTLED;
     return sequenceId === undefined ? this.writes.settleAll() : this.writes.settle(this.keyFor(sequenceId));
   }
 
@@ -98,6 +103,39 @@ export class EventStore<E extends DomainEvent = DomainEvent, I = SequencedItem> 
     }
   }
 
+  /**
+   * Hands the events of a sequence (ascending, in the range) to `replay` a page at a time, and resolves
+   * once every page is replayed: how a repository rebuilds an entity. The first page is one plain read,
+   * with no async iterator around it: a short sequence, or what follows a snapshot, is all on it. Only
+   * a full first page goes on page by page (iterateDomainEventPages, after its last event), and that
+   * read starts before `replay` gets the first page, so that the database works while `replay` does.
+   */
+  async replayDomainEvents(
+    sequenceId: string,
+    query: Pick<ItemQuery, 'gt' | 'gte' | 'lt' | 'lte'> & { pageSize: number },
+    replay: (events: E[]) => void,
+  ): Promise<void> {
+    const { gt, gte, lt, lte, pageSize } = query;
+    checkPageSize(pageSize);
+    const first = await this.getDomainEvents(sequenceId, { gt, gte, lt, lte, limit: pageSize });
+    if (first.length < pageSize) {
+      if (first.length > 0) replay(first);
+      return;
+    }
+    const last = (first[pageSize - 1] as unknown as Record<string, number>)[
+      this.sequencedItemMapper.positionAttrName
+    ]!;
+    const rest = this.iterateDomainEventPages(sequenceId, { gt: last, lt, lte, pageSize })[
+      Symbol.asyncIterator
+    ]();
+    const second = rest.next();
+    // Awaited below; handled now, so that its failure is not unhandled when `replay` throws first. A
+    // `replay` that throws leaves the pages unread (their reads ahead are handled where they are made).
+    second.catch(() => {});
+    replay(first);
+    for (let page = await second; page.done !== true; page = await rest.next()) replay(page.value);
+  }
+
   async getDomainEvent(sequenceId: string, position: number): Promise<E> {
     const queued = this.settle(sequenceId);
     if (queued !== undefined) await queued;
@@ -110,13 +148,13 @@ export class EventStore<E extends DomainEvent = DomainEvent, I = SequencedItem> 
     sequenceId: string,
     query: Pick<ItemQuery, 'lt' | 'lte'> = {},
   ): Promise<E | undefined> {
-    const [event] = await this.getDomainEvents(sequenceId, {
+    const events = await this.getDomainEvents(sequenceId, {
       lt: query.lt,
       lte: query.lte,
       descending: true,
       limit: 1,
     });
-    return event;
+    return events[0];
   }
 
   listSequenceIds(): Promise<string[]> {

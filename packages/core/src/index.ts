@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 export * from './errors.js';
-export { TopicRegistry, defaultTopics, registerTopic } from './topics.js';
+export { type StoredTopic, TopicRegistry, defaultTopics, registerTopic } from './topics.js';
 export {
   DomainEvent,
   type DomainEventFields,

@@ -104,11 +104,21 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
     return this.shape.fromCanonical(item);
   }
 
-  async getItems(sequenceId: string, query: ItemQuery = {}): Promise<I[]> {
-    const id = this.validateSequenceId(sequenceId);
-    const q = this.normalizeQuery(query);
-    if (isEmptyRange(q)) return [];
-    return this.shape.fromCanonicalList(await this.select(id, q));
+  /** Not `async`: with the default item class the backend's promise is returned as it is. */
+  getItems(sequenceId: string, query: ItemQuery = {}): Promise<I[]> {
+    let id: string;
+    let q: NormalizedQuery;
+    try {
+      id = this.validateSequenceId(sequenceId);
+      q = this.normalizeQuery(query);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (isEmptyRange(q)) return Promise.resolve([]);
+    const items = this.select(id, q);
+    return this.shape.itemClass === (SequencedItem as unknown)
+      ? (items as Promise<I[]>)
+      : items.then((list) => this.shape.fromCanonicalList(list));
   }
 
   async *iterateItems(sequenceId: string, query: ItemQuery & { pageSize?: number } = {}): AsyncIterable<I> {
@@ -119,8 +129,7 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
   async *iteratePages(sequenceId: string, query: ItemQuery & { pageSize?: number } = {}): AsyncIterable<I[]> {
     const id = this.validateSequenceId(sequenceId);
     const pageSize = query.pageSize ?? 1000;
-    if (!Number.isSafeInteger(pageSize) || pageSize < 1)
-      throw new ValidationError('pageSize must be a positive integer', 'pageSize');
+    checkPageSize(pageSize);
     const q = this.normalizeQuery(query);
     if (isEmptyRange(q)) return;
     let remaining = q.limit ?? Infinity;
@@ -281,6 +290,12 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
     }
     return { lower, lowerInclusive, upper, upperInclusive, limit, descending: Boolean(descending) };
   }
+}
+
+/** A ValidationError unless `pageSize` is a positive integer. */
+export function checkPageSize(pageSize: unknown): void {
+  if (!Number.isSafeInteger(pageSize) || (pageSize as number) < 1)
+    throw new ValidationError('pageSize must be a positive integer', 'pageSize');
 }
 
 function checkBound(name: string, value: unknown): void {

@@ -152,10 +152,10 @@ export class EventSourcedRepository<T extends EventSourced = DomainEntity> {
     let replayed = 0;
     // One literal, no spreads: a bound left undefined is no bound (a spread here cost microseconds per load).
     const range = { gte, gt, lt: version, pageSize: this.pageSize };
-    for await (const events of this.eventStore.iterateDomainEventPages(id, range)) {
+    await this.eventStore.replayDomainEvents(id, range, (events) => {
       for (const event of events) entity = this.mutator(entity, event);
       replayed += events.length;
-    }
+    });
     if (
       autoSnapshot &&
       entity &&

@@ -1,8 +1,13 @@
 import {
   type ApplicationRecorder,
+  DomainEvent,
+  EventStore,
   type Notification,
   NotificationLogReader,
   SequencedItem,
+  SequencedItemMapper,
+  ValidationError,
+  registerTopic,
 } from '../src/index.js';
 import { ActiveRecordStrategy, type NormalizedQuery } from '../src/backend.js';
 import { uuid } from './fixtures.js';
@@ -94,6 +99,92 @@ describe('reading a sequence a page at a time', () => {
     } finally {
       process.off('unhandledRejection', listener);
     }
+  });
+});
+
+class Counted extends DomainEvent {
+  declare readonly originatorVersion: number;
+}
+registerTopic('test.paging.Counted', Counted);
+
+const counted = (id: string, from: number, count: number): SequencedItem[] =>
+  Array.from({ length: count }, (_, i) => new SequencedItem(id, from + i, 'test.paging.Counted', '{}'));
+
+describe('replaying a sequence (EventStore.replayDomainEvents)', () => {
+  const storeOver = (backend: ScriptedBackend) =>
+    new EventStore<Counted>({
+      activeRecordStrategy: backend,
+      sequencedItemMapper: new SequencedItemMapper(),
+    });
+
+  it('reads a short sequence with one read, and hands it over whole', async () => {
+    const backend = new ScriptedBackend();
+    const id = uuid();
+    const replayed: number[][] = [];
+    const done = storeOver(backend).replayDomainEvents(id, { gte: 4, pageSize: 3 }, (events) =>
+      replayed.push(events.map((e) => e.originatorVersion)),
+    );
+    await settle();
+    expect(backend.reads.map((r) => r.query)).toEqual([
+      { lower: 4, lowerInclusive: true, upper: Infinity, upperInclusive: true, limit: 3, descending: false },
+    ]);
+    backend.reads[0]!.answer(counted(id, 4, 2));
+    await done;
+    expect(replayed).toEqual([[4, 5]]);
+    expect(backend.reads).toHaveLength(1);
+  });
+
+  it('goes on after a full first page, whose next read starts before the first page is replayed', async () => {
+    const backend = new ScriptedBackend();
+    const id = uuid();
+    const replayed: number[][] = [];
+    const readsWhenReplayed: number[] = [];
+    const done = storeOver(backend).replayDomainEvents(id, { lt: 9, pageSize: 2 }, (events) => {
+      readsWhenReplayed.push(backend.reads.length);
+      replayed.push(events.map((e) => e.originatorVersion));
+    });
+    await settle();
+    backend.reads[0]!.answer(counted(id, 0, 2));
+    await settle();
+    expect(readsWhenReplayed).toEqual([2]);
+    expect(backend.reads[1]!.query).toMatchObject({ lower: 1, lowerInclusive: false, upper: 9, limit: 2 });
+    backend.reads[1]!.answer(counted(id, 2, 2));
+    await settle();
+    backend.reads[2]!.answer(counted(id, 4, 1));
+    await done;
+    expect(replayed).toEqual([[0, 1], [2, 3], [4]]);
+    expect(backend.reads).toHaveLength(3);
+  });
+
+  it('stops where replay throws, with its error, and a read ahead failing then is no unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const listener = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', listener);
+    try {
+      const backend = new ScriptedBackend();
+      const id = uuid();
+      const done = storeOver(backend).replayDomainEvents(id, { pageSize: 2 }, () => {
+        throw new Error('replay failed');
+      });
+      await settle();
+      backend.reads[0]!.answer(counted(id, 0, 2));
+      await settle();
+      backend.reads[1]!.fail(new Error('connection lost'));
+      await expect(done).rejects.toThrow('replay failed');
+      await settle();
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', listener);
+    }
+  });
+
+  it('refuses a page size that is not a positive integer, before reading', async () => {
+    const backend = new ScriptedBackend();
+    const store = storeOver(backend);
+    await expect(store.replayDomainEvents(uuid(), { pageSize: 0 }, () => {})).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+    expect(backend.reads).toHaveLength(0);
   });
 });
 

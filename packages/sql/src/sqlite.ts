@@ -70,12 +70,13 @@ export class SqliteConnection implements SqlConnection {
   select(sql: string, params: readonly unknown[]): Promise<Row[]> {
     // Not `async`: the rows are there at once, and a resolved promise is all a caller needs.
     try {
-      if (this.openTransactions === 0) return Promise.resolve(this.reader(this.database, sql).all(...params));
-      if (this.readOnly !== undefined) return Promise.resolve(this.reader(this.readOnly, sql).all(...params));
+      // The array itself, not spread: better-sqlite3 binds an array's elements in order.
+      if (this.openTransactions === 0) return Promise.resolve(this.reader(this.database, sql).all(params));
+      if (this.readOnly !== undefined) return Promise.resolve(this.reader(this.readOnly, sql).all(params));
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.db.connection().execute(async () => this.reader(this.database, sql).all(...params));
+    return this.db.connection().execute(async () => this.reader(this.database, sql).all(params));
   }
 
   async transaction<T>(run: (trx: Transaction<SchemalessDatabase>) => Promise<T>, what: string): Promise<T> {

@@ -119,23 +119,27 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
     this.appended?.raise();
   }
 
-  protected async select(sequenceId: string, q: NormalizedQuery): Promise<SequencedItem[]> {
+  /** Not `async`: the rows become items in the read's own `then` (an async frame here cost a turn). */
+  protected select(sequenceId: string, q: NormalizedQuery): Promise<SequencedItem[]> {
     const bounds = this.bounds(q);
-    if (bounds === undefined) return [];
+    if (bounds === undefined) return Promise.resolve([]);
     const { lower, lowerOp, upper, upperOp } = bounds;
-    const limit = q.limit;
+    // One item (a snapshot, the newest event, an item at a position): `limit 1` written out, a statement
+    // of its own that SQLite runs ~0.5 µs faster than one with the limit as a parameter.
+    const one = q.limit === 1;
+    const limit = one ? undefined : q.limit;
     // The statement's shape as a number, a digit per choice (no two shapes share one): a key string
     // built per read cost ~0.2 µs of CPU.
     const shape =
       (lower === undefined ? 0 : lowerOp === '>' ? 1 : 2) +
       (upper === undefined ? 0 : upperOp === '<' ? 3 : 6) +
       (q.descending ? 9 : 0) +
-      (limit === undefined ? 0 : 18);
+      (limit === undefined ? (one ? 36 : 0) : 18);
     const params: unknown[] = [sequenceId];
     if (lower !== undefined) params.push(lower);
     if (upper !== undefined) params.push(upper);
     if (limit !== undefined) params.push(limit);
-    const rows = await this.read(shape, params, (db) => {
+    const rows = this.read(shape, params, (db) => {
       let query = db
         .selectFrom(this.table.tableName)
         .select(['position', 'topic', 'data'])
@@ -143,14 +147,17 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
       if (lower !== undefined) query = query.where('position', lowerOp, lower);
       if (upper !== undefined) query = query.where('position', upperOp, upper);
       query = query.orderBy('position', q.descending ? 'desc' : 'asc');
+      if (one) return query.limit(sql.lit(1));
       return limit === undefined ? query : query.limit(this.limitOf(limit));
     });
-    const items = new Array<SequencedItem>(rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      const [position, topic, data] = rows[i]!;
-      items[i] = new SequencedItem(sequenceId, Number(position), topic as string, data as string);
-    }
-    return items;
+    return rows.then((rows) => {
+      const items = new Array<SequencedItem>(rows.length);
+      for (let i = 0; i < rows.length; i++) {
+        const [position, topic, data] = rows[i]!;
+        items[i] = new SequencedItem(sequenceId, Number(position), topic as string, data as string);
+      }
+      return items;
+    });
   }
 
   protected async selectSequenceIds(): Promise<string[]> {

@@ -3,9 +3,10 @@
  * bench's own adapters (see probes/memory.ts for why CPU time: it counts this process only, so the
  * server's share of the 2 cores does not blur it). Not a test, not part of `pnpm bench`.
  *
- *     cd tools/bench && npx tsx probes/cassandra.ts snap|load|batch|append|conflict|writers [library,raw] [n]   (ROUNDS=5)
+ *     cd tools/bench && npx tsx probes/cassandra.ts snap|cold|load|batch|append|conflict|writers [library,raw] [n]   (ROUNDS=5)
  *
  * snap: per load from a snapshot (a 10,000-event stream, snapshot at its end, as the bench's load);
+ * cold: the same load by strategies made for it (library only: a fresh process's load);
  * load: per load of that stream without the snapshot (all 10,000 events); batch: per append of 100 events
  * at the expected version (one writer, its own stream, as the bench's batches);
  * append: per single-event append at the expected version (one writer, its own stream, as each of the
@@ -15,6 +16,14 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'cassandra-driver';
 import type { BenchAdapter, EventSpec } from '../src/adapter.js';
+import {
+  CassandraActiveRecordStrategy,
+  CassandraDatastore,
+  CassandraSettings,
+  CqlIntegerSequencedItem,
+  CqlSnapshot,
+} from '@es/cassandra';
+import { LibraryAdapter } from '../src/adapters/library.js';
 import { libraryCassandra } from '../src/adapters/library-cassandra.js';
 import { rawCassandra } from '../src/adapters/raw-cassandra.js';
 
@@ -25,9 +34,10 @@ const url = process.env.ES_CASSANDRA_URL ?? 'cassandra://127.0.0.1:9042/?localDa
 
 const counts = { execute: 0, batch: 0, replayed: 0 };
 /**
- * REPLAY=1 (reads only: snap, load): the warm-up's answers are recorded per statement and parameters,
- * and the measured rounds get them back at once, without the server or the driver's network and parsing:
- * what is left is each implementation's own JavaScript (and the decoding it does).
+ * REPLAY=1 (snap, load, batch, append): the warm-up's answers are recorded per statement and parameters
+ * (one answer for every batch: the appends are applied), and the measured rounds get them back at once,
+ * without the server or the driver's network and parsing: what is left is each implementation's own
+ * JavaScript (encoding, decoding and building the statements included).
  */
 const replay = process.env.REPLAY === '1';
 const answers = new Map<string, unknown>();
@@ -38,12 +48,12 @@ for (const name of ['execute', 'batch'] as const) {
   const original = proto[name]!;
   proto[name] = function (this: Client, ...args: unknown[]) {
     counts[name] += 1;
-    if (!replay || name !== 'execute') return original.apply(this, args);
-    const key = JSON.stringify([
-      args[0],
-      args[1],
-      (args[2] as { pageState?: string } | undefined)?.pageState,
-    ]);
+    if (!replay) return original.apply(this, args);
+    // Batches (appends at the expected version): any applied answer will do for the next one.
+    const key =
+      name === 'batch'
+        ? 'batch'
+        : JSON.stringify([args[0], args[1], (args[2] as { pageState?: string } | undefined)?.pageState]);
     if (!recording && answers.has(key)) {
       counts.replayed += 1;
       return Promise.resolve(answers.get(key));
@@ -96,6 +106,30 @@ for (const impl of impls) {
     line = await measure(a, async () => {
       if ((await a.load(s, true)) !== 10_000) throw new Error('bad load');
     });
+  } else if (what === 'cold') {
+    // As `snap`, each load by strategies made for it (library only): what a fresh process pays, its
+    // layout checks included; nothing is remembered about the sequence's buckets.
+    const s = randomUUID();
+    for (let v = 0; v < 10_000; v += 100) await a.append(s, v, a.prepare(specs(100, v)));
+    await a.takeSnapshot(s);
+    const datastore = new CassandraDatastore({
+      settings: new CassandraSettings({ url, keyspace: 'es_bench' }),
+    });
+    await datastore.setupConnection();
+    const strategy = (activeRecordClass: typeof CqlSnapshot | typeof CqlIntegerSequencedItem) =>
+      new CassandraActiveRecordStrategy({ activeRecordClass, datastore });
+    line = await measure(a, async () => {
+      const fresh = new LibraryAdapter({
+        strategyDescription: 'fresh',
+        open: () =>
+          Promise.resolve({ events: strategy(CqlIntegerSequencedItem), snapshots: strategy(CqlSnapshot) }),
+        close: () => Promise.resolve(),
+        serverVersion: () => Promise.resolve(undefined),
+      });
+      await fresh.open();
+      if ((await fresh.load(s, true)) !== 10_000) throw new Error('bad load');
+    });
+    await datastore.close();
   } else if (what === 'load') {
     const s = randomUUID();
     for (let v = 0; v < 10_000; v += 100) await a.append(s, v, a.prepare(specs(100, v)));
