@@ -1,7 +1,7 @@
 /**
  * Group commit against the databases (the committer's own rules are tested without one in
  * group-commit.test.ts): concurrent appends in one process share statements, and still each get
- * their own outcome, and a follower still sees every row, in id order, with no id skipped.
+ * their own outcome, and a follower still sees every stored row, once, in id order.
  */
 import { randomUUID } from 'node:crypto';
 import { ConcurrencyError, OutcomeUnknownError, SequencedItem } from '@es/core';
@@ -75,7 +75,7 @@ describeEachDialect('group commit: concurrent appends in one process', (dialect)
     expect(await store.getItems(gap)).toEqual([]);
   });
 
-  it('a follower reading while 8 writers append sees every row, in id order, no id skipped', async () => {
+  it('a follower reading while 8 writers append sees every stored row, once, in id order', async () => {
     const store = new SqlActiveRecordStrategy({ datastore: datastore(), table });
     const start = (await store.maxNotificationId()) + 1;
     const writers = Array.from({ length: 8 }, () => randomUUID());
@@ -98,7 +98,12 @@ describeEachDialect('group commit: concurrent appends in one process', (dialect)
       }),
     ).finally(() => (writing = false));
     await follower;
-    expect(seen.map((n) => n.id)).toEqual(seen.map((_, i) => start + i));
+    // Every stored row was seen, once, in id order. Ids themselves may have gaps (an id drawn by a refused
+    // statement is not used again: MariaDB's auto-increment after the refused appends of the test above),
+    // so the follower is compared with the table read afterwards, not with a run of consecutive ids.
+    const stored = await store.selectNotifications(start, 10_000);
+    expect(seen.map((n) => n.id)).toEqual(stored.map((n) => n.id));
+    expect(seen.map((n) => n.id)).toEqual([...seen.map((n) => n.id)].sort((a, b) => a - b));
     expect(seen).toHaveLength(writers.length * appends);
     for (const id of writers) {
       expect(seen.filter((n) => n.sequenceId === id).map((n) => n.position)).toEqual(
