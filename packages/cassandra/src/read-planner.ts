@@ -98,16 +98,18 @@ export class ReadPlanner {
         guessed = this.collectRows(sequenceId, guess, range, limit, true);
         guessed.catch(ignore);
       }
-      for (let step = await (early ?? index.next()); step.done !== true; step = await index.next()) {
-        const bucket = step.value;
-        known.indexed.add(bucket);
-        if (out.length >= limit) {
-          void index.return(undefined);
-          break;
+      try {
+        for (let step = await (early ?? index.next()); step.done !== true; step = await index.next()) {
+          const bucket = step.value;
+          known.indexed.add(bucket);
+          if (out.length >= limit) break;
+          if (bucket === guess && guessed !== undefined) {
+            pushUpTo(out, await guessed, limit);
+          } else await take(bucket);
         }
-        if (bucket === guess && guessed !== undefined) {
-          pushUpTo(out, await guessed, limit);
-        } else await take(bucket);
+      } finally {
+        // Ends the index walk however the loop ends (a limit reached, a read that failed).
+        index.return(undefined).catch(ignore);
       }
       return out;
     }

@@ -70,7 +70,6 @@ export class InFlight {
   close(release: () => Promise<void>): Promise<void> {
     this.closing ??= (async () => {
       await this.drain();
-      this.closed = true;
       await release();
     })();
     return this.closing;
@@ -81,7 +80,12 @@ export class InFlight {
       while (this.running > 0) await new Promise<void>((resolve) => (this.drained = resolve));
       // Queued writes start in microtasks after the previous one settles: after one macrotask, they run.
       await new Promise<void>((resolve) => setImmediate(resolve));
-      if (this.running === 0) return;
+      // Closed in the same step that finds nothing running: an operation started in the microtasks
+      // before `close` resumed would otherwise be counted, not refused, and run under release().
+      if (this.running === 0) {
+        this.closed = true;
+        return;
+      }
     }
   }
 }

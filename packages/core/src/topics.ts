@@ -87,7 +87,8 @@ export class TopicRegistry {
     const exact = this.classes.get(topic);
     const family = exact === undefined ? this.resolveFamily(topic) : undefined;
     const cls = exact ?? family?.cls ?? this.resolve(topic);
-    return (this.lastStored = { topic, cls, type: family?.type });
+    // Frozen: the caller gets the cached entry itself, which no caller may change for the next one.
+    return (this.lastStored = Object.freeze({ topic, cls, type: family?.type }));
   }
 
   /** The prefix of an event family class, or undefined when it is not one. */

@@ -23,7 +23,7 @@ import { type Compilable, type Kysely, type RawBuilder, type Transaction, sql } 
 import type { Row } from './connection.js';
 import type { SqlDatastore } from './datastore.js';
 import { mapDriverError } from './errors.js';
-import { FOLLOWER_READ_LOCK } from './mysql.js';
+import { followerRead } from './mysql.js';
 import { appendGrouped } from './group-commit.js';
 import {
   type KeepsNotificationLog,
@@ -202,7 +202,7 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
           ? select.where('topic', '=', sql<string>`any(${topics}::text[])`)
           : select.where('topic', 'in', topics);
       const page = select.orderBy('id').limit(this.limitOf(limit));
-      return this.datastore.settings.dialect === 'mysql' ? page.modifyEnd(FOLLOWER_READ_LOCK) : page;
+      return this.datastore.settings.dialect === 'mysql' ? followerRead(page, this.table.tableName) : page;
     });
     return rows.map(([id, sequenceId, position, topic, data]) => ({
       id: Number(id),

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createConnection } from 'mysql2/promise';
-import { SqlActiveRecordStrategy, SqlIntegerSequencedItem } from '../src/index.js';
+import { SequencedItem } from '@es/core';
+import { SqlActiveRecordStrategy, SqlDatastore, SqlIntegerSequencedItem } from '../src/index.js';
 import { describeEachDialect, uniqueName, useDatastore } from './dialects.js';
+import { faultyClient, userClient } from './faults.js';
 
 /**
  * A follower's read of the log on MySQL/MariaDB never passes a row that has an id and has not finished
@@ -16,6 +18,42 @@ describeEachDialect(
   (dialect) => {
     const table = SqlIntegerSequencedItem.withTableName(uniqueName('follower_read'));
     const datastore = useDatastore(dialect, [table]);
+
+    it('reads through the id index, even where the table is small (a locking read locks what its plan scans)', async () => {
+      const own = userClient(dialect);
+      const recorded = faultyClient(own.client);
+      const store = new SqlActiveRecordStrategy({
+        datastore: await SqlDatastore.open({ client: recorded.client, tables: [table] }),
+        table,
+      });
+      const s = dialect.settings();
+      const explainer = await createConnection({
+        host: s.host,
+        port: s.port,
+        user: s.user,
+        password: s.password,
+        database: s.database,
+      });
+      try {
+        // Three rows: MariaDB 10.11 plans the read without the forced index as a full scan of the
+        // primary key and a filesort (EXPLAIN: type ALL, key NULL), locking every row and gap.
+        for (let k = 0; k < 2; k++) await store.append(new SequencedItem(randomUUID(), 0, 'test.Item', '{}'));
+        await store.append(new SequencedItem(randomUUID(), 0, 'test.Item', '{}'));
+        await explainer.query(`analyze table \`${table.tableName}\``);
+        for (const topics of [undefined, ['test.Item']]) {
+          recorded.statements.length = 0;
+          await store.selectNotifications(1, 10, topics ? { topics } : {});
+          const read = recorded.statements.find((statement) => /lock in share mode/i.test(statement));
+          expect(read).toBeDefined();
+          const params = topics ? [1, ...topics, 10] : [1, 10];
+          const [plan] = await explainer.query(`explain ${read!}`, params);
+          expect((plan as { key: string | null }[])[0]!.key).toBe(`${table.tableName}_id_key`);
+        }
+      } finally {
+        await explainer.end();
+        await own.end();
+      }
+    });
 
     it.each([
       ['first on the page', 0, undefined],
