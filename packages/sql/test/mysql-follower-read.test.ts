@@ -18,27 +18,28 @@ describeEachDialect(
   (dialect) => {
     const table = SqlIntegerSequencedItem.withTableName(uniqueName('follower_read'));
     const datastore = useDatastore(dialect, [table]);
-
-    it('reads through the id index, even where the table is small (a locking read locks what its plan scans)', async () => {
-      const own = userClient(dialect);
-      const recorded = faultyClient(own.client);
-      const store = new SqlActiveRecordStrategy({
-        datastore: await SqlDatastore.open({ client: recorded.client, tables: [table] }),
-        table,
-      });
+    /** A connection of the test's own, beside the store's pool. */
+    const connect = () => {
       const s = dialect.settings();
-      const explainer = await createConnection({
+      return createConnection({
         host: s.host,
         port: s.port,
         user: s.user,
         password: s.password,
         database: s.database,
       });
+    };
+
+    it('reads through the id index, even where the table is small (a locking read locks what its plan scans)', async () => {
+      const own = userClient(dialect);
+      const recorded = faultyClient(own.client);
+      const recordedStore = await SqlDatastore.open({ client: recorded.client, tables: [table] });
+      const store = new SqlActiveRecordStrategy({ datastore: recordedStore, table });
+      const explainer = await connect();
       try {
         // Three rows: MariaDB 10.11 plans the read without the forced index as a full scan of the
         // primary key and a filesort (EXPLAIN: type ALL, key NULL), locking every row and gap.
-        for (let k = 0; k < 2; k++) await store.append(new SequencedItem(randomUUID(), 0, 'test.Item', '{}'));
-        await store.append(new SequencedItem(randomUUID(), 0, 'test.Item', '{}'));
+        for (let k = 0; k < 3; k++) await store.append(new SequencedItem(randomUUID(), 0, 'test.Item', '{}'));
         await explainer.query(`analyze table \`${table.tableName}\``);
         for (const topics of [undefined, ['test.Item']]) {
           recorded.statements.length = 0;
@@ -51,6 +52,7 @@ describeEachDialect(
         }
       } finally {
         await explainer.end();
+        await recordedStore.close();
         await own.end();
       }
     });
@@ -63,15 +65,6 @@ describeEachDialect(
       'waits for a row still committing (%s), then returns it and the later one in id order',
       async (_, before, topics) => {
         const store = new SqlActiveRecordStrategy({ datastore: datastore(), table });
-        const s = dialect.settings();
-        const connect = () =>
-          createConnection({
-            host: s.host,
-            port: s.port,
-            user: s.user,
-            password: s.password,
-            database: s.database,
-          });
         const [earlier, later, monitor] = await Promise.all([connect(), connect(), connect()]);
         const insert = `insert into \`${table.tableName}\` (sequence_id, position, topic, data) values (?, 0, 'test.Item', '{}')`;
         let watching = true;
