@@ -70,10 +70,7 @@ describe('reading a sequence a page at a time', () => {
   });
 
   it('a read ahead that fails fails the iteration where it is reached, and no process while unread', async () => {
-    const unhandled: unknown[] = [];
-    const listener = (reason: unknown): void => void unhandled.push(reason);
-    process.on('unhandledRejection', listener);
-    try {
+    await withUnhandledRejections(async (unhandled) => {
       const backend = new ScriptedBackend();
       const id = uuid();
       const pages = backend.iteratePages(id, { pageSize: 2 })[Symbol.asyncIterator]();
@@ -96,9 +93,7 @@ describe('reading a sequence a page at a time', () => {
       backend.reads[3]!.fail(new Error('lost after the caller left'));
       await settle();
       expect(unhandled).toEqual([]);
-    } finally {
-      process.off('unhandledRejection', listener);
-    }
+    });
   });
 });
 
@@ -157,10 +152,7 @@ describe('replaying a sequence (EventStore.replayDomainEvents)', () => {
   });
 
   it('stops where replay throws, with its error, and a read ahead failing then is no unhandled rejection', async () => {
-    const unhandled: unknown[] = [];
-    const listener = (reason: unknown): void => void unhandled.push(reason);
-    process.on('unhandledRejection', listener);
-    try {
+    await withUnhandledRejections(async (unhandled) => {
       const backend = new ScriptedBackend();
       const id = uuid();
       const done = storeOver(backend).replayDomainEvents(id, { pageSize: 2 }, () => {
@@ -173,9 +165,7 @@ describe('replaying a sequence (EventStore.replayDomainEvents)', () => {
       await expect(done).rejects.toThrow('replay failed');
       await settle();
       expect(unhandled).toEqual([]);
-    } finally {
-      process.off('unhandledRejection', listener);
-    }
+    });
   });
 
   it('refuses a page size that is not a positive integer, before reading', async () => {
@@ -219,3 +209,15 @@ describe('reading the notification log a page at a time', () => {
     expect(reads).toHaveLength(2);
   });
 });
+
+/** Runs `test` with the process's unhandled rejections collected in the array it is given. */
+async function withUnhandledRejections(test: (unhandled: unknown[]) => Promise<void>): Promise<void> {
+  const unhandled: unknown[] = [];
+  const listener = (reason: unknown): void => void unhandled.push(reason);
+  process.on('unhandledRejection', listener);
+  try {
+    await test(unhandled);
+  } finally {
+    process.off('unhandledRejection', listener);
+  }
+}
