@@ -155,6 +155,17 @@ describe('EventSourcedRepository', () => {
     expect(setup.mutator.replayed).toBe(20);
   });
 
+  it('reads in pages of 5,000 by default', async () => {
+    // Larger pages cost fewer statements: a 10,000-event PostgreSQL or MariaDB load spent ~20% less CPU
+    // in pages of 5,000 than of 1,000 (docs/benchmarks.md, Round 2d: loads).
+    setup = setUp();
+    const widget = widgetWithChanges(1);
+    await setup.repository.get(widget.id); // waits for the writes
+    setup.strategy.selects = [];
+    await setup.repository.get(widget.id);
+    expect(setup.strategy.selects).toEqual([5000]);
+  });
+
   it('checks its settings', () => {
     setup = setUp();
     const { eventStore, snapshots } = setUp({ snapshots: true });
