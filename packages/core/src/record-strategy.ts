@@ -14,6 +14,11 @@ export interface ActiveRecordStrategyOptions<I = SequencedItem> {
   /** Most items in one append. Default 10,000. */
   maxBatchSize?: number;
   /**
+   * Items per page of a long read when the caller names none (`iteratePages`, and so a repository's
+   * replay). Default 1,000; SQL strategies 5,000 (each page is a statement).
+   */
+  pageSize?: number;
+  /**
    * Integer sequences only: an append must start exactly one past the sequence's last position (at 0
    * on an empty one), checked atomically with the write. Default true for integer positions: versions
    * then have no gaps, and a writer whose earlier write was lost cannot build on it. False for stores
@@ -48,6 +53,7 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
   readonly sequenceIdKind: SequenceIdKind;
   readonly maxItemBytes: number;
   readonly maxBatchSize: number;
+  readonly pageSize: number;
   /** True when appends must continue their sequence with no gap (see the option). */
   readonly contiguous: boolean;
   protected readonly shape: ItemShape<I>;
@@ -60,6 +66,8 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
     this.sequenceIdKind = options.sequenceIdKind ?? 'uuid';
     this.maxItemBytes = options.maxItemBytes ?? 1024 * 1024;
     this.maxBatchSize = options.maxBatchSize ?? 10_000;
+    this.pageSize = options.pageSize ?? 1000;
+    checkPageSize(this.pageSize);
     this.contiguous = this.positionKind === 'integer' && (options.contiguous ?? true);
     if (!Number.isSafeInteger(this.maxItemBytes) || this.maxItemBytes < 1) {
       throw new ValidationError('maxItemBytes must be a positive integer', 'maxItemBytes');
@@ -128,7 +136,7 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
   /** The items a page at a time, each page's read started before the page before it is handed over. */
   async *iteratePages(sequenceId: string, query: ItemQuery & { pageSize?: number } = {}): AsyncIterable<I[]> {
     const id = this.validateSequenceId(sequenceId);
-    const pageSize = query.pageSize ?? 1000;
+    const pageSize = query.pageSize ?? this.pageSize;
     checkPageSize(pageSize);
     const q = this.normalizeQuery(query);
     if (isEmptyRange(q)) return;

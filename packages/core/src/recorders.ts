@@ -41,6 +41,11 @@ export interface AggregateRecorder<I = SequencedItem> {
    * check at run time. Absent or false: no notification log.
    */
   readonly supportsNotifications?: boolean;
+  /**
+   * Items per page of a long read when the caller names none (`iteratePages`, a repository's replay):
+   * what suits the backend. Absent: 1,000.
+   */
+  readonly pageSize?: number;
 
   append(items: I | readonly I[]): Promise<void>;
   /** The item at a position; rejects with NotFoundError when there is none. */

@@ -33,6 +33,20 @@ const items = (id: string, from: number, count: number): SequencedItem[] =>
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe('reading a sequence a page at a time', () => {
+  it("takes the strategy's pageSize when the read names none (1,000 unless set), and refuses a bad one", async () => {
+    expect(new ScriptedBackend().pageSize).toBe(1000);
+    const backend = new ScriptedBackend({ pageSize: 2 });
+    const id = uuid();
+    const pages = backend.iteratePages(id)[Symbol.asyncIterator]();
+    const first = pages.next();
+    await settle();
+    expect(backend.reads[0]!.query.limit).toBe(2);
+    backend.reads[0]!.answer(items(id, 0, 1));
+    expect((await first).value).toHaveLength(1);
+    for (const pageSize of [0, -1, 1.5, NaN])
+      expect(() => new ScriptedBackend({ pageSize })).toThrow(ValidationError);
+  });
+
   it("starts reading the next page before handing over a full one, from the page's last position", async () => {
     const backend = new ScriptedBackend();
     const id = uuid();

@@ -68,6 +68,12 @@ describe('reads on SQLite (a LIMIT expression, not a bare parameter)', () => {
         [0, 1, 2],
         [3, 4],
       ]);
+      // Long reads take pages of 5,000 unless told otherwise: each page is a statement.
+      expect(strategy.pageSize).toBe(5000);
+      const small = new SqlActiveRecordStrategy({ datastore, table, pageSize: 3 });
+      const defaultPages: number[][] = [];
+      for await (const page of small.iteratePages(id)) defaultPages.push(page.map((item) => item.position));
+      expect(defaultPages).toEqual([[0, 1, 2], [3, 4, 5], [6]]);
     } finally {
       await datastore.close();
     }
