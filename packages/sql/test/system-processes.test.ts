@@ -79,14 +79,17 @@ async function readHistory(
   return { logs, tracking, commands };
 }
 
-/** Every follower has tracked its upstream's head, and every order has its five events. */
+/**
+ * Every follower has tracked its upstream's head: nothing is in flight, and nothing more will come.
+ * The tracking is read first: a head read after it that it still equals has no notification past it.
+ */
 async function settled(apps: Record<AppName, ProcessApplication>): Promise<boolean> {
-  const heads = new Map<string, number>();
-  for (const name of NAMES) heads.set(name, await apps[name].notificationLog!.maxNotificationId());
-  if (heads.get('orders')! < 3 * ORDERS || heads.get('payments')! < ORDERS) return false;
+  const tracked: [string, number][] = [];
   for (const follower of system.followers as AppName[])
     for (const upstream of system.follows(follower))
-      if ((await apps[follower].processedUpTo(upstream)) !== heads.get(upstream)) return false;
+      tracked.push([upstream, await apps[follower].processedUpTo(upstream)]);
+  for (const [upstream, upTo] of tracked)
+    if ((await apps[upstream as AppName].notificationLog!.maxNotificationId()) !== upTo) return false;
   return true;
 }
 
