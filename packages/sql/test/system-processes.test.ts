@@ -12,7 +12,6 @@ import {
   aggregates,
   classes,
   openApplication,
-  openStoreOf,
   reactsTo,
   system,
 } from './children/orders-system.js';
