@@ -277,6 +277,48 @@ describeIfAvailable(
       expect(held).toEqual(stored);
     }, 360_000);
 
+    it('two of three replicas SIGKILLed at once during appends: nothing is acknowledged without a quorum, every failure is typed, appends resume when they return, nothing acknowledged is lost', async () => {
+      // The seed (dc1[0]) stays up and coordinates; the other two replicas of every partition die together.
+      const victims = [dc1[1]!, dc1[2]!];
+      const sequences = Array.from({ length: 4 }, () => randomUUID());
+      const url = storeUrl(keyspace);
+      const writers = await startWriters(3, url, sequences);
+      let outcomes: Outcome[];
+      const times: Record<string, number> = {};
+      try {
+        await sleep(2000);
+        times.killed = Date.now();
+        await Promise.all(victims.map((victim) => killRingNode(RING, victim.address, env)));
+        await sleep(6000);
+        times.restarting = Date.now();
+        await Promise.all(victims.map((victim) => restartRingNode(RING, victim.address, env)));
+        times.restarted = Date.now();
+        await sleep(3000);
+        outcomes = await writers.stop();
+      } catch (error) {
+        writers.kill();
+        throw error;
+      }
+      const stored = await readAll(url, sequences);
+      const report = checkLedger(outcomes, stored);
+      // An append acknowledged up to a second after the kill may have had its quorum before it.
+      const withoutQuorum = acksBetween(outcomes, times.killed! + 1000, times.restarting!);
+      const failedWithoutQuorum = outcomes.filter(
+        (o) =>
+          (o.kind === 'unknown' || o.kind === 'unavailable' || o.kind === 'read-failed') &&
+          o.at > times.killed! &&
+          o.at < times.restarted!,
+      ).length;
+      const afterReturn = acksBetween(outcomes, times.restarted!, Date.now());
+      console.log(
+        `ring quorum loss: ${JSON.stringify({ ...report, withoutQuorum, failedWithoutQuorum, afterReturn, restartSeconds: (times.restarted! - times.restarting!) / 1000 })}`,
+      );
+      expectSound(report);
+      expect(withoutQuorum).toBe(0);
+      expect(failedWithoutQuorum).toBeGreaterThan(0);
+      expect(afterReturn).toBeGreaterThan(0);
+    }, 360_000);
+
     it("the client's coordinator SIGKILLed during appends: the driver moves on, typed errors only, nothing acknowledged lost", async () => {
       // The writers know one contact point, the seed: their control connection and a third of their requests
       // go through it.
