@@ -7,6 +7,7 @@ import {
   SqlSnapshot,
   SqlTimestampSequencedItem,
 } from '../src/index.js';
+import { defineSnapshotTailSuite } from '@es/testing/conformance';
 import { describeEachDialect, uniqueName, useDatastore } from './dialects.js';
 
 describeEachDialect('the newest snapshot and the events after it in one statement', (dialect) => {
@@ -25,24 +26,13 @@ describeEachDialect('the newest snapshot and the events after it in one statemen
     return { events, snapshots, id };
   }
 
-  it('answers as the two reads one after the other would, for every bound', async () => {
-    const { events, snapshots, id } = await stores();
-    expect(readsSnapshotsWith(events, snapshots)).toBe(true);
-    for (const snapshotLte of [undefined, 0, 2, 3, 6, 7, 20, 6.5]) {
-      for (const eventsLt of [undefined, 0, 3, 8, 10, 7.5]) {
-        for (const limit of [1, 2, 100]) {
-          const [snapshot] = await snapshots.getItems(id, { lte: snapshotLte, descending: true, limit: 1 });
-          const after = await events.getItems(id, { gte: snapshot?.position, lt: eventsLt, limit });
-          const read = await events.getSnapshotTail(snapshots, id, { snapshotLte, eventsLt, limit });
-          expect([snapshotLte, eventsLt, limit, read]).toEqual([
-            snapshotLte,
-            eventsLt,
-            limit,
-            { snapshot, events: after },
-          ]);
-        }
-      }
-    }
+  // The contract (@es/testing): the answers are those of the two reads one after the other.
+  defineSnapshotTailSuite({
+    name: dialect.name,
+    createStores: async () => ({
+      events: new SqlActiveRecordStrategy({ datastore: datastore(), table: eventsTable }),
+      snapshots: new SqlActiveRecordStrategy({ datastore: datastore(), table: snapshotsTable }),
+    }),
   });
 
   it('is one statement, whose id may be given in upper case; an unknown id has neither', async () => {
