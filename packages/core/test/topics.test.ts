@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import {
   DomainEvent,
   DuplicateTopicError,
@@ -109,5 +110,45 @@ describe('TopicRegistry.resolveStored (the topic of a stored item)', () => {
     // An exact registration takes precedence over the family, as `resolve` and the mapper always did.
     topics.register('t.Fam.Special', Alpha);
     expect(topics.resolveStored('t.Fam.Special')).toMatchObject({ cls: Alpha, type: undefined });
+  });
+});
+
+describe('registration keeps a class quick to construct', () => {
+  // V8's own view of an object: natives syntax, enabled for the functions compiled from here on.
+  setFlagsFromString('--allow-natives-syntax');
+  const hasFastProperties = new Function('o', 'return %HasFastProperties(o)') as (o: object) => boolean;
+
+  /** A class as esbuild's keepNames (which tsx always sets) leaves it: its `name` redefined. */
+  function renamed(): typeof DomainEvent {
+    const cls = class Renamed extends DomainEvent {};
+    Object.defineProperty(cls, 'name', { value: 'Renamed', configurable: true });
+    return cls;
+  }
+
+  it('a class whose name was redefined gets fast properties back (V8 slows `new` of it otherwise)', () => {
+    // What the registry undoes: the redefinition makes the class a dictionary-mode object.
+    expect(hasFastProperties(renamed())).toBe(false);
+    const event = renamed();
+    new TopicRegistry().register('t.Renamed', event);
+    expect(hasFastProperties(event)).toBe(true);
+    const family = renamed();
+    new TopicRegistry().registerFamily('t.RenamedFamily', family);
+    expect(hasFastProperties(family)).toBe(true);
+    // The class is unchanged: its name, its events.
+    expect(event.name).toBe('Renamed');
+    expect(new event({ n: 1 })).toMatchObject({ n: 1 });
+  });
+
+  it('functions that cannot be extended register as before', () => {
+    const arrow = (() => undefined) as unknown as typeof DomainEvent;
+    const bound = DomainEvent.bind(null) as unknown as typeof DomainEvent;
+    function* generator(): Generator<never> {}
+    const topics = new TopicRegistry()
+      .register('t.Arrow', arrow)
+      .register('t.Bound', bound)
+      .register('t.Generator', generator);
+    expect(topics.resolve('t.Arrow')).toBe(arrow);
+    expect(topics.resolve('t.Bound')).toBe(bound);
+    expect(topics.resolve('t.Generator')).toBe(generator);
   });
 });
