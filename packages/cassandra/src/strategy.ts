@@ -1,8 +1,10 @@
 import {
+  type AggregateRecorder,
   type Notification,
   type NotificationQuery,
   NotSupportedError,
   SequencedItem,
+  type SnapshotTail,
   ValidationError,
 } from '@es/core';
 import {
@@ -86,6 +88,9 @@ function nextDeadline(timeoutMs: number): number {
  * AggregateRecorder, whose log methods the compiler refuses (their `this` type) and which reject with
  * NotSupportedError at run time, as @es/sql types the log methods of its tables.
  */
+/** How many entities' snapshot positions a strategy remembers (a number and an id each). */
+const SNAPSHOT_GUESSES = 10_000;
+
 export class CassandraActiveRecordStrategy<
   I = SequencedItem,
   K extends CqlTableKind = CqlTableKind,
@@ -102,6 +107,11 @@ export class CassandraActiveRecordStrategy<
   private readonly layoutChecks = new WeakMap<object, Promise<boolean>>();
   /** Facts about buckets that can never become false (see known.ts): they save round trips. */
   private readonly known = new KnownBuckets();
+  /**
+   * By entity id, the position of the snapshot the last load from a snapshot found (see
+   * selectSnapshotTail), the oldest forgotten past SNAPSHOT_GUESSES ids: a guess, never a fact.
+   */
+  private readonly snapshotGuesses = new Map<string, number>();
   /** The sequencer that `catchUpOnRead` runs passes of. */
   private readonly catchUp: FeedSequencer | undefined;
 
@@ -221,6 +231,76 @@ export class CassandraActiveRecordStrategy<
     return this.tracked(async () =>
       new ReadPlanner(await this.bound(), this.table, this.known).select(sequenceId, query),
     );
+  }
+
+  /**
+   * Snapshots of another strategy's integer positions, under an integer (contiguous) events table: a
+   * load from a snapshot then reads the events after the snapshot it guesses at the same time as the
+   * snapshot (see selectSnapshotTail).
+   */
+  override readsSnapshotsOf(snapshots: AggregateRecorder<any>): boolean {
+    return (
+      snapshots instanceof CassandraActiveRecordStrategy &&
+      snapshots.positionKind === 'integer' &&
+      this.table.contiguous &&
+      snapshots.sequenceIdKind === this.sequenceIdKind
+    );
+  }
+
+  /**
+   * Cassandra has no statement that reads two tables, and the events read needs the snapshot's
+   * position: so the events are read from the position of the snapshot the previous load of the entity
+   * found, at the same time as the snapshot, and kept when the snapshot found is at that position (the
+   * usual case: an entity is snapshotted far less often than it is loaded). Otherwise, or with no
+   * guess, they are read after the snapshot, as before. Either way each read sees committed rows only,
+   * and contiguous positions: a snapshot at v and events v.. read at another moment are still an entity
+   * that was stored (later appends only add events after the ones read).
+   */
+  protected override async selectSnapshotTail(
+    snapshots: CassandraActiveRecordStrategy<any>,
+    sequenceId: string,
+    snapshotUpper: number,
+    eventsUpper: number,
+    limit: number,
+  ): Promise<SnapshotTail<SequencedItem>> {
+    const eventsFrom = (from: number): Promise<SequencedItem[]> =>
+      from > eventsUpper
+        ? Promise.resolve([])
+        : this.select(sequenceId, {
+            lower: from,
+            lowerInclusive: true,
+            upper: eventsUpper,
+            upperInclusive: true,
+            limit,
+            descending: false,
+          });
+    const guess = this.snapshotGuesses.get(sequenceId);
+    const early = guess !== undefined && guess <= snapshotUpper ? eventsFrom(guess) : undefined;
+    // Awaited only when the guess holds: its failure must not be unhandled otherwise.
+    early?.catch(() => undefined);
+    const [snapshot] =
+      snapshotUpper < 0
+        ? []
+        : await snapshots.select(sequenceId, {
+            lower: -Infinity,
+            lowerInclusive: true,
+            upper: snapshotUpper,
+            upperInclusive: true,
+            limit: 1,
+            descending: true,
+          });
+    const from = snapshot?.position ?? 0;
+    if (snapshot !== undefined) this.rememberSnapshot(sequenceId, from);
+    const events = early !== undefined && guess === from ? await early : await eventsFrom(from);
+    return { snapshot, events };
+  }
+
+  private rememberSnapshot(sequenceId: string, position: number): void {
+    if (this.snapshotGuesses.get(sequenceId) === position) return;
+    this.snapshotGuesses.delete(sequenceId);
+    if (this.snapshotGuesses.size >= SNAPSHOT_GUESSES)
+      this.snapshotGuesses.delete(this.snapshotGuesses.keys().next().value!);
+    this.snapshotGuesses.set(sequenceId, position);
   }
 
   protected selectSequenceIds(): Promise<string[]> {

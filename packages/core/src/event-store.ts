@@ -109,15 +109,19 @@ export class EventStore<E extends DomainEvent = DomainEvent, I = SequencedItem> 
    * with no async iterator around it: a short sequence, or what follows a snapshot, is all on it. Only
    * a full first page goes on page by page (iterateDomainEventPages, after its last event), and that
    * read starts before `replay` gets the first page, so that the database works while `replay` does.
+   * `firstPage`, when given, is that first page already read (with a snapshot: see
+   * SnapshotStrategy.getSnapshotAndEvents): the range's first `pageSize` events, ascending.
    */
   async replayDomainEvents(
     sequenceId: string,
     query: Pick<ItemQuery, 'gt' | 'gte' | 'lt' | 'lte'> & { pageSize: number },
     replay: (events: E[]) => void,
+    firstPage?: E[],
   ): Promise<void> {
     const { gt, gte, lt, lte, pageSize } = query;
     checkPageSize(pageSize);
-    const first = await this.getDomainEvents(sequenceId, { gt, gte, lt, lte, limit: pageSize });
+    const first =
+      firstPage ?? (await this.getDomainEvents(sequenceId, { gt, gte, lt, lte, limit: pageSize }));
     if (first.length < pageSize) {
       if (first.length > 0) replay(first);
       return;

@@ -13,7 +13,7 @@ import {
   type ActiveRecordStrategyOptions,
   type NormalizedQuery,
 } from './record-strategy.js';
-import type { NotificationQuery } from './recorders.js';
+import type { AggregateRecorder, NotificationQuery, SnapshotTail } from './recorders.js';
 import type { Notification, SequencedItem } from './sequenced-item.js';
 import type { Tracking } from './tracking.js';
 
@@ -148,6 +148,32 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem>
       return stored.slice(start, q.limit === undefined ? end : Math.min(end, start + q.limit));
     const from = q.limit === undefined ? start : Math.max(start, end - q.limit);
     return stored.slice(from, end).reverse();
+  }
+
+  /** Another in-memory strategy's snapshots: read in the same turn as the events, so from one state. */
+  override readsSnapshotsOf(snapshots: AggregateRecorder<any>): boolean {
+    return (
+      snapshots instanceof InMemoryActiveRecordStrategy &&
+      this.positionKind === 'integer' &&
+      snapshots.positionKind === 'integer' &&
+      snapshots.sequenceIdKind === this.sequenceIdKind
+    );
+  }
+
+  protected override selectSnapshotTail(
+    snapshots: InMemoryActiveRecordStrategy<any>,
+    sequenceId: string,
+    snapshotUpper: number,
+    eventsUpper: number,
+    limit: number,
+  ): Promise<SnapshotTail<SequencedItem>> {
+    const kept = snapshots.sequences.get(sequenceId);
+    const newest = kept === undefined ? 0 : lowerBound(kept, snapshotUpper, true);
+    const snapshot = newest > 0 ? kept![newest - 1] : undefined;
+    const stored = this.sequences.get(sequenceId) ?? [];
+    const start = snapshot === undefined ? 0 : lowerBound(stored, snapshot.position, false);
+    const end = Math.min(lowerBound(stored, eventsUpper, true), start + limit);
+    return Promise.resolve({ snapshot, events: end > start ? stored.slice(start, end) : [] });
   }
 
   protected async selectSequenceIds(): Promise<string[]> {

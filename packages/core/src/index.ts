@@ -48,7 +48,11 @@ export {
   type NotificationQuery,
   type PositionKind,
   type SequenceIdKind,
+  type SnapshotTail,
+  type SnapshotTailQuery,
+  type SnapshotTailRecorder,
   hasNotificationLog,
+  readsSnapshotsWith,
 } from './recorders.js';
 export { type ProcessAppends, type ProcessRecorder, type ProjectionRecorder } from './process-recorder.js';
 export { InMemoryActiveRecordStrategy } from './in-memory.js';

@@ -1,5 +1,13 @@
-import { NotFoundError, ValidationError } from './errors.js';
-import type { AggregateRecorder, ItemQuery, PositionKind, SequenceIdKind } from './recorders.js';
+import { NotFoundError, NotSupportedError, ValidationError } from './errors.js';
+import type {
+  AggregateRecorder,
+  ItemQuery,
+  PositionKind,
+  SequenceIdKind,
+  SnapshotTail,
+  SnapshotTailQuery,
+  SnapshotTailRecorder,
+} from './recorders.js';
 import { readAhead } from './read-ahead.js';
 import { ItemShape, SequencedItem, type SequencedItemClass } from './sequenced-item.js';
 import { describeValue, hasLoneSurrogate, isUuid, validateName } from './validation.js';
@@ -48,7 +56,7 @@ export const MAX_SEQUENCE_ID_LENGTH = 255;
  * `supportsNotifications = true`, `selectNotifications` (checking its arguments with
  * `validateNotificationRange`) and `maxNotificationId`.
  */
-export abstract class ActiveRecordStrategy<I = SequencedItem> implements AggregateRecorder<I> {
+export abstract class ActiveRecordStrategy<I = SequencedItem> implements SnapshotTailRecorder<I> {
   readonly positionKind: PositionKind;
   readonly sequenceIdKind: SequenceIdKind;
   readonly maxItemBytes: number;
@@ -165,6 +173,78 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Aggrega
 
   listSequenceIds(): Promise<string[]> {
     return this.selectSequenceIds();
+  }
+
+  /**
+   * True when this strategy reads the snapshots of `snapshots` with its own items (see
+   * SnapshotTailRecorder): a backend that can overrides it, with `selectSnapshotTail`. Never for
+   * timestamp positions: an unversioned entity's events follow its last one's timestamp, not its
+   * snapshot's position.
+   */
+  readsSnapshotsOf(_snapshots: AggregateRecorder<any>): boolean {
+    return false;
+  }
+
+  /** Not `async`, as getItems: the backend's promise goes back as it is with the default item class. */
+  getSnapshotTail(
+    snapshots: AggregateRecorder<any>,
+    sequenceId: string,
+    query: SnapshotTailQuery,
+  ): Promise<SnapshotTail<I>> {
+    let id: string;
+    let snapshotUpper: number;
+    let eventsUpper: number;
+    try {
+      if (!this.readsSnapshotsOf(snapshots)) {
+        throw new NotSupportedError(
+          `${this.constructor.name} does not read the snapshots of ${(snapshots as object)?.constructor?.name} with its events: read them one after the other`,
+        );
+      }
+      id = this.validateSequenceId(sequenceId);
+      const { snapshotLte, eventsLt, limit } = query;
+      checkBound('snapshotLte', snapshotLte);
+      checkBound('eventsLt', eventsLt);
+      if (!Number.isSafeInteger(limit) || limit < 1)
+        throw new ValidationError('limit must be a positive integer', 'limit');
+      // Integer positions (readsSnapshotsOf holds only for them): inclusive integer bounds, -1 for none.
+      snapshotUpper = snapshotLte === undefined ? Infinity : Math.max(-1, Math.floor(snapshotLte));
+      eventsUpper = eventsLt === undefined ? Infinity : Math.max(-1, Math.ceil(eventsLt) - 1);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const read = this.selectSnapshotTail(
+      snapshots as ActiveRecordStrategy<any>,
+      id,
+      snapshotUpper,
+      eventsUpper,
+      query.limit,
+    );
+    const snapshotShape = (snapshots as ActiveRecordStrategy<any>).shape;
+    if (
+      this.shape.itemClass === (SequencedItem as unknown) &&
+      snapshotShape.itemClass === (SequencedItem as unknown)
+    )
+      return read as Promise<SnapshotTail<I>>;
+    return read.then(({ snapshot, events }) => ({
+      snapshot: snapshot === undefined ? undefined : snapshotShape.fromCanonical(snapshot),
+      events: this.shape.fromCanonicalList(events),
+    }));
+  }
+
+  /**
+   * The backend's half of getSnapshotTail, over validated input: the newest item of `snapshots` (a
+   * strategy `readsSnapshotsOf` accepted) at or below `snapshotUpper`, and the first `limit` items of
+   * this store from its position on (from the start without one) and at or below `eventsUpper` (each
+   * bound an integer, or Infinity for none), both from one state of the store.
+   */
+  protected selectSnapshotTail(
+    _snapshots: ActiveRecordStrategy<any>,
+    _sequenceId: string,
+    _snapshotUpper: number,
+    _eventsUpper: number,
+    _limit: number,
+  ): Promise<SnapshotTail<SequencedItem>> {
+    return Promise.reject(new NotSupportedError(`${this.constructor.name} has no selectSnapshotTail`));
   }
 
   async close(): Promise<void> {}

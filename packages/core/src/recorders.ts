@@ -59,6 +59,61 @@ export interface AggregateRecorder<I = SequencedItem> {
   close(): Promise<void>;
 }
 
+/**
+ * What a load from a snapshot reads: the newest snapshot at or below `snapshotLte`, and the first `limit`
+ * events from that snapshot's position on (from the start when there is none), below `eventsLt`.
+ */
+export interface SnapshotTailQuery {
+  /** The newest snapshot at or below this position (an entity version); absent: the newest of all. */
+  readonly snapshotLte?: number;
+  /** Only events below this position; absent: no upper bound. */
+  readonly eventsLt?: number;
+  /** At most this many events: a page. */
+  readonly limit: number;
+}
+
+/** The answer to a SnapshotTailQuery. */
+export interface SnapshotTail<I = SequencedItem> {
+  /** The snapshot, as its own store's item class would return it; undefined when there is none. */
+  readonly snapshot: SequencedItem | undefined;
+  /** Ascending; `limit` of them means there may be more after the last. */
+  readonly events: I[];
+}
+
+/**
+ * An optional capability of an events store: reading an entity's newest snapshot, from a snapshots store
+ * it can reach in the same request (the same database), together with the events after it. Read one
+ * after the other, those are two round trips, since the second needs the first's position; an
+ * EventSourcedRepository uses this when `readsSnapshotsOf` says the pair qualifies. Every
+ * ActiveRecordStrategy has the methods; `readsSnapshotsOf` is false unless its backend implements them.
+ */
+export interface SnapshotTailRecorder<I = SequencedItem> extends AggregateRecorder<I> {
+  /** True when `getSnapshotTail` can read `snapshots` (decided by the two stores alone: it does not change). */
+  readsSnapshotsOf(snapshots: AggregateRecorder<any>): boolean;
+  /**
+   * The snapshot and the events, read at once (one statement on SQL, so both from one state of the
+   * database). Rejects with NotSupportedError when `readsSnapshotsOf(snapshots)` is false.
+   */
+  getSnapshotTail(
+    snapshots: AggregateRecorder<any>,
+    sequenceId: string,
+    query: SnapshotTailQuery,
+  ): Promise<SnapshotTail<I>>;
+}
+
+/** True when `recorder` reads the snapshots of `snapshots` with its events (narrows the type). */
+export function readsSnapshotsWith<I>(
+  recorder: AggregateRecorder<I>,
+  snapshots: AggregateRecorder<any>,
+): recorder is SnapshotTailRecorder<I> {
+  const r = recorder as Partial<SnapshotTailRecorder<I>>;
+  return (
+    typeof r.readsSnapshotsOf === 'function' &&
+    typeof r.getSnapshotTail === 'function' &&
+    r.readsSnapshotsOf(snapshots)
+  );
+}
+
 /** What else selects notifications, besides where to start and how many. */
 export interface NotificationQuery {
   /**

@@ -2,7 +2,7 @@ import { type DomainEntity, type EntityState, type Mutator } from './entity.js';
 import type { DomainEvent } from './events.js';
 import { NotFoundError, ValidationError } from './errors.js';
 import type { EventStore } from './event-store.js';
-import type { Snapshottable, SnapshotStrategy } from './snapshots.js';
+import type { Snapshot, Snapshottable, SnapshotStrategy } from './snapshots.js';
 import { describeValue } from './validation.js';
 
 /** What a repository holds: entities and aggregates alike. */
@@ -68,6 +68,8 @@ export class EventSourcedRepository<T extends EventSourced = DomainEntity> {
   private readonly snapshotPeriod: number | undefined;
   private readonly pageSize: number;
   private readonly onLoad: ((entity: unknown) => void) | undefined;
+  /** The events store reads the snapshots with the events, in one round trip (fixed by the two stores). */
+  private readonly readsTogether: boolean;
 
   constructor(options: EventSourcedRepositoryOptions<T>) {
     this.eventStore = options.eventStore;
@@ -80,6 +82,7 @@ export class EventSourcedRepository<T extends EventSourced = DomainEntity> {
     this.snapshotPeriod = options.snapshotPeriod;
     this.pageSize = options.pageSize ?? options.eventStore.activeRecordStrategy.pageSize ?? 1000;
     this.onLoad = options.onLoad;
+    this.readsTogether = this.snapshots?.readsWith(this.eventStore) ?? false;
     if (this.snapshotPeriod !== undefined) {
       if (!this.snapshots)
         throw new ValidationError('snapshotPeriod needs a snapshotStrategy', 'snapshotPeriod');
@@ -143,23 +146,45 @@ export class EventSourcedRepository<T extends EventSourced = DomainEntity> {
     let entity: T | undefined;
     let gte: number | undefined;
     let gt: number | undefined;
+    // The first page of events, when it was read with the snapshot.
+    let first: DomainEvent[] | undefined;
     if (this.snapshots) {
-      await this.eventStore.flush(id);
-      const snapshot = await this.snapshots.getSnapshot(id, version === undefined ? {} : { lte: version });
+      let snapshot: Snapshot | undefined;
+      if (this.readsTogether) {
+        const read = await this.snapshots.getSnapshotAndEvents(this.eventStore, id, {
+          lte: version,
+          lt: version,
+          limit: this.pageSize,
+        });
+        snapshot = read.snapshot;
+        first = read.events;
+      } else {
+        await this.eventStore.flush(id);
+        snapshot = await this.snapshots.getSnapshot(id, version === undefined ? {} : { lte: version });
+      }
       if (snapshot) {
         entity = this.snapshots.restore<T>(snapshot);
-        // An unversioned entity (version 0) is sequenced by timestamp: replay what came after its last event.
+        // An unversioned entity (version 0) is sequenced by timestamp: replay what came after its last
+        // event (not what was read from the snapshot's position on).
         if (snapshot.state.version > 0) gte = snapshot.originatorVersion;
-        else gt = snapshot.state.lastModifiedOn ?? -Infinity;
+        else {
+          gt = snapshot.state.lastModifiedOn ?? -Infinity;
+          first = undefined;
+        }
       }
     }
     let replayed = 0;
     // One literal, no spreads: a bound left undefined is no bound (a spread here cost microseconds per load).
     const range = { gte, gt, lt: version, pageSize: this.pageSize };
-    await this.eventStore.replayDomainEvents(id, range, (events) => {
-      for (const event of events) entity = this.mutator(entity, event);
-      replayed += events.length;
-    });
+    await this.eventStore.replayDomainEvents(
+      id,
+      range,
+      (events) => {
+        for (const event of events) entity = this.mutator(entity, event);
+        replayed += events.length;
+      },
+      first,
+    );
     if (
       autoSnapshot &&
       entity &&

@@ -2,6 +2,7 @@ import type { EntityState } from './entity.js';
 import { ConcurrencyError, SettingsError } from './errors.js';
 import { DomainEvent } from './events.js';
 import type { EventStore } from './event-store.js';
+import { readsSnapshotsWith } from './recorders.js';
 import { type TopicRegistry, defaultTopics, registerTopic } from './topics.js';
 
 /** A snapshot is stored as an event of the entity's snapshot sequence, at the entity's version. */
@@ -70,6 +71,51 @@ export class SnapshotStrategy {
   /** The newest snapshot at or below `lte` (an entity version), or undefined. */
   getSnapshot(entityId: string, query: { lte?: number } = {}): Promise<Snapshot | undefined> {
     return this.store.getMostRecentEvent(entityId, query);
+  }
+
+  /**
+   * True when `events`' store reads this strategy's snapshots with its events in one round trip (see
+   * SnapshotTailRecorder): getSnapshotAndEvents then takes one. It depends on the two stores alone.
+   */
+  readsWith(events: EventStore<any, any>): boolean {
+    return readsSnapshotsWith(events.activeRecordStrategy, this.store.activeRecordStrategy);
+  }
+
+  /**
+   * The newest snapshot at or below `lte`, and the first `limit` events of `events` from its position
+   * (version) on (from the start without one), below `lt`: in one round trip where `readsWith` says the
+   * stores can, else in two.
+   * Queued writes of either store are waited for first (and their failure rethrown), as by each read.
+   */
+  async getSnapshotAndEvents<E extends DomainEvent>(
+    events: EventStore<E, any>,
+    entityId: string,
+    query: { lte?: number; lt?: number; limit: number },
+  ): Promise<{ snapshot: Snapshot | undefined; events: E[] }> {
+    await events.flush(entityId);
+    await this.store.flush(entityId);
+    const recorder = events.activeRecordStrategy;
+    if (!readsSnapshotsWith(recorder, this.store.activeRecordStrategy)) {
+      // Two reads, one after the other: the same answer.
+      const snapshot = await this.getSnapshot(entityId, { lte: query.lte });
+      const after = { gte: snapshot?.originatorVersion, lt: query.lt, limit: query.limit };
+      return { snapshot, events: await events.getDomainEvents(entityId, after) };
+    }
+    const read = await recorder.getSnapshotTail(this.store.activeRecordStrategy, entityId, {
+      snapshotLte: query.lte,
+      eventsLt: query.lt,
+      limit: query.limit,
+    });
+    const eventMapper = events.sequencedItemMapper;
+    const decoded = new Array<E>(read.events.length);
+    for (let i = 0; i < decoded.length; i++) decoded[i] = eventMapper.fromSequencedItem(read.events[i]) as E;
+    return {
+      snapshot:
+        read.snapshot === undefined
+          ? undefined
+          : (this.store.sequencedItemMapper.fromSequencedItem(read.snapshot) as Snapshot),
+      events: decoded,
+    };
   }
 
   restore<T>(snapshot: Snapshot): T {

@@ -16,7 +16,9 @@ import {
   VersionedEntityEvent,
   type DomainEvent,
   type Mutator,
+  type AggregateRecorder,
   type SequencedItem,
+  type SnapshotTail,
 } from '../src/index.js';
 import { type NormalizedQuery } from '../src/backend.js';
 import {
@@ -35,7 +37,24 @@ import {
 /** Counts the pages a repository reads. */
 class CountingStrategy extends InMemoryActiveRecordStrategy {
   selects: (number | undefined)[] = [];
+  /** Snapshot-and-events reads (one round trip each), by their limit. */
+  tails: number[] = [];
   appends = 0;
+  /** False: a store that cannot read a snapshot with its events, so the repository reads one after the other. */
+  readsTogether = true;
+  override readsSnapshotsOf(snapshots: AggregateRecorder<any>): boolean {
+    return this.readsTogether && super.readsSnapshotsOf(snapshots);
+  }
+  protected override selectSnapshotTail(
+    snapshots: InMemoryActiveRecordStrategy<any>,
+    sequenceId: string,
+    snapshotUpper: number,
+    eventsUpper: number,
+    limit: number,
+  ): Promise<SnapshotTail<SequencedItem>> {
+    this.tails.push(limit);
+    return super.selectSnapshotTail(snapshots, sequenceId, snapshotUpper, eventsUpper, limit);
+  }
   protected override select(sequenceId: string, q: NormalizedQuery): Promise<SequencedItem[]> {
     this.selects.push(q.limit);
     return super.select(sequenceId, q);
@@ -56,17 +75,22 @@ function countingMutator<T>(inner: Mutator<T>): Mutator<T> & { replayed: number 
   return mutator;
 }
 
-function setUp(
-  options: {
-    snapshots?: boolean;
-    snapshotPeriod?: number;
-    pageSize?: number;
-    strategyPageSize?: number;
-  } = {},
-) {
+const setUp = (options: SetUpOptions = {}) => setUpWith(options);
+
+interface SetUpOptions {
+  snapshots?: boolean;
+  snapshotPeriod?: number;
+  pageSize?: number;
+  strategyPageSize?: number;
+  /** Default true: the snapshot and the first page of events in one read (SnapshotTailRecorder). */
+  readsTogether?: boolean;
+}
+
+function setUpWith(options: SetUpOptions = {}) {
   const strategy = new CountingStrategy(
     options.strategyPageSize !== undefined ? { pageSize: options.strategyPageSize } : {},
   );
+  strategy.readsTogether = options.readsTogether ?? true;
   const mapper = new SequencedItemMapper();
   const eventStore = new EventStore({ activeRecordStrategy: strategy, sequencedItemMapper: mapper });
   const snapshotRecords = new CountingStrategy({ contiguous: false });
@@ -206,7 +230,76 @@ describe('EventSourcedRepository', () => {
     expect((error as ValidationError).field).toBe('snapshotStrategy');
   });
 
-  describe('with snapshots', () => {
+  describe.each([
+    ['the snapshot and the events in one read', true],
+    ['the snapshot, then the events', false],
+  ])('with snapshots (%s)', (_, readsTogether) => {
+    // Every test of this block runs both ways: the repository's answers do not depend on how it reads.
+    const setUp = (options: SetUpOptions = {}) => setUpWith({ readsTogether, ...options });
+
+    it('a load reads the snapshot and the events after it in one round trip, or in two', async () => {
+      setup = setUp({ snapshots: true });
+      const { repository, strategy, snapshotRecords, mutator } = setup;
+      const widget = widgetWithChanges(9); // version 10
+      await repository.takeSnapshot(widget.id);
+      widget.foo = 'v10';
+      strategy.selects = [];
+      strategy.tails = [];
+      snapshotRecords.selects = [];
+      mutator.replayed = 0;
+      expect((await repository.get(widget.id)).foo).toBe('v10');
+      expect(mutator.replayed).toBe(1);
+      if (readsTogether) {
+        expect([strategy.tails, strategy.selects, snapshotRecords.selects]).toEqual([[1000], [], []]);
+      } else {
+        expect([strategy.tails, strategy.selects, snapshotRecords.selects]).toEqual([[], [1000], [1]]);
+      }
+    });
+
+    it('no snapshot yet: the first page of events comes with the answer that there is none', async () => {
+      setup = setUp({ snapshots: true, pageSize: 4 });
+      const { repository, strategy, mutator } = setup;
+      const widget = widgetWithChanges(9); // 10 events: pages of 4, 4, 2
+      strategy.selects = [];
+      strategy.tails = [];
+      expect((await repository.get(widget.id)).foo).toBe('v9');
+      expect(mutator.replayed).toBe(10);
+      expect([strategy.tails, strategy.selects]).toEqual(readsTogether ? [[4], [4, 4]] : [[], [4, 4, 4]]);
+    });
+
+    it('a tail longer than a page: the pages after the first are read after its last event', async () => {
+      setup = setUp({ snapshots: true, pageSize: 2 });
+      const { repository, mutator } = setup;
+      const widget = widgetWithChanges(2); // version 3
+      await repository.takeSnapshot(widget.id);
+      for (let i = 3; i <= 9; i++) widget.foo = `v${i}`; // version 10: 7 events after the snapshot
+      for (const version of [undefined, 10, 9, 5, 4, 3, 2]) {
+        mutator.replayed = 0;
+        const loaded = await repository.get(widget.id, version === undefined ? {} : { version });
+        const expected = version ?? 10;
+        expect([version, loaded.version, loaded.foo]).toEqual([version, expected, `v${expected - 1}`]);
+        expect([version, mutator.replayed]).toEqual([version, expected >= 3 ? expected - 3 : expected]);
+      }
+    });
+
+    it('writes queued for the entity are stored before the load reads, and their failure surfaces', async () => {
+      setup = setUp({ snapshots: true });
+      const { repository, eventStore } = setup;
+      const widget = widgetWithChanges(2); // version 3
+      await repository.takeSnapshot(widget.id);
+      const next = new Widget.AttributeChanged({
+        originatorId: widget.id,
+        originatorVersion: 3,
+        name: 'foo',
+        value: 'queued',
+      });
+      eventStore.enqueue(next);
+      expect((await repository.get(widget.id)).foo).toBe('queued');
+      // The same position again: the queued write fails, and the next load says so.
+      eventStore.enqueue(next);
+      await expect(repository.get(widget.id)).rejects.toBeInstanceOf(ConcurrencyError);
+    });
+
     it('a load uses the snapshot and replays only the later events', async () => {
       setup = setUp({ snapshots: true });
       const { repository, mutator, snapshotRecords } = setup;

@@ -1,10 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import {
+  type AggregateRecorder,
   type Notification,
   type NotificationQuery,
   NotSupportedError,
   type ProcessAppends,
   SequencedItem,
+  type SnapshotTail,
   type Tracking,
   type TrackingRecorder,
 } from '@es/core';
@@ -84,6 +86,8 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
   private readonly tracking: SqlTrackingRecorder | undefined;
   /** SQL text by statement shape (a name, or a number for the shapes of `select`), compiled on first use. */
   private readonly statements = new Map<string | number, string>();
+  /** The first statement shape number of the snapshot-and-events reads, by snapshots table. */
+  private readonly tailShapes = new Map<string, number>();
   /** Set while `run` of processWithTracking runs: an `append` there would not be in its transaction. */
   private readonly inProcess = new AsyncLocalStorage<true>();
 
@@ -164,6 +168,72 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
         items[i] = new SequencedItem(sequenceId, Number(position), topic as string, data as string);
       }
       return items;
+    });
+  }
+
+  /**
+   * A snapshots table of the same datastore: a load from a snapshot is then one statement (see
+   * selectSnapshotTail) instead of two, the second of which waits for the first's answer.
+   */
+  override readsSnapshotsOf(snapshots: AggregateRecorder<any>): boolean {
+    return (
+      snapshots instanceof SqlActiveRecordStrategy &&
+      snapshots.datastore === this.datastore &&
+      snapshots.table.kind === 'snapshot' &&
+      this.table.kind === 'integer' &&
+      snapshots.sequenceIdKind === this.sequenceIdKind
+    );
+  }
+
+  /**
+   * The newest snapshot and the events from its version on, in one statement (a UNION ALL of the
+   * snapshot's row and the events' rows, whose lower bound is the same snapshot's position, read by a
+   * subquery): one round trip, and both from the statement's one view of the database, so an append
+   * or a snapshot committed meanwhile is in both parts or in neither.
+   */
+  protected override selectSnapshotTail(
+    snapshots: SqlActiveRecordStrategy<any>,
+    sequenceId: string,
+    snapshotUpper: number,
+    eventsUpper: number,
+    limit: number,
+  ): Promise<SnapshotTail<SequencedItem>> {
+    const snapshotBound = snapshotUpper !== Infinity;
+    const eventsBound = eventsUpper !== Infinity;
+    let base = this.tailShapes.get(snapshots.table.tableName);
+    if (base === undefined)
+      this.tailShapes.set(snapshots.table.tableName, (base = 100 + 4 * this.tailShapes.size));
+    const shape = base + (snapshotBound ? 1 : 0) + (eventsBound ? 2 : 0);
+    // In the statement's order: the snapshot's part, then the events' (their id, the subquery's, theirs).
+    const params: unknown[] = [sequenceId];
+    if (snapshotBound) params.push(snapshotUpper);
+    params.push(sequenceId, sequenceId);
+    if (snapshotBound) params.push(snapshotUpper);
+    if (eventsBound) params.push(eventsUpper);
+    params.push(limit);
+    const rows = this.read(shape, params, (db) => {
+      const kept = sql.table(snapshots.table.tableName);
+      const snapshotAt = (upper: number) => (snapshotBound ? sql` and position <= ${upper}` : sql``);
+      // SQLite allows ORDER BY and LIMIT only at the end of a compound select: each part is a derived table.
+      const statement = sql`select * from (select 0 as k, position, topic, data from ${kept} where sequence_id = ${sequenceId}${snapshotAt(snapshotUpper)} order by position desc limit 1) as s union all select * from (select 1 as k, position, topic, data from ${sql.table(this.table.tableName)} where sequence_id = ${sequenceId} and position >= coalesce((select max(position) from ${kept} where sequence_id = ${sequenceId}${snapshotAt(snapshotUpper)}), 0)${eventsBound ? sql` and position <= ${eventsUpper}` : sql``} order by position limit ${this.limitOf(limit)}) as e`;
+      return { compile: () => statement.compile(db) };
+    });
+    return rows.then((rows) => {
+      let snapshot: SequencedItem | undefined;
+      const events: SequencedItem[] = [];
+      let ascending = true;
+      for (const [k, position, topic, data] of rows) {
+        const item = new SequencedItem(sequenceId, Number(position), topic as string, data as string);
+        if (Number(k) === 0) snapshot = item;
+        else {
+          if (events.length > 0 && item.position < events[events.length - 1]!.position) ascending = false;
+          events.push(item);
+        }
+      }
+      // A UNION ALL's rows come part by part, each in its order, on the three dialects; sorted here
+      // if they ever did not (SQL does not promise it without an outer ORDER BY, which would sort).
+      if (!ascending) events.sort((a, b) => a.position - b.position);
+      return { snapshot, events };
     });
   }
 

@@ -8,6 +8,7 @@ import {
   defineActiveRecordStrategySuite,
   defineProcessRecorderSuite,
   defineProjectionSuite,
+  defineSnapshotTailSuite,
   defineSubscriptionSuite,
 } from '../src/conformance.js';
 
@@ -97,4 +98,13 @@ defineProjectionSuite<undefined>({
       Object.fromEntries(keys.filter((k) => totals.has(k)).map((k) => [k, totals.get(k)!])),
     reset: () => totals.clear(),
   },
+});
+
+// The reference backend reads another in-memory strategy's snapshots with its events.
+defineSnapshotTailSuite({
+  name: 'in-memory',
+  createStores: async () => ({
+    events: new InMemoryActiveRecordStrategy(),
+    snapshots: new InMemoryActiveRecordStrategy({ contiguous: false }),
+  }),
 });

@@ -40,6 +40,11 @@ const counts = { execute: 0, batch: 0, replayed: 0 };
  * JavaScript (encoding, decoding and building the statements included).
  */
 const replay = process.env.REPLAY === '1';
+/**
+ * LATENCY_MS=n (with REPLAY=1): each replayed answer comes n ms later, a network round trip that does
+ * not depend on the server's load: wall time per operation then counts the waits one after the other.
+ */
+const latency = Number(process.env.LATENCY_MS ?? 0);
 const answers = new Map<string, unknown>();
 let recording = true;
 type Method = (this: Client, ...args: unknown[]) => unknown;
@@ -56,6 +61,7 @@ for (const name of ['execute', 'batch'] as const) {
         : JSON.stringify([args[0], args[1], (args[2] as { pageState?: string } | undefined)?.pageState]);
     if (!recording && answers.has(key)) {
       counts.replayed += 1;
+      if (latency > 0) return new Promise((resolve) => setTimeout(() => resolve(answers.get(key)), latency));
       return Promise.resolve(answers.get(key));
     }
     const result = original.apply(this, args) as Promise<unknown>;
