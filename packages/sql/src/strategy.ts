@@ -214,8 +214,16 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
     const rows = this.read(shape, params, (db) => {
       const kept = sql.table(snapshots.table.tableName);
       const snapshotAt = (upper: number) => (snapshotBound ? sql` and position <= ${upper}` : sql``);
-      // SQLite allows ORDER BY and LIMIT only at the end of a compound select: each part is a derived table.
-      const statement = sql`select * from (select 0 as k, position, topic, data from ${kept} where sequence_id = ${sequenceId}${snapshotAt(snapshotUpper)} order by position desc limit 1) as s union all select * from (select 1 as k, position, topic, data from ${sql.table(this.table.tableName)} where sequence_id = ${sequenceId} and position >= coalesce((select max(position) from ${kept} where sequence_id = ${sequenceId}${snapshotAt(snapshotUpper)}), 0)${eventsBound ? sql` and position <= ${eventsUpper}` : sql``} order by position limit ${this.limitOf(limit)}) as e`;
+      const newest = sql`select 0 as k, position, topic, data from ${kept} where sequence_id = ${sequenceId}${snapshotAt(snapshotUpper)} order by position desc limit 1`;
+      const after = sql`select 1 as k, position, topic, data from ${sql.table(this.table.tableName)} where sequence_id = ${sequenceId} and position >= coalesce((select max(position) from ${kept} where sequence_id = ${sequenceId}${snapshotAt(snapshotUpper)}), 0)${eventsBound ? sql` and position <= ${eventsUpper}` : sql``} order by position limit ${this.limitOf(limit)}`;
+      // SQLite allows ORDER BY and LIMIT only at the end of a compound select, so there each part is a
+      // derived table. MariaDB materialises a derived table, and one with a longtext column on disk
+      // (Created_tmp_disk_tables 2 per load, every event of the page written out and read back), so
+      // PostgreSQL and MySQL take the parts in parentheses, which stream (no temporary table).
+      const statement =
+        this.datastore.settings.dialect === 'sqlite'
+          ? sql`select * from (${newest}) as s union all select * from (${after}) as e`
+          : sql`(${newest}) union all (${after})`;
       return { compile: () => statement.compile(db) };
     });
     return rows.then((rows) => {
