@@ -70,6 +70,9 @@ function nextDeadline(timeoutMs: number): number {
   return lastDeadline;
 }
 
+/** How many entities' snapshot positions a strategy remembers (a number and an id each). */
+const SNAPSHOT_GUESSES = 10_000;
+
 /**
  * The seed's CassandraActiveRecordStrategy, with an atomic, optimistic append that holds under
  * concurrent writers. It wires the parts, each in its own module:
@@ -88,9 +91,6 @@ function nextDeadline(timeoutMs: number): number {
  * AggregateRecorder, whose log methods the compiler refuses (their `this` type) and which reject with
  * NotSupportedError at run time, as @es/sql types the log methods of its tables.
  */
-/** How many entities' snapshot positions a strategy remembers (a number and an id each). */
-const SNAPSHOT_GUESSES = 10_000;
-
 export class CassandraActiveRecordStrategy<
   I = SequencedItem,
   K extends CqlTableKind = CqlTableKind,
@@ -109,7 +109,7 @@ export class CassandraActiveRecordStrategy<
   private readonly known = new KnownBuckets();
   /**
    * By entity id, the position of the snapshot the last load from a snapshot found (see
-   * selectSnapshotTail), the oldest forgotten past SNAPSHOT_GUESSES ids: a guess, never a fact.
+   * selectSnapshotTail), the least recently used forgotten past SNAPSHOT_GUESSES ids: a guess, never a fact.
    */
   private readonly snapshotGuesses = new Map<string, number>();
   /** The sequencer that `catchUpOnRead` runs passes of. */
@@ -238,7 +238,7 @@ export class CassandraActiveRecordStrategy<
    * load from a snapshot then reads the events after the snapshot it guesses at the same time as the
    * snapshot (see selectSnapshotTail).
    */
-  override readsSnapshotsOf(snapshots: AggregateRecorder<any>): boolean {
+  override readsSnapshotsOf(snapshots: AggregateRecorder<unknown>): boolean {
     return (
       snapshots instanceof CassandraActiveRecordStrategy &&
       snapshots.positionKind === 'integer' &&
@@ -257,7 +257,7 @@ export class CassandraActiveRecordStrategy<
    * that was stored (later appends only add events after the ones read).
    */
   protected override async selectSnapshotTail(
-    snapshots: CassandraActiveRecordStrategy<any>,
+    snapshots: CassandraActiveRecordStrategy<unknown>,
     sequenceId: string,
     snapshotUpper: number,
     eventsUpper: number,
@@ -296,7 +296,7 @@ export class CassandraActiveRecordStrategy<
   }
 
   private rememberSnapshot(sequenceId: string, position: number): void {
-    if (this.snapshotGuesses.get(sequenceId) === position) return;
+    // Least recently used first out: a hit moves the entity to the end.
     this.snapshotGuesses.delete(sequenceId);
     if (this.snapshotGuesses.size >= SNAPSHOT_GUESSES)
       this.snapshotGuesses.delete(this.snapshotGuesses.keys().next().value!);

@@ -21,7 +21,7 @@ import { type OpenStoreOptions, type Store, openStore } from './store.js';
 import { type TopicRegistry, defaultTopics } from './topics.js';
 import type { Mutator } from './entity.js';
 
-export interface ApplicationOptions<S extends AggregateRecorder<any> = AggregateRecorder<any>> {
+export interface ApplicationOptions<S extends AggregateRecorder<unknown> = AggregateRecorder<unknown>> {
   /** An opened store (`openStore(url)`, or a backend's own opener): events and snapshots. */
   store?: Store<S>;
   /** Where events are stored, wired by hand (the seed's way); instead of `store`. */
@@ -30,7 +30,7 @@ export interface ApplicationOptions<S extends AggregateRecorder<any> = Aggregate
    * Where snapshots are stored, wired by hand (optional): a strategy over a snapshots table (python
    * eventsourcing's `snapshot_active_record_strategy`). The application makes the SnapshotStrategy from it.
    */
-  snapshotActiveRecordStrategy?: AggregateRecorder<any>;
+  snapshotActiveRecordStrategy?: AggregateRecorder<unknown>;
   /** Aggregate classes this application stores: their topics are registered (see registerAggregate). */
   aggregates?: readonly AggregateClass[];
   /** Where topics resolve. Default: the process-wide registry. */
@@ -49,7 +49,7 @@ export interface ApplicationOptions<S extends AggregateRecorder<any> = Aggregate
   onClose?: () => Promise<void>;
 }
 
-export interface OpenApplicationOptions<S extends AggregateRecorder<any> = AggregateRecorder<any>>
+export interface OpenApplicationOptions<S extends AggregateRecorder<unknown> = AggregateRecorder<unknown>>
   extends
     Omit<ApplicationOptions<S>, 'store' | 'activeRecordStrategy' | 'snapshotActiveRecordStrategy'>,
     OpenStoreOptions {
@@ -69,7 +69,7 @@ export type NotificationLogOf<S> =
  * The short way: `await using app = await Application.open({ aggregates: [Account], createTables: true })`,
  * then `app.save(account)`, `await app.get(Account, id)`. Close it with `await using` or `close()`.
  */
-export class Application<S extends AggregateRecorder<any> = AggregateRecorder<any>> {
+export class Application<S extends AggregateRecorder<unknown> = AggregateRecorder<unknown>> {
   readonly eventStore: EventStore;
   readonly persistencePolicy: PersistencePolicy;
   /** The notification log, when the store keeps one (see NotificationLogOf). */

@@ -151,7 +151,7 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem>
   }
 
   /** Another in-memory strategy's snapshots: read in the same turn as the events, so from one state. */
-  override readsSnapshotsOf(snapshots: AggregateRecorder<any>): boolean {
+  override readsSnapshotsOf(snapshots: AggregateRecorder<unknown>): boolean {
     return (
       snapshots instanceof InMemoryActiveRecordStrategy &&
       this.positionKind === 'integer' &&
@@ -161,7 +161,7 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem>
   }
 
   protected override selectSnapshotTail(
-    snapshots: InMemoryActiveRecordStrategy<any>,
+    snapshots: InMemoryActiveRecordStrategy<unknown>,
     sequenceId: string,
     snapshotUpper: number,
     eventsUpper: number,

@@ -181,13 +181,13 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Snapsho
    * timestamp positions: an unversioned entity's events follow its last one's timestamp, not its
    * snapshot's position.
    */
-  readsSnapshotsOf(_snapshots: AggregateRecorder<any>): boolean {
+  readsSnapshotsOf(_snapshots: AggregateRecorder<unknown>): boolean {
     return false;
   }
 
   /** Not `async`, as getItems: the backend's promise goes back as it is with the default item class. */
   getSnapshotTail(
-    snapshots: AggregateRecorder<any>,
+    snapshots: AggregateRecorder<unknown>,
     sequenceId: string,
     query: SnapshotTailQuery,
   ): Promise<SnapshotTail<I>> {
@@ -206,20 +206,27 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Snapsho
       checkBound('eventsLt', eventsLt);
       if (!Number.isSafeInteger(limit) || limit < 1)
         throw new ValidationError('limit must be a positive integer', 'limit');
-      // Integer positions (readsSnapshotsOf holds only for them): inclusive integer bounds, -1 for none.
-      snapshotUpper = snapshotLte === undefined ? Infinity : Math.max(-1, Math.floor(snapshotLte));
-      eventsUpper = eventsLt === undefined ? Infinity : Math.max(-1, Math.ceil(eventsLt) - 1);
+      // Integer positions (readsSnapshotsOf holds only for them): inclusive integer bounds, -1 for none;
+      // a bound past every safe integer is no bound (as for getItems: a position is a safe integer).
+      snapshotUpper =
+        snapshotLte === undefined || snapshotLte >= Number.MAX_SAFE_INTEGER
+          ? Infinity
+          : Math.max(-1, Math.floor(snapshotLte));
+      eventsUpper =
+        eventsLt === undefined || eventsLt > Number.MAX_SAFE_INTEGER
+          ? Infinity
+          : Math.max(-1, Math.ceil(eventsLt) - 1);
     } catch (error) {
       return Promise.reject(error);
     }
     const read = this.selectSnapshotTail(
-      snapshots as ActiveRecordStrategy<any>,
+      snapshots as ActiveRecordStrategy<unknown>,
       id,
       snapshotUpper,
       eventsUpper,
       query.limit,
     );
-    const snapshotShape = (snapshots as ActiveRecordStrategy<any>).shape;
+    const snapshotShape = (snapshots as ActiveRecordStrategy<SequencedItem>).shape;
     if (
       this.shape.itemClass === (SequencedItem as unknown) &&
       snapshotShape.itemClass === (SequencedItem as unknown)
@@ -238,7 +245,7 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Snapsho
    * bound an integer, or Infinity for none), both from one state of the store.
    */
   protected selectSnapshotTail(
-    _snapshots: ActiveRecordStrategy<any>,
+    _snapshots: ActiveRecordStrategy<unknown>,
     _sequenceId: string,
     _snapshotUpper: number,
     _eventsUpper: number,

@@ -89,13 +89,13 @@ export interface SnapshotTail<I = SequencedItem> {
  */
 export interface SnapshotTailRecorder<I = SequencedItem> extends AggregateRecorder<I> {
   /** True when `getSnapshotTail` can read `snapshots` (decided by the two stores alone: it does not change). */
-  readsSnapshotsOf(snapshots: AggregateRecorder<any>): boolean;
+  readsSnapshotsOf(snapshots: AggregateRecorder<unknown>): boolean;
   /**
    * The snapshot and the events, read at once (one statement on SQL, so both from one state of the
    * database). Rejects with NotSupportedError when `readsSnapshotsOf(snapshots)` is false.
    */
   getSnapshotTail(
-    snapshots: AggregateRecorder<any>,
+    snapshots: AggregateRecorder<unknown>,
     sequenceId: string,
     query: SnapshotTailQuery,
   ): Promise<SnapshotTail<I>>;
@@ -104,7 +104,7 @@ export interface SnapshotTailRecorder<I = SequencedItem> extends AggregateRecord
 /** True when `recorder` reads the snapshots of `snapshots` with its events (narrows the type). */
 export function readsSnapshotsWith<I>(
   recorder: AggregateRecorder<I>,
-  snapshots: AggregateRecorder<any>,
+  snapshots: AggregateRecorder<unknown>,
 ): recorder is SnapshotTailRecorder<I> {
   const r = recorder as Partial<SnapshotTailRecorder<I>>;
   return (

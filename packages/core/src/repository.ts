@@ -2,6 +2,7 @@ import { type DomainEntity, type EntityState, type Mutator } from './entity.js';
 import type { DomainEvent } from './events.js';
 import { NotFoundError, ValidationError } from './errors.js';
 import type { EventStore } from './event-store.js';
+import { checkPageSize } from './record-strategy.js';
 import type { Snapshot, Snapshottable, SnapshotStrategy } from './snapshots.js';
 import { describeValue } from './validation.js';
 
@@ -72,6 +73,12 @@ export class EventSourcedRepository<T extends EventSourced = DomainEntity> {
   private readonly readsTogether: boolean;
 
   constructor(options: EventSourcedRepositoryOptions<T>) {
+    if (typeof options?.eventStore?.replayDomainEvents !== 'function') {
+      throw new ValidationError('a repository needs an eventStore (an EventStore)', 'eventStore');
+    }
+    if (options.snapshotStrategy !== undefined && typeof options.snapshotStrategy?.readsWith !== 'function') {
+      throw new ValidationError('snapshotStrategy must be a SnapshotStrategy', 'snapshotStrategy');
+    }
     this.eventStore = options.eventStore;
     const mutator = options.entity !== undefined ? options.entity.mutate : options.mutator;
     if (typeof mutator !== 'function') {
@@ -81,6 +88,7 @@ export class EventSourcedRepository<T extends EventSourced = DomainEntity> {
     this.snapshots = options.snapshotStrategy;
     this.snapshotPeriod = options.snapshotPeriod;
     this.pageSize = options.pageSize ?? options.eventStore.activeRecordStrategy.pageSize ?? 1000;
+    checkPageSize(this.pageSize);
     this.onLoad = options.onLoad;
     this.readsTogether = this.snapshots?.readsWith(this.eventStore) ?? false;
     if (this.snapshotPeriod !== undefined) {

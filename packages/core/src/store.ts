@@ -8,7 +8,7 @@ import type { SequencedItem } from './sequenced-item.js';
  * Everything an application stores, opened by a backend: its events (with the notification log) and
  * its snapshots. `openStore(url)` opens one from a URL; a backend package also exports its own opener.
  */
-export interface Store<S extends AggregateRecorder<any> = AggregateRecorder<SequencedItem>> {
+export interface Store<S extends AggregateRecorder<unknown> = AggregateRecorder<SequencedItem>> {
   /**
    * Where events go: integer positions (entity versions), with the application's notification log
    * where the backend keeps one (S is then an ApplicationRecorder).
@@ -34,7 +34,7 @@ export interface OpenStoreOptions {
 
 /** What a backend package exports for `openStore`: @es/sql and @es/cassandra do. */
 export interface StoreBackend {
-  openStore(url: string, options?: OpenStoreOptions): Promise<Store<AggregateRecorder<any>>>;
+  openStore(url: string, options?: OpenStoreOptions): Promise<Store<AggregateRecorder<unknown>>>;
 }
 
 /** Where an application's events go when no URL is given and ES_URL is not set: a SQLite file here. */
@@ -64,7 +64,7 @@ const BACKENDS: Readonly<Record<string, { package: string; driver: string }>> = 
 export async function openStore(
   url: string = storeUrl(),
   options: OpenStoreOptions = {},
-): Promise<Store<AggregateRecorder<any>>> {
+): Promise<Store<AggregateRecorder<unknown>>> {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(typeof url === 'string' ? url : '')?.[1]?.toLowerCase();
   if (scheme === 'memory') return memoryStore();
   const backend = scheme === undefined ? undefined : BACKENDS[scheme];

@@ -220,6 +220,21 @@ describe('EventSourcedRepository', () => {
           }),
       ).toThrow(ValidationError);
     }
+    // Each named by its field when the repository is made, not at the first load (and not a TypeError).
+    const made = (options: object) => {
+      try {
+        new EventSourcedRepository({ eventStore, mutator: Widget.mutate, ...options } as never);
+      } catch (error) {
+        return error instanceof ValidationError ? error.field : error;
+      }
+      return 'made';
+    };
+    expect(made({ pageSize: 0 })).toBe('pageSize');
+    expect(made({ pageSize: 2.5, snapshotStrategy: snapshots! })).toBe('pageSize');
+    expect(made({ snapshotStrategy: eventStore })).toBe('snapshotStrategy');
+    expect(made({ eventStore: undefined })).toBe('eventStore');
+    expect(made({ eventStore: eventStore.activeRecordStrategy })).toBe('eventStore');
+    expect(made({ pageSize: 3, snapshotStrategy: snapshots! })).toBe('made');
   });
 
   it('takeSnapshot without a snapshot strategy is a ValidationError', async () => {

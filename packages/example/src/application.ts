@@ -17,7 +17,7 @@ import { Example, createNewExample } from './domain.js';
  *     (await app.exampleRepository.get(entity.id)).foo; // 'bar1'
  */
 export class ExampleApplication<
-  S extends AggregateRecorder<any> = AggregateRecorder<any>,
+  S extends AggregateRecorder<unknown> = AggregateRecorder<unknown>,
 > extends Application<S> {
   readonly exampleRepository: EventSourcedRepository<Example>;
 

@@ -175,7 +175,7 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
    * A snapshots table of the same datastore: a load from a snapshot is then one statement (see
    * selectSnapshotTail) instead of two, the second of which waits for the first's answer.
    */
-  override readsSnapshotsOf(snapshots: AggregateRecorder<any>): boolean {
+  override readsSnapshotsOf(snapshots: AggregateRecorder<unknown>): boolean {
     return (
       snapshots instanceof SqlActiveRecordStrategy &&
       snapshots.datastore === this.datastore &&
@@ -192,7 +192,7 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
    * or a snapshot committed meanwhile is in both parts or in neither.
    */
   protected override selectSnapshotTail(
-    snapshots: SqlActiveRecordStrategy<any>,
+    snapshots: SqlActiveRecordStrategy<unknown>,
     sequenceId: string,
     snapshotUpper: number,
     eventsUpper: number,

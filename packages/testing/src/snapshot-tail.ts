@@ -20,7 +20,23 @@ export interface SnapshotTailSuiteOptions {
 }
 
 /** Every bound a load asks with, the snapshot's position found by the previous call changing as it goes. */
-const SNAPSHOT_BOUNDS = [undefined, undefined, 20, 16, 16, 2, undefined, 3, 17, 6.5, -1, 0];
+// Bounds past every safe integer are no bound (a backend must not pass them to a 64-bit column).
+const SNAPSHOT_BOUNDS = [
+  undefined,
+  undefined,
+  20,
+  16,
+  16,
+  2,
+  undefined,
+  3,
+  17,
+  6.5,
+  -1,
+  0,
+  1e20,
+  Number.MAX_VALUE,
+];
 const EVENT_BOUNDS: readonly (readonly [number | undefined, number])[] = [
   [undefined, 100],
   [undefined, 5],
@@ -28,6 +44,8 @@ const EVENT_BOUNDS: readonly (readonly [number | undefined, number])[] = [
   [19, 100],
   [3, 100],
   [7.5, 2],
+  [1e20, 100],
+  [Number.MAX_VALUE, 5],
 ];
 
 /**

@@ -288,7 +288,8 @@ describeIfAvailable(
       try {
         await sleep(2000);
         times.killed = Date.now();
-        await Promise.all(victims.map((victim) => killRingNode(RING, victim.address, env)));
+        const killed = await Promise.all(victims.map((victim) => killRingNode(RING, victim.address, env)));
+        expect(killed).toEqual([true, true]); // both were running, and are down now
         await sleep(6000);
         times.restarting = Date.now();
         await Promise.all(victims.map((victim) => restartRingNode(RING, victim.address, env)));
