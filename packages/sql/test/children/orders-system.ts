@@ -132,7 +132,9 @@ export async function openApplication(
           async (trx) => {
             if (++processed === pauseAt) {
               process.stdout.write(`paused ${processed}\n`);
-              await new Promise(() => {});
+              // Wait to be killed. A timer keeps the process alive: a pending promise alone does not, and
+              // over SQLite (no socket open) the process would exit 0 here instead of being killed.
+              await new Promise(() => setInterval(() => undefined, 60_000));
             }
             return run(trx);
           },
