@@ -9,12 +9,11 @@ export {
   ActiveRecordStrategy,
   type ActiveRecordStrategyOptions,
   type NormalizedQuery,
-  type TableOption,
-  tableOption,
   inRange,
   MAX_TOPIC_LENGTH,
   MAX_SEQUENCE_ID_LENGTH,
 } from './record-strategy.js';
+export { type TableOption, tableOption } from './table-option.js';
 export { conflictError, notNext } from './conflicts.js';
 export { ItemShape } from './sequenced-item.js';
 export { requireNotificationLog, selectMatching } from './recorders.js';
