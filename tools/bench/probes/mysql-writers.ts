@@ -5,7 +5,10 @@
  * hand on the database server's machine. (Commit e032296 has a version that also turned MySQL's grouped
  * insert on and off: docs/benchmarks.md, "Round 2c: MariaDB".)
  *
- *     cd tools/bench && npx tsx probes/mysql-writers.ts writers|contention   (ROUNDS=3, APPENDS=100)
+ *     cd tools/bench && npx tsx probes/mysql-writers.ts writers|contention   (ROUNDS=3, APPENDS=100, COUNTERS=1)
+ *
+ * The sides take turns going first; COUNTERS=1 prints SHOW GLOBAL STATUS deltas per event (fsyncs, row
+ * lock waits, statements, temporary tables).
  */
 import { execSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -72,10 +75,29 @@ async function main(): Promise<void> {
     );
     return Number(rows[0]!.v);
   };
+  // The server's counters per event (SHOW GLOBAL STATUS: a shared server, so other clients' work counts).
+  const STATUS = [
+    'Innodb_data_fsyncs',
+    'Innodb_row_lock_waits',
+    'Innodb_row_lock_time',
+    'Com_insert_select',
+    'Com_insert',
+    'Com_select',
+    'Handler_write',
+    'Created_tmp_tables',
+  ];
+  const globalStatus = async () => {
+    const [rows] = await pool.query<mysql.RowDataPacket[]>(
+      `show global status where variable_name in (${STATUS.map((n) => `'${n}'`).join(', ')})`,
+    );
+    return new Map(rows.map((r) => [String(r.Variable_name), Number(r.Value)]));
+  };
+  let counters = '';
   async function run(append: Append): Promise<[number, number, number, number]> {
     let conflicts = 0;
     const streams = Array.from({ length: what === 'writers' ? WRITERS : STREAMS }, () => randomUUID());
     for (const s of streams) await append(s, 0);
+    const g0 = await globalStatus();
     const s0 = serverUs();
     const c0 = process.cpuUsage();
     const t0 = performance.now();
@@ -99,6 +121,8 @@ async function main(): Promise<void> {
     const events = WRITERS * APPENDS;
     const seconds = (performance.now() - t0) / 1000;
     const c = process.cpuUsage(c0);
+    const g1 = await globalStatus();
+    counters = [...g1].map(([k, v]) => `${k} ${((v - (g0.get(k) ?? 0)) / events).toFixed(2)}`).join(', ');
     return [events / seconds, (c.user + c.system) / events, (serverUs() - s0) / events, conflicts];
   }
 
@@ -108,8 +132,9 @@ async function main(): Promise<void> {
   ];
   for (let round = 0; round < Number(process.env.ROUNDS ?? 3); round++) {
     const line: string[] = [];
-    for (const [name, append] of sides) {
+    for (const [name, append] of round % 2 ? [...sides].reverse() : sides) {
       const [perSecond, client, server, conflicts] = await run(append);
+      if (process.env.COUNTERS) console.log(`  ${name} per event: ${counters}`);
       line.push(
         `${name} ${perSecond.toFixed(0)}/s client ${client.toFixed(0)} µs server ${server.toFixed(0)} µs${what === 'contention' ? ` (${conflicts} conflicts)` : ''}`,
       );
