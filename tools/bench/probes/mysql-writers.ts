@@ -5,10 +5,11 @@
  * hand on the database server's machine. (Commit e032296 has a version that also turned MySQL's grouped
  * insert on and off: docs/benchmarks.md, "Round 2c: MariaDB".)
  *
- *     cd tools/bench && npx tsx probes/mysql-writers.ts writers|contention   (ROUNDS=3, APPENDS=100, COUNTERS=1)
+ *     cd tools/bench && npx tsx probes/mysql-writers.ts writers|contention   (ROUNDS=3, APPENDS=100, COUNTERS=1, SHAPES=1)
  *
  * The sides take turns going first; COUNTERS=1 prints SHOW GLOBAL STATUS deltas per event (fsyncs, row
- * lock waits, statements, temporary tables).
+ * lock waits, statements, temporary tables); SHAPES=1 adds raw mysql2 through the lock row without the
+ * contiguity check (see lockOnly).
  */
 import { execSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -63,6 +64,37 @@ async function main(): Promise<void> {
         data(position),
       ]);
       return true;
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ER_DUP_ENTRY') return false;
+      throw error;
+    }
+  };
+  /**
+   * SHAPES=1: raw mysql2 with the library's ordering but not its check (the lock row read FOR UPDATE in
+   * the one statement; a taken position is a duplicate key, as raw's): what the lock alone costs.
+   */
+  const lockOnly: Append = async (stream, position) => {
+    try {
+      await pool.execute(
+        `insert into ${TABLE} (sequence_id, position, topic, data) select ?, ?, ?, ? from ${table.lockTableName} as l where l.id = 1 for update`,
+        [stream, position, 'probe.Event', data(position)],
+      );
+      return true;
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ER_DUP_ENTRY') return false;
+      throw error;
+    }
+  };
+  /** SHAPES=1: the same with a check of the previous position's row (a point read) instead of max(position). */
+  const previousCheck: Append = async (stream, position) => {
+    // A first position needs no check: a taken position 0 is a duplicate key.
+    if (position === 0) return lockOnly(stream, position);
+    try {
+      const [header] = await pool.execute<mysql.ResultSetHeader>(
+        `insert into ${TABLE} (sequence_id, position, topic, data) select ?, ?, ?, ? from ${table.lockTableName} as l where l.id = 1 and exists (select 1 from ${TABLE} as s where s.sequence_id = ? and s.position = ? and l.id = 1) for update`,
+        [stream, position, 'probe.Event', data(position), stream, position - 1],
+      );
+      return header.affectedRows > 0;
     } catch (error) {
       if ((error as { code?: string }).code === 'ER_DUP_ENTRY') return false;
       throw error;
@@ -129,6 +161,9 @@ async function main(): Promise<void> {
   const sides: [string, Append][] = [
     ['library', library],
     ['raw', raw],
+    ...(process.env.SHAPES
+      ? [['lock only', lockOnly] as [string, Append], ['previous', previousCheck] as [string, Append]]
+      : []),
   ];
   for (let round = 0; round < Number(process.env.ROUNDS ?? 3); round++) {
     const line: string[] = [];
