@@ -100,6 +100,14 @@ async function main(): Promise<void> {
       throw error;
     }
   };
+  /** SHAPES=1: the check @es sent before Round 2e, `max(position)` of the sequence, for a before/after. */
+  const maxCheck: Append = async (stream, position) => {
+    const [header] = await pool.execute<mysql.ResultSetHeader>(
+      `insert into ${TABLE} (sequence_id, position, topic, data) select ?, ?, ?, ? from ${table.lockTableName} as l where l.id = 1 and (select coalesce(max(s.position), -1) from ${TABLE} as s where s.sequence_id = ? and l.id = 1) = ? for update`,
+      [stream, position, 'probe.Event', data(position), stream, position - 1],
+    );
+    return header.affectedRows > 0;
+  };
   const version: Version = async (stream) => {
     const [rows] = await pool.execute<mysql.RowDataPacket[]>(
       `select coalesce(max(position), -1) + 1 as v from ${TABLE} where sequence_id = ?`,
@@ -162,7 +170,11 @@ async function main(): Promise<void> {
     ['library', library],
     ['raw', raw],
     ...(process.env.SHAPES
-      ? [['lock only', lockOnly] as [string, Append], ['previous', previousCheck] as [string, Append]]
+      ? [
+          ['lock only', lockOnly] as [string, Append],
+          ['previous', previousCheck] as [string, Append],
+          ['max', maxCheck] as [string, Append],
+        ]
       : []),
   ];
   for (let round = 0; round < Number(process.env.ROUNDS ?? 3); round++) {
