@@ -6,7 +6,7 @@
  * what these tests measured.
  */
 import { randomUUID } from 'node:crypto';
-import { killRingNode, restartRingNode, waitForRing } from '@es/cassandra-server';
+import { killRingNode, restartRingNode, ringNodePid, waitForRing } from '@es/cassandra-server';
 import { describeIfAvailable } from '@es/testing/conformance';
 import { CassandraDatastore, CassandraSettings, CqlIntegerSequencedItem } from '../../src/index.js';
 import { testKeyspace } from '../helpers.js';
@@ -145,6 +145,48 @@ describeIfAvailable(
       expect(failedWithoutQuorum).toBeGreaterThan(0);
       expect(afterReturn).toBeGreaterThan(0);
     }, 360_000);
+
+    it('a replica frozen (SIGSTOP: its sockets stay open, nothing answers, no RST) during appends: the two others go on at LOCAL_QUORUM, no false acknowledgement, nothing lost once it thaws', async () => {
+      // The closest to a partitioned node that user space allows without a proxy (see docs/reliability.md):
+      // the other nodes and the writers' connections to it get no answer and no reset, as behind a
+      // blackhole; unlike a partition, the node itself does nothing meanwhile.
+      const victim = dc1[2]!;
+      const pid = ringNodePid(RING, victim.address, env);
+      expect(pid).toBeDefined();
+      const sequences = Array.from({ length: 4 }, () => randomUUID());
+      const url = storeUrl(keyspace);
+      const writers = await startWriters(3, url, sequences);
+      let outcomes: Outcome[];
+      const times: Record<string, number> = {};
+      try {
+        await sleep(2000);
+        times.frozen = Date.now();
+        process.kill(pid!, 'SIGSTOP');
+        try {
+          await sleep(10_000);
+        } finally {
+          process.kill(pid!, 'SIGCONT');
+        }
+        times.thawed = Date.now();
+        await sleep(3000);
+        outcomes = await writers.stop();
+      } catch (error) {
+        writers.kill();
+        throw error;
+      }
+      const stored = await readAll(url, sequences);
+      const report = checkLedger(outcomes, stored);
+      // From 6 s in: the driver has had its request timeout (5 s) to give up on the frozen node's connections.
+      const whileFrozen = acksBetween(outcomes, times.frozen! + 6000, times.thawed!);
+      await readAtAll(keyspace, sequences);
+      const held = await readUntilTraced(victim, keyspace, sequences);
+      console.log(
+        `ring freeze: ${JSON.stringify({ ...report, whileFrozen, acksFirst6s: acksBetween(outcomes, times.frozen!, times.frozen! + 6000), lackedAfterAll: held === undefined ? 'unknown' : missing(held, stored) })}`,
+      );
+      expectSound(report);
+      expect(whileFrozen).toBeGreaterThan(0);
+      expect(held).toEqual(stored);
+    }, 300_000);
 
     it("the client's coordinator SIGKILLed during appends: the driver moves on, typed errors only, nothing acknowledged lost", async () => {
       // The writers know one contact point, the seed: their control connection and a third of their requests
