@@ -150,6 +150,7 @@ describeIfAvailable(
       // The closest to a partitioned node that user space allows without a proxy (see docs/reliability.md):
       // the other nodes and the writers' connections to it get no answer and no reset, as behind a
       // blackhole; unlike a partition, the node itself does nothing meanwhile.
+      const FREEZE_MS = 20_000;
       const victim = dc1[2]!;
       const pid = ringNodePid(RING, victim.address, env);
       expect(pid).toBeDefined();
@@ -163,7 +164,7 @@ describeIfAvailable(
         times.frozen = Date.now();
         process.kill(pid!, 'SIGSTOP');
         try {
-          await sleep(10_000);
+          await sleep(FREEZE_MS);
         } finally {
           process.kill(pid!, 'SIGCONT');
         }
@@ -176,12 +177,13 @@ describeIfAvailable(
       }
       const stored = await readAll(url, sequences);
       const report = checkLedger(outcomes, stored);
-      // From 6 s in: the driver has had its request timeout (5 s) to give up on the frozen node's connections.
-      const whileFrozen = acksBetween(outcomes, times.frozen! + 6000, times.thawed!);
+      // From 10 s in: the first seconds stall (a third of the requests wait out the 5 s request timeout on
+      // the frozen node, and the coordinators wait for it too) until the ring's failure detector marks it down.
+      const whileFrozen = acksBetween(outcomes, times.frozen! + 10_000, times.thawed!);
       await readAtAll(keyspace, sequences);
       const held = await readUntilTraced(victim, keyspace, sequences);
       console.log(
-        `ring freeze: ${JSON.stringify({ ...report, whileFrozen, acksFirst6s: acksBetween(outcomes, times.frozen!, times.frozen! + 6000), lackedAfterAll: held === undefined ? 'unknown' : missing(held, stored) })}`,
+        `ring freeze: ${JSON.stringify({ ...report, whileFrozen, acksPer2s: Array.from({ length: Math.ceil((FREEZE_MS + 3000) / 2000) }, (_, i) => acksBetween(outcomes, times.frozen! + 2000 * i, times.frozen! + 2000 * (i + 1))), failures: outcomes.filter((o) => o.kind !== 'ack' && o.kind !== 'conflict' && 'at' in o).map((o) => ('at' in o ? `${o.at - times.frozen!} ${o.kind} ${'error' in o ? o.error : ''}` : '')), lackedAfterAll: held === undefined ? 'unknown' : missing(held, stored) })}`,
       );
       expectSound(report);
       expect(whileFrozen).toBeGreaterThan(0);
