@@ -205,9 +205,7 @@ export class MysqlConnection extends KyselyConnection {
     items: readonly SequencedItem[],
   ): { text: string; params: unknown[] } {
     const size = statementSize(items.length);
-    // A batch at position 0 needs no contiguity check: a taken position 0 is a duplicate key.
-    const checked = table.kind === 'integer' && items[0]!.position > 0;
-    const text = this.insertStatement(table, size, checked);
+    const text = this.insertStatement(table, size);
     const sequenceId = items[0]!.sequenceId;
     const params: unknown[] = [sequenceId];
     let bytes = text.length + Buffer.byteLength(sequenceId) + 1024;
@@ -239,16 +237,17 @@ export class MysqlConnection extends KyselyConnection {
         'items',
       );
     }
-    if (checked) params.push(sequenceId, items[0]!.position - 1);
+    const first = items[0]!.position;
+    if (table.kind === 'integer') params.push(first, sequenceId, first - 1);
     return { text, params };
   }
 
-  /** The statement for batches of a size (see statementSize), made once per table, size and check. */
-  private insertStatement(table: SqlItemsTable, size: number, checked: boolean): string {
-    const key = `${size} ${checked ? 'checked' : 'first'} ${table.tableName}`;
+  /** The statement for batches of a size (see statementSize), made once per table and size. */
+  private insertStatement(table: SqlItemsTable, size: number): string {
+    const key = `${size} ${table.tableName}`;
     let text = this.inserts.get(key);
     if (text === undefined) {
-      text = insertStatement(table, size, checked);
+      text = insertStatement(table, size);
       this.inserts.set(key, text);
     }
     return text;
@@ -315,18 +314,20 @@ function statementSize(items: number): number {
  * values of the others (at 65,535 bytes, modulo), even in strict mode. A batch of more than
  * MAX_ITEMS_AS_PARAMETERS items goes as one JSON array of [position, topic, data] rows.
  */
-function insertStatement(table: SqlItemsTable, size: number, checked: boolean): string {
+function insertStatement(table: SqlItemsTable, size: number): string {
   const name = `\`${table.tableName}\``;
   const columns = `${name} (sequence_id, position, topic, data)`;
   // Integer sequences are contiguous: a batch at position p > 0 inserts only when the sequence holds
   // p - 1 (a point read of the primary key); a taken position is then a duplicate key, which rolls the
   // statement back. With positions contiguous, that is the same as "p is one past the sequence's last".
-  // A batch at 0 needs no check (a taken 0 is a duplicate key). The subquery names the lock row (l.id)
-  // so that it runs after that row is locked: uncorrelated, MySQL would run it first, and its shared
-  // locks on the items table would deadlock racing writers.
-  const continues = checked
-    ? ` and exists (select 1 from ${name} as s where s.sequence_id = ? and s.position = ? and l.id = 1)`
-    : '';
+  // A batch at 0 passes (a taken 0 is a duplicate key); one text for both, so that a connection
+  // prepares one statement per size. The subquery names the lock row (l.id) so that it runs after that
+  // row is locked: uncorrelated, MySQL would run it first, and its shared locks on the items table
+  // would deadlock racing writers.
+  const continues =
+    table.kind === 'integer'
+      ? ` and (? = 0 or exists (select 1 from ${name} as s where s.sequence_id = ? and s.position = ? and l.id = 1))`
+      : '';
   const lock = `\`${table.lockTableName}\` as l`;
   if (size === 1) {
     return table.notificationLog
