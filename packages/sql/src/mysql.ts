@@ -237,8 +237,7 @@ export class MysqlConnection extends KyselyConnection {
         'items',
       );
     }
-    const first = items[0]!.position;
-    if (table.kind === 'integer') params.push(first, sequenceId, first - 1);
+    if (table.kind === 'integer') params.push(sequenceId, items[0]!.position - 1);
     return { text, params };
   }
 
@@ -317,16 +316,13 @@ function statementSize(items: number): number {
 function insertStatement(table: SqlItemsTable, size: number): string {
   const name = `\`${table.tableName}\``;
   const columns = `${name} (sequence_id, position, topic, data)`;
-  // Integer sequences are contiguous: a batch at position p > 0 inserts only when the sequence holds
-  // p - 1 (a point read of the primary key); a taken position is then a duplicate key, which rolls the
-  // statement back. With positions contiguous, that is the same as "p is one past the sequence's last".
-  // A batch at 0 passes (a taken 0 is a duplicate key); one text for both, so that a connection
-  // prepares one statement per size. The subquery names the lock row (l.id) so that it runs after that
-  // row is locked: uncorrelated, MySQL would run it first, and its shared locks on the items table
-  // would deadlock racing writers.
+  // Integer sequences are contiguous: the batch inserts only when its first position is one past
+  // the sequence's last. The subquery names the lock row (l.id) so that it runs after that row is
+  // locked: uncorrelated, MySQL would run it first, and its shared locks on the items table would
+  // deadlock racing writers.
   const continues =
     table.kind === 'integer'
-      ? ` and (? = 0 or exists (select 1 from ${name} as s where s.sequence_id = ? and s.position = ? and l.id = 1))`
+      ? ` and (select coalesce(max(s.position), -1) from ${name} as s where s.sequence_id = ? and l.id = 1) = ?`
       : '';
   const lock = `\`${table.lockTableName}\` as l`;
   if (size === 1) {

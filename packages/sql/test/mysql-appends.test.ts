@@ -173,32 +173,6 @@ describeEachDialect(
       },
     );
 
-    it('a taken position is reported as taken, with the duplicate key as its cause; a gap as not continuing; nothing written', async () => {
-      const strategy = new SqlActiveRecordStrategy({ datastore: datastore(), table: events });
-      const id = randomUUID();
-      await strategy.append(items(id, 0, 3));
-      // The check reads the previous position (a point read); a taken position is then the primary
-      // key's duplicate, which the error names (before Round 2e: "does not continue", no cause).
-      for (const [from, count] of [
-        [0, 1],
-        [2, 1],
-        [1, 2],
-        [2, 100],
-      ] as const) {
-        const taken = strategy.append(items(id, from, count));
-        await expect(taken).rejects.toThrow(/already taken/);
-        await expect(taken).rejects.toHaveProperty('cause.code', 'ER_DUP_ENTRY');
-      }
-      for (const [from, count] of [
-        [4, 1],
-        [5, 3],
-      ] as const)
-        await expect(strategy.append(items(id, from, count))).rejects.toThrow(/does not continue/);
-      expect((await strategy.getItems(id)).map((i) => i.position)).toEqual([0, 1, 2]);
-      await strategy.append(items(id, 3, 2));
-      expect((await log([id])).map((r) => r.at[1])).toEqual([0, 1, 2, 3, 4]);
-    });
-
     it("an append larger than the server's max_allowed_packet is a ValidationError and writes nothing", async () => {
       // Items up to 64 MB, so that the packet check, not the item check, refuses them.
       const strategy = new SqlActiveRecordStrategy({
