@@ -157,7 +157,17 @@ describe('maxItemBytes without the text', () => {
 
   it('the bound is never below the JSON it stands for', () => {
     const strings = ['', 'a', '"\\', '\u0000\u001f', '\ud800', '😀', 'é', '\u2028'];
-    const numbers = [0, -1, 1.5, 1e21, -1.7976931348623157e308, 5e-324, -1.2345678901234567e-7, 0.000001234];
+    const numbers = [
+      0,
+      -1,
+      1.5,
+      1e21,
+      -1.7976931348623157e308,
+      5e-324,
+      -Math.PI / 1e7,
+      -Math.E / 1e6,
+      0.000001234,
+    ];
     const payloads: Record<string, unknown>[] = [
       {},
       { a: null, b: true, c: false, d: undefined },
