@@ -59,14 +59,16 @@ export type FlatPayload = Record<string, FlatValue | undefined>;
 
 /** UTF-8 bytes a JSON string takes per UTF-16 code unit, at most (`\u001f`, or a lone surrogate's escape). */
 const BYTES_PER_UNIT = 6;
+/** A string JSON writes as it is, one UTF-8 byte per character. */
+const VERBATIM = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 /** Characters of the longest JSON number (`-0.0000012345678901234567` is 25), with room to spare. */
 const NUMBER_BYTES = 32;
 
 /**
  * For a payload whose JSON `JsonTranscoder` writes without tags and whose fields are all primitives
  * (strings, booleans, null, finite numbers but -0; an undefined field is left out, as JSON does; no key
- * starting with '$'): at least the UTF-8 bytes of that JSON, counted without making it (each string at
- * 6 bytes per code unit, the most an escape takes). Otherwise undefined: the payload is encoded as
+ * starting with '$'): at least the UTF-8 bytes of that JSON, counted without making it (a string of
+ * printable ASCII exactly, any other at 6 bytes per code unit, the most an escape takes). Otherwise undefined: the payload is encoded as
  * usual, which also refuses what JSON cannot store, exactly as before.
  */
 export function flatPayloadBound(payload: Record<string, unknown>): number | undefined {
@@ -76,7 +78,10 @@ export function flatPayloadBound(payload: Record<string, unknown>): number | und
     let size: number;
     switch (typeof value) {
       case 'string':
-        size = 2 + value.length * BYTES_PER_UNIT;
+        // Printable ASCII but `"` and `\`: one byte each. The test also flattens a rope (what `+`,
+        // `padEnd` or a template build, on V8), so the store keeps one string, not its tree: kept
+        // trees cost the collector more than the JSON text they save (docs/benchmarks.md, Round 2e).
+        size = 2 + (VERBATIM.test(value) ? value.length : value.length * BYTES_PER_UNIT);
         break;
       case 'number':
         if (!Number.isFinite(value) || Object.is(value, -0)) return undefined;
