@@ -1,5 +1,5 @@
 import { AppendSignal } from './append-signal.js';
-import { notNext, positionTaken } from './conflicts.js';
+import { notNext, positionTaken, rejectSoon } from './conflicts.js';
 import type { ConcurrencyError } from './errors.js';
 import { InMemoryTracking } from './in-memory-tracking.js';
 import {
@@ -72,12 +72,13 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem>
   }
 
   /**
-   * Not `async`, and the conflict is not thrown: it is returned as a rejected promise, since a throw
-   * through async frames costs microseconds and racing writers meet conflicts all the time.
+   * Not `async`, and the conflict is not thrown: it is returned as a promise rejected once the caller
+   * awaits it (rejectSoon), since a throw through async frames, or a rejection with no handler yet,
+   * costs microseconds and racing writers meet conflicts all the time.
    */
   protected insert(items: readonly SequencedItem[]): Promise<void> {
     const conflict = this.conflictOf(items);
-    if (conflict !== undefined) return Promise.reject(conflict);
+    if (conflict !== undefined) return rejectSoon(conflict);
     this.store(items);
     this.appended.raise();
     return Promise.resolve();
