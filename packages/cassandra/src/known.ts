@@ -2,8 +2,10 @@
  * What one strategy instance has learnt about its sequences' buckets. It holds only facts that can never
  * become false while the tables exist (items and bucket index rows are never deleted or moved), so it
  * stays right however many other processes write the same sequences; forgetting is always safe, so the
- * map is bounded and drops its oldest sequences first.
+ * map is bounded and drops its least recently used sequences first.
  */
+
+import { RecentMap } from './recent.js';
 
 /** A bucket of an integer table whose head has reached the end of its range: it will never change. */
 export interface FrozenBucket {
@@ -37,9 +39,12 @@ export interface KnownSequence {
 }
 
 export class KnownBuckets {
-  private readonly sequences = new Map<string, KnownSequence>();
+  private readonly sequences: RecentMap<string, KnownSequence>;
 
-  constructor(private readonly capacity = 10_000) {}
+  /** `capacity`: how many sequences' facts are kept, the least recently used forgotten first. */
+  constructor(capacity = 10_000) {
+    this.sequences = new RecentMap(capacity);
+  }
 
   /**
    * Drops what is known of a sequence, when the server contradicts it: it has lost data (a table truncated
@@ -53,10 +58,6 @@ export class KnownBuckets {
     let known = this.sequences.get(sequenceId);
     if (known === undefined) {
       known = { frozen: [], seen: -1, indexed: new Set(), announced: new Map(), marked: new Set() };
-      if (this.sequences.size >= this.capacity) {
-        const oldest = this.sequences.keys().next().value;
-        if (oldest !== undefined) this.sequences.delete(oldest);
-      }
       this.sequences.set(sequenceId, known);
     }
     return known;

@@ -29,6 +29,7 @@ import {
 import { KnownBuckets } from './known.js';
 import { newCommitId } from './outcome.js';
 import { ReadPlanner } from './read-planner.js';
+import { RecentMap } from './recent.js';
 import { FeedSequencer, feedKey, hintSignalFor, logSignalFor } from './sequencer.js';
 import { CqlTable, type CqlTableKind } from './tables.js';
 
@@ -111,7 +112,7 @@ export class CassandraActiveRecordStrategy<
    * By entity id, the position of the snapshot the last load from a snapshot found (see
    * selectSnapshotTail), the least recently used forgotten past SNAPSHOT_GUESSES ids: a guess, never a fact.
    */
-  private readonly snapshotGuesses = new Map<string, number>();
+  private readonly snapshotGuesses = new RecentMap<string, number>(SNAPSHOT_GUESSES);
   /** The sequencer that `catchUpOnRead` runs passes of. */
   private readonly catchUp: FeedSequencer | undefined;
 
@@ -290,17 +291,9 @@ export class CassandraActiveRecordStrategy<
             descending: true,
           });
     const from = snapshot?.position ?? 0;
-    if (snapshot !== undefined) this.rememberSnapshot(sequenceId, from);
+    if (snapshot !== undefined) this.snapshotGuesses.set(sequenceId, from);
     const events = early !== undefined && guess === from ? await early : await eventsFrom(from);
     return { snapshot, events };
-  }
-
-  private rememberSnapshot(sequenceId: string, position: number): void {
-    // Least recently used first out: a hit moves the entity to the end.
-    this.snapshotGuesses.delete(sequenceId);
-    if (this.snapshotGuesses.size >= SNAPSHOT_GUESSES)
-      this.snapshotGuesses.delete(this.snapshotGuesses.keys().next().value!);
-    this.snapshotGuesses.set(sequenceId, position);
   }
 
   protected selectSequenceIds(): Promise<string[]> {

@@ -8,6 +8,10 @@
  *   writer <count> <sequence>...           appends of 1-5 items to the sequences, in turn
  *   hang-after-hint <sequence> <first>     writes the hint, never sends the append
  *   hang-after-append <sequence> <first>   the append commits, its answer never comes back
+ *   late <sequence> <first> <behindMs> <holdMs>
+ *                                          its clock behind the parent's by behindMs, the append held
+ *                                          holdMs after its deadline check passed (a request the network
+ *                                          and server take that long over), then sent: prints ACK
  *   sequencer <leaseSeconds>               a FeedSequencer (start()), until killed
  *   sequencer-hang-in-chunk <n>            copies n chunks, sends the next one and hangs
  * Environment: ES_FEED_KEYSPACE, ES_FEED_TABLE.
@@ -73,6 +77,17 @@ async function main(): Promise<void> {
     });
     await feedStore(datastore, table, session).append(item(id!, Number(first)));
     say('UNEXPECTED');
+  } else if (mode === 'late') {
+    const [id, first, behindMs, holdMs] = args;
+    const realNow = Date.now.bind(Date);
+    Date.now = () => realNow() - Number(behindMs);
+    const session = hookedSession(datastore, (queries, send) =>
+      isItemAppend(queries, table)
+        ? new Promise((resolve) => setTimeout(resolve, Number(holdMs))).then(send)
+        : send(),
+    );
+    await feedStore(datastore, table, session).append(item(id!, Number(first)));
+    say(`ACK ${id} ${first} 1`);
   } else if (mode === 'sequencer') {
     const sequencer = new FeedSequencer({
       table,

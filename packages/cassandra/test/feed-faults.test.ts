@@ -13,6 +13,7 @@ import {
   hookedSession,
   isItemAppend,
   isLogChunk,
+  readAll,
 } from './feed-helpers.js';
 import {
   cassandraAvailable,
@@ -110,6 +111,54 @@ describeIfAvailable(
       expect(Date.now()).toBeGreaterThan(horizon);
       await expectFeedExact(store, [id, lone], [`${id}/0`, `${id}/1`, `${id}/2`]);
     }, 120_000);
+
+    // Clock skew. The writer's clock is behind the sequencer's, and its append lands as late as the
+    // protocol allows: sent at its deadline by its own clock, and taking the whole request timeout at the
+    // server (so it lands 2 x timeout after the hint). Within clockSkewMs its hint outlives it; beyond, the
+    // documented consequence: the hint is retired first, and the append reaches the feed only with the
+    // next append of its sequence.
+    const CLOCK_SKEW_MS = 3000;
+    const LATEST_LANDING_MS = 2 * REQUEST_TIMEOUT_MS - 200;
+    it.each([
+      ['1.5 s, within clockSkewMs (3 s): its hint outlives it and it is copied once', 1500, false],
+      [
+        '5 s, beyond clockSkewMs (3 s): its hint is retired before it lands; the next append of its sequence brings it',
+        5000,
+        true,
+      ],
+    ])(
+      'a writer whose clock is behind by %s',
+      async (_, behindMs, retiredFirst) => {
+        const { table, spawnChild, store } = await freshTable();
+        const id = randomUUID();
+        const writer = spawnChild('late', id, '0', String(behindMs), String(LATEST_LANDING_MS));
+        const sequencer = new FeedSequencer({ table, datastore, clockSkewMs: CLOCK_SKEW_MS });
+        let hinted = false;
+        let retiredBeforeAck = false;
+        const giveUp = Date.now() + 60_000;
+        while (writer.acknowledged.length === 0 && Date.now() < giveUp) {
+          await sequencer.runOnce();
+          const hints = await hintCount(table);
+          if (hints > 0) hinted = true;
+          else if (hinted && writer.acknowledged.length === 0) retiredBeforeAck = true;
+          await sleep(100);
+        }
+        expect(writer.acknowledged).toEqual([`${id}/0`]);
+        expect(hinted).toBe(true);
+        expect(retiredBeforeAck).toBe(retiredFirst);
+        await drain(sequencer, table);
+        const inFeed = async () => (await readAll(store)).filter((n) => n.sequenceId === id).length;
+        if (retiredFirst) {
+          expect(await inFeed()).toBe(0);
+          await store.append(item(id, 1));
+          await drain(sequencer, table);
+          await expectFeedExact(store, [id], [`${id}/0`, `${id}/1`]);
+        } else {
+          await expectFeedExact(store, [id], [`${id}/0`]);
+        }
+      },
+      120_000,
+    );
 
     it('a writer killed after its append committed, before it was acknowledged: the append appears once', async () => {
       const { table, spawnChild, store } = await freshTable();

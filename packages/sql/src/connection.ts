@@ -130,9 +130,11 @@ export async function runTransaction<T>(
       .execute()
       .catch(() => {});
     // A commit that failed outright was rolled back by the database; one whose connection broke may not have been.
+    // Before the commit, nothing was applied: a driver's error from `run`'s statements is mapped as a read's
+    // (a full disk, a lost connection); the caller's own errors pass through as they are.
     throw committing
       ? mapDriverError(settings, error, { write: true, what: `the commit of ${what}` })
-      : error;
+      : mapDriverError(settings, error, { write: false, what });
   }
 }
 

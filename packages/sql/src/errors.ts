@@ -30,6 +30,15 @@ export class StatementCancelledError extends EsError {
   static override readonly kind: string = 'StatementCancelledError';
 }
 
+/**
+ * The database had no room for the write: SQLite's disk (or its `max_page_count`) full, PostgreSQL's disk
+ * full (53100), MySQL's or MariaDB's table or disk full. The statement was rolled back (and with it the
+ * transaction, for a batch or a tracking transaction), so nothing of it was written. Free space, then retry.
+ */
+export class StorageFullError extends EsError {
+  static override readonly kind: string = 'StorageFullError';
+}
+
 /** What a driver error says, in the terms the mapping below needs. */
 export type DriverErrorKind =
   | 'unique'
@@ -40,6 +49,7 @@ export type DriverErrorKind =
   | 'cannot-connect'
   | 'timeout'
   | 'missing-table'
+  | 'full'
   | 'other';
 
 const CANNOT_CONNECT_CODES = new Set([
@@ -70,6 +80,9 @@ const CONNECTION_LOST_CODES = new Set([
   '57P03',
 ]);
 
+/** The database had no room: SQLite's disk or max_page_count, PostgreSQL's disk_full, MySQL's table or disk full. */
+const FULL_CODES = new Set(['SQLITE_FULL', '53100', 'ER_RECORD_FILE_FULL', 'ER_DISK_FULL']);
+
 const NO_TLS = /does not support (SSL|secure) connection/i;
 
 /** Sorts a driver's error into the few kinds the store reacts to. */
@@ -97,6 +110,7 @@ export function classify(error: unknown): DriverErrorKind {
     return 'missing-table';
   if (code === '57014' || code === 'ER_QUERY_INTERRUPTED' || code === 'ER_STATEMENT_TIMEOUT')
     return 'cancelled';
+  if (code !== undefined && FULL_CODES.has(code)) return 'full';
   if (code !== undefined && CANNOT_CONNECT_CODES.has(code)) return 'cannot-connect';
   if (code !== undefined && CONNECTION_LOST_CODES.has(code)) return 'connection-lost';
   // The driver stopped waiting for an answer (node-postgres' query_timeout, mysql2's per-query timeout):
@@ -216,6 +230,11 @@ export function mapDriverError(
       );
     case 'missing-table':
       return new MissingTableError(missingTableName(error), { cause: error });
+    case 'full':
+      return new StorageFullError(
+        `${operation.what} found the ${settings.dialect} database at ${where(settings)} full (${String((error as { message?: unknown }).message)}); nothing was written: free space, then retry`,
+        { cause: error },
+      );
     default:
       return error;
   }

@@ -19,5 +19,10 @@ export type { MysqlPool, MysqlPoolConnection } from './mysql.js';
 export type { SqliteDatabase, SqliteStatement } from './sqlite.js';
 export { SqlActiveRecordStrategy, type SqlActiveRecordStrategyOptions } from './strategy.js';
 export { SqlTrackingRecorder, type SqlTrackingRecorderOptions } from './tracking.js';
-export { AlreadyProcessedError, LockTimeoutError, StatementCancelledError } from './errors.js';
+export {
+  AlreadyProcessedError,
+  LockTimeoutError,
+  StatementCancelledError,
+  StorageFullError,
+} from './errors.js';
 export { openStore, type SqlStoreOptions } from './store.js';

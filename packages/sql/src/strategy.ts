@@ -27,6 +27,7 @@ import type { SqlDatastore } from './datastore.js';
 import { mapDriverError } from './errors.js';
 import { followerRead } from './mysql.js';
 import { appendGrouped } from './group-commit.js';
+import { snapshotTail } from './snapshot-tail.js';
 import {
   type KeepsNotificationLog,
   SqlItemsTable,
@@ -226,23 +227,7 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
           : sql`(${newest}) union all (${after})`;
       return { compile: () => statement.compile(db) };
     });
-    return rows.then((rows) => {
-      let snapshot: SequencedItem | undefined;
-      const events: SequencedItem[] = [];
-      let ascending = true;
-      for (const [k, position, topic, data] of rows) {
-        const item = new SequencedItem(sequenceId, Number(position), topic as string, data as string);
-        if (Number(k) === 0) snapshot = item;
-        else {
-          if (events.length > 0 && item.position < events[events.length - 1]!.position) ascending = false;
-          events.push(item);
-        }
-      }
-      // A UNION ALL's rows come part by part, each in its order, on the three dialects; sorted here
-      // if they ever did not (SQL does not promise it without an outer ORDER BY, which would sort).
-      if (!ascending) events.sort((a, b) => a.position - b.position);
-      return { snapshot, events };
-    });
+    return rows.then((rows) => snapshotTail(rows, sequenceId));
   }
 
   protected async selectSequenceIds(): Promise<string[]> {

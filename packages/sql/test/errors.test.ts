@@ -13,6 +13,7 @@ import {
   SqlSettings,
   SqlTracking,
   SqlTrackingRecorder,
+  StorageFullError,
 } from '../src/index.js';
 import { describeEachDialect, uniqueName, useDatastore } from './dialects.js';
 
@@ -231,6 +232,11 @@ describe('how driver errors map onto the error hierarchy', () => {
     ['mysql2 losing its socket, writing', { code: 'PROTOCOL_CONNECTION_LOST' }, OutcomeUnknownError],
     ["node-postgres' query_timeout, writing", { message: 'Query read timeout' }, OutcomeUnknownError],
     ["mysql2's query timeout, writing", { code: 'PROTOCOL_SEQUENCE_TIMEOUT' }, OutcomeUnknownError],
+    // A full disk (test/disk-full.test.ts makes SQLite's for real; the servers' cannot be, without root).
+    ['SQLite full', { code: 'SQLITE_FULL' }, StorageFullError],
+    ['PostgreSQL disk_full', { code: '53100' }, StorageFullError],
+    ['MySQL table full', { code: 'ER_RECORD_FILE_FULL' }, StorageFullError],
+    ['MySQL disk full', { code: 'ER_DISK_FULL' }, StorageFullError],
   ])('%s', (_name, fields, expected) => {
     const mapped = mapDriverError(settings, driverError(fields), write);
     expect(mapped).toBeInstanceOf(expected);

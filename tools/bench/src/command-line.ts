@@ -74,6 +74,7 @@ const SIZE_OPTIONS: readonly [keyof Sizes, string, string][] = [
   ['streamLength', '--stream-length <n>', 'scenario 5: events in the loaded stream'],
   ['loads', '--loads <n>', 'scenario 5: loads without a snapshot'],
   ['snapshotLoads', '--snapshot-loads <n>', 'scenario 5: loads from a snapshot'],
+  ['snapshotWarmup', '--snapshot-warmup <n>', 'scenario 5: loads from a snapshot before those measured'],
   ['logEvents', '--log-events <n>', 'scenario 6: events read from the log'],
   ['pageSize', '--page-size <n>', 'scenario 6: page size'],
 ];

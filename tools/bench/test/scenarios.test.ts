@@ -16,6 +16,7 @@ const tiny: Sizes = {
   streamLength: 20,
   loads: 1,
   snapshotLoads: 2,
+  snapshotWarmup: 1,
   logEvents: 50,
   pageSize: 10,
 };

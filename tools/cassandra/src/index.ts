@@ -30,6 +30,7 @@ export {
   killRingNode,
   readRing,
   restartRingNode,
+  ringNodePid,
   ringNotRunning,
   ringStatus,
   ringUrl,

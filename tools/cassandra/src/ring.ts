@@ -150,6 +150,11 @@ export async function killRingNode(name: string, spec: string, env: ToolEnvironm
   return true;
 }
 
+/** The pid of a ring node's process, undefined when it is not running (for tests that signal it themselves). */
+export function ringNodePid(name: string, spec: string, env: ToolEnvironment): number | undefined {
+  return runningPid(nodePaths(env, ringNode(readRing(name, env), spec).name));
+}
+
 /** Starts a node that was killed or stopped, on its data, and waits until the others see it as normal again. */
 export async function restartRingNode(name: string, spec: string, env: ToolEnvironment): Promise<number> {
   const ring = readRing(name, env);

@@ -5,200 +5,30 @@
  * if it started it); under CI=true a ring that is not running fails this file. docs/reliability.md reports
  * what these tests measured.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import {
-  type NodeConfig,
-  killRingNode,
-  readRing,
-  restartRingNode,
-  ringNotRunning,
-  toolEnvironment,
-  waitForRing,
-} from '@es/cassandra-server';
-import { ConcurrencyError, SequencedItem } from '@es/core';
-import { describeIfAvailable, requireServer } from '@es/testing/conformance';
-import { Client, types } from 'cassandra-driver';
-import {
-  CassandraActiveRecordStrategy,
-  CassandraDatastore,
-  CassandraSettings,
-  CqlIntegerSequencedItem,
-} from '../../src/index.js';
+import { killRingNode, restartRingNode, ringNodePid, waitForRing } from '@es/cassandra-server';
+import { describeIfAvailable } from '@es/testing/conformance';
+import { CassandraDatastore, CassandraSettings, CqlIntegerSequencedItem } from '../../src/index.js';
 import { testKeyspace } from '../helpers.js';
+import { describeDatacenters } from './datacenters.js';
 import {
-  type LedgerReport,
-  type Outcome,
-  type StoredItem,
-  TOPIC,
-  type WriterTask,
-  checkLedger,
-} from './ledger.js';
-
-const RING = process.env.ES_CASSANDRA_RING ?? 'ring';
-const START = 'pnpm cassandra ring start --nodes 5 --datacenters 2';
-const env = toolEnvironment();
-const ringAvailable = requireServer(
-  `the Cassandra ring '${RING}'`,
-  () => {
-    const why = ringNotRunning(RING, env);
-    if (why !== undefined) throw new Error(why);
-    return true;
-  },
-  START,
-);
-const ring = ringAvailable ? readRing(RING, env) : undefined;
-const dc1 = ring?.nodes.filter((node) => node.dc === 'datacenter1') ?? [];
-const dc2 = ring?.nodes.filter((node) => node.dc === 'datacenter2') ?? [];
-// A ring of another layout (e.g. the tool's default, 3 nodes in one DC) runs what it can; the two-DC check
-// needs the second DC, and CI starts it.
-const twoDcAvailable =
-  ringAvailable &&
-  requireServer(
-    `a second data centre in the ring '${RING}'`,
-    () => {
-      if (dc2.length === 0)
-        throw new Error(`its nodes are all in ${[...new Set(ring!.nodes.map((n) => n.dc))].join(', ')}`);
-      return true;
-    },
-    `pnpm cassandra ring stop && ${START}`,
-  );
-
-const hosts = (nodes: readonly NodeConfig[]) => nodes.map((node) => `${node.address}:${node.port}`).join(',');
-/** The store's URL: requests bounded at 5 s, so a dead replica costs a bounded wait. */
-const storeUrl = (keyspace: string, nodes: readonly NodeConfig[] = dc1) =>
-  `cassandra://${hosts(nodes)}/${keyspace}?localDataCenter=datacenter1&replication=datacenter1:3&requestTimeoutMs=5000`;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const root = join(__dirname, '../../../..');
-
-/** Writer processes (writer.ts) appending to `sequences` until `stop()`, which returns every outcome. */
-async function startWriters(count: number, url: string, sequences: readonly string[]) {
-  const outcomes: Outcome[] = [];
-  const children: ChildProcess[] = [];
-  const exits: Promise<number | null>[] = [];
-  const ready: Promise<void>[] = [];
-  for (let writer = 1; writer <= count; writer++) {
-    const task: WriterTask = { url, writer, sequences };
-    const child = spawn(join(root, 'node_modules/.bin/tsx'), [join(__dirname, 'writer.ts')], {
-      cwd: join(__dirname, '../..'),
-      env: { ...process.env, ES_RING_WRITER: JSON.stringify(task) },
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    children.push(child);
-    exits.push(new Promise((resolve) => child.once('exit', resolve)));
-    ready.push(
-      new Promise((resolve, reject) => {
-        child.once('exit', (code) =>
-          reject(new Error(`writer ${writer} exited (${code}) before it was ready`)),
-        );
-        createInterface({ input: child.stdout! }).on('line', (line) => {
-          const outcome = JSON.parse(line) as Outcome;
-          outcomes.push(outcome);
-          if (outcome.kind === 'ready') resolve();
-        });
-      }),
-    );
-  }
-  await Promise.all(ready);
-  return {
-    outcomes,
-    /** Closes the writers' stdin (each finishes its append in flight) and waits for them, at most 30 s. */
-    async stop(): Promise<Outcome[]> {
-      for (const child of children) child.stdin!.end();
-      const timer = setTimeout(() => children.forEach((child) => child.kill('SIGKILL')), 30_000);
-      const codes = await Promise.all(exits);
-      clearTimeout(timer);
-      expect(codes).toEqual(children.map(() => 0));
-      return outcomes;
-    },
-    kill: () => children.forEach((child) => child.kill('SIGKILL')),
-  };
-}
-
-/** Every sequence read in full through a fresh store, at LOCAL_QUORUM. */
-async function readAll(url: string, sequences: readonly string[]): Promise<Map<string, StoredItem[]>> {
-  const datastore = new CassandraDatastore({ settings: new CassandraSettings({ url }) });
-  await datastore.setupConnection();
-  try {
-    const strategy = new CassandraActiveRecordStrategy({ datastore, table: CqlIntegerSequencedItem });
-    const stored = new Map<string, StoredItem[]>();
-    for (const sequence of sequences) {
-      const items = await strategy.getItems(sequence);
-      expect(items.every((item) => item.topic === TOPIC)).toBe(true);
-      stored.set(
-        sequence,
-        items.map(({ position, data }) => ({ position, data })),
-      );
-    }
-    return stored;
-  } finally {
-    await datastore.close();
-  }
-}
-
-/** The invariants of every fault run: nothing acknowledged lost, one winner per position, typed errors only. */
-function expectSound(report: LedgerReport): void {
-  expect(report.lost).toEqual([]);
-  expect(report.doubleWinners).toEqual([]);
-  expect(report.writtenButRefused).toEqual([]);
-  expect(report.phantoms).toEqual([]);
-  expect(report.gaps).toEqual([]);
-  expect(report.counts.untyped).toBe(0);
-  expect(report.counts['read-untyped']).toBe(0);
-  expect(report.counts.ack).toBeGreaterThan(0);
-  expect(report.counts.conflict).toBeGreaterThan(0); // the writers did contend
-}
-
-const acksBetween = (outcomes: readonly Outcome[], from: number, to: number) =>
-  outcomes.filter((o) => o.kind === 'ack' && o.at > from && o.at < to).length;
-
-/**
- * What `node` itself holds of each sequence: a read at ONE that `node` coordinates, traced, and kept only
- * if the trace shows no other node took part (so it was served from `node`'s own storage, without nodetool):
- * undefined when one did.
- */
-async function readFromNode(
-  node: NodeConfig,
-  keyspace: string,
-  sequences: readonly string[],
-): Promise<Map<string, StoredItem[]> | undefined> {
-  const contact = `${node.address}:${node.port}`;
-  const client = new Client({ contactPoints: [contact], localDataCenter: node.dc });
-  await client.connect();
-  try {
-    const host = client.hosts.get(contact)!;
-    const others = ring!.nodes.filter((n) => n.address !== node.address).map((n) => n.address);
-    const held = new Map<string, StoredItem[]>();
-    for (const sequence of sequences) {
-      const result = await client.execute(
-        `SELECT position, data FROM ${keyspace}.${CqlIntegerSequencedItem.tableName} WHERE sequence_id = ? AND bucket = 0`,
-        [sequence],
-        { host, consistency: types.consistencies.one, prepare: true, traceQuery: true },
-      );
-      const trace = await client.metadata.getTrace(result.info.traceId, types.consistencies.one);
-      const events = trace.events as { source: unknown; activity: string }[];
-      if (events.length === 0) throw new Error(`no trace events for a read from ${node.address}`);
-      const foreign = events.filter(
-        (event) =>
-          String(event.source) !== node.address || others.some((address) => event.activity.includes(address)),
-      );
-      // Another replica took part: this read proves nothing about what the node holds itself.
-      if (foreign.length > 0) return undefined;
-      held.set(
-        sequence,
-        result.rows.map((row) => ({
-          position: Number(row.get('position')),
-          data: row.get('data') as string,
-        })),
-      );
-    }
-    return held;
-  } finally {
-    await client.shutdown();
-  }
-}
+  RING,
+  acksBetween,
+  dc1,
+  env,
+  expectSound,
+  missing,
+  readAll,
+  readAtAll,
+  readFromNode,
+  readUntilTraced,
+  ring,
+  ringAvailable,
+  sleep,
+  startWriters,
+  storeUrl,
+} from './harness.js';
+import { type Outcome, checkLedger } from './ledger.js';
 
 describeIfAvailable(
   ringAvailable,
@@ -266,11 +96,7 @@ describeIfAvailable(
       }
       const afterHints = held === undefined ? 'unknown' : missing(held, stored);
       await readAtAll(keyspace, sequences);
-      held = await readFromNode(victim, keyspace, sequences);
-      for (let tries = 0; held === undefined && tries < 10; tries++) {
-        await sleep(1000);
-        held = await readFromNode(victim, keyspace, sequences);
-      }
+      held = await readUntilTraced(victim, keyspace, sequences);
       console.log(
         `ring catch-up: ${victim.address} lacked ${afterHints} of ${report.stored} items ${(Date.now() - since) / 1000} s after its restart; after reads at ALL, ${held === undefined ? 'unknown' : missing(held, stored)}`,
       );
@@ -320,6 +146,50 @@ describeIfAvailable(
       expect(afterReturn).toBeGreaterThan(0);
     }, 360_000);
 
+    it('a replica frozen (SIGSTOP: its sockets stay open, nothing answers, no RST) during appends: the two others go on at LOCAL_QUORUM, no false acknowledgement, nothing lost once it thaws', async () => {
+      // The closest to a partitioned node that user space allows without a proxy (see docs/reliability.md):
+      // the other nodes and the writers' connections to it get no answer and no reset, as behind a
+      // blackhole; unlike a partition, the node itself does nothing meanwhile.
+      const FREEZE_MS = 20_000;
+      const victim = dc1[2]!;
+      const pid = ringNodePid(RING, victim.address, env);
+      expect(pid).toBeDefined();
+      const sequences = Array.from({ length: 4 }, () => randomUUID());
+      const url = storeUrl(keyspace);
+      const writers = await startWriters(3, url, sequences);
+      let outcomes: Outcome[];
+      const times: Record<string, number> = {};
+      try {
+        await sleep(2000);
+        times.frozen = Date.now();
+        process.kill(pid!, 'SIGSTOP');
+        try {
+          await sleep(FREEZE_MS);
+        } finally {
+          process.kill(pid!, 'SIGCONT');
+        }
+        times.thawed = Date.now();
+        await sleep(3000);
+        outcomes = await writers.stop();
+      } catch (error) {
+        writers.kill();
+        throw error;
+      }
+      const stored = await readAll(url, sequences);
+      const report = checkLedger(outcomes, stored);
+      // From 10 s in: the first seconds stall (a third of the requests wait out the 5 s request timeout on
+      // the frozen node, and the coordinators wait for it too) until the ring's failure detector marks it down.
+      const whileFrozen = acksBetween(outcomes, times.frozen! + 10_000, times.thawed!);
+      await readAtAll(keyspace, sequences);
+      const held = await readUntilTraced(victim, keyspace, sequences);
+      console.log(
+        `ring freeze: ${JSON.stringify({ ...report, whileFrozen, acksPer2s: Array.from({ length: Math.ceil((FREEZE_MS + 3000) / 2000) }, (_, i) => acksBetween(outcomes, times.frozen! + 2000 * i, times.frozen! + 2000 * (i + 1))), failures: outcomes.filter((o) => o.kind !== 'ack' && o.kind !== 'conflict' && 'at' in o).map((o) => ('at' in o ? `${o.at - times.frozen!} ${o.kind} ${'error' in o ? o.error : ''}` : '')), lackedAfterAll: held === undefined ? 'unknown' : missing(held, stored) })}`,
+      );
+      expectSound(report);
+      expect(whileFrozen).toBeGreaterThan(0);
+      expect(held).toEqual(stored);
+    }, 300_000);
+
     it("the client's coordinator SIGKILLed during appends: the driver moves on, typed errors only, nothing acknowledged lost", async () => {
       // The writers know one contact point, the seed: their control connection and a third of their requests
       // go through it.
@@ -349,95 +219,4 @@ describeIfAvailable(
   },
 );
 
-describeIfAvailable(twoDcAvailable, `a keyspace over two data centres of the ring '${RING}'`, () => {
-  it('setupTables creates NetworkTopologyStrategy over both; the second holds the data and sees its positions taken', async () => {
-    const keyspace = testKeyspace('twodc');
-    const replication = `datacenter1:3,datacenter2:${dc2.length}`;
-    const url = (dc: string, nodes: readonly NodeConfig[], extra = '') =>
-      `cassandra://${hosts(nodes)}/${keyspace}?localDataCenter=${dc}&replication=${replication}${extra}`;
-    const near = new CassandraDatastore({
-      settings: new CassandraSettings({ url: url('datacenter1', dc1) }),
-      tables: [CqlIntegerSequencedItem],
-    });
-    await near.setupConnection();
-    try {
-      await near.setupTables();
-      const row = (
-        await near.client.execute('SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?', [
-          keyspace,
-        ])
-      ).first();
-      expect(row.get('replication')).toEqual({
-        class: 'org.apache.cassandra.locator.NetworkTopologyStrategy',
-        datacenter1: '3',
-        datacenter2: String(dc2.length),
-      });
-      const id = randomUUID();
-      const items = [0, 1, 2].map((p) => new SequencedItem(id, p, TOPIC, `{"p":${p}}`));
-      await new CassandraActiveRecordStrategy({ datastore: near, table: CqlIntegerSequencedItem }).append(
-        items,
-      );
-
-      // The far data centre, on its own nodes: its replicas receive the writes (asynchronously).
-      const far = new CassandraDatastore({
-        settings: new CassandraSettings({ url: url('datacenter2', dc2, '&serialConsistency=SERIAL') }),
-      });
-      await far.setupConnection();
-      try {
-        const strategy = new CassandraActiveRecordStrategy({
-          datastore: far,
-          table: CqlIntegerSequencedItem,
-        });
-        const since = Date.now();
-        let read = await strategy.getItems(id);
-        while (read.length < items.length && Date.now() - since < 30_000) {
-          await sleep(500);
-          read = await strategy.getItems(id);
-        }
-        expect(read).toEqual(items);
-        // A writer there at SERIAL (Paxos across both data centres) sees position 2 taken, and appends 3.
-        await expect(strategy.append(new SequencedItem(id, 2, TOPIC, '{}'))).rejects.toThrow(
-          ConcurrencyError,
-        );
-        await strategy.append(new SequencedItem(id, 3, TOPIC, '{"p":3}'));
-      } finally {
-        await far.close();
-      }
-    } finally {
-      await near.client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => undefined);
-      await near.close();
-    }
-  }, 120_000);
-});
-
-/** How many of the stored items `held` lacks (or holds differently). */
-function missing(
-  held: ReadonlyMap<string, readonly StoredItem[]>,
-  stored: ReadonlyMap<string, readonly StoredItem[]>,
-) {
-  let count = 0;
-  for (const [sequence, items] of stored) {
-    const have = new Set((held.get(sequence) ?? []).map((item) => `${item.position} ${item.data}`));
-    count += items.filter((item) => !have.has(`${item.position} ${item.data}`)).length;
-  }
-  return count;
-}
-
-/** Reads every sequence at ALL: each replica answers, and those that lack something are repaired first. */
-async function readAtAll(keyspace: string, sequences: readonly string[]): Promise<void> {
-  const client = new Client({
-    contactPoints: dc1.map((n) => `${n.address}:${n.port}`),
-    localDataCenter: 'datacenter1',
-  });
-  await client.connect();
-  try {
-    for (const sequence of sequences)
-      await client.execute(
-        `SELECT position, data FROM ${keyspace}.${CqlIntegerSequencedItem.tableName} WHERE sequence_id = ? AND bucket = 0`,
-        [sequence],
-        { consistency: types.consistencies.all, prepare: true, readTimeout: 30_000 },
-      );
-  } finally {
-    await client.shutdown();
-  }
-}
+describeDatacenters();

@@ -8,7 +8,7 @@ import type { ScenarioContext } from './runner.js';
  */
 export async function load(context: ScenarioContext): Promise<ScenarioResult> {
   const { adapter, progress, measure } = context;
-  const { streamLength, loads, snapshotLoads, warmup, batchSize } = context.sizes;
+  const { streamLength, loads, snapshotLoads, snapshotWarmup, warmup, batchSize } = context.sizes;
   const stream = randomUUID();
   const step = Math.min(batchSize, 100);
   for (let v = 0; v < streamLength; v += step) {
@@ -41,7 +41,7 @@ export async function load(context: ScenarioContext): Promise<ScenarioResult> {
     };
   }
   await adapter.takeSnapshot(stream);
-  await loadAll(Math.max(1, Math.round(snapshotLoads * warmup)), true, 'warm-up');
+  await loadAll(snapshotWarmup, true, 'warm-up');
   const snapshotLoadsPerSecond = await measure('load-snapshot', () =>
     loadAll(snapshotLoads, true, 'measure'),
   );

@@ -14,6 +14,14 @@ export interface Sizes {
   streamLength: number;
   loads: number;
   snapshotLoads: number;
+  /**
+   * Scenario 5: loads from a snapshot before the measured ones, the same for every implementation. A
+   * count of its own, not `warmup` times the measured loads: a library's path of a few dozen functions
+   * is compiled by V8 one function at a time over its first ~2,000 loads (a raw driver's is two native
+   * calls), and 20 loads measured the interpreter and the compiler at work (docs/benchmarks.md, Round 2e:
+   * SQLite loads).
+   */
+  snapshotWarmup: number;
   /** Scenario 6: events read from the notification log, and its page size. */
   logEvents: number;
   pageSize: number;
@@ -28,6 +36,7 @@ export const SCALED = [
   'writerAppends',
   'loads',
   'snapshotLoads',
+  'snapshotWarmup',
   'logEvents',
 ] as const satisfies readonly (keyof Sizes)[];
 
@@ -41,6 +50,7 @@ export const FULL_SIZES: Sizes = {
   streamLength: 10_000,
   loads: 10,
   snapshotLoads: 200,
+  snapshotWarmup: 2000,
   logEvents: 50_000,
   pageSize: 1000,
   warmup: 0.1,
@@ -57,6 +67,7 @@ export const QUICK_SIZES: Sizes = {
   streamLength: 500,
   loads: 2,
   snapshotLoads: 5,
+  snapshotWarmup: 1,
   logEvents: 1000,
   pageSize: 100,
   warmup: 0.2,

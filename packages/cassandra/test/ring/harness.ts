@@ -1,0 +1,228 @@
+/**
+ * What the ring tests share (ring.test.ts runs them, one file so that no two faults overlap): the ring's
+ * layout, the store's URL, writer processes, full reads, the ledger's invariants, and reads of what one node
+ * holds itself.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { type NodeConfig, readRing, ringNotRunning, toolEnvironment } from '@es/cassandra-server';
+import { requireServer } from '@es/testing/conformance';
+import { Client, types } from 'cassandra-driver';
+import {
+  CassandraActiveRecordStrategy,
+  CassandraDatastore,
+  CassandraSettings,
+  CqlIntegerSequencedItem,
+} from '../../src/index.js';
+import { type LedgerReport, type Outcome, type StoredItem, TOPIC, type WriterTask } from './ledger.js';
+
+export const RING = process.env.ES_CASSANDRA_RING ?? 'ring';
+export const START = 'pnpm cassandra ring start --nodes 5 --datacenters 2';
+export const env = toolEnvironment();
+export const ringAvailable = requireServer(
+  `the Cassandra ring '${RING}'`,
+  () => {
+    const why = ringNotRunning(RING, env);
+    if (why !== undefined) throw new Error(why);
+    return true;
+  },
+  START,
+);
+export const ring = ringAvailable ? readRing(RING, env) : undefined;
+export const dc1 = ring?.nodes.filter((node) => node.dc === 'datacenter1') ?? [];
+export const dc2 = ring?.nodes.filter((node) => node.dc === 'datacenter2') ?? [];
+// A ring of another layout (e.g. the tool's default, 3 nodes in one DC) runs what it can; the two-DC check
+// needs the second DC, and CI starts it.
+export const twoDcAvailable =
+  ringAvailable &&
+  requireServer(
+    `a second data centre in the ring '${RING}'`,
+    () => {
+      if (dc2.length === 0)
+        throw new Error(`its nodes are all in ${[...new Set(ring!.nodes.map((n) => n.dc))].join(', ')}`);
+      return true;
+    },
+    `pnpm cassandra ring stop && ${START}`,
+  );
+
+export const hosts = (nodes: readonly NodeConfig[]) =>
+  nodes.map((node) => `${node.address}:${node.port}`).join(',');
+/** The store's URL: requests bounded at 5 s, so a dead replica costs a bounded wait. */
+export const storeUrl = (keyspace: string, nodes: readonly NodeConfig[] = dc1) =>
+  `cassandra://${hosts(nodes)}/${keyspace}?localDataCenter=datacenter1&replication=datacenter1:3&requestTimeoutMs=5000`;
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const root = join(__dirname, '../../../..');
+
+/** Writer processes (writer.ts) appending to `sequences` until `stop()`, which returns every outcome. */
+export async function startWriters(count: number, url: string, sequences: readonly string[]) {
+  const outcomes: Outcome[] = [];
+  const children: ChildProcess[] = [];
+  const exits: Promise<number | null>[] = [];
+  const ready: Promise<void>[] = [];
+  for (let writer = 1; writer <= count; writer++) {
+    const task: WriterTask = { url, writer, sequences };
+    const child = spawn(join(root, 'node_modules/.bin/tsx'), [join(__dirname, 'writer.ts')], {
+      cwd: join(__dirname, '../..'),
+      env: { ...process.env, ES_RING_WRITER: JSON.stringify(task) },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    children.push(child);
+    exits.push(new Promise((resolve) => child.once('exit', resolve)));
+    ready.push(
+      new Promise((resolve, reject) => {
+        child.once('exit', (code) =>
+          reject(new Error(`writer ${writer} exited (${code}) before it was ready`)),
+        );
+        createInterface({ input: child.stdout! }).on('line', (line) => {
+          const outcome = JSON.parse(line) as Outcome;
+          outcomes.push(outcome);
+          if (outcome.kind === 'ready') resolve();
+        });
+      }),
+    );
+  }
+  await Promise.all(ready);
+  return {
+    outcomes,
+    /** Closes the writers' stdin (each finishes its append in flight) and waits for them, at most 30 s. */
+    async stop(): Promise<Outcome[]> {
+      for (const child of children) child.stdin!.end();
+      const timer = setTimeout(() => children.forEach((child) => child.kill('SIGKILL')), 30_000);
+      const codes = await Promise.all(exits);
+      clearTimeout(timer);
+      expect(codes).toEqual(children.map(() => 0));
+      return outcomes;
+    },
+    kill: () => children.forEach((child) => child.kill('SIGKILL')),
+  };
+}
+
+/** Every sequence read in full through a fresh store, at LOCAL_QUORUM. */
+export async function readAll(url: string, sequences: readonly string[]): Promise<Map<string, StoredItem[]>> {
+  const datastore = new CassandraDatastore({ settings: new CassandraSettings({ url }) });
+  await datastore.setupConnection();
+  try {
+    const strategy = new CassandraActiveRecordStrategy({ datastore, table: CqlIntegerSequencedItem });
+    const stored = new Map<string, StoredItem[]>();
+    for (const sequence of sequences) {
+      const items = await strategy.getItems(sequence);
+      expect(items.every((item) => item.topic === TOPIC)).toBe(true);
+      stored.set(
+        sequence,
+        items.map(({ position, data }) => ({ position, data })),
+      );
+    }
+    return stored;
+  } finally {
+    await datastore.close();
+  }
+}
+
+/** The invariants of every fault run: nothing acknowledged lost, one winner per position, typed errors only. */
+export function expectSound(report: LedgerReport): void {
+  expect(report.lost).toEqual([]);
+  expect(report.doubleWinners).toEqual([]);
+  expect(report.writtenButRefused).toEqual([]);
+  expect(report.phantoms).toEqual([]);
+  expect(report.gaps).toEqual([]);
+  expect(report.counts.untyped).toBe(0);
+  expect(report.counts['read-untyped']).toBe(0);
+  expect(report.counts.ack).toBeGreaterThan(0);
+  expect(report.counts.conflict).toBeGreaterThan(0); // the writers did contend
+}
+
+export const acksBetween = (outcomes: readonly Outcome[], from: number, to: number) =>
+  outcomes.filter((o) => o.kind === 'ack' && o.at > from && o.at < to).length;
+
+/**
+ * What `node` itself holds of each sequence: a read at ONE that `node` coordinates, traced, and kept only
+ * if the trace shows no other node took part (so it was served from `node`'s own storage, without nodetool):
+ * undefined when one did.
+ */
+export async function readFromNode(
+  node: NodeConfig,
+  keyspace: string,
+  sequences: readonly string[],
+): Promise<Map<string, StoredItem[]> | undefined> {
+  const contact = `${node.address}:${node.port}`;
+  const client = new Client({ contactPoints: [contact], localDataCenter: node.dc });
+  await client.connect();
+  try {
+    const host = client.hosts.get(contact)!;
+    const others = ring!.nodes.filter((n) => n.address !== node.address).map((n) => n.address);
+    const held = new Map<string, StoredItem[]>();
+    for (const sequence of sequences) {
+      const result = await client.execute(
+        `SELECT position, data FROM ${keyspace}.${CqlIntegerSequencedItem.tableName} WHERE sequence_id = ? AND bucket = 0`,
+        [sequence],
+        { host, consistency: types.consistencies.one, prepare: true, traceQuery: true },
+      );
+      const trace = await client.metadata.getTrace(result.info.traceId, types.consistencies.one);
+      const events = trace.events as { source: unknown; activity: string }[];
+      if (events.length === 0) throw new Error(`no trace events for a read from ${node.address}`);
+      const foreign = events.filter(
+        (event) =>
+          String(event.source) !== node.address || others.some((address) => event.activity.includes(address)),
+      );
+      // Another replica took part: this read proves nothing about what the node holds itself.
+      if (foreign.length > 0) return undefined;
+      held.set(
+        sequence,
+        result.rows.map((row) => ({
+          position: Number(row.get('position')),
+          data: row.get('data') as string,
+        })),
+      );
+    }
+    return held;
+  } finally {
+    await client.shutdown();
+  }
+}
+
+/** What `node` holds (readFromNode), retried while a read's trace shows another node took part. */
+export async function readUntilTraced(
+  node: NodeConfig,
+  keyspace: string,
+  sequences: readonly string[],
+): Promise<Map<string, StoredItem[]> | undefined> {
+  let held = await readFromNode(node, keyspace, sequences);
+  for (let tries = 0; held === undefined && tries < 10; tries++) {
+    await sleep(1000);
+    held = await readFromNode(node, keyspace, sequences);
+  }
+  return held;
+}
+
+/** How many of the stored items `held` lacks (or holds differently). */
+export function missing(
+  held: ReadonlyMap<string, readonly StoredItem[]>,
+  stored: ReadonlyMap<string, readonly StoredItem[]>,
+) {
+  let count = 0;
+  for (const [sequence, items] of stored) {
+    const have = new Set((held.get(sequence) ?? []).map((item) => `${item.position} ${item.data}`));
+    count += items.filter((item) => !have.has(`${item.position} ${item.data}`)).length;
+  }
+  return count;
+}
+
+/** Reads every sequence at ALL: each replica answers, and those that lack something are repaired first. */
+export async function readAtAll(keyspace: string, sequences: readonly string[]): Promise<void> {
+  const client = new Client({
+    contactPoints: dc1.map((n) => `${n.address}:${n.port}`),
+    localDataCenter: 'datacenter1',
+  });
+  await client.connect();
+  try {
+    for (const sequence of sequences)
+      await client.execute(
+        `SELECT position, data FROM ${keyspace}.${CqlIntegerSequencedItem.tableName} WHERE sequence_id = ? AND bucket = 0`,
+        [sequence],
+        { consistency: types.consistencies.all, prepare: true, readTimeout: 30_000 },
+      );
+  } finally {
+    await client.shutdown();
+  }
+}
