@@ -1,5 +1,5 @@
 import { AppendSignal } from './append-signal.js';
-import { notNext, positionTaken } from './conflicts.js';
+import { notNext, positionTaken, rejectSoon } from './conflicts.js';
 import type { ConcurrencyError } from './errors.js';
 import { InMemoryTracking } from './in-memory-tracking.js';
 import {
@@ -14,11 +14,14 @@ import {
   type NormalizedQuery,
 } from './record-strategy.js';
 import type { AggregateRecorder, NotificationQuery, SnapshotTail } from './recorders.js';
-import type { Notification, SequencedItem } from './sequenced-item.js';
+import { DeferredItem, keepsDeferredItems, type Notification, SequencedItem } from './sequenced-item.js';
 import type { Tracking } from './tracking.js';
 
+/** What the store keeps: plain items, and deferred ones until they are first read (see DeferredItem). */
+type Kept = SequencedItem | DeferredItem;
+
 /** Index of the first item whose position is >= (or > when `strict`) the given position. */
-function lowerBound(items: readonly SequencedItem[], position: number, strict: boolean): number {
+function lowerBound(items: readonly Kept[], position: number, strict: boolean): number {
   let lo = 0;
   let hi = items.length;
   while (lo < hi) {
@@ -45,22 +48,37 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem>
   /** Its transactions cannot undo a follower's writes to its own objects. */
   readonly handleRollsBack = false;
   readonly appended = new AppendSignal();
-  private readonly sequences = new Map<string, SequencedItem[]>();
+  private readonly sequences = new Map<string, Kept[]>();
   /** The log keeps the stored items themselves; a notification's id is its index + 1. */
-  private readonly log: SequencedItem[] = [];
+  private readonly log: Kept[] = [];
   private readonly tracking = new InMemoryTracking();
+  private readonly keepsDeferred: boolean;
 
   constructor(options: ActiveRecordStrategyOptions<I> = {}) {
     super(options);
+    // A subclass that changes how items are appended or inserted sees plain items only, as before.
+    this.keepsDeferred =
+      this.shape.itemClass === (SequencedItem as unknown) &&
+      this.append === ActiveRecordStrategy.prototype.append &&
+      this.insert === InMemoryActiveRecordStrategy.prototype.insert;
   }
 
   /**
-   * Not `async`, and the conflict is not thrown: it is returned as a rejected promise, since a throw
-   * through async frames costs microseconds and racing writers meet conflicts all the time.
+   * An EventStore over this store hands it deferred items (the JSON of a flat payload made when first
+   * read): stored as they are, handed out as plain items (`plain`).
+   */
+  override get [keepsDeferredItems](): boolean {
+    return this.keepsDeferred;
+  }
+
+  /**
+   * Not `async`, and the conflict is not thrown: it is returned as a promise rejected once the caller
+   * awaits it (rejectSoon), since a throw through async frames, or a rejection with no handler yet,
+   * costs microseconds and racing writers meet conflicts all the time.
    */
   protected insert(items: readonly SequencedItem[]): Promise<void> {
     const conflict = this.conflictOf(items);
-    if (conflict !== undefined) return Promise.reject(conflict);
+    if (conflict !== undefined) return rejectSoon(conflict);
     this.store(items);
     this.appended.raise();
     return Promise.resolve();
@@ -119,8 +137,9 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem>
    * out the stored objects themselves, so no reader can change what is stored, and a mapper may keep
    * the event it decoded from one (see SequencedItemMapper.fromSequencedItem).
    */
-  private store(items: readonly SequencedItem[]): void {
-    for (const item of items) Object.freeze(item);
+  private store(items: readonly Kept[]): void {
+    // A deferred item is never handed out (reads hand out its plain item, frozen when made).
+    for (const item of items) if (!(item instanceof DeferredItem)) Object.freeze(item);
     const sequenceId = items[0]!.sequenceId;
     let stored = this.sequences.get(sequenceId);
     if (stored === undefined) this.sequences.set(sequenceId, (stored = []));
@@ -134,8 +153,29 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem>
       stored.sort((a, b) => a.position - b.position);
     }
     for (const item of items) {
+      if (item instanceof DeferredItem) item.logIndex = this.log.length;
       this.log.push(item);
     }
+  }
+
+  /**
+   * The plain item at `index` of a sequence's items: a deferred one is made plain the first time, and
+   * the plain item takes its place in the sequence and in the log, so every later read hands out that
+   * same frozen object (a mapper keeps the event it decoded from it).
+   */
+  private plainAt(stored: Kept[], index: number): SequencedItem {
+    const item = stored[index]!;
+    if (!(item instanceof DeferredItem)) return item;
+    const plain = item.toItem();
+    stored[index] = plain;
+    this.log[item.logIndex] = plain;
+    return plain;
+  }
+
+  /** The items of a sequence from `start` to `end` (excluded), plain, in a new array. */
+  private plainSlice(stored: Kept[], start: number, end: number): SequencedItem[] {
+    for (let i = start; i < end; i++) if (stored[i] instanceof DeferredItem) this.plainAt(stored, i);
+    return stored.slice(start, end) as SequencedItem[];
   }
 
   protected async select(sequenceId: string, q: NormalizedQuery): Promise<SequencedItem[]> {
@@ -145,9 +185,9 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem>
     const end = lowerBound(stored, q.upper, q.upperInclusive);
     if (end <= start) return [];
     if (!q.descending)
-      return stored.slice(start, q.limit === undefined ? end : Math.min(end, start + q.limit));
+      return this.plainSlice(stored, start, q.limit === undefined ? end : Math.min(end, start + q.limit));
     const from = q.limit === undefined ? start : Math.max(start, end - q.limit);
-    return stored.slice(from, end).reverse();
+    return this.plainSlice(stored, from, end).reverse();
   }
 
   /** Another in-memory strategy's snapshots: read in the same turn as the events, so from one state. */
@@ -169,11 +209,11 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem>
   ): Promise<SnapshotTail<SequencedItem>> {
     const kept = snapshots.sequences.get(sequenceId);
     const newest = kept === undefined ? 0 : lowerBound(kept, snapshotUpper, true);
-    const snapshot = newest > 0 ? kept![newest - 1] : undefined;
+    const snapshot = newest > 0 ? snapshots.plainAt(kept!, newest - 1) : undefined;
     const stored = this.sequences.get(sequenceId) ?? [];
     const start = snapshot === undefined ? 0 : lowerBound(stored, snapshot.position, false);
     const end = Math.min(lowerBound(stored, eventsUpper, true), start + limit);
-    return Promise.resolve({ snapshot, events: end > start ? stored.slice(start, end) : [] });
+    return Promise.resolve({ snapshot, events: end > start ? this.plainSlice(stored, start, end) : [] });
   }
 
   protected async selectSequenceIds(): Promise<string[]> {
@@ -189,8 +229,12 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem>
     const topics = query.topics?.length ? new Set(query.topics) : undefined;
     const notifications: Notification[] = [];
     for (let i = Math.max(start, 1) - 1; i < this.log.length && notifications.length < limit; i++) {
-      const item = this.log[i]!;
+      let item = this.log[i]!;
       if (topics !== undefined && !topics.has(item.topic)) continue;
+      if (item instanceof DeferredItem) {
+        const stored = this.sequences.get(item.sequenceId)!;
+        item = this.plainAt(stored, lowerBound(stored, item.position, false));
+      }
       const { sequenceId, position, topic, data } = item;
       notifications.push({ id: i + 1, sequenceId, position, topic, data });
     }

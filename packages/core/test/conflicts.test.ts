@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { inspect } from 'node:util';
 import {
   ConcurrencyError,
   EsError,
@@ -39,6 +40,16 @@ describe("conflicts found by a store's position check", () => {
     expect(gap).toBeInstanceOf(ConcurrencyError);
     expect(gap.message).toMatch(/^position 5 of sequence a would leave a gap: the sequence ends at 1/);
     expect(gap.stack).not.toContain('\n    at ');
+  });
+
+  it('reject once the caller awaits: pending when append returns, so no rejection goes unhandled first', async () => {
+    const s = new InMemoryActiveRecordStrategy({ sequenceIdKind: 'string' });
+    await s.append(new SequencedItem('a', 0, 't', '{}'));
+    const conflict = s.append(new SequencedItem('a', 0, 't', '{}'));
+    // A promise rejected with no handler yet goes through Node's unhandled-rejection bookkeeping.
+    const state = inspect(conflict);
+    expect(await rejection(conflict)).toBeInstanceOf(ConcurrencyError);
+    expect(state).toMatch(/^Promise \{\s*<pending>/);
   });
 
   it('leave Error.stackTraceLimit as it was, so other errors keep their stacks', () => {
