@@ -71,6 +71,11 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem>
     return this.keepsDeferred;
   }
 
+  /** The check and the write run with no await between: no append is ever in flight here. */
+  protected override get insertsAtOnce(): boolean {
+    return true;
+  }
+
   /**
    * Not `async`, and the conflict is not thrown: it is returned as a promise rejected once the caller
    * awaits it (rejectSoon), since a throw through async frames, or a rejection with no handler yet,

@@ -8,6 +8,14 @@ import type {
   SnapshotTailQuery,
   SnapshotTailRecorder,
 } from './recorders.js';
+import { AppendTurns } from './append-turns.js';
+import {
+  checkBound,
+  inRange,
+  isEmptyRange,
+  normalizeQuery,
+  type NormalizedQuery,
+} from './normalized-query.js';
 import { readAhead } from './read-ahead.js';
 import {
   DeferredItem,
@@ -41,15 +49,7 @@ export interface ActiveRecordStrategyOptions<I = SequencedItem> {
   contiguous?: boolean;
 }
 
-/** A query after validation: every field present. */
-export interface NormalizedQuery {
-  readonly lower: number;
-  readonly lowerInclusive: boolean;
-  readonly upper: number;
-  readonly upperInclusive: boolean;
-  readonly limit: number | undefined;
-  readonly descending: boolean;
-}
+export { inRange, isEmptyRange, type NormalizedQuery };
 
 export const MAX_TOPIC_LENGTH = 255;
 export const MAX_SEQUENCE_ID_LENGTH = 255;
@@ -71,6 +71,8 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Snapsho
   /** True when appends must continue their sequence with no gap (see the option). */
   readonly contiguous: boolean;
   protected readonly shape: ItemShape<I>;
+  /** Appends of one process to a contiguous sequence wait for one in flight before them (append-turns.ts). */
+  private readonly turns: AppendTurns | undefined;
 
   constructor(options: ActiveRecordStrategyOptions<I> = {}) {
     this.shape = new ItemShape(
@@ -83,6 +85,7 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Snapsho
     this.pageSize = options.pageSize ?? 1000;
     checkPageSize(this.pageSize);
     this.contiguous = this.positionKind === 'integer' && (options.contiguous ?? true);
+    if (this.contiguous && !this.insertsAtOnce) this.turns = new AppendTurns((items) => this.insert(items));
     if (!Number.isSafeInteger(this.maxItemBytes) || this.maxItemBytes < 1) {
       throw new ValidationError('maxItemBytes must be a positive integer', 'maxItemBytes');
     }
@@ -93,6 +96,14 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Snapsho
 
   /** Whether `insert` may get DeferredItems (an EventStore then makes them): never for a backend's. */
   get [keepsDeferredItems](): boolean {
+    return false;
+  }
+
+  /**
+   * True when `insert` decides before it returns (checks and writes with no await between, as in memory):
+   * then no append is ever in flight, and appends need not wait their turn.
+   */
+  protected get insertsAtOnce(): boolean {
     return false;
   }
 
@@ -110,7 +121,8 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Snapsho
   append(items: I | readonly I[]): Promise<void> {
     try {
       const list = Array.isArray(items) ? (items as readonly I[]) : [items as I];
-      return this.insert(this.validateBatch(list.map((item) => this.shape.toCanonical(item))));
+      const valid = this.validateBatch(list.map((item) => this.shape.toCanonical(item)));
+      return this.turns === undefined ? this.insert(valid) : this.turns.append(valid);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -387,30 +399,7 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Snapsho
   }
 
   protected normalizeQuery(query: ItemQuery): NormalizedQuery {
-    const { gt, gte, lt, lte, limit, descending = false } = query;
-    // Checked one by one: a table of pairs here was five arrays made on every read.
-    checkBound('gt', gt);
-    checkBound('gte', gte);
-    checkBound('lt', lt);
-    checkBound('lte', lte);
-    if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) {
-      throw new ValidationError('limit must be a positive integer', 'limit');
-    }
-    let lower = -Infinity,
-      lowerInclusive = true,
-      upper = Infinity,
-      upperInclusive = true;
-    if (gte !== undefined) lower = gte;
-    if (gt !== undefined && gt >= lower) {
-      lower = gt;
-      lowerInclusive = false;
-    }
-    if (lte !== undefined) upper = lte;
-    if (lt !== undefined && lt <= upper) {
-      upper = lt;
-      upperInclusive = false;
-    }
-    return { lower, lowerInclusive, upper, upperInclusive, limit, descending: Boolean(descending) };
+    return normalizeQuery(query);
   }
 }
 
@@ -418,31 +407,4 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Snapsho
 export function checkPageSize(pageSize: unknown): void {
   if (!Number.isSafeInteger(pageSize) || (pageSize as number) < 1)
     throw new ValidationError('pageSize must be a positive integer', 'pageSize');
-}
-
-function checkBound(name: string, value: unknown): void {
-  if (value !== undefined && (typeof value !== 'number' || Number.isNaN(value))) {
-    throw new ValidationError(`${name} must be a number`, name);
-  }
-}
-
-/**
- * True when no position can lie in the range: backends never see such a query (a bound of +Infinity
- * below, or -Infinity above, would otherwise read as "no bound" to a backend that drops infinite bounds).
- */
-export function isEmptyRange(q: NormalizedQuery): boolean {
-  return (
-    q.lower === Infinity ||
-    q.upper === -Infinity ||
-    q.lower > q.upper ||
-    (q.lower === q.upper && !(q.lowerInclusive && q.upperInclusive))
-  );
-}
-
-/** True when a position lies in a normalized range. */
-export function inRange(position: number, q: NormalizedQuery): boolean {
-  return (
-    (q.lowerInclusive ? position >= q.lower : position > q.lower) &&
-    (q.upperInclusive ? position <= q.upper : position < q.upper)
-  );
 }
