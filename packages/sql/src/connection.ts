@@ -1,6 +1,6 @@
 import { type ConcurrencyError, type SequencedItem, SettingsError } from '@es/core';
 import { type Kysely, type Transaction, sql } from 'kysely';
-import { mapDriverError } from './errors.js';
+import { mapDriverError, reportedByDatabase } from './errors.js';
 import type { GroupLimits } from './group-commit.js';
 import type { SqlDialectName, SqlSettings } from './settings.js';
 import type { SqlItemsTable, SchemalessDatabase } from './tables.js';
@@ -105,6 +105,24 @@ export async function loadDriver(dialect: SqlDialectName): Promise<any> {
 }
 
 /** The transaction of every dialect (SQLite adds its bookkeeping around it). */
+/** What the caller's own code threw inside a transaction (see asCaller): it passes through unmapped. */
+const callersErrors = new WeakSet<object>();
+
+/**
+ * Runs the caller's code inside a transaction, marking what it throws as the caller's, unless the
+ * database reported it (a statement the caller ran on the transaction: a full disk, a lock timeout):
+ * runTransaction maps those and the errors of the store's own statements, never the caller's others,
+ * whatever their `code` (an HTTP client's ECONNRESET is not the store's connection).
+ */
+export async function asCaller<T>(run: () => Promise<T> | T): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (typeof error === 'object' && error !== null && !reportedByDatabase(error)) callersErrors.add(error);
+    throw error;
+  }
+}
+
 export async function runTransaction<T>(
   db: Kysely<SchemalessDatabase>,
   settings: SqlSettings,
@@ -134,7 +152,9 @@ export async function runTransaction<T>(
     // (a full disk, a lost connection); the caller's own errors pass through as they are.
     throw committing
       ? mapDriverError(settings, error, { write: true, what: `the commit of ${what}` })
-      : mapDriverError(settings, error, { write: false, what });
+      : callersErrors.has(error as object)
+        ? error
+        : mapDriverError(settings, error, { write: false, what });
   }
 }
 

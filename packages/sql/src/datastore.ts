@@ -2,7 +2,7 @@ import { SettingsError } from '@es/core';
 import { InFlight } from '@es/core/backend';
 import type { Kysely, Transaction } from 'kysely';
 import { type SqlClient, openConnection, settingsOf, validateClient } from './client.js';
-import type { SqlConnection } from './connection.js';
+import { asCaller, type SqlConnection } from './connection.js';
 import { mapDriverError } from './errors.js';
 import { SqlSettings } from './settings.js';
 import {
@@ -127,7 +127,9 @@ export class SqlDatastore {
    * throws. Prefer it to `db.transaction()`: on SQLite, reads of the store keep working while it is open.
    */
   transaction<T>(run: (trx: Transaction<SchemalessDatabase>) => Promise<T>): Promise<T> {
-    return this.use((connection) => connection.transaction(run, 'a transaction'));
+    return this.use((connection) =>
+      connection.transaction((trx) => asCaller(() => run(trx)), 'a transaction'),
+    );
   }
 
   /** `await using datastore = ...`: the same as close(). */

@@ -86,6 +86,15 @@ const FULL_CODES = new Set(['SQLITE_FULL', '53100', 'ER_RECORD_FILE_FULL', 'ER_D
 const NO_TLS = /does not support (SSL|secure) connection/i;
 
 /** Sorts a driver's error into the few kinds the store reacts to. */
+/**
+ * True for an error the database server reported through its driver: better-sqlite3's SqliteError,
+ * node-postgres' DatabaseError (it has a severity), mysql2's server errors (they have an SQL state).
+ */
+export function reportedByDatabase(error: object): boolean {
+  const e = error as { name?: unknown; severity?: unknown; sqlState?: unknown };
+  return e.name === 'SqliteError' || typeof e.severity === 'string' || typeof e.sqlState === 'string';
+}
+
 export function classify(error: unknown): DriverErrorKind {
   const e = error as { code?: unknown; errno?: unknown; message?: unknown } | null;
   const code = typeof e?.code === 'string' ? e.code : undefined;

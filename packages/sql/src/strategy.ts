@@ -22,7 +22,7 @@ import {
   validateTrackingName,
 } from '@es/core/backend';
 import { type Compilable, type Kysely, type RawBuilder, type Transaction, sql } from 'kysely';
-import type { Row } from './connection.js';
+import { asCaller, type Row } from './connection.js';
 import type { SqlDatastore } from './datastore.js';
 import { mapDriverError } from './errors.js';
 import { followerRead } from './mysql.js';
@@ -313,7 +313,7 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
     const result = await this.datastore.use((connection) =>
       connection.transaction(async (trx) => {
         await tracker.record(trx, records);
-        const result = await this.inProcess.run(true, () => run(trx));
+        const result = await this.inProcess.run(true, () => asCaller(() => run(trx)));
         for (const batch of batches) await connection.insertItemsIn(trx, this.table, batch);
         return result;
       }, describe(records)),

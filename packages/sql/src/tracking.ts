@@ -1,6 +1,7 @@
 import { type ProjectionRecorder, type Tracking } from '@es/core';
 import { validateTrackingList, validateTrackingName } from '@es/core/backend';
 import { type Transaction, sql } from 'kysely';
+import { asCaller } from './connection.js';
 import type { SqlDatastore } from './datastore.js';
 import { AlreadyProcessedError, classify, mapDriverError } from './errors.js';
 import { SqlTracking, type SqlTrackingTable, type SchemalessDatabase } from './tables.js';
@@ -46,7 +47,7 @@ export class SqlTrackingRecorder implements ProjectionRecorder<Transaction<Schem
     return this.datastore.use((connection) =>
       connection.transaction(async (trx) => {
         await this.record(trx, records);
-        return process(trx);
+        return asCaller(() => process(trx));
       }, describe(records)),
     );
   }
@@ -120,7 +121,7 @@ export class SqlTrackingRecorder implements ProjectionRecorder<Transaction<Schem
     await this.datastore.use((connection) =>
       connection.transaction(
         async (trx) => {
-          await run?.(trx);
+          await asCaller(() => run?.(trx));
           await trx.deleteFrom(this.table.tableName).where('application_name', '=', name).execute();
         },
         `forgetting the tracking of ${JSON.stringify(name)}`,

@@ -8,6 +8,7 @@ import {
   SqlActiveRecordStrategy,
   SqlDatastore,
   SqlIntegerSequencedItem,
+  SqlSettings,
   SqlTracking,
   SqlTrackingRecorder,
   StorageFullError,
@@ -130,4 +131,32 @@ describe('SQLite: the disk full (PRAGMA max_page_count)', () => {
     expect(names()).toEqual(['first', 'second']);
     expect(database.pragma('integrity_check', { simple: true })).toBe('ok');
   });
+});
+
+describe("a transaction's errors: the database's mapped, the caller's own passed through", () => {
+  it.each(['ECONNRESET', 'ETIMEDOUT', 'SQLITE_FULL'])(
+    "an error of the caller's own (not the database's) with code %s comes out of processWithTracking and transaction() as it went in",
+    async (code) => {
+      const datastore = new SqlDatastore({
+        settings: new SqlSettings('sqlite::memory:'),
+        tables: [SqlTracking.withTableName('callers_tracking')],
+      });
+      await datastore.setupTables();
+      try {
+        const recorder = new SqlTrackingRecorder({
+          datastore,
+          table: SqlTracking.withTableName('callers_tracking'),
+        });
+        const theirs = Object.assign(new Error('their HTTP call failed'), { code });
+        const fail = () => Promise.reject(theirs);
+        await expect(
+          recorder.processWithTracking({ applicationName: 'up', notificationId: 1 }, fail),
+        ).rejects.toBe(theirs);
+        await expect(datastore.transaction(fail)).rejects.toBe(theirs);
+        expect(await recorder.maxTrackingId('up')).toBe(0); // rolled back
+      } finally {
+        await datastore.close();
+      }
+    },
+  );
 });
