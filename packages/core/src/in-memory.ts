@@ -56,10 +56,12 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem>
 
   constructor(options: ActiveRecordStrategyOptions<I> = {}) {
     super(options);
-    // A subclass that changes how items are appended or inserted sees plain items only, as before.
+    // A subclass that changes how items are appended, checked or inserted sees plain items only, as before.
+    const base = ActiveRecordStrategy.prototype as unknown as Record<'append' | 'validateData', unknown>;
     this.keepsDeferred =
       this.shape.itemClass === (SequencedItem as unknown) &&
-      this.append === ActiveRecordStrategy.prototype.append &&
+      this.append === base.append &&
+      this.validateData === base.validateData &&
       this.insert === InMemoryActiveRecordStrategy.prototype.insert;
   }
 
@@ -173,7 +175,8 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem>
     if (!(item instanceof DeferredItem)) return item;
     const plain = item.toItem();
     stored[index] = plain;
-    this.log[item.logIndex] = plain;
+    // Only this store's own entry (the item could have been handed to two stores).
+    if (this.log[item.logIndex] === item) this.log[item.logIndex] = plain;
     return plain;
   }
 

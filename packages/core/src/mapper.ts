@@ -71,7 +71,9 @@ export class SequencedItemMapper<I = SequencedItem> {
     this.topics = options.topics ?? defaultTopics;
     this.codec = new DataCodec(options);
     this.bindsPlace = options.cipher !== undefined;
+    // Not for a subclass that changes how items are made: its toSequencedItem must see every event.
     this.defers =
+      this.toSequencedItem === SequencedItemMapper.prototype.toSequencedItem &&
       this.shape.isCanonical &&
       this.shape.itemClass === (SequencedItem as unknown) &&
       options.cipher === undefined &&
@@ -91,7 +93,7 @@ export class SequencedItemMapper<I = SequencedItem> {
    * otherwise `toSequencedItem`'s item. Every check of `toSequencedItem` runs now either way.
    */
   toDeferredItem(event: DomainEvent): I | DeferredItem {
-    return this.itemOf(event, this.defers);
+    return this.defers ? this.itemOf(event, true) : this.toSequencedItem(event);
   }
 
   private itemOf(event: DomainEvent, defer: boolean): I | DeferredItem {

@@ -61,6 +61,12 @@ export type FlatPayload = Record<string, FlatValue | undefined>;
 const BYTES_PER_UNIT = 6;
 /** A string JSON writes as it is, one UTF-8 byte per character. */
 const VERBATIM = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+/**
+ * The largest bound deferred: JSON's bytes are at least its UTF-16 units, so a deferred text stays far
+ * below V8's longest string (2^29 - 24 units), and a payload that could reach it is encoded at once,
+ * where JsonTranscoder turns JSON's RangeError into a ValidationError before anything is stored.
+ */
+const MAX_DEFERRED_BYTES = 2 ** 28;
 /** Characters of the longest JSON number (`-0.0000012345678901234567` is 25), with room to spare. */
 const NUMBER_BYTES = 32;
 
@@ -103,7 +109,7 @@ export function flatPayloadBound(payload: Record<string, unknown>): number | und
     // "key": and a comma
     bytes += 4 + key.length * BYTES_PER_UNIT + size;
   }
-  return bytes;
+  return bytes > MAX_DEFERRED_BYTES ? undefined : bytes;
 }
 
 /**

@@ -124,9 +124,11 @@ describe('maxItemBytes without the text', () => {
 
   it('at the limit, accepted; one byte over, a ValidationError, and nothing stored', async () => {
     const id = uuid();
-    const atLimit = noted(id, 0, { text: 'é'.repeat(40) });
+    // One timestamp for both: its text's length varies with its digits.
+    const timestamp = 1_700_000_000_000.25;
+    const atLimit = noted(id, 0, { text: 'é'.repeat(40), timestamp });
     const limit = bytesOf(atLimit);
-    const over = noted(id, 1, { text: `${'é'.repeat(40)}x` });
+    const over = noted(id, 1, { text: `${'é'.repeat(40)}x`, timestamp });
     expect(bytesOf(over)).toBe(limit + 1);
     const { strategy, store } = setUp(new InMemoryActiveRecordStrategy({ maxItemBytes: limit }));
     await store.append(atLimit);
@@ -233,6 +235,63 @@ describe('what is not deferred', () => {
     expect(seen).toHaveLength(1);
     expect(seen[0]).not.toBeInstanceOf(DeferredItem);
     expect(Object.keys(seen[0] as object)).toEqual(['sequenceId', 'position', 'topic', 'data']);
+  });
+
+  it("a strategy subclass that overrides validateData, or a mapper's that overrides toSequencedItem, sees every item", async () => {
+    class Strict extends InMemoryActiveRecordStrategy {
+      protected override validateData(data: string): void {
+        if (data.includes('forbidden')) throw new ValidationError('forbidden data', 'data');
+        super.validateData(data);
+      }
+    }
+    const strict = setUp(new Strict());
+    await expect(strict.store.append(noted(uuid(), 0, { text: 'forbidden' }))).rejects.toThrow(
+      'forbidden data',
+    );
+    expect(await strict.strategy.maxNotificationId()).toBe(0);
+
+    class Redacting extends SequencedItemMapper {
+      override toSequencedItem(event: DomainEvent): SequencedItem {
+        const item = super.toSequencedItem(event);
+        return { ...item, data: item.data.replace('secret', '[redacted]') };
+      }
+    }
+    const redacting = setUp(undefined, new Redacting({ topics }));
+    const id = uuid();
+    await redacting.store.append(noted(id, 0, { text: 'secret' }));
+    const [stored] = await redacting.strategy.getItems(id);
+    expect(stored!.data).toContain('"text":"[redacted]"');
+    expect(stored!.data).not.toContain('secret');
+  });
+
+  it('a payload whose text could pass the longest string V8 makes is not deferred: encoded at once, where JSON errors are ValidationErrors', () => {
+    // 'é' counts 6 bytes a unit in the bound: past 2^28 bytes, the bound gives up (undefined).
+    expect(flatPayloadBound({ s: 'é'.repeat(2 ** 28 / 6 + 1) })).toBeUndefined();
+    expect(flatPayloadBound({ s: 'é'.repeat(2 ** 28 / 6 - 10) })).toBeDefined();
+  });
+
+  it('one deferred item appended to two stores: each log hands out its own notification', async () => {
+    const mapper = new SequencedItemMapper({ topics });
+    const [a, b] = [new InMemoryActiveRecordStrategy(), new InMemoryActiveRecordStrategy()];
+    await a.append(mapper.toSequencedItem(noted(uuid(), 0, { text: 'first' })));
+    const shared = mapper.toDeferredItem(noted(uuid(), 0, { text: 'shared' })) as unknown as SequencedItem;
+    await a.append(shared);
+    await b.append(shared);
+    await a.getItems(shared.sequenceId); // made plain in a first
+    const [first, second] = await a.selectNotifications(1, 10);
+    expect(first).toMatchObject({ id: 1, data: expect.stringContaining('"text":"first"') });
+    expect(second).toMatchObject({
+      id: 2,
+      sequenceId: shared.sequenceId,
+      data: expect.stringContaining('"text":"shared"'),
+    });
+    const [inB] = await b.selectNotifications(1, 10);
+    expect(inB).toMatchObject({
+      id: 1,
+      sequenceId: shared.sequenceId,
+      data: expect.stringContaining('"text":"shared"'),
+    });
+    expect(await a.selectNotifications(1, 10)).toHaveLength(2);
   });
 
   it('refusals at append time are as before: __proto__, Map, Set, functions, too deep', async () => {
