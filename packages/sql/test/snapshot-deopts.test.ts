@@ -26,6 +26,8 @@ test('reads of a snapshot after a long first read run without repeated deoptimis
   const end = output.indexOf('--- reads from the snapshot: end');
   expect(start).toBeGreaterThanOrEqual(0);
   expect(end).toBeGreaterThan(start);
+  // V8 does report deoptimisations in this run (its start-up has some): the count below is not vacuous.
+  expect(output.match(/\[bailout/g)?.length ?? 0).toBeGreaterThan(0);
   const bailouts = output.slice(start, end).match(/\[bailout/g) ?? [];
   expect(bailouts.length).toBeLessThan(5);
 }, 60_000);
