@@ -22,15 +22,14 @@ import {
   expectSound,
   hosts,
   missing,
-  readAll,
   readAtAll,
   readFromNode,
   readUntilTraced,
   sleep,
-  startWriters,
+  writeThrough,
   twoDcAvailable,
 } from './harness.js';
-import { type Outcome, type StoredItem, TOPIC, checkLedger } from './ledger.js';
+import { type StoredItem, TOPIC } from './ledger.js';
 
 export function describeDatacenters(): void {
   describeIfAvailable(twoDcAvailable, `a keyspace over two data centres of the ring '${RING}'`, () => {
@@ -114,26 +113,21 @@ async function datacenterLost(): Promise<void> {
   try {
     await setup.setupTables();
     const sequences = Array.from({ length: 4 }, () => randomUUID());
-    const writers = await startWriters(3, bothUrl(keyspace), sequences);
-    let outcomes: Outcome[];
     const times: Record<string, number> = {};
-    let probes: Probes;
-    try {
-      await sleep(2000);
-      times.killed = Date.now();
-      const killed = await Promise.all(dc2.map((node) => killRingNode(RING, node.address, env)));
-      expect(killed).toEqual(dc2.map(() => true));
-      await sleep(1000);
-      probes = await probeWithoutDatacenter2(keyspace);
-      await sleep(3000);
-      times.stopped = Date.now();
-      outcomes = await writers.stop();
-    } catch (error) {
-      writers.kill();
-      throw error;
-    }
-    const stored = await readAll(bothUrl(keyspace), sequences);
-    const report = checkLedger(outcomes, stored);
+    const during: { probes?: Probes } = {};
+    const { outcomes, stored, report } = await writeThrough(
+      { writers: 3, url: bothUrl(keyspace), sequences },
+      async () => {
+        await sleep(2000);
+        times.killed = Date.now();
+        const killed = await Promise.all(dc2.map((node) => killRingNode(RING, node.address, env)));
+        expect(killed).toEqual(dc2.map(() => true));
+        await sleep(1000);
+        during.probes = await probeWithoutDatacenter2(keyspace);
+        await sleep(3000);
+        times.stopped = Date.now();
+      },
+    );
     const whileLost = acksBetween(outcomes, times.killed! + 1000, times.stopped!);
     const failedWhileLost = outcomes.filter(
       (o) => o.kind !== 'ack' && o.kind !== 'conflict' && 'at' in o && o.at > times.killed!,
@@ -144,6 +138,7 @@ async function datacenterLost(): Promise<void> {
     const restartSeconds = (Date.now() - times.restarting) / 1000;
     // What the EACH_QUORUM append's refusal meant: a new append at its position succeeds only if it was not
     // applied (a Paxos round first completes any proposal the probe left accepted).
+    const probes = during.probes!;
     const probeApplied = await positionTaken(keyspace, probes.sequence);
 
     // datacenter2's nodes, back: what hints gave them, then after every sequence is read at ALL (both data

@@ -15,7 +15,14 @@ import {
   CassandraSettings,
   CqlIntegerSequencedItem,
 } from '../../src/index.js';
-import { type LedgerReport, type Outcome, type StoredItem, TOPIC, type WriterTask } from './ledger.js';
+import {
+  type LedgerReport,
+  type Outcome,
+  type StoredItem,
+  TOPIC,
+  type WriterTask,
+  checkLedger,
+} from './ledger.js';
 
 export const RING = process.env.ES_CASSANDRA_RING ?? 'ring';
 export const START = 'pnpm cassandra ring start --nodes 5 --datacenters 2';
@@ -55,7 +62,7 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 const root = join(__dirname, '../../../..');
 
 /** Writer processes (writer.ts) appending to `sequences` until `stop()`, which returns every outcome. */
-export async function startWriters(count: number, url: string, sequences: readonly string[]) {
+async function startWriters(count: number, url: string, sequences: readonly string[]) {
   const outcomes: Outcome[] = [];
   const children: ChildProcess[] = [];
   const exits: Promise<number | null>[] = [];
@@ -96,6 +103,27 @@ export async function startWriters(count: number, url: string, sequences: readon
     },
     kill: () => children.forEach((child) => child.kill('SIGKILL')),
   };
+}
+
+/**
+ * Writers (startWriters) appending while `fault` runs, then stopped (all killed if `fault` throws); every
+ * sequence read back in full (at `readUrl`, by default `url`) and checked against their outcomes.
+ */
+export async function writeThrough(
+  options: { writers: number; url: string; sequences: readonly string[]; readUrl?: string },
+  fault: () => Promise<void>,
+): Promise<{ outcomes: Outcome[]; stored: Map<string, StoredItem[]>; report: LedgerReport }> {
+  const writers = await startWriters(options.writers, options.url, options.sequences);
+  let outcomes: Outcome[];
+  try {
+    await fault();
+    outcomes = await writers.stop();
+  } catch (error) {
+    writers.kill();
+    throw error;
+  }
+  const stored = await readAll(options.readUrl ?? options.url, options.sequences);
+  return { outcomes, stored, report: checkLedger(outcomes, stored) };
 }
 
 /** Every sequence read in full through a fresh store, at LOCAL_QUORUM. */

@@ -18,17 +18,15 @@ import {
   env,
   expectSound,
   missing,
-  readAll,
   readAtAll,
   readFromNode,
   readUntilTraced,
   ring,
   ringAvailable,
   sleep,
-  startWriters,
   storeUrl,
+  writeThrough,
 } from './harness.js';
-import { type Outcome, checkLedger } from './ledger.js';
 
 describeIfAvailable(
   ringAvailable,
@@ -59,10 +57,8 @@ describeIfAvailable(
       const victim = dc1[2]!;
       const sequences = Array.from({ length: 6 }, () => randomUUID());
       const url = storeUrl(keyspace);
-      const writers = await startWriters(4, url, sequences);
-      let outcomes: Outcome[];
       const times: Record<string, number> = {};
-      try {
+      const { outcomes, stored, report } = await writeThrough({ writers: 4, url, sequences }, async () => {
         await sleep(2000);
         times.killed = Date.now();
         await killRingNode(RING, victim.address, env);
@@ -71,13 +67,7 @@ describeIfAvailable(
         await restartRingNode(RING, victim.address, env); // the writers keep writing through the restart
         times.restarted = Date.now();
         await sleep(1000);
-        outcomes = await writers.stop();
-      } catch (error) {
-        writers.kill();
-        throw error;
-      }
-      const stored = await readAll(url, sequences);
-      const report = checkLedger(outcomes, stored);
+      });
       const whileDown = acksBetween(outcomes, times.killed!, times.restarted!);
       console.log(
         `ring kill: ${JSON.stringify({ ...report, acksWhileDown: whileDown, restartSeconds: (times.restarted! - times.restarting!) / 1000 })}`,
@@ -108,10 +98,8 @@ describeIfAvailable(
       const victims = [dc1[1]!, dc1[2]!];
       const sequences = Array.from({ length: 4 }, () => randomUUID());
       const url = storeUrl(keyspace);
-      const writers = await startWriters(3, url, sequences);
-      let outcomes: Outcome[];
       const times: Record<string, number> = {};
-      try {
+      const { outcomes, report } = await writeThrough({ writers: 3, url, sequences }, async () => {
         await sleep(2000);
         times.killed = Date.now();
         const killed = await Promise.all(victims.map((victim) => killRingNode(RING, victim.address, env)));
@@ -121,13 +109,7 @@ describeIfAvailable(
         await Promise.all(victims.map((victim) => restartRingNode(RING, victim.address, env)));
         times.restarted = Date.now();
         await sleep(3000);
-        outcomes = await writers.stop();
-      } catch (error) {
-        writers.kill();
-        throw error;
-      }
-      const stored = await readAll(url, sequences);
-      const report = checkLedger(outcomes, stored);
+      });
       // An append acknowledged up to a second after the kill may have had its quorum before it.
       const withoutQuorum = acksBetween(outcomes, times.killed! + 1000, times.restarting!);
       const failedWithoutQuorum = outcomes.filter(
@@ -156,10 +138,8 @@ describeIfAvailable(
       expect(pid).toBeDefined();
       const sequences = Array.from({ length: 4 }, () => randomUUID());
       const url = storeUrl(keyspace);
-      const writers = await startWriters(3, url, sequences);
-      let outcomes: Outcome[];
       const times: Record<string, number> = {};
-      try {
+      const { outcomes, stored, report } = await writeThrough({ writers: 3, url, sequences }, async () => {
         await sleep(2000);
         times.frozen = Date.now();
         process.kill(pid!, 'SIGSTOP');
@@ -170,13 +150,7 @@ describeIfAvailable(
         }
         times.thawed = Date.now();
         await sleep(3000);
-        outcomes = await writers.stop();
-      } catch (error) {
-        writers.kill();
-        throw error;
-      }
-      const stored = await readAll(url, sequences);
-      const report = checkLedger(outcomes, stored);
+      });
       // From 10 s in: the first seconds stall (a third of the requests wait out the 5 s request timeout on
       // the frozen node, and the coordinators wait for it too) until the ring's failure detector marks it down.
       const whileFrozen = acksBetween(outcomes, times.frozen! + 10_000, times.thawed!);
@@ -195,21 +169,21 @@ describeIfAvailable(
       // go through it.
       const coordinator = dc1[0]!;
       const sequences = Array.from({ length: 4 }, () => randomUUID());
-      const writers = await startWriters(3, storeUrl(keyspace, [coordinator]), sequences);
-      let outcomes: Outcome[];
       let killed = 0;
-      try {
-        await sleep(3000);
-        killed = Date.now();
-        await killRingNode(RING, coordinator.address, env);
-        await sleep(8000);
-        outcomes = await writers.stop();
-      } catch (error) {
-        writers.kill();
-        throw error;
-      }
-      const stored = await readAll(storeUrl(keyspace, dc1.slice(1)), sequences);
-      const report = checkLedger(outcomes, stored);
+      const { outcomes, report } = await writeThrough(
+        {
+          writers: 3,
+          url: storeUrl(keyspace, [coordinator]),
+          sequences,
+          readUrl: storeUrl(keyspace, dc1.slice(1)),
+        },
+        async () => {
+          await sleep(3000);
+          killed = Date.now();
+          await killRingNode(RING, coordinator.address, env);
+          await sleep(8000);
+        },
+      );
       const afterKill = acksBetween(outcomes, killed, Date.now());
       console.log(`ring coordinator kill: ${JSON.stringify({ ...report, acksAfterKill: afterKill })}`);
       expectSound(report);
