@@ -3,7 +3,7 @@ import type { SequencedItemMapper } from './mapper.js';
 import { OrderedWrites } from './ordered-writes.js';
 import type { AggregateRecorder, ItemQuery } from './recorders.js';
 import { checkPageSize } from './record-strategy.js';
-import { keepsDeferredItems, type SequencedItem } from './sequenced-item.js';
+import type { SequencedItem } from './sequenced-item.js';
 
 const SETTLED = Promise.resolve();
 
@@ -20,25 +20,10 @@ export class EventStore<E extends DomainEvent = DomainEvent, I = SequencedItem> 
   readonly activeRecordStrategy: AggregateRecorder<I>;
   readonly sequencedItemMapper: SequencedItemMapper<I>;
   private readonly writes = new OrderedWrites();
-  /**
-   * Whether the strategy keeps deferred items (the in-memory one): the mapper then leaves the JSON of a
-   * flat payload to be made when it is first read (see DeferredItem).
-   */
-  private readonly defers: boolean;
 
   constructor(options: EventStoreOptions<I>) {
     this.activeRecordStrategy = options.activeRecordStrategy;
     this.sequencedItemMapper = options.sequencedItemMapper;
-    this.defers =
-      (this.activeRecordStrategy as { [keepsDeferredItems]?: boolean })[keepsDeferredItems] === true;
-  }
-
-  /** The items of events to append, every check made (deferred ones only for a strategy that keeps them). */
-  private itemsOf(events: readonly E[]): I[] {
-    const mapper = this.sequencedItemMapper;
-    if (!this.defers) return events.map((event) => mapper.toSequencedItem(sealEvent(event)));
-    // A DeferredItem goes where an I goes: the strategy's own append takes it (see keepsDeferredItems).
-    return events.map((event) => mapper.toDeferredItem(sealEvent(event)) as I);
   }
 
   /**
@@ -49,7 +34,7 @@ export class EventStore<E extends DomainEvent = DomainEvent, I = SequencedItem> 
   append(events: E | readonly E[]): Promise<void> {
     try {
       const list = Array.isArray(events) ? (events as readonly E[]) : [events as E];
-      const items = this.itemsOf(list);
+      const items = list.map((event) => this.sequencedItemMapper.toSequencedItem(sealEvent(event)));
       // Land after the writes already queued for this sequence (and report their failure first).
       if (list.length > 0 && this.writes.size > 0) return this.appendAfter(this.keyOf(list[0]!), items);
       return this.activeRecordStrategy.append(items);
@@ -70,7 +55,7 @@ export class EventStore<E extends DomainEvent = DomainEvent, I = SequencedItem> 
   enqueue(events: E | readonly E[]): void {
     const list = Array.isArray(events) ? (events as readonly E[]) : [events as E];
     if (list.length === 0) return;
-    const items = this.itemsOf(list);
+    const items = list.map((event) => this.sequencedItemMapper.toSequencedItem(sealEvent(event)));
     const key = this.keyOf(list[0]!);
     this.writes.enqueue(key, () => this.activeRecordStrategy.append(items));
   }

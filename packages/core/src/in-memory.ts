@@ -14,14 +14,11 @@ import {
   type NormalizedQuery,
 } from './record-strategy.js';
 import type { AggregateRecorder, NotificationQuery, SnapshotTail } from './recorders.js';
-import { DeferredItem, keepsDeferredItems, type Notification, SequencedItem } from './sequenced-item.js';
+import type { Notification, SequencedItem } from './sequenced-item.js';
 import type { Tracking } from './tracking.js';
 
-/** What the store keeps: plain items, and deferred ones until they are first read (see DeferredItem). */
-type Kept = SequencedItem | DeferredItem;
-
 /** Index of the first item whose position is >= (or > when `strict`) the given position. */
-function lowerBound(items: readonly Kept[], position: number, strict: boolean): number {
+function lowerBound(items: readonly SequencedItem[], position: number, strict: boolean): number {
   let lo = 0;
   let hi = items.length;
   while (lo < hi) {
@@ -48,29 +45,13 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem>
   /** Its transactions cannot undo a follower's writes to its own objects. */
   readonly handleRollsBack = false;
   readonly appended = new AppendSignal();
-  private readonly sequences = new Map<string, Kept[]>();
+  private readonly sequences = new Map<string, SequencedItem[]>();
   /** The log keeps the stored items themselves; a notification's id is its index + 1. */
-  private readonly log: Kept[] = [];
+  private readonly log: SequencedItem[] = [];
   private readonly tracking = new InMemoryTracking();
-  private readonly keepsDeferred: boolean;
 
   constructor(options: ActiveRecordStrategyOptions<I> = {}) {
     super(options);
-    // A subclass that changes how items are appended, checked or inserted sees plain items only, as before.
-    const base = ActiveRecordStrategy.prototype as unknown as Record<'append' | 'validateData', unknown>;
-    this.keepsDeferred =
-      this.shape.itemClass === (SequencedItem as unknown) &&
-      this.append === base.append &&
-      this.validateData === base.validateData &&
-      this.insert === InMemoryActiveRecordStrategy.prototype.insert;
-  }
-
-  /**
-   * An EventStore over this store hands it deferred items (the JSON of a flat payload made when first
-   * read): stored as they are, handed out as plain items (`plain`).
-   */
-  override get [keepsDeferredItems](): boolean {
-    return this.keepsDeferred;
   }
 
   /** The check and the write run with no await between: no append is ever in flight here. */
@@ -144,9 +125,8 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem>
    * out the stored objects themselves, so no reader can change what is stored, and a mapper may keep
    * the event it decoded from one (see SequencedItemMapper.fromSequencedItem).
    */
-  private store(items: readonly Kept[]): void {
-    // A deferred item is never handed out (reads hand out its plain item, frozen when made).
-    for (const item of items) if (!(item instanceof DeferredItem)) Object.freeze(item);
+  private store(items: readonly SequencedItem[]): void {
+    for (const item of items) Object.freeze(item);
     const sequenceId = items[0]!.sequenceId;
     let stored = this.sequences.get(sequenceId);
     if (stored === undefined) this.sequences.set(sequenceId, (stored = []));
@@ -160,30 +140,8 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem>
       stored.sort((a, b) => a.position - b.position);
     }
     for (const item of items) {
-      if (item instanceof DeferredItem) item.logIndex = this.log.length;
       this.log.push(item);
     }
-  }
-
-  /**
-   * The plain item at `index` of a sequence's items: a deferred one is made plain the first time, and
-   * the plain item takes its place in the sequence and in the log, so every later read hands out that
-   * same frozen object (a mapper keeps the event it decoded from it).
-   */
-  private plainAt(stored: Kept[], index: number): SequencedItem {
-    const item = stored[index]!;
-    if (!(item instanceof DeferredItem)) return item;
-    const plain = item.toItem();
-    stored[index] = plain;
-    // Only this store's own entry (the item could have been handed to two stores).
-    if (this.log[item.logIndex] === item) this.log[item.logIndex] = plain;
-    return plain;
-  }
-
-  /** The items of a sequence from `start` to `end` (excluded), plain, in a new array. */
-  private plainSlice(stored: Kept[], start: number, end: number): SequencedItem[] {
-    for (let i = start; i < end; i++) if (stored[i] instanceof DeferredItem) this.plainAt(stored, i);
-    return stored.slice(start, end) as SequencedItem[];
   }
 
   protected async select(sequenceId: string, q: NormalizedQuery): Promise<SequencedItem[]> {
@@ -193,9 +151,9 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem>
     const end = lowerBound(stored, q.upper, q.upperInclusive);
     if (end <= start) return [];
     if (!q.descending)
-      return this.plainSlice(stored, start, q.limit === undefined ? end : Math.min(end, start + q.limit));
+      return stored.slice(start, q.limit === undefined ? end : Math.min(end, start + q.limit));
     const from = q.limit === undefined ? start : Math.max(start, end - q.limit);
-    return this.plainSlice(stored, from, end).reverse();
+    return stored.slice(from, end).reverse();
   }
 
   /** Another in-memory strategy's snapshots: read in the same turn as the events, so from one state. */
@@ -217,11 +175,11 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem>
   ): Promise<SnapshotTail<SequencedItem>> {
     const kept = snapshots.sequences.get(sequenceId);
     const newest = kept === undefined ? 0 : lowerBound(kept, snapshotUpper, true);
-    const snapshot = newest > 0 ? snapshots.plainAt(kept!, newest - 1) : undefined;
+    const snapshot = newest > 0 ? kept![newest - 1] : undefined;
     const stored = this.sequences.get(sequenceId) ?? [];
     const start = snapshot === undefined ? 0 : lowerBound(stored, snapshot.position, false);
     const end = Math.min(lowerBound(stored, eventsUpper, true), start + limit);
-    return Promise.resolve({ snapshot, events: end > start ? this.plainSlice(stored, start, end) : [] });
+    return Promise.resolve({ snapshot, events: end > start ? stored.slice(start, end) : [] });
   }
 
   protected async selectSequenceIds(): Promise<string[]> {
@@ -237,12 +195,8 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem>
     const topics = query.topics?.length ? new Set(query.topics) : undefined;
     const notifications: Notification[] = [];
     for (let i = Math.max(start, 1) - 1; i < this.log.length && notifications.length < limit; i++) {
-      let item = this.log[i]!;
+      const item = this.log[i]!;
       if (topics !== undefined && !topics.has(item.topic)) continue;
-      if (item instanceof DeferredItem) {
-        const stored = this.sequences.get(item.sequenceId)!;
-        item = this.plainAt(stored, lowerBound(stored, item.position, false));
-      }
       const { sequenceId, position, topic, data } = item;
       notifications.push({ id: i + 1, sequenceId, position, topic, data });
     }

@@ -2,15 +2,8 @@ import type { PayloadSchema } from './schemas.js';
 import { DataIntegrityError, EventSchemaError, ValidationError } from './errors.js';
 import { checkSchema } from './schemas.js';
 import type { DomainEvent } from './events.js';
-import {
-  DeferredItem,
-  type FlatPayload,
-  flatPayloadBound,
-  ItemShape,
-  SequencedItem,
-  type SequencedItemClass,
-} from './sequenced-item.js';
-import { DataCodec, type DataCodecOptions, JsonTranscoder } from './transcoding.js';
+import { ItemShape, SequencedItem, type SequencedItemClass } from './sequenced-item.js';
+import { DataCodec, type DataCodecOptions } from './transcoding.js';
 import { type TopicRegistry, defaultTopics } from './topics.js';
 
 export interface SequencedItemMapperOptions<I = SequencedItem> extends DataCodecOptions {
@@ -50,8 +43,6 @@ export class SequencedItemMapper<I = SequencedItem> {
   private readonly shape: ItemShape<I>;
   /** Whether the codec encrypts, and so needs to know where each item is stored. */
   private readonly bindsPlace: boolean;
-  /** Whether `toDeferredItem` may defer: the codec writes `JSON.stringify` of a flat payload. */
-  private readonly defers: boolean;
   /**
    * Events decoded from frozen items (an in-memory store's), by item: such an item never changes, and
    * an event whose fields are all primitives is wholly immutable once frozen, so the same event object
@@ -71,32 +62,9 @@ export class SequencedItemMapper<I = SequencedItem> {
     this.topics = options.topics ?? defaultTopics;
     this.codec = new DataCodec(options);
     this.bindsPlace = options.cipher !== undefined;
-    // Not for a subclass that changes how items are made: its toSequencedItem must see every event.
-    this.defers =
-      this.toSequencedItem === SequencedItemMapper.prototype.toSequencedItem &&
-      this.shape.isCanonical &&
-      this.shape.itemClass === (SequencedItem as unknown) &&
-      options.cipher === undefined &&
-      options.compress !== true &&
-      (options.transcoder === undefined ||
-        Object.getPrototypeOf(options.transcoder) === JsonTranscoder.prototype);
   }
 
   toSequencedItem(event: DomainEvent): I {
-    return this.itemOf(event, false) as I;
-  }
-
-  /**
-   * What an EventStore hands a store that keeps deferred items (the in-memory one): the item with its
-   * JSON not made yet, when the codec is the plain JsonTranscoder (no cipher, no compression, no
-   * transcoder of the user's) and the payload is flat, so that the JSON made later is the same;
-   * otherwise `toSequencedItem`'s item. Every check of `toSequencedItem` runs now either way.
-   */
-  toDeferredItem(event: DomainEvent): I | DeferredItem {
-    return this.defers ? this.itemOf(event, true) : this.toSequencedItem(event);
-  }
-
-  private itemOf(event: DomainEvent, defer: boolean): I | DeferredItem {
     const cls = event.constructor as unknown as EventClass;
     const fields = event as unknown as Record<string, unknown>;
     // An aggregate's event is stored under the aggregate's topic and its type; its class is a family.
@@ -134,9 +102,6 @@ export class SequencedItemMapper<I = SequencedItem> {
     }
     const schema = type === undefined ? cls.schema : cls.schemaOf?.(type as string);
     if (schema) checkSchema(schema, payload, topic, 'encode');
-    const maxBytes = defer ? flatPayloadBound(payload) : undefined;
-    if (maxBytes !== undefined)
-      return new DeferredItem(sequenceId, position, topic, Object.freeze(payload as FlatPayload), maxBytes);
     return this.shape.fromCanonical(
       new SequencedItem(
         sequenceId,

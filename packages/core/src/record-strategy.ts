@@ -17,13 +17,7 @@ import {
   type NormalizedQuery,
 } from './normalized-query.js';
 import { readAhead } from './read-ahead.js';
-import {
-  DeferredItem,
-  ItemShape,
-  keepsDeferredItems,
-  SequencedItem,
-  type SequencedItemClass,
-} from './sequenced-item.js';
+import { ItemShape, SequencedItem, type SequencedItemClass } from './sequenced-item.js';
 import { describeValue, hasLoneSurrogate, isUuid, validateName } from './validation.js';
 
 export interface ActiveRecordStrategyOptions<I = SequencedItem> {
@@ -92,11 +86,6 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Snapsho
     if (!Number.isSafeInteger(this.maxBatchSize) || this.maxBatchSize < 1) {
       throw new ValidationError('maxBatchSize must be a positive integer', 'maxBatchSize');
     }
-  }
-
-  /** Whether `insert` may get DeferredItems (an EventStore then makes them): never for a backend's. */
-  get [keepsDeferredItems](): boolean {
-    return false;
   }
 
   /**
@@ -321,10 +310,6 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Snapsho
       previous = item.position;
       // The same for the topic: a batch's events often share one.
       if (i === 0 || item.topic !== items[i - 1]!.topic) this.validateTopic(item.topic);
-      if (item instanceof DeferredItem) {
-        out[i] = this.deferred(item, id);
-        continue;
-      }
       this.validateData(item.data);
       out[i] =
         item instanceof SequencedItem && id === item.sequenceId
@@ -332,18 +317,6 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Snapsho
           : new SequencedItem(id, item.position, item.topic, item.data);
     }
     return out;
-  }
-
-  /**
-   * A deferred item of a valid batch, as `insert` gets it: kept deferred when this strategy keeps such
-   * items and its data is surely within `maxItemBytes`, else checked and made plain. Its JSON holds no
-   * NUL and no lone surrogate (JSON.stringify escapes both): only its size needs checking.
-   */
-  private deferred(item: DeferredItem, id: string): SequencedItem {
-    if (this[keepsDeferredItems] && item.maxBytes <= this.maxItemBytes)
-      return (id === item.sequenceId ? item : item.withSequenceId(id)) as unknown as SequencedItem;
-    this.validateData(item.data);
-    return new SequencedItem(id, item.position, item.topic, item.data);
   }
 
   /** The arguments of `selectNotifications`, for backends that keep a notification log. */

@@ -11,9 +11,6 @@
  * parts: the same appends cut in three, each timed on its own: building the events (the bench's
  * classes), the mapper's `toSequencedItem` per event, and the strategy's `append` of the items.
  * build: the bench's event objects alone, nothing stored (a class's `new`, without the store's GC).
- * defer: an A/B in one process, alternated round by round: EventStore.append of the bench's events into
- * a fresh in-memory store that keeps deferred items (the JSON made on first read), and into one whose
- * subclass overrides `insert` (so it is handed plain items, the JSON made at append time, as before).
  * Profile one with `node --cpu-prof --import tsx probes/memory-batch.ts whole`.
  */
 import { randomUUID } from 'node:crypto';
@@ -131,43 +128,6 @@ function buildOnly(): string {
   return `build ${(used / kept).toFixed(3)} cpu µs/event`;
 }
 
-/** An in-memory store handed plain items: a subclass that overrides insert is never given deferred ones. */
-class PlainItems extends InMemoryActiveRecordStrategy {
-  protected override insert(items: Parameters<InMemoryActiveRecordStrategy['insert']>[0]): Promise<void> {
-    return super.insert(items);
-  }
-}
-
-async function deferOrNot(strategy: InMemoryActiveRecordStrategy): Promise<number> {
-  const store = new EventStore({
-    activeRecordStrategy: strategy,
-    sequencedItemMapper: new SequencedItemMapper(),
-  });
-  for (let i = 0; i < BATCHES / 10; i++) await store.append(build(randomUUID(), specs()));
-  let used = 0;
-  for (let i = 0; i < BATCHES; i++) {
-    const list = specs();
-    const stream = randomUUID();
-    const c0 = cpu();
-    await store.append(build(stream, list));
-    used += cpu() - c0;
-  }
-  return used / (BATCHES * SIZE);
-}
-
-let deferRound = 0;
-/** Each store on a collected heap (run with --expose-gc), the order swapped every round. */
-async function defer(): Promise<string> {
-  const collect = (globalThis as { gc?: () => void }).gc ?? (() => {});
-  const result: Record<string, number> = {};
-  const order = deferRound++ % 2 === 0 ? ['plain', 'deferred'] : ['deferred', 'plain'];
-  for (const kind of order) {
-    collect();
-    result[kind] = await deferOrNot(kind === 'plain' ? new PlainItems() : new InMemoryActiveRecordStrategy());
-  }
-  return `plain ${result.plain!.toFixed(3)}, deferred ${result.deferred!.toFixed(3)} cpu µs/event`;
-}
-
-const run = { whole, parts, build: buildOnly, defer }[mode];
+const run = { whole, parts, build: buildOnly }[mode];
 if (run === undefined) throw new Error(`unknown mode ${mode}: whole, parts or build`);
 for (let round = 0; round < ROUNDS; round++) console.log(mode, await run());
