@@ -66,7 +66,7 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Snapsho
   readonly contiguous: boolean;
   protected readonly shape: ItemShape<I>;
   /** Appends of one process to a contiguous sequence wait for one in flight before them (append-turns.ts). */
-  private readonly turns: AppendTurns | undefined;
+  private turns: AppendTurns | undefined;
 
   constructor(options: ActiveRecordStrategyOptions<I> = {}) {
     this.shape = new ItemShape(
@@ -79,13 +79,28 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Snapsho
     this.pageSize = options.pageSize ?? 1000;
     checkPageSize(this.pageSize);
     this.contiguous = this.positionKind === 'integer' && (options.contiguous ?? true);
-    if (this.contiguous && !this.insertsAtOnce) this.turns = new AppendTurns((items) => this.insert(items));
+    ActiveRecordStrategy.setAppendTurns(this, true);
     if (!Number.isSafeInteger(this.maxItemBytes) || this.maxItemBytes < 1) {
       throw new ValidationError('maxItemBytes must be a positive integer', 'maxItemBytes');
     }
     if (!Number.isSafeInteger(this.maxBatchSize) || this.maxBatchSize < 1) {
       throw new ValidationError('maxBatchSize must be a positive integer', 'maxBatchSize');
     }
+  }
+
+  /**
+   * Turns a strategy's append turns (append-turns.ts) on, as they are by default, or off: then every
+   * append reaches its store, even one certain to fail. Off is for tests of a store's own conflict check
+   * (the conformance suite's racing writers, which would otherwise be decided in process). A store that
+   * is not an ActiveRecordStrategy is returned as it is.
+   */
+  static setAppendTurns<S>(strategy: S, on: boolean): S {
+    if (strategy instanceof ActiveRecordStrategy)
+      strategy.turns =
+        on && strategy.contiguous && !strategy.insertsAtOnce
+          ? new AppendTurns((items) => strategy.insert(items))
+          : undefined;
+    return strategy;
   }
 
   /**

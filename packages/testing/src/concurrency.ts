@@ -1,5 +1,6 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { ConcurrencyError } from '@es/core';
+import { ActiveRecordStrategy } from '@es/core/backend';
 import {
   type StrategyRef,
   type SuiteContext,
@@ -13,8 +14,14 @@ import {
 
 const WRITERS = 8;
 
-export function defineConcurrencyTests(ctx: SuiteContext, strategy: StrategyRef): void {
+export function defineConcurrencyTests(ctx: SuiteContext, shared: StrategyRef): void {
   describe('concurrent writers to one sequence', () => {
+    // The store's own check is what races here: appends of one strategy would otherwise take turns in
+    // process (append-turns.ts) and the losers fail without reaching it. Turned on again after each test.
+    const strategy: StrategyRef = () => ActiveRecordStrategy.setAppendTurns(shared(), false);
+    afterEach(() => {
+      ActiveRecordStrategy.setAppendTurns(shared(), true);
+    });
     it(
       `${WRITERS} writers racing for the next position: one winner per position`,
       async () => {
