@@ -114,13 +114,10 @@ export class SequencedItemMapper<I = SequencedItem> {
   }
 
   fromSequencedItem(item: I): DomainEvent {
-    // Only frozen items are kept (below): an item that is not (a SQL row's, new per read) is decoded
-    // without a look-up in the map.
-    if (!Object.isFrozen(item)) return this.decode(item);
     const known = this.decoded.get(item as object);
     if (known !== undefined) return known;
     const event = this.decode(item);
-    if (typeof item === 'object' && item !== null && hasOnlyPrimitives(event)) {
+    if (Object.isFrozen(item) && typeof item === 'object' && item !== null && hasOnlyPrimitives(event)) {
       if (++this.decodedCount > MAX_DECODED_EVENTS) {
         this.decoded = new WeakMap();
         this.decodedCount = 1;
