@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'cassandra-driver';
 import type { BenchAdapter, EventSpec } from '../src/adapter.js';
 import { rawCassandra } from '../src/adapters/raw-cassandra.js';
+import { freshCassandraEvents, variantEntity } from './variant-parts.js';
 
 const names = (process.argv[2] ?? 'src').split(',');
 const what = (process.argv[3] ?? 'load,items,writers').split(',');
@@ -40,30 +41,31 @@ for (const name of ['execute', 'batch'] as const) {
 /** Per test: one operation, and how many units (appends, loads) it is. */
 type Tests = Map<string, { run: () => Promise<void>; units: number }>;
 
+/** 8 appends at once, each to its own stream at its expected version: one writer's next event each. */
+function writersTest(append: (stream: string, version: number) => Promise<void>) {
+  const writers = Array.from({ length: WRITERS }, () => ({ stream: randomUUID(), next: 0 }));
+  return {
+    units: WRITERS,
+    run: async () => {
+      await Promise.all(
+        writers.map(async (w) => {
+          await append(w.stream, w.next);
+          w.next += 1;
+        }),
+      );
+    },
+  };
+}
+
 async function variant(name: string): Promise<{ tests: Tests; close: () => Promise<void> }> {
   const root = new URL(`./variants/${name}/node_modules/@es/`, import.meta.url).pathname;
   // `any`: a variant is a build imported by path at run time, not the workspace's typed sources.
   const core: any = name === 'src' ? await import('@es/core') : await import(`${root}core/dist/index.js`);
   const cass: any =
     name === 'src' ? await import('@es/cassandra') : await import(`${root}cassandra/dist/index.js`);
-  const { VersionedEntity, registerTopic, EventStore, EventSourcedRepository, SequencedItemMapper } = core;
-  class E extends VersionedEntity {
-    static readonly Created = registerTopic(`cab.${name}.Created`, class extends VersionedEntity.Created {});
-    static readonly AttributeChanged = registerTopic(
-      `cab.${name}.Changed`,
-      class extends VersionedEntity.AttributeChanged {},
-    );
-  }
-  registerTopic(`cab.${name}.E`, E);
-  const settings = new cass.CassandraSettings({ url, keyspace: `cab_${name}` });
-  const datastore = new cass.CassandraDatastore({ settings, tables: [cass.CqlIntegerSequencedItem] });
-  await datastore.setupConnection();
-  await datastore.dropTables();
-  await datastore.setupTables();
-  const events = new cass.CassandraActiveRecordStrategy({
-    activeRecordClass: cass.CqlIntegerSequencedItem,
-    datastore,
-  });
+  const { EventStore, EventSourcedRepository, SequencedItemMapper } = core;
+  const E = variantEntity(core, `cab.${name}`);
+  const { events, close } = await freshCassandraEvents(cass, url, `cab_${name}`);
   const eventStore = new EventStore({
     activeRecordStrategy: events,
     sequencedItemMapper: new SequencedItemMapper(),
@@ -81,7 +83,6 @@ async function variant(name: string): Promise<{ tests: Tests; close: () => Promi
   const stream = randomUUID();
   for (let v = 0; v < length; v += 100)
     await eventStore.append(Array.from({ length: 100 }, (_, i) => event(stream, v + i)));
-  const writers = Array.from({ length: WRITERS }, () => ({ stream: randomUUID(), next: 0 }));
   const tests: Tests = new Map([
     [
       'load',
@@ -103,22 +104,9 @@ async function variant(name: string): Promise<{ tests: Tests; close: () => Promi
         },
       },
     ],
-    [
-      'writers',
-      {
-        units: WRITERS,
-        run: async () => {
-          await Promise.all(
-            writers.map(async (w) => {
-              await eventStore.append(event(w.stream, w.next));
-              w.next += 1;
-            }),
-          );
-        },
-      },
-    ],
+    ['writers', writersTest((stream, v) => eventStore.append(event(stream, v)))],
   ]);
-  return { tests, close: () => datastore.close() };
+  return { tests, close };
 }
 
 async function raw(): Promise<{ tests: Tests; close: () => Promise<void> }> {
@@ -136,7 +124,6 @@ async function raw(): Promise<{ tests: Tests; close: () => Promise<void> }> {
     }));
   const stream = randomUUID();
   for (let v = 0; v < length; v += 100) await a.append(stream, v, a.prepare(specs(100, v)));
-  const writers = Array.from({ length: WRITERS }, () => ({ stream: randomUUID(), next: 0 }));
   const tests: Tests = new Map([
     [
       'load',
@@ -169,19 +156,10 @@ async function raw(): Promise<{ tests: Tests; close: () => Promise<void> }> {
     ],
     [
       'writers',
-      {
-        units: WRITERS,
-        run: async () => {
-          await Promise.all(
-            writers.map(async (w) => {
-              // Serialised in the timed section, as the library's append serialises its events.
-              if (!(await a.append(w.stream, w.next, a.prepare(specs(1, w.next)))))
-                throw new Error('conflict');
-              w.next += 1;
-            }),
-          );
-        },
-      },
+      // Serialised in the timed section, as the library's append serialises its events.
+      writersTest(async (stream, v) => {
+        if (!(await a.append(stream, v, a.prepare(specs(1, v))))) throw new Error('conflict');
+      }),
     ],
   ]);
   return {
