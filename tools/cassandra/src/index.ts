@@ -42,9 +42,9 @@ export { type RingCheckReport, checkRing } from './ring-check.js';
 export {
   PARTITION_CHAIN,
   healPartitions,
-  isolateNode,
-  isolationRules,
   nodeGroupId,
+  partition,
   partitionDrops,
+  partitionRules,
   partitionUnavailable,
 } from './partition.js';

@@ -1,15 +1,15 @@
 /**
  * Network partitions between the nodes of a ring on loopback, in both directions, while every node keeps
  * running and serving its own clients: iptables rules that drop (no reset, as a blackhole does) the
- * internode traffic of one node, in a chain of this tool's own so that healing is one flush.
+ * internode traffic between two sides of the ring, in a chain of this tool's own so that healing is one flush.
  *
  * Why a group per node: Cassandra 5.0 does not bind its outgoing internode connections to the node's own
  * address (every connection to a storage port comes from 127.0.0.1, whichever node opened it), so no rule on
  * addresses can tell one node's outgoing messages from another's. Started as root, each node runs with a
- * primary group of its own (`nodeGroupId`), and iptables' owner match drops the packets of that node's
- * sockets: what it sends to the others' storage ports and what its accepted internode connections send
- * back. Traffic *to* its storage port is dropped by address. Its native-protocol port (CQL) is untouched:
- * an isolated node still answers its clients, as a node on the wrong side of a real partition does.
+ * primary group of its own (`nodeGroupId`), and iptables' owner match tells whose packets they are: a rule
+ * per pair of nodes on opposite sides drops what the one's sockets send to the other's storage port. The
+ * native-protocol port (CQL) is untouched: a cut-off node still answers its clients, as a node on the
+ * wrong side of a real partition does.
  */
 import { spawnSync } from 'node:child_process';
 import type { NodeConfig } from './config.js';
@@ -25,30 +25,35 @@ export function nodeGroupId(address: string): number {
   return 20_000 + octets[2]! * 256 + octets[3]!;
 }
 
-/** The iptables rules (arguments after `iptables -w`) that cut `node` off from the other nodes of `ring`. */
-export function isolationRules(node: NodeConfig, ring: readonly NodeConfig[]): string[][] {
-  const ports = [...new Set(ring.map((n) => n.storagePort))].sort((a, b) => a - b).join(',');
-  const drop = ['-j', 'DROP'];
-  return [
-    // Everything sent to its storage port: the others' messages and their connection attempts.
-    ['-A', PARTITION_CHAIN, '-p', 'tcp', '-d', node.address, '--dport', String(node.storagePort), ...drop],
-    // Everything its own sockets send on a storage port (to the others, and back on connections they opened).
-    [
-      '-A',
-      PARTITION_CHAIN,
-      '-p',
-      'tcp',
-      '-m',
-      'owner',
-      '--gid-owner',
-      String(nodeGroupId(node.address)),
-      '-m',
-      'multiport',
-      '--ports',
-      ports,
-      ...drop,
-    ],
+/**
+ * The iptables rules (arguments after `iptables -w`) that cut `sideA` and `sideB` apart, both ways: for each
+ * pair, what the one's sockets send to the other's storage port. (Cassandra 5.0's internode connections
+ * are one-way: a node sends its messages only on connections it opened, so this stops every message
+ * between the sides, and new connections too.) Each rule is commented with its direction, `a-to-b` or
+ * `b-to-a`, which `partitionDrops` counts by.
+ */
+export function partitionRules(sideA: readonly NodeConfig[], sideB: readonly NodeConfig[]): string[][] {
+  const rule = (from: NodeConfig, to: NodeConfig, direction: string) => [
+    '-A',
+    PARTITION_CHAIN,
+    '-p',
+    'tcp',
+    '-m',
+    'owner',
+    '--gid-owner',
+    String(nodeGroupId(from.address)),
+    '-d',
+    to.address,
+    '--dport',
+    String(to.storagePort),
+    '-m',
+    'comment',
+    '--comment',
+    direction,
+    '-j',
+    'DROP',
   ];
+  return sideA.flatMap((a) => sideB.flatMap((b) => [rule(a, b, 'a-to-b'), rule(b, a, 'b-to-a')]));
 }
 
 function iptables(args: readonly string[]): { ok: boolean; output: string } {
@@ -79,15 +84,20 @@ function ensureChain(): void {
   }
 }
 
-/** Cuts `node` off from the rest of `ring`, both ways, until `healPartitions`. */
-export function isolateNode(node: NodeConfig, ring: readonly NodeConfig[]): void {
+/**
+ * Cuts the ring in two, `sideA` from `sideB`, both ways, until `healPartitions`: every rule at once (one
+ * `iptables-restore` transaction), so no message crosses while some pairs are cut and others not yet.
+ */
+export function partition(sideA: readonly NodeConfig[], sideB: readonly NodeConfig[]): void {
   const why = partitionUnavailable();
   if (why !== undefined) throw new Error(`cannot partition: ${why}`);
   ensureChain();
-  for (const rule of isolationRules(node, ring)) {
-    const added = iptables(rule);
-    if (!added.ok) throw new Error(`iptables ${rule.join(' ')}: ${added.output}`);
-  }
+  const rules = partitionRules(sideA, sideB).map((rule) => rule.join(' '));
+  const restored = spawnSync('iptables-restore', ['-w', '--noflush'], {
+    input: ['*filter', ...rules, 'COMMIT', ''].join('\n'),
+    encoding: 'utf8',
+  });
+  if (restored.status !== 0) throw new Error(`iptables-restore: ${`${restored.stderr ?? ''}`.trim()}`);
 }
 
 /** Removes every partition this tool made (the chain stays, empty). Nothing to do when there is none. */
@@ -97,14 +107,16 @@ export function healPartitions(): void {
   if (!flushed.ok) throw new Error(`iptables -F ${PARTITION_CHAIN}: ${flushed.output}`);
 }
 
-/** How many packets each rule in force has dropped, in the order `isolateNode` added them. */
-export function partitionDrops(): number[] {
+/** How many packets the rules in force have dropped, by direction (`a-to-b`, `b-to-a`). */
+export function partitionDrops(): Record<string, number> {
   const listed = iptables(['-L', PARTITION_CHAIN, '-v', '-x', '-n']);
-  if (!listed.ok) return [];
-  // "Chain ...", the column titles, then one line per rule starting with its packet count.
-  return listed.output
-    .split('\n')
-    .slice(2)
-    .filter((line) => line.trim() !== '')
-    .map((line) => Number(line.trim().split(/\s+/)[0]));
+  const drops: Record<string, number> = {};
+  if (!listed.ok) return drops;
+  // After "Chain ..." and the column titles, one line per rule: its packet count first, its comment last.
+  for (const line of listed.output.split('\n').slice(2)) {
+    const direction = /\/\* (\S+) \*\//.exec(line)?.[1];
+    if (direction !== undefined)
+      drops[direction] = (drops[direction] ?? 0) + Number(line.trim().split(/\s+/)[0]);
+  }
+  return drops;
 }

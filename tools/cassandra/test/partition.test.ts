@@ -1,7 +1,7 @@
-import { ringNodes } from '../src/config.js';
+import { type NodeConfig, ringNodes } from '../src/config.js';
 import { rootLauncher } from '../src/node.js';
 import { parseCommand } from '../src/options.js';
-import { PARTITION_CHAIN, isolationRules, nodeGroupId } from '../src/partition.js';
+import { PARTITION_CHAIN, nodeGroupId, partitionRules } from '../src/partition.js';
 
 function ring(...argv: string[]) {
   const command = parseCommand(['ring', 'start', ...argv]);
@@ -31,40 +31,37 @@ describe('partitions', () => {
     ]);
   });
 
-  it("isolates a node by dropping what is sent to its storage port and what its own sockets send on one, not its clients' port", () => {
+  it("cuts two sides apart with one rule per pair and direction, by the sender's group and the receiver's storage port, never the clients' port", () => {
     const nodes = ring('--nodes', '3');
-    const victim = nodes[2]!;
-    const rules = isolationRules(victim, nodes);
+    const [a, b, c] = nodes as [NodeConfig, NodeConfig, NodeConfig];
+    const rules = partitionRules([c], [a, b]);
+    const rule = (from: NodeConfig, to: NodeConfig, direction: string) => [
+      '-A',
+      PARTITION_CHAIN,
+      '-p',
+      'tcp',
+      '-m',
+      'owner',
+      '--gid-owner',
+      String(nodeGroupId(from.address)),
+      '-d',
+      to.address,
+      '--dport',
+      String(to.storagePort),
+      '-m',
+      'comment',
+      '--comment',
+      direction,
+      '-j',
+      'DROP',
+    ];
     expect(rules).toEqual([
-      [
-        '-A',
-        PARTITION_CHAIN,
-        '-p',
-        'tcp',
-        '-d',
-        victim.address,
-        '--dport',
-        String(victim.storagePort),
-        '-j',
-        'DROP',
-      ],
-      [
-        '-A',
-        PARTITION_CHAIN,
-        '-p',
-        'tcp',
-        '-m',
-        'owner',
-        '--gid-owner',
-        String(nodeGroupId(victim.address)),
-        '-m',
-        'multiport',
-        '--ports',
-        String(victim.storagePort),
-        '-j',
-        'DROP',
-      ],
+      rule(c, a, 'a-to-b'),
+      rule(a, c, 'b-to-a'),
+      rule(c, b, 'a-to-b'),
+      rule(b, c, 'b-to-a'),
     ]);
-    expect(rules.flat()).not.toContain(String(victim.port));
+    expect(rules.flat()).not.toContain(String(c.port));
+    expect(partitionRules(nodes.slice(0, 2), nodes.slice(2))).toHaveLength(4);
   });
 });
