@@ -15,6 +15,9 @@
  *          one literal) pushed to one array kept for the round.
  * records: build, then one `{ id, position, topic, state }` object per event (state the JSON text)
  *          pushed to one array kept for the round.
+ * events:  build, the events themselves kept in one array (no copy, no text: the least any store keeps).
+ * payloads: build, then one `{ id, position, topic, payload }` per event, the payload a frozen copy of
+ *          its fields (what a store that defers the JSON keeps), pushed to one array kept for the round.
  * library: `EventStore.append` over `InMemoryActiveRecordStrategy` (the bench's library adapter).
  */
 import { randomUUID } from 'node:crypto';
@@ -74,6 +77,13 @@ interface Row {
   state: string;
 }
 
+interface Deferred {
+  id: string;
+  position: number;
+  topic: string;
+  payload: Readonly<Fields>;
+}
+
 type Store = { append(stream: string, list: readonly EventSpec[]): Promise<void> | void; close?(): Promise<void> };
 
 const variants: Record<string, () => Promise<Store>> = {
@@ -115,6 +125,36 @@ const variants: Record<string, () => Promise<Store>> = {
             position: i,
             topic: created ? CREATED_TOPIC : CHANGED_TOPIC,
             state: payloadOf(events[i]!, created),
+          });
+        }
+      },
+    };
+  },
+  async events() {
+    const kept: VersionedEntityEvent[] = [];
+    return {
+      append(stream, list) {
+        for (const event of build(stream, 0, list)) kept.push(event);
+      },
+    };
+  },
+  async payloads() {
+    const kept: Deferred[] = [];
+    return {
+      append(stream, list) {
+        const events = build(stream, 0, list);
+        for (let i = 0; i < events.length; i++) {
+          const created = list[i]!.created;
+          const e = events[i] as unknown as Fields;
+          kept.push({
+            id: stream,
+            position: i,
+            topic: created ? CREATED_TOPIC : CHANGED_TOPIC,
+            payload: Object.freeze(
+              created
+                ? { value: e.value, timestamp: e.timestamp }
+                : { name: e.name, value: e.value, timestamp: e.timestamp },
+            ),
           });
         }
       },
