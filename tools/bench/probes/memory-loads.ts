@@ -6,6 +6,7 @@
  * checkouts, alternately, for a before/after.
  *
  *     cd tools/bench && npx tsx probes/memory-loads.ts [ROUNDS=5 LOADS=100]
+ *     MARK=1 ROUNDS=1 node --trace-deopt --import tsx probes/memory-loads.ts   (V8's deopts, the measured part marked)
  */
 import { randomUUID } from 'node:crypto';
 import { libraryInMemory } from '../src/adapters/library-in-memory.js';
@@ -33,11 +34,13 @@ for (let round = 0; round < ROUNDS; round++) {
       })),
     );
   for (let i = 0; i < 10; i++) await adapter.load(stream, false);
+  if (process.env.MARK) console.log(`-- measured loads of round ${round} start`);
   const c0 = cpu();
   const t0 = performance.now();
   for (let i = 0; i < LOADS; i++)
     if ((await adapter.load(stream, false)) !== LENGTH) throw new Error('load: wrong version');
   const wall = performance.now() - t0;
+  if (process.env.MARK) console.log(`-- measured loads of round ${round} end`);
   const used = (cpu() - c0) / LOADS;
   results.push(used);
   console.log(`round ${round}: ${used.toFixed(1)} cpu µs/load, ${(LOADS / (wall / 1000)).toFixed(1)} loads/s`);
