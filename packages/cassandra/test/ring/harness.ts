@@ -254,3 +254,28 @@ export async function readAtAll(keyspace: string, sequences: readonly string[]):
     await client.shutdown();
   }
 }
+
+/**
+ * A read at LOCAL_QUORUM that `node` alone coordinates: 'ok', or the driver's error name (a node cut off from
+ * the others cannot gather a quorum: Unavailable, or a read timeout before its failure detector knows).
+ */
+export async function quorumReadVia(node: NodeConfig, keyspace: string, sequence: string): Promise<string> {
+  const contact = `${node.address}:${node.port}`;
+  const client = new Client({ contactPoints: [contact], localDataCenter: node.dc });
+  await client.connect();
+  try {
+    await client.execute(
+      `SELECT position FROM ${keyspace}.${CqlIntegerSequencedItem.tableName} WHERE sequence_id = ? AND bucket = 0`,
+      [sequence],
+      { host: client.hosts.get(contact)!, consistency: types.consistencies.localQuorum, prepare: true },
+    );
+    return 'ok';
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === 'number'
+      ? `${(error as Error).name} 0x${code.toString(16)}`
+      : (error as Error).name;
+  } finally {
+    await client.shutdown();
+  }
+}
