@@ -43,7 +43,9 @@ for (let round = 0; round < ROUNDS; round++) {
   if (process.env.MARK) console.log(`-- measured loads of round ${round} end`);
   const used = (cpu() - c0) / LOADS;
   results.push(used);
-  console.log(`round ${round}: ${used.toFixed(1)} cpu µs/load, ${(LOADS / (wall / 1000)).toFixed(1)} loads/s`);
+  console.log(
+    `round ${round}: ${used.toFixed(1)} cpu µs/load, ${(LOADS / (wall / 1000)).toFixed(1)} loads/s`,
+  );
   await adapter.close();
 }
 results.sort((a, b) => a - b);
