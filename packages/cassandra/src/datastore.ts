@@ -112,7 +112,7 @@ export class CassandraDatastore {
       `CREATE KEYSPACE IF NOT EXISTS ${keyspace} WITH replication = ${this.settings.replicationCql}`,
     );
     for (const table of this.tables) {
-      for (const statement of table.createStatements(keyspace)) await this.run(statement);
+      for (const statement of table.createStatements(keyspace)) await this.runOnceKnown(statement);
       await checkLayout(this.session, table).catch((error: unknown) => {
         throw connectionError(error, this.settings);
       });
@@ -155,6 +155,27 @@ export class CassandraDatastore {
   /** Runs a strategy's operation, which close() waits for. @internal */
   use<T>(operation: () => Promise<T>): Promise<T> {
     return this.operations.run(operation);
+  }
+
+  /**
+   * `run`, for the tables of a keyspace this setup has just created (or found): a coordinator that has not
+   * yet received the keyspace answers "Keyspace '...' doesn't exist" (schema changes spread between nodes by
+   * gossip, and the driver's wait for schema agreement after a change gives up silently after
+   * `maxSchemaAgreementWaitSeconds`: seen on a loaded 5-node ring). The statements are idempotent, so they
+   * are tried again, for at most SCHEMA_WAIT_MS.
+   */
+  private async runOnceKnown(cql: string): Promise<void> {
+    const since = Date.now();
+    for (;;) {
+      try {
+        return await this.run(cql);
+      } catch (error) {
+        const unknownKeyspace =
+          error instanceof SettingsError && error.field === 'keyspace' && Date.now() - since < SCHEMA_WAIT_MS;
+        if (!unknownKeyspace) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
   }
 
   private async run(cql: string): Promise<void> {
@@ -244,8 +265,15 @@ export async function statementError(error: unknown, session: CqlSession, table:
   return connectionError(error, session.settings);
 }
 
-/** Cassandra's messages for a keyspace or table that does not exist (5.0: "table t does not exist"). */
-const MISSING = /^Keyspace (\S+) does not exist|^(?:unconfigured table|table) (\S+)(?: does not exist)?$/i;
+/**
+ * Cassandra's messages for a keyspace or table that does not exist (5.0: "table t does not exist"; "Keyspace
+ * 'k' doesn't exist" from a schema change on a node that has not received the keyspace yet).
+ */
+const MISSING =
+  /^Keyspace '?([^'\s]+)'? (?:does not|doesn't) exist|^(?:unconfigured table|table) (\S+)(?: does not exist)?$/i;
+
+/** How long setupTables waits for a keyspace it created to reach the node a table's creation goes to. */
+const SCHEMA_WAIT_MS = 30_000;
 
 /**
  * True when the driver failed before sending the request: it had no open connection to the host it

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type AddressInfo, type Socket, createServer } from 'node:net';
 import { inspect } from 'node:util';
 import { parseCommand, startNode, stopNode, toolEnvironment } from '@es/cassandra-server';
+import { errors, types } from 'cassandra-driver';
 import { SequencedItem, SettingsError, StoreConnectionError } from '@es/core';
 import { describeIfAvailable } from '@es/testing/conformance';
 import {
@@ -85,6 +86,45 @@ describeIfAvailable(cassandraAvailable, 'connecting to the real node', () => {
     expect((error as Error).message).toMatch(/data centre "nowhere".*Available DCs are: \[datacenter1\]/);
     expect((error as SettingsError).field).toBe('localDataCenter');
   });
+
+  it("setupTables waits out a node that has not yet received the keyspace it created (\"Keyspace '...' doesn't exist\"), and maps the message when it persists", async () => {
+    const keyspace = testKeyspace('schema');
+    const table = CqlIntegerSequencedItem.withTableName('late_schema');
+    const datastore = new CassandraDatastore({ settings: testSettings({ keyspace }), tables: [table] });
+    await datastore.setupConnection();
+    const client = datastore.client;
+    const execute = client.execute.bind(client);
+    // What a coordinator without the new keyspace answers a CREATE TABLE (seen on a loaded ring): twice.
+    const late = () =>
+      new errors.ResponseError(types.responseErrorCodes.invalid, `Keyspace '${keyspace}' doesn't exist`);
+    let refusals = 2;
+    const spy = jest.spyOn(client, 'execute').mockImplementation(((query: string, ...rest: unknown[]) => {
+      if (query.startsWith('CREATE TABLE') && refusals > 0) {
+        refusals--;
+        return Promise.reject(late());
+      }
+      return (execute as (...args: unknown[]) => unknown)(query, ...rest);
+    }) as typeof client.execute);
+    try {
+      await datastore.setupTables(); // before: the driver's ResponseError, untyped
+      expect(refusals).toBe(0);
+      const strategy = new CassandraActiveRecordStrategy({ datastore, table });
+      const id = randomUUID();
+      await strategy.append(new SequencedItem(id, 0, 't', '{}'));
+      expect(await strategy.getItems(id)).toHaveLength(1);
+      // Anywhere else the message is a typed SettingsError naming the keyspace.
+      spy.mockImplementation((() => Promise.reject(late())) as unknown as typeof client.execute);
+      const error = await datastore.dropTables().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SettingsError);
+      expect((error as SettingsError).field).toBe('keyspace');
+      expect((error as Error).message).toMatch(
+        new RegExp(`keyspace ${keyspace} does not exist.*setupTables`),
+      );
+    } finally {
+      spy.mockRestore();
+      await dropAndClose(datastore);
+    }
+  }, 60_000);
 
   it('setupConnection and setupTables are idempotent; dropTables drops; the last connected datastore is the default', async () => {
     const table = CqlIntegerSequencedItem.withTableName('idempotent');
