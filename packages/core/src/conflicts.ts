@@ -48,8 +48,8 @@ export function notNext(sequenceId: string, first: number, head: number): Concur
 /**
  * A promise rejected with `conflict` one microtask from now, not at once. A promise rejected before any
  * handler is attached goes through Node's unhandled-rejection bookkeeping (an entry made, then found
- * and dropped when the caller's `await` attaches its handler): ~1.5 CPU µs per rejection, against ~0.45
- * µs for this (Node 20, a loop of awaited rejections). By the next microtask the caller has attached
+ * and dropped when the caller's `await` attaches its handler): 1.8-2.3 CPU µs per rejection, against
+ * 0.4-0.7 µs for this (Node 20, a loop of awaited rejections; docs/benchmarks.md, Round 2e). By the next microtask the caller has attached
  * its handler. A caller that has not still sees an ordinary rejection, reported as unhandled as ever.
  */
 export function rejectSoon(conflict: ConcurrencyError): Promise<never> {

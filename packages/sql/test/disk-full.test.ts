@@ -74,7 +74,6 @@ describe('SQLite: the disk full (PRAGMA max_page_count)', () => {
       }
     }
     expect(failures).toHaveLength(1);
-    console.log(`disk full: ${acked.get(single)} single appends acknowledged; then ${String(failures[0])}`);
     expect(acked.get(single)).toBeGreaterThan(10); // it did write until the limit
     // Full: a batch of 30 (a transaction of several statements) and several sequences' batches at once
     // (one transaction) fail alike, and leave nothing.

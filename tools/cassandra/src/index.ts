@@ -39,3 +39,12 @@ export {
   waitForRing,
 } from './ring.js';
 export { type RingCheckReport, checkRing } from './ring-check.js';
+export {
+  PARTITION_CHAIN,
+  healPartitions,
+  nodeGroupId,
+  partition,
+  partitionDrops,
+  partitionRules,
+  partitionUnavailable,
+} from './partition.js';

@@ -28,6 +28,7 @@ import {
   nodePaths,
   rackdcProperties,
 } from './config.js';
+import { nodeGroupId } from './partition.js';
 import { fetchCassandra } from './fetch.js';
 import { log, sleep } from './log.js';
 import type { ToolEnvironment } from './options.js';
@@ -163,9 +164,11 @@ export async function launchNode(
   // into RAM (measured: +2.6 s start-up, ~+800 MB RSS). A test server needs no locked memory: drop just that
   // capability and mlockall fails with a harmless "Unable to lock JVM memory (ENOMEM)" warning, as it does
   // for non-root users under the default RLIMIT_MEMLOCK.
-  const dropIpcLock =
+  // The same launcher gives the node a primary group of its own, so that a test can cut its internode
+  // traffic off with iptables' owner match (partition.ts says why addresses cannot).
+  const asRoot =
     process.getuid?.() === 0 && spawnSync('setpriv', ['--version'], { stdio: 'ignore' }).status === 0;
-  const [command, ...launcherArgs] = dropIpcLock ? ['setpriv', '--bounding-set=-ipc_lock', java] : [java];
+  const [command, ...launcherArgs] = asRoot ? rootLauncher(config, java) : [java];
   log(
     `starting '${config.name}': Cassandra ${env.version} on ${config.address}:${config.port} ` +
       `(storage ${config.storagePort}, dc ${config.dc}, heap ${config.heap}, auth ${config.auth}, mode ${config.mode})`,
@@ -189,6 +192,12 @@ export async function launchNode(
   } finally {
     closeSync(output);
   }
+}
+
+/** `setpriv` before the JVM, as root: no CAP_IPC_LOCK (see launchNode) and the node's own group. */
+export function rootLauncher(config: NodeConfig, java: string): string[] {
+  const gid = nodeGroupId(config.address);
+  return ['setpriv', '--bounding-set=-ipc_lock', `--regid=${gid}`, '--clear-groups', java];
 }
 
 /** Waits until the node answers the probe; a node that exits or stays silent past the limit is an error. */

@@ -6,7 +6,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { type NodeConfig, readRing, ringNotRunning, toolEnvironment } from '@es/cassandra-server';
+import {
+  type NodeConfig,
+  partitionUnavailable,
+  readRing,
+  ringNotRunning,
+  toolEnvironment,
+} from '@es/cassandra-server';
 import { requireServer } from '@es/testing/conformance';
 import { Client, types } from 'cassandra-driver';
 import {
@@ -53,6 +59,20 @@ export const twoDcAvailable =
     `pnpm cassandra ring stop && ${START}`,
   );
 
+// Partitions (iptables, root): under CI=true, where .ci/run installs iptables, a machine without them fails
+// the ring's partition tests instead of skipping them.
+export const partitionsAvailable =
+  ringAvailable &&
+  requireServer(
+    'iptables network partitions',
+    () => {
+      const why = partitionUnavailable();
+      if (why !== undefined) throw new Error(why);
+      return true;
+    },
+    'run as root with iptables installed (apt-get install iptables)',
+  );
+
 export const hosts = (nodes: readonly NodeConfig[]) =>
   nodes.map((node) => `${node.address}:${node.port}`).join(',');
 /** The store's URL: requests bounded at 5 s, so a dead replica costs a bounded wait. */
@@ -62,13 +82,13 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 const root = join(__dirname, '../../../..');
 
 /** Writer processes (writer.ts) appending to `sequences` until `stop()`, which returns every outcome. */
-async function startWriters(count: number, url: string, sequences: readonly string[]) {
+async function startWriters(count: number, urls: readonly string[], sequences: readonly string[]) {
   const outcomes: Outcome[] = [];
   const children: ChildProcess[] = [];
   const exits: Promise<number | null>[] = [];
   const ready: Promise<void>[] = [];
   for (let writer = 1; writer <= count; writer++) {
-    const task: WriterTask = { url, writer, sequences };
+    const task: WriterTask = { url: urls[(writer - 1) % urls.length]!, writer, sequences };
     const child = spawn(join(root, 'node_modules/.bin/tsx'), [join(__dirname, 'writer.ts')], {
       cwd: join(__dirname, '../..'),
       env: { ...process.env, ES_RING_WRITER: JSON.stringify(task) },
@@ -107,22 +127,30 @@ async function startWriters(count: number, url: string, sequences: readonly stri
 
 /**
  * Writers (startWriters) appending while `fault` runs, then stopped (all killed if `fault` throws); every
- * sequence read back in full (at `readUrl`, by default `url`) and checked against their outcomes.
+ * sequence read back in full (at `readUrl`, by default the first URL) and checked against their outcomes.
+ * With several URLs, writer n uses URL n (round robin): writers in several data centres. `fault` sees the
+ * outcomes so far, as they come.
  */
 export async function writeThrough(
-  options: { writers: number; url: string; sequences: readonly string[]; readUrl?: string },
-  fault: () => Promise<void>,
+  options: {
+    writers: number;
+    url: string | readonly string[];
+    sequences: readonly string[];
+    readUrl?: string;
+  },
+  fault: (outcomes: readonly Outcome[]) => Promise<void>,
 ): Promise<{ outcomes: Outcome[]; stored: Map<string, StoredItem[]>; report: LedgerReport }> {
-  const writers = await startWriters(options.writers, options.url, options.sequences);
+  const urls = typeof options.url === 'string' ? [options.url] : options.url;
+  const writers = await startWriters(options.writers, urls, options.sequences);
   let outcomes: Outcome[];
   try {
-    await fault();
+    await fault(writers.outcomes);
     outcomes = await writers.stop();
   } catch (error) {
     writers.kill();
     throw error;
   }
-  const stored = await readAll(options.readUrl ?? options.url, options.sequences);
+  const stored = await readAll(options.readUrl ?? urls[0]!, options.sequences);
   return { outcomes, stored, report: checkLedger(outcomes, stored) };
 }
 
@@ -250,6 +278,31 @@ export async function readAtAll(keyspace: string, sequences: readonly string[]):
         [sequence],
         { consistency: types.consistencies.all, prepare: true, readTimeout: 30_000 },
       );
+  } finally {
+    await client.shutdown();
+  }
+}
+
+/**
+ * A read at LOCAL_QUORUM that `node` alone coordinates: 'ok', or the driver's error name (a node cut off from
+ * the others cannot gather a quorum: Unavailable, or a read timeout before its failure detector knows).
+ */
+export async function quorumReadVia(node: NodeConfig, keyspace: string, sequence: string): Promise<string> {
+  const contact = `${node.address}:${node.port}`;
+  const client = new Client({ contactPoints: [contact], localDataCenter: node.dc });
+  await client.connect();
+  try {
+    await client.execute(
+      `SELECT position FROM ${keyspace}.${CqlIntegerSequencedItem.tableName} WHERE sequence_id = ? AND bucket = 0`,
+      [sequence],
+      { host: client.hosts.get(contact)!, consistency: types.consistencies.localQuorum, prepare: true },
+    );
+    return 'ok';
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === 'number'
+      ? `${(error as Error).name} 0x${code.toString(16)}`
+      : (error as Error).name;
   } finally {
     await client.shutdown();
   }

@@ -6,11 +6,21 @@
  * what these tests measured.
  */
 import { randomUUID } from 'node:crypto';
-import { killRingNode, restartRingNode, ringNodePid, waitForRing } from '@es/cassandra-server';
+import {
+  healPartitions,
+  killRingNode,
+  partition,
+  partitionDrops,
+  partitionUnavailable,
+  restartRingNode,
+  ringNodePid,
+  waitForRing,
+} from '@es/cassandra-server';
 import { describeIfAvailable } from '@es/testing/conformance';
 import { CassandraDatastore, CassandraSettings, CqlIntegerSequencedItem } from '../../src/index.js';
 import { testKeyspace } from '../helpers.js';
 import { describeDatacenters } from './datacenters.js';
+import { describeSplit } from './split.js';
 import {
   RING,
   acksBetween,
@@ -18,6 +28,8 @@ import {
   env,
   expectSound,
   missing,
+  partitionsAvailable,
+  quorumReadVia,
   readAtAll,
   readFromNode,
   readUntilTraced,
@@ -47,6 +59,7 @@ describeIfAvailable(
     }, 240_000);
 
     afterAll(async () => {
+      if (partitionUnavailable() === undefined) healPartitions();
       // Leave the ring whole for whoever runs next: restart any node a failed test left down.
       for (const node of ring!.nodes) await restartRingNode(RING, node.address, env).catch(() => undefined);
       await datastore?.client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => undefined);
@@ -129,9 +142,8 @@ describeIfAvailable(
     }, 360_000);
 
     it('a replica frozen (SIGSTOP: its sockets stay open, nothing answers, no RST) during appends: the two others go on at LOCAL_QUORUM, no false acknowledgement, nothing lost once it thaws', async () => {
-      // The closest to a partitioned node that user space allows without a proxy (see docs/reliability.md):
-      // the other nodes and the writers' connections to it get no answer and no reset, as behind a
-      // blackhole; unlike a partition, the node itself does nothing meanwhile.
+      // The other nodes and the writers' connections to it get no answer and no reset, as behind a
+      // blackhole; unlike the partition below, the node itself does nothing meanwhile.
       const FREEZE_MS = 20_000;
       const victim = dc1[2]!;
       const pid = ringNodePid(RING, victim.address, env);
@@ -164,6 +176,56 @@ describeIfAvailable(
       expect(held).toEqual(stored);
     }, 300_000);
 
+    const partitionable = partitionsAvailable ? it : it.skip;
+
+    partitionable(
+      'a replica cut off from the others both ways (iptables drops, no reset) while it runs and answers its clients: the majority goes on, the cut-off coordinator fails typed, nothing acknowledged is lost, it catches up once healed',
+      async () => {
+        const CUT_MS = 20_000;
+        const victim = dc1[2]!;
+        const sequences = Array.from({ length: 4 }, () => randomUUID());
+        const url = storeUrl(keyspace);
+        const times: Record<string, number> = {};
+        let viaVictim = '';
+        let drops: Record<string, number> = {};
+        const { outcomes, stored, report } = await writeThrough({ writers: 3, url, sequences }, async () => {
+          await sleep(2000);
+          partition(
+            [victim],
+            ring!.nodes.filter((node) => node !== victim),
+          );
+          times.cut = Date.now(); // every rule in force (one iptables-restore transaction)
+          try {
+            await sleep(CUT_MS - 4000);
+            // The node is up and serves this client, but can reach no replica but itself.
+            viaVictim = await quorumReadVia(victim, keyspace, sequences[0]!);
+            await sleep(4000);
+            drops = partitionDrops();
+          } finally {
+            healPartitions();
+          }
+          times.healed = Date.now();
+          await sleep(3000);
+        });
+        const whileCut = acksBetween(outcomes, times.cut! + 10_000, times.healed!);
+        await readAtAll(keyspace, sequences);
+        const held = await readUntilTraced(victim, keyspace, sequences);
+        const viaVictimAfter = await quorumReadVia(victim, keyspace, sequences[0]!);
+        console.log(
+          `ring partition: ${JSON.stringify({ ...report, whileCut, viaVictim, viaVictimAfter, drops, acksPer2s: Array.from({ length: Math.ceil((CUT_MS + 3000) / 2000) }, (_, i) => acksBetween(outcomes, times.cut! + 2000 * i, times.cut! + 2000 * (i + 1))), failures: outcomes.filter((o) => o.kind !== 'ack' && o.kind !== 'conflict' && 'at' in o).map((o) => ('at' in o ? `${o.at - times.cut!} ${o.kind}` : '')), lackedAfterAll: held === undefined ? 'unknown' : missing(held, stored) })}`,
+        );
+        expectSound(report);
+        // Both directions carried messages that were dropped: from it to the others, and back.
+        expect(drops['a-to-b']).toBeGreaterThan(0);
+        expect(drops['b-to-a']).toBeGreaterThan(0);
+        expect(viaVictim).not.toBe('ok');
+        expect(viaVictimAfter).toBe('ok');
+        expect(whileCut).toBeGreaterThan(0);
+        expect(held).toEqual(stored);
+      },
+      300_000,
+    );
+
     it("the client's coordinator SIGKILLed during appends: the driver moves on, typed errors only, nothing acknowledged lost", async () => {
       // The writers know one contact point, the seed: their control connection and a third of their requests
       // go through it.
@@ -194,3 +256,4 @@ describeIfAvailable(
 );
 
 describeDatacenters();
+describeSplit();

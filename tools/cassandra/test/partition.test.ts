@@ -1,0 +1,67 @@
+import { type NodeConfig, ringNodes } from '../src/config.js';
+import { rootLauncher } from '../src/node.js';
+import { parseCommand } from '../src/options.js';
+import { PARTITION_CHAIN, nodeGroupId, partitionRules } from '../src/partition.js';
+
+function ring(...argv: string[]) {
+  const command = parseCommand(['ring', 'start', ...argv]);
+  if (command.command !== 'ring start') throw new Error(command.command);
+  return ringNodes(command.ring);
+}
+
+describe('partitions', () => {
+  it('gives every node of a ring a group of its own, from its address', () => {
+    const nodes = ring('--nodes', '5', '--datacenters', '2');
+    const groups = nodes.map((node) => nodeGroupId(node.address));
+    expect(new Set(groups).size).toBe(nodes.length);
+    expect(nodeGroupId('127.0.0.4')).toBe(20_004);
+    expect(nodeGroupId('127.0.1.4')).toBe(20_260);
+    expect(() => nodeGroupId('localhost')).toThrow(/not an IPv4 address/);
+    expect(() => nodeGroupId('127.0.0.256')).toThrow(/not an IPv4 address/);
+  });
+
+  it('launches a node as root with that group and without CAP_IPC_LOCK', () => {
+    const [node] = ring('--nodes', '3');
+    expect(rootLauncher(node!, '/usr/bin/java')).toEqual([
+      'setpriv',
+      '--bounding-set=-ipc_lock',
+      `--regid=${nodeGroupId(node!.address)}`,
+      '--clear-groups',
+      '/usr/bin/java',
+    ]);
+  });
+
+  it("cuts two sides apart with one rule per pair and direction, by the sender's group and the receiver's storage port, never the clients' port", () => {
+    const nodes = ring('--nodes', '3');
+    const [a, b, c] = nodes as [NodeConfig, NodeConfig, NodeConfig];
+    const rules = partitionRules([c], [a, b]);
+    const rule = (from: NodeConfig, to: NodeConfig, direction: string) => [
+      '-A',
+      PARTITION_CHAIN,
+      '-p',
+      'tcp',
+      '-m',
+      'owner',
+      '--gid-owner',
+      String(nodeGroupId(from.address)),
+      '-d',
+      to.address,
+      '--dport',
+      String(to.storagePort),
+      '-m',
+      'comment',
+      '--comment',
+      direction,
+      '-j',
+      'DROP',
+    ];
+    expect(rules).toEqual([
+      rule(c, a, 'a-to-b'),
+      rule(a, c, 'b-to-a'),
+      rule(c, b, 'a-to-b'),
+      rule(b, c, 'b-to-a'),
+    ]);
+    expect(rules.flat()).not.toContain(String(c.port));
+    expect(partitionRules(nodes.slice(0, 2), nodes.slice(2))).toHaveLength(4);
+  });
+});
