@@ -53,12 +53,18 @@ class Bound {
       this.broken = new RequestTimeout(this.timeoutMs);
       callback(this.broken);
     }, this.timeoutMs);
-    request((error, value) => {
+    const settle = (error: unknown, value?: T) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       callback(error, value);
-    });
+    };
+    // A driver that throws at once (mysql2 on an undefined parameter) answers like one that calls back.
+    try {
+      request(settle);
+    } catch (error) {
+      settle(error);
+    }
   }
 }
 
