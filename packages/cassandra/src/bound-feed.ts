@@ -1,4 +1,4 @@
-import type { Notification } from '@es/core';
+import { type Notification, NotificationItem } from '@es/core';
 import { types } from 'cassandra-driver';
 import { type BoundTable, MAX_INT, toNumber } from './bound-table.js';
 import { statementError } from './datastore.js';
@@ -176,13 +176,15 @@ export class BoundFeed {
         for (const row of page) {
           const id = toNumber(row.get('id'));
           if (id !== next) return out; // never skip an id (defensive: a partition's ids are contiguous)
-          out.push({
-            id,
-            sequenceId: row.get('sequence_id') as string,
-            position: toNumber(row.get('position')),
-            topic: row.get('topic') as string,
-            data: row.get('data') as string,
-          });
+          out.push(
+            new NotificationItem(
+              id,
+              row.get('sequence_id') as string,
+              toNumber(row.get('position')),
+              row.get('topic') as string,
+              row.get('data') as string,
+            ),
+          );
           next += 1;
         }
       if (next <= this.endOf(bucket)) return out; // this partition ends before its range does

@@ -127,9 +127,13 @@ export class ReadPlanner {
     // The part of the range in known frozen buckets (exact counts, so every needed read starts at once),
     // and, concurrently when the limit is not met by them, the part from `next` on.
     const frozenCount = countIn(known, range);
-    const parts = [this.readFrozen(sequenceId, known, range, limit, false)];
-    if (frozenCount < limit && range.high >= next)
-      parts.push(this.readUp(sequenceId, next, Math.max(range.low, next), range.high, limit - frozenCount));
+    const frozen = this.readFrozen(sequenceId, known, range, limit, false);
+    // A page of a long load is usually in the frozen buckets alone: their items are the answer as read.
+    if (frozenCount >= limit || range.high < next) return frozen;
+    const parts = [
+      frozen,
+      this.readUp(sequenceId, next, Math.max(range.low, next), range.high, limit - frozenCount),
+    ];
     for (const items of await Promise.all(parts)) pushUpTo(out, items, limit);
     return out;
   }
@@ -211,8 +215,11 @@ export class ReadPlanner {
       reads.push(this.collectRows(sequenceId, frozen.bucket, range, limit - count, descending));
       count += to - from + 1;
     }
-    const out: SequencedItem[] = [];
-    for (const items of await Promise.all(reads)) pushUpTo(out, items, limit);
+    const read = await Promise.all(reads);
+    // One bucket's read (at most `limit` items) is the answer as it is, without a copy.
+    const single = read.length === 1 && read[0]!.length <= limit;
+    const out: SequencedItem[] = single ? read[0]! : [];
+    if (!single) for (const items of read) pushUpTo(out, items, limit);
     // Frozen buckets never change, so fewer items than they are known to hold means the server lost data.
     if (out.length < Math.min(count, limit)) {
       this.known.forget(sequenceId);

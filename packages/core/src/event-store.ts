@@ -78,8 +78,10 @@ export class EventStore<E extends DomainEvent = DomainEvent, I = SequencedItem> 
   async getDomainEvents(sequenceId: string, query: ItemQuery = {}): Promise<E[]> {
     const queued = this.settle(sequenceId);
     if (queued !== undefined) await queued;
-    const items = await this.activeRecordStrategy.getItems(sequenceId, query);
-    return items.map((item) => this.sequencedItemMapper.fromSequencedItem(item) as E);
+    return decodeAll<E, I>(
+      this.sequencedItemMapper,
+      await this.activeRecordStrategy.getItems(sequenceId, query),
+    );
   }
 
   /** The events of a sequence, read page by page: for streams too long to hold at once. */
@@ -99,7 +101,7 @@ export class EventStore<E extends DomainEvent = DomainEvent, I = SequencedItem> 
     if (queued !== undefined) await queued;
     const mapper = this.sequencedItemMapper;
     for await (const page of this.activeRecordStrategy.iteratePages(sequenceId, query)) {
-      yield page.map((item) => mapper.fromSequencedItem(item) as E);
+      yield decodeAll<E, I>(mapper, page);
     }
   }
 
@@ -179,4 +181,11 @@ export class EventStore<E extends DomainEvent = DomainEvent, I = SequencedItem> 
   private keyFor(sequenceId: string): string {
     return this.activeRecordStrategy.sequenceIdKind === 'uuid' ? sequenceId.toLowerCase() : sequenceId;
   }
+}
+
+/** Items decoded into events, in a plain loop (no closure per page, an array of the page's length). */
+function decodeAll<E extends DomainEvent, I>(mapper: SequencedItemMapper<I>, items: readonly I[]): E[] {
+  const events = new Array<E>(items.length);
+  for (let i = 0; i < items.length; i++) events[i] = mapper.fromSequencedItem(items[i]!) as E;
+  return events;
 }

@@ -14,7 +14,7 @@ import {
   type NormalizedQuery,
 } from './record-strategy.js';
 import type { AggregateRecorder, NotificationQuery, SnapshotTail } from './recorders.js';
-import type { Notification, SequencedItem } from './sequenced-item.js';
+import { type Notification, NotificationItem, type SequencedItem } from './sequenced-item.js';
 import type { Tracking } from './tracking.js';
 
 /** Index of the first item whose position is >= (or > when `strict`) the given position. */
@@ -197,8 +197,7 @@ export class InMemoryActiveRecordStrategy<I = SequencedItem>
     for (let i = Math.max(start, 1) - 1; i < this.log.length && notifications.length < limit; i++) {
       const item = this.log[i]!;
       if (topics !== undefined && !topics.has(item.topic)) continue;
-      const { sequenceId, position, topic, data } = item;
-      notifications.push({ id: i + 1, sequenceId, position, topic, data });
+      notifications.push(new NotificationItem(i + 1, item.sequenceId, item.position, item.topic, item.data));
     }
     return notifications;
   }

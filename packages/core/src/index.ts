@@ -40,7 +40,13 @@ export {
   AggregateRoot,
 } from './versioned.js';
 export { isUuid } from './validation.js';
-export { SequencedItem, StoredEvent, type SequencedItemClass, type Notification } from './sequenced-item.js';
+export {
+  SequencedItem,
+  StoredEvent,
+  NotificationItem,
+  type SequencedItemClass,
+  type Notification,
+} from './sequenced-item.js';
 export {
   type AggregateRecorder,
   type ApplicationRecorder,

@@ -73,3 +73,24 @@ export interface Notification {
   readonly topic: string;
   readonly data: string;
 }
+
+/**
+ * A notification that is itself the sequenced item: what the built-in strategies' `selectNotifications`
+ * give, so that a log reader hands it to the mapper as it is, with no item copied from it per row.
+ */
+export class NotificationItem extends SequencedItem implements Notification {
+  constructor(
+    readonly id: number,
+    sequenceId: string,
+    position: number,
+    topic: string,
+    data: string,
+  ) {
+    super(sequenceId, position, topic, data);
+  }
+}
+
+/** The notification as a sequenced item: itself when it is one, else its four fields copied into one. */
+export function notificationItem(n: Notification): SequencedItem {
+  return n instanceof SequencedItem ? n : new SequencedItem(n.sequenceId, n.position, n.topic, n.data);
+}

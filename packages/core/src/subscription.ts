@@ -2,7 +2,7 @@ import { ValidationError } from './errors.js';
 import type { DomainEvent } from './events.js';
 import type { SequencedItemMapper } from './mapper.js';
 import { type ApplicationRecorder, requireNotificationLog } from './recorders.js';
-import { type Notification, SequencedItem } from './sequenced-item.js';
+import { type Notification, notificationItem } from './sequenced-item.js';
 
 /** One notification of the log, decoded: the domain event and its notification id (a follower's checkpoint). */
 export interface SubscribedEvent<E = DomainEvent> {
@@ -170,9 +170,7 @@ export class Subscription<E = DomainEvent> implements AsyncIterable<SubscribedEv
   }
 
   private decode(n: Notification): SubscribedEvent<E> {
-    const event = this.mapper.fromSequencedItem(
-      new SequencedItem(n.sequenceId, n.position, n.topic, n.data),
-    ) as E;
+    const event = this.mapper.fromSequencedItem(notificationItem(n)) as E;
     return { id: n.id, event, notification: n };
   }
 

@@ -1,6 +1,8 @@
 import {
   InMemoryActiveRecordStrategy,
+  NotificationItem,
   NotificationLogReader,
+  SequencedItem,
   SequencedItemMapper,
   ValidationError,
   type DomainEvent,
@@ -74,6 +76,32 @@ describe('NotificationLogReader', () => {
     expect(decoded.map((d) => d.event)).toEqual(events.slice(1));
     expect(decoded[0]!.event).toBeInstanceOf(Widget.Created);
     expect(await reader.maxNotificationId()).toBe(3);
+  });
+
+  it('decodes each notification as the item it is, without a copy', async () => {
+    const { reader, mapper, events } = await setUp(3);
+    const pages = await collect(reader.readPages());
+    expect(pages[0]!.every((n) => n instanceof NotificationItem && n instanceof SequencedItem)).toBe(true);
+    const decoded: unknown[] = [];
+    const decode = mapper.fromSequencedItem.bind(mapper);
+    mapper.fromSequencedItem = (item) => {
+      decoded.push(item);
+      return decode(item);
+    };
+    const read = await collect(reader.readEvents());
+    expect(read.map((d) => d.event)).toEqual(events);
+    expect(decoded).toHaveLength(3);
+    for (const item of decoded) expect(item).toBeInstanceOf(NotificationItem);
+  });
+
+  it("decodes a strategy's plain notifications too", async () => {
+    const { strategy, mapper, events } = await setUp(2);
+    const plain = Object.assign(Object.create(strategy) as CountingStrategy, {
+      selectNotifications: async (start: number, limit: number): Promise<Notification[]> =>
+        (await strategy.selectNotifications(start, limit)).map((n) => ({ ...n })),
+    });
+    const read = await collect(new NotificationLogReader(plain, mapper).readEvents());
+    expect(read.map((d) => [d.id, d.event])).toEqual(events.map((e, i) => [i + 1, e]));
   });
 
   it('refuses a bad checkpoint or page size, and readEvents without a mapper', async () => {

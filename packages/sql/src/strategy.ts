@@ -3,6 +3,7 @@ import {
   type AggregateRecorder,
   type Notification,
   type NotificationQuery,
+  NotificationItem,
   NotSupportedError,
   type ProcessAppends,
   SequencedItem,
@@ -274,13 +275,7 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
       const page = select.orderBy('id').limit(this.limitOf(limit));
       return this.datastore.settings.dialect === 'mysql' ? followerRead(page, this.table.tableName) : page;
     });
-    return rows.map(([id, sequenceId, position, topic, data]) => ({
-      id: Number(id),
-      sequenceId: text(sequenceId),
-      position: Number(position),
-      topic: topic as string,
-      data: data as string,
-    }));
+    return notificationsOf(rows);
   }
 
   /** The highest notification id, or 0 (tables with a notification log only). */
@@ -426,4 +421,20 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
 /** A key column (a sequence id) as a string: MySQL returns the bytes of its binary column. */
 function text(value: unknown): string {
   return Buffer.isBuffer(value) ? value.toString('utf8') : (value as string);
+}
+
+/** The log's rows (`id, sequence_id, position, topic, data`) as notifications that are their own items. */
+function notificationsOf(rows: readonly Row[]): NotificationItem[] {
+  const notifications = new Array<NotificationItem>(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    notifications[i] = new NotificationItem(
+      Number(row[0]),
+      text(row[1]),
+      Number(row[2]),
+      row[3] as string,
+      row[4] as string,
+    );
+  }
+  return notifications;
 }

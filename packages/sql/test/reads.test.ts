@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SequencedItem } from '@es/core';
+import { NotificationItem, SequencedItem } from '@es/core';
 import { SqlActiveRecordStrategy, SqlDatastore, SqlIntegerSequencedItem, SqlSettings } from '../src/index.js';
 import { describeEachDialect, uniqueName, useDatastore } from './dialects.js';
 
@@ -38,6 +38,8 @@ describeEachDialect('reads take their rows as arrays', (dialect) => {
       [id, 0, 'a.T'],
       [id, 1, 'b.T'],
     ]);
+    // Each notification is its own sequenced item: a log reader decodes it without a copy.
+    for (const n of log) expect(n).toBeInstanceOf(NotificationItem);
     expect(await strategy.maxNotificationId()).toBe(log[1]!.id);
   });
 });

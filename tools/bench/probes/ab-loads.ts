@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { BenchAdapter, EventSpec } from '../src/adapter.js';
+import { freshCassandraEvents, variantEntity } from './variant-parts.js';
 
 const backend = process.argv[2] ?? 'sqlite';
 const names = [process.argv[3] ?? 'before', process.argv[4] ?? 'after'];
@@ -36,15 +37,8 @@ async function variant(name: string): Promise<{ tests: Tests; close: () => Promi
   // `any`: a variant is a build imported by path at run time, not the workspace's typed sources.
   const core: any = await import(`${root}core/dist/index.js`);
   const sqlp: any = await import(`${root}sql/dist/index.js`);
-  const { VersionedEntity, registerTopic, EventStore, EventSourcedRepository, SequencedItemMapper } = core;
-  class E extends VersionedEntity {
-    static readonly Created = registerTopic(`ab.${name}.Created`, class extends VersionedEntity.Created {});
-    static readonly AttributeChanged = registerTopic(
-      `ab.${name}.Changed`,
-      class extends VersionedEntity.AttributeChanged {},
-    );
-  }
-  registerTopic(`ab.${name}.E`, E);
+  const { EventStore, EventSourcedRepository, SequencedItemMapper } = core;
+  const E = variantEntity(core, `ab.${name}`);
   const { events, close } = await strategy(name, core, sqlp);
   const mapper = new SequencedItemMapper();
   const eventStore = new EventStore({ activeRecordStrategy: events, sequencedItemMapper: mapper });
@@ -102,17 +96,7 @@ async function strategy(
 ): Promise<{ events: any; close: () => Promise<void> }> {
   if (backend === 'memory') return { events: new core.InMemoryActiveRecordStrategy(), close: async () => {} };
   if (backend === 'cassandra') {
-    const cass: any = await import('@es/cassandra');
-    const settings = new cass.CassandraSettings({ url: cassandra, keyspace: `ab_loads_${name}` });
-    const datastore = new cass.CassandraDatastore({ settings, tables: [cass.CqlIntegerSequencedItem] });
-    await datastore.setupConnection();
-    await datastore.dropTables();
-    await datastore.setupTables();
-    const events = new cass.CassandraActiveRecordStrategy({
-      activeRecordClass: cass.CqlIntegerSequencedItem,
-      datastore,
-    });
-    return { events, close: () => datastore.close() };
+    return freshCassandraEvents(await import('@es/cassandra'), cassandra, `ab_loads_${name}`);
   }
   const EVENTS = sqlp.SqlIntegerSequencedItem.withTableName(`ab_loads_${name}`);
   const url =

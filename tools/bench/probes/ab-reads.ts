@@ -13,6 +13,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { variantEntity } from './variant-parts.js';
 
 const names = [process.argv[2] ?? 'base', process.argv[3] ?? 'new'];
 const n = Number(process.argv[4] ?? 1000);
@@ -23,22 +24,8 @@ async function setup(name: string) {
   // `any`: a variant is a build imported by path at run time, not the workspace's typed sources.
   const core: any = await import(`${root}core/dist/index.js`);
   const sqlp: any = await import(`${root}sql/dist/index.js`);
-  const {
-    VersionedEntity,
-    registerTopic,
-    EventStore,
-    EventSourcedRepository,
-    SequencedItemMapper,
-    SnapshotStrategy,
-  } = core;
-  class E extends VersionedEntity {
-    static readonly Created = registerTopic(`ab.${name}.Created`, class extends VersionedEntity.Created {});
-    static readonly AttributeChanged = registerTopic(
-      `ab.${name}.Changed`,
-      class extends VersionedEntity.AttributeChanged {},
-    );
-  }
-  registerTopic(`ab.${name}.E`, E);
+  const { EventStore, EventSourcedRepository, SequencedItemMapper, SnapshotStrategy } = core;
+  const E = variantEntity(core, `ab.${name}`);
   const EVENTS = sqlp.SqlIntegerSequencedItem.withTableName('ab_events');
   const SNAPSHOTS = sqlp.SqlSnapshot.withTableName('ab_snapshots');
   const file = join(mkdtempSync(join(tmpdir(), `ab-${name}-`)), 'l.sqlite');
