@@ -4,7 +4,9 @@
  * stream, this process's CPU, the server's CPU (all of mariadbd's threads, /proc/<pid>/stat, shared
  * server) and wall time; medians of the rounds. Not a test, not part of `pnpm bench`.
  *
- *     cd tools/bench && npx tsx probes/mysql-ab.ts log|load [rounds]   (LOG=50000)
+ * `single`: per one-event append to a new stream (SINGLE appends a round, one at a time), in µs.
+ *
+ *     cd tools/bench && npx tsx probes/mysql-ab.ts log|load|single [rounds]   (LOG=50000, SINGLE=300)
  */
 import { execSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -18,6 +20,7 @@ const pid = Number(execSync('pgrep -x mariadbd || pgrep -x mysqld').toString().s
 const what = process.argv[2] ?? 'log';
 const rounds = Number(process.argv[3] ?? 7);
 const LOG = Number(process.env.LOG ?? 50_000);
+const SINGLE = Number(process.env.SINGLE ?? 300);
 
 function serverUs(): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -43,24 +46,35 @@ const adapters = all.filter(([name]) => process.env.ONLY === undefined || name =
 const stream = randomUUID();
 for (const [, a] of adapters) {
   await a.open();
-  await fill(a, what === 'load' ? stream : undefined);
+  if (what !== 'single') await fill(a, what === 'load' ? stream : undefined);
 }
-const run = (a: BenchAdapter<any>) => (what === 'load' ? a.load(stream, false) : a.readLog(LOG, 1000));
+const singles = async (a: BenchAdapter<any>) => {
+  // Rows made before the clock, as the bench's single scenario does.
+  const rows = Array.from({ length: SINGLE }, () => a.prepare(specs(1, 0)));
+  const streams = Array.from({ length: SINGLE }, () => randomUUID());
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < SINGLE; i++) await a.append(streams[i]!, 0, rows[i]!);
+  return process.cpuUsage(c0);
+};
+const run = (a: BenchAdapter<any>) =>
+  what === 'load' ? a.load(stream, false) : what === 'single' ? singles(a) : a.readLog(LOG, 1000);
 for (const [, a] of adapters) await run(a);
 const samples = new Map<string, { cpu: number[]; server: number[]; wall: number[] }>();
 for (let r = 0; r < rounds; r++) {
   const order = r % 2 === 0 ? adapters : [...adapters].reverse();
   for (const [name, a] of order) {
+    // Per load; per append for single (in µs: the figures below are then µs, not ms).
     const reps = what === 'load' ? 5 : 1;
+    const per = what === 'single' ? SINGLE / 1000 : reps;
     const c0 = process.cpuUsage();
     const s0 = serverUs();
     const w0 = performance.now();
     for (let i = 0; i < reps; i++) await run(a);
-    const w = (performance.now() - w0) / reps;
-    const s = (serverUs() - s0) / 1000 / reps;
+    const w = (performance.now() - w0) / per;
+    const s = (serverUs() - s0) / 1000 / per;
     const c = process.cpuUsage(c0);
     const entry = samples.get(name) ?? { cpu: [], server: [], wall: [] };
-    entry.cpu.push((c.user + c.system) / 1000 / reps);
+    entry.cpu.push((c.user + c.system) / 1000 / per);
     entry.server.push(s);
     entry.wall.push(w);
     samples.set(name, entry);
@@ -69,7 +83,7 @@ for (let r = 0; r < rounds; r++) {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 console.log(
-  `${what}, ${rounds} rounds, load ${load}: ms per ${what === 'load' ? 'load' : `read of ${LOG}`}, median (min)`,
+  `${what}, ${rounds} rounds, load ${load}: ${what === 'single' ? 'µs per append' : `ms per ${what === 'load' ? 'load' : `read of ${LOG}`}`}, median (min)`,
 );
 for (const [name, e] of samples) {
   const f = (xs: number[]) => `${median(xs).toFixed(1)} (${Math.min(...xs).toFixed(1)})`;

@@ -57,6 +57,45 @@ const batches: Record<string, Shape> = {
     params: (s, p, d) => batchParams(s, p, d).slice(0, -2),
     fresh: true,
   },
+  // Raw's INSERT ... VALUES, the first row's position from a subquery that locks the lock row and
+  // checks the head (null, so refused by NOT NULL, when the batch does not continue the sequence).
+  'values, lock in row 1': {
+    sql: `insert into ${cols} values (?, (select ? from ${T}_lock as l where l.id = 1${check} for update), ?, ?)${', (?, ?, ?, ?)'.repeat(B - 1)}`,
+    params: (s, p, d) => [
+      s,
+      p,
+      s,
+      p - 1,
+      't',
+      d,
+      ...Array.from({ length: B - 1 }, (_, k) => [s, p + k + 1, 't', d]).flat(),
+    ],
+  },
+  // Without ELT (every row the same topic and data), to see what ELT costs per row.
+  'at 0, no check, no elt': {
+    sql: batchInsert(' order by i.n')
+      .replace(check, '')
+      .replace(`elt(i.n, ${slots}), elt(i.n, ${slots})`, `'t', '{"value":"x"}'`),
+    params: (s, p) => [s, batchRows(p)],
+    fresh: true,
+  },
+  // A table value constructor of (n, position) rows (MariaDB 10.3+), padding rows' positions null.
+  tvc: {
+    sql: `insert into ${cols} select ?, i.p, elt(i.n, ${slots}), elt(i.n, ${slots}) from ${T}_lock as l join (with t(n, p) as (values ${Array.from({ length: SLOTS }, (_, k) => `(${k + 1}, cast(? as signed))`).join(', ')}) select * from t) as i where l.id = 1 and i.p is not null${check} order by i.n for update`,
+    params: (s, p, d) => {
+      const x = batchParams(s, p, d);
+      const positions = Array.from({ length: SLOTS }, (_, k) => (k < B ? p + k : null));
+      return [...x.slice(0, 1 + 2 * SLOTS), ...positions, s, p - 1];
+    },
+  },
+  // The SEQUENCE engine's seq_1_to_N (MariaDB; not in MySQL), positions from the first one.
+  seq: {
+    sql: `insert into ${cols} select ?, ? + i.seq, elt(i.seq, ${slots}), elt(i.seq, ${slots}) from ${T}_lock as l join seq_1_to_${SLOTS} as i where l.id = 1 and i.seq <= ?${check} order by i.seq for update`,
+    params: (s, p, d) => {
+      const x = batchParams(s, p, d);
+      return [s, p - 1, ...x.slice(1, 1 + 2 * SLOTS), B, s, p - 1];
+    },
+  },
   raw: {
     sql: `insert into ${cols} values ${Array.from({ length: B }, () => '(?, ?, ?, ?)').join(', ')}`,
     params: (s, p, d) => Array.from({ length: B }, (_, k) => [s, p + k, 't', d]).flat(),
@@ -73,6 +112,10 @@ const singles: Record<string, Shape> = {
     sql: `insert into ${cols} select ?, ?, ?, ? from ${T}_lock as l where l.id = 1 for update`,
     params: (s, p, d) => [s, p, 't', d],
     fresh: true,
+  },
+  'values, lock in row 1': {
+    sql: `insert into ${cols} values (?, (select ? from ${T}_lock as l where l.id = 1${check} for update), ?, ?)`,
+    params: (s, p, d) => [s, p, s, p - 1, 't', d],
   },
   raw: { sql: `insert into ${cols} values (?, ?, ?, ?)`, params: (s, p, d) => [s, p, 't', d] },
 };
