@@ -29,7 +29,12 @@ class Bound {
   run<T>(send: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) =>
       this.send<T>(
-        (done) => send().then((value) => done(null, value), done),
+        // A promise rejected with no reason (or a falsy one) is still a failure.
+        (done) =>
+          send().then(
+            (value) => done(null, value),
+            (error: unknown) => done(error ?? new Error('the request was rejected without a reason')),
+          ),
         (error, value) => (error ? reject(error) : resolve(value as T)),
       ),
     );
@@ -59,11 +64,13 @@ class Bound {
       clearTimeout(timer);
       callback(error, value);
     };
-    // A driver that throws at once (mysql2 on an undefined parameter) answers like one that calls back.
+    // A driver that throws at once (mysql2 on an undefined parameter) answers like one that calls back
+    // later. An error thrown once the request has settled is the caller's callback's own: it propagates.
     try {
       request(settle);
     } catch (error) {
-      settle(error);
+      if (settled) throw error;
+      process.nextTick(() => settle(error));
     }
   }
 }

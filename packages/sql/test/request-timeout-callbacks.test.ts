@@ -43,3 +43,32 @@ it('a statement the driver refuses at once: one answer, and its connection is no
   );
   expect(rows).toEqual([]);
 });
+
+it("a caller's callback that throws after a synchronous answer: the error reaches the caller, not swallowed", async () => {
+  const { pool } = fakePool();
+  const bound = boundMysqlPool(pool, TIMEOUT_MS);
+  const connection = await new Promise<MysqlPoolConnection>((resolve) =>
+    bound.getConnection((_error, c) => resolve(c)),
+  );
+  // The fake's query calls back synchronously; the callback then throws.
+  expect(() =>
+    connection.query('select 1', [], () => {
+      throw new RangeError("the caller's own bug");
+    }),
+  ).toThrow("the caller's own bug");
+});
+
+it('a PostgreSQL query rejected with no reason is a failure, not a success', async () => {
+  const { boundPostgresPool } = await import('../src/request-timeout.js');
+  const client = {
+    query: () => Promise.reject(undefined),
+    release: () => undefined,
+  };
+  const pool = { connect: async () => client, end: async () => undefined } as unknown as Parameters<
+    typeof boundPostgresPool
+  >[0];
+  const connected = await boundPostgresPool(pool, TIMEOUT_MS).connect();
+  await expect(connected.query({ name: 'q', text: 'select 1', values: [] })).rejects.toThrow(
+    /rejected without a reason/,
+  );
+});
