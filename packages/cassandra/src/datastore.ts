@@ -111,11 +111,18 @@ export class CassandraDatastore {
     await this.run(
       `CREATE KEYSPACE IF NOT EXISTS ${keyspace} WITH replication = ${this.settings.replicationCql}`,
     );
+    // A keyspace or table just created may not have reached the node a statement goes to yet.
+    const keyspaceLags = (error: unknown) => error instanceof SettingsError && error.field === 'keyspace';
     for (const table of this.tables) {
-      for (const statement of table.createStatements(keyspace)) await this.runOnceKnown(statement);
-      await checkLayout(this.session, table).catch((error: unknown) => {
-        throw connectionError(error, this.settings);
-      });
+      for (const statement of table.createStatements(keyspace))
+        await whileSchemaSpreads(() => this.run(statement), keyspaceLags);
+      await whileSchemaSpreads(
+        () =>
+          checkLayout(this.session, table).catch((error: unknown) => {
+            throw connectionError(error, this.settings);
+          }),
+        (error) => error instanceof MissingTableError,
+      );
     }
   }
 
@@ -155,27 +162,6 @@ export class CassandraDatastore {
   /** Runs a strategy's operation, which close() waits for. @internal */
   use<T>(operation: () => Promise<T>): Promise<T> {
     return this.operations.run(operation);
-  }
-
-  /**
-   * `run`, for the tables of a keyspace this setup has just created (or found): a coordinator that has not
-   * yet received the keyspace answers "Keyspace '...' doesn't exist" (schema changes spread between nodes by
-   * gossip, and the driver's wait for schema agreement after a change gives up silently after
-   * `maxSchemaAgreementWaitSeconds`: seen on a loaded 5-node ring). The statements are idempotent, so they
-   * are tried again, for at most SCHEMA_WAIT_MS.
-   */
-  private async runOnceKnown(cql: string): Promise<void> {
-    const since = Date.now();
-    for (;;) {
-      try {
-        return await this.run(cql);
-      } catch (error) {
-        const unknownKeyspace =
-          error instanceof SettingsError && error.field === 'keyspace' && Date.now() - since < SCHEMA_WAIT_MS;
-        if (!unknownKeyspace) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-    }
   }
 
   private async run(cql: string): Promise<void> {
@@ -272,8 +258,31 @@ export async function statementError(error: unknown, session: CqlSession, table:
 const MISSING =
   /^Keyspace '?([^'\s]+)'? (?:does not|doesn't) exist|^(?:unconfigured table|table) (\S+)(?: does not exist)?$/i;
 
-/** How long setupTables waits for a keyspace it created to reach the node a table's creation goes to. */
+/** How long setupTables waits for a keyspace or table it created to reach the node a statement goes to. */
 const SCHEMA_WAIT_MS = 30_000;
+
+/**
+ * `attempt`, tried again while it fails as `lagging` says, for at most SCHEMA_WAIT_MS: for setupTables,
+ * whose statements are idempotent. A node that has not yet received a keyspace just created answers a
+ * table's creation with "Keyspace '...' doesn't exist", and the schema tables it serves may not list a
+ * table just created: schema changes spread between nodes by gossip, and the driver's wait for schema
+ * agreement after a change gives up silently after `maxSchemaAgreementWaitSeconds` (seen on a loaded
+ * 5-node ring).
+ */
+async function whileSchemaSpreads<T>(
+  attempt: () => Promise<T>,
+  lagging: (error: unknown) => boolean,
+): Promise<T> {
+  const since = Date.now();
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!lagging(error) || Date.now() - since >= SCHEMA_WAIT_MS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
 
 /**
  * True when the driver failed before sending the request: it had no open connection to the host it

@@ -87,7 +87,7 @@ describeIfAvailable(cassandraAvailable, 'connecting to the real node', () => {
     expect((error as SettingsError).field).toBe('localDataCenter');
   });
 
-  it("setupTables waits out a node that has not yet received the keyspace it created (\"Keyspace '...' doesn't exist\"), and maps the message when it persists", async () => {
+  it("setupTables waits out a node that has not yet received the keyspace or the table it created (\"Keyspace '...' doesn't exist\", a table not listed), and maps the message when it persists", async () => {
     const keyspace = testKeyspace('schema');
     const table = CqlIntegerSequencedItem.withTableName('late_schema');
     const datastore = new CassandraDatastore({ settings: testSettings({ keyspace }), tables: [table] });
@@ -98,16 +98,22 @@ describeIfAvailable(cassandraAvailable, 'connecting to the real node', () => {
     const late = () =>
       new errors.ResponseError(types.responseErrorCodes.invalid, `Keyspace '${keyspace}' doesn't exist`);
     let refusals = 2;
+    let unlisted = 1; // and a node whose schema tables do not list the new table yet: once
     const spy = jest.spyOn(client, 'execute').mockImplementation(((query: string, ...rest: unknown[]) => {
       if (query.startsWith('CREATE TABLE') && refusals > 0) {
         refusals--;
         return Promise.reject(late());
+      }
+      if (query.startsWith('SELECT comment FROM system_schema.tables') && unlisted > 0) {
+        unlisted--;
+        return Promise.resolve({ rows: [], first: () => undefined });
       }
       return (execute as (...args: unknown[]) => unknown)(query, ...rest);
     }) as typeof client.execute);
     try {
       await datastore.setupTables(); // before: the driver's ResponseError, untyped
       expect(refusals).toBe(0);
+      expect(unlisted).toBe(0);
       const strategy = new CassandraActiveRecordStrategy({ datastore, table });
       const id = randomUUID();
       await strategy.append(new SequencedItem(id, 0, 't', '{}'));
