@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chownSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -51,7 +51,7 @@ describeEachDialect(
     }
     const events = SqlIntegerSequencedItem.withTableName(uniqueName('full_events'));
     const tablespace = uniqueName('es_full');
-    const mountPoint = mkdtempSync(join(tmpdir(), 'es-pg-full-'));
+    let mountPoint = '';
     let mounted = false;
     let admin: pg.Client;
     let datastore: SqlDatastore;
@@ -62,7 +62,14 @@ describeEachDialect(
       await admin.connect();
       // The server's own OS user must own the tablespace's directory: the owner of its data directory.
       const { rows } = await admin.query<{ data_directory: string }>('SHOW data_directory');
-      const { uid, gid } = statSync(rows[0]!.data_directory);
+      const dataDirectory = rows[0]!.data_directory;
+      if (!existsSync(dataDirectory)) {
+        throw new Error(
+          `PostgreSQL's data directory ${dataDirectory} is not on this machine: this test mounts a file system for the server, so it needs the server here`,
+        );
+      }
+      const { uid, gid } = statSync(dataDirectory);
+      mountPoint = mkdtempSync(join(tmpdir(), 'es-pg-full-'));
       execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mountPoint], { stdio: 'pipe' });
       mounted = true;
       const location = join(mountPoint, 'tablespace');
@@ -83,16 +90,35 @@ describeEachDialect(
       store = new SqlActiveRecordStrategy({ datastore, table: events });
     });
 
+    // Each step on its own: one that fails must not leave the tablespace or the mount behind.
     afterAll(async () => {
-      try {
-        await datastore?.dropTables();
-        await datastore?.close();
-        await admin?.query(`DROP TABLESPACE IF EXISTS ${tablespace}`);
-        await admin?.end();
-      } finally {
-        if (mounted) execFileSync('umount', [mountPoint], { stdio: 'pipe' });
-        rmSync(mountPoint, { recursive: true, force: true });
+      const steps: [string, () => unknown][] = [
+        ['drop the table', () => admin?.query(`DROP TABLE IF EXISTS ${events.tableName}`)],
+        ['close the datastore', () => datastore?.close()],
+        ['drop the tablespace', () => admin?.query(`DROP TABLESPACE IF EXISTS ${tablespace}`)],
+        ['close the admin connection', () => admin?.end()],
+        [
+          'unmount',
+          () => {
+            if (!mounted) return;
+            try {
+              execFileSync('umount', [mountPoint], { stdio: 'pipe' });
+            } catch {
+              execFileSync('umount', ['-l', mountPoint], { stdio: 'pipe' }); // busy: detach it now
+            }
+          },
+        ],
+        ['remove the mount point', () => mountPoint && rmSync(mountPoint, { recursive: true, force: true })],
+      ];
+      const failed: string[] = [];
+      for (const [step, run] of steps) {
+        try {
+          await run();
+        } catch (error) {
+          failed.push(`${step}: ${String(error)}`);
+        }
       }
+      if (failed.length > 0) throw new Error(`cleaning up failed: ${failed.join('; ')}`);
     });
 
     // Text that does not compress, so each item takes its room in the table's pages.

@@ -41,6 +41,7 @@ export {
 export { type RingCheckReport, checkRing } from './ring-check.js';
 export {
   PARTITION_CHAIN,
+  groupsMismatch,
   healPartitions,
   nodeGroupId,
   partition,

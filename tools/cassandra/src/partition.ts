@@ -12,6 +12,7 @@
  * wrong side of a real partition does.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { NodeConfig } from './config.js';
 
 export const PARTITION_CHAIN = 'ES_CASSANDRA_PARTITION';
@@ -85,6 +86,27 @@ function ensureChain(): void {
 }
 
 /**
+ * Why the running nodes cannot be told apart by group (undefined when they can): each must run with its
+ * own group (`nodeGroupId`), as this tool starts them as root; a ring started before, or not as root,
+ * would get rules that match nothing.
+ */
+export function groupsMismatch(nodes: readonly { config: NodeConfig; pid: number }[]): string | undefined {
+  for (const { config, pid } of nodes) {
+    let gid: number | undefined;
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      gid = Number(/^Gid:\s+(\d+)/m.exec(status)?.[1]);
+    } catch {
+      return `cannot read /proc/${pid}/status of '${config.name}'`;
+    }
+    if (gid !== nodeGroupId(config.address)) {
+      return `'${config.name}' (${config.address}) runs with group ${gid}, not ${nodeGroupId(config.address)}: restart the ring as root with this tool (pnpm cassandra ring stop, then ring start)`;
+    }
+  }
+  return undefined;
+}
+
+/**
  * Cuts the ring in two, `sideA` from `sideB`, both ways, until `healPartitions`: every rule at once (one
  * `iptables-restore` transaction), so no message crosses while some pairs are cut and others not yet.
  */
@@ -100,9 +122,12 @@ export function partition(sideA: readonly NodeConfig[], sideB: readonly NodeConf
   if (restored.status !== 0) throw new Error(`iptables-restore: ${`${restored.stderr ?? ''}`.trim()}`);
 }
 
-/** Removes every partition this tool made (the chain stays, empty). Nothing to do when there is none. */
+/**
+ * Removes every partition this tool made (the chain stays, empty). Nothing to do when there is none, or
+ * no iptables, or no right to use it.
+ */
 export function healPartitions(): void {
-  if (!iptables(['-L', PARTITION_CHAIN, '-n']).ok) return;
+  if (process.getuid?.() !== 0 || !iptables(['-L', PARTITION_CHAIN, '-n']).ok) return;
   const flushed = iptables(['-F', PARTITION_CHAIN]);
   if (!flushed.ok) throw new Error(`iptables -F ${PARTITION_CHAIN}: ${flushed.output}`);
 }

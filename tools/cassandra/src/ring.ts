@@ -3,6 +3,7 @@
  * the same ports, beside the single `main` node on 127.0.0.1. Nodes start one after another, each only once the
  * previous ones see it as normal; a node can be killed with SIGKILL and restarted on its data.
  */
+import { healPartitions } from './partition.js';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Client } from 'cassandra-driver';
@@ -76,6 +77,7 @@ export interface RingStartResult {
 }
 
 export async function startRing(options: RingOptions, env: ToolEnvironment): Promise<RingStartResult> {
+  healPartitions(); // a ring starts whole, whatever an earlier partition test left
   const ring: Ring = { options, nodes: ringNodes(options) };
   const file = ringFile(env, options.name);
   if (existsSync(file)) {
@@ -125,6 +127,7 @@ export async function startRing(options: RingOptions, env: ToolEnvironment): Pro
 
 /** Stops every running node of the ring (SIGTERM, SIGKILL after 60 s), all at once; their data stays. */
 export async function stopRing(name: string, env: ToolEnvironment): Promise<void> {
+  healPartitions(); // a partition test killed before its own heal leaves no rule behind
   const ring = readRing(name, env);
   const since = Date.now();
   const stops = ring.nodes.flatMap((node) => {

@@ -1,7 +1,7 @@
 import { type NodeConfig, ringNodes } from '../src/config.js';
 import { rootLauncher } from '../src/node.js';
 import { parseCommand } from '../src/options.js';
-import { PARTITION_CHAIN, nodeGroupId, partitionRules } from '../src/partition.js';
+import { PARTITION_CHAIN, groupsMismatch, nodeGroupId, partitionRules } from '../src/partition.js';
 
 function ring(...argv: string[]) {
   const command = parseCommand(['ring', 'start', ...argv]);
@@ -63,5 +63,15 @@ describe('partitions', () => {
     ]);
     expect(rules.flat()).not.toContain(String(c.port));
     expect(partitionRules(nodes.slice(0, 2), nodes.slice(2))).toHaveLength(4);
+  });
+
+  it('refuses nodes that do not run with their own group (a ring started before, or not as root)', () => {
+    const [node] = ring('--nodes', '3');
+    // This process runs with its own group, not the node's.
+    expect(groupsMismatch([{ config: node!, pid: process.pid }])).toMatch(
+      new RegExp(`runs with group ${process.getgid!()}, not ${nodeGroupId(node!.address)}: restart the ring`),
+    );
+    expect(groupsMismatch([{ config: node!, pid: -1 }])).toMatch(/cannot read \/proc\/-1\/status/);
+    expect(groupsMismatch([])).toBeUndefined();
   });
 });

@@ -10,6 +10,7 @@ const append = (
   writer,
   sequence: 's',
   items: data.map((d, i) => ({ position: first + i, data: d })),
+  startedAt: 0,
   at: 0,
 });
 const store = (...data: string[]): Map<string, StoredItem[]> =>

@@ -18,6 +18,8 @@ export interface AppendOutcome {
   items: { position: number; data: string }[];
   /** The error's class and message, when it failed. */
   error?: string;
+  /** When the writer called append, and when it answered. */
+  startedAt: number;
   at: number;
 }
 

@@ -11,7 +11,6 @@ import {
   killRingNode,
   partition,
   partitionDrops,
-  partitionUnavailable,
   restartRingNode,
   ringNodePid,
   waitForRing,
@@ -48,6 +47,7 @@ describeIfAvailable(
     let datastore: CassandraDatastore;
 
     beforeAll(async () => {
+      healPartitions(); // whatever a killed run left (nothing without root or iptables)
       expect(dc1.length).toBeGreaterThanOrEqual(3);
       await waitForRing(RING, env);
       datastore = new CassandraDatastore({
@@ -59,7 +59,7 @@ describeIfAvailable(
     }, 240_000);
 
     afterAll(async () => {
-      if (partitionUnavailable() === undefined) healPartitions();
+      healPartitions();
       // Leave the ring whole for whoever runs next: restart any node a failed test left down.
       for (const node of ring!.nodes) await restartRingNode(RING, node.address, env).catch(() => undefined);
       await datastore?.client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => undefined);
@@ -208,9 +208,16 @@ describeIfAvailable(
           await sleep(3000);
         });
         const whileCut = acksBetween(outcomes, times.cut! + 10_000, times.healed!);
+        // Healed: every node sees every other up again before reads at ALL (the cut-off node's connections
+        // back off while its packets are dropped, and gossip then marks the others up).
+        await waitForRing(RING, env);
+        let viaVictimAfter = await quorumReadVia(victim, keyspace, sequences[0]!);
+        while (viaVictimAfter !== 'ok' && Date.now() - times.healed! < 60_000) {
+          await sleep(1000);
+          viaVictimAfter = await quorumReadVia(victim, keyspace, sequences[0]!);
+        }
         await readAtAll(keyspace, sequences);
         const held = await readUntilTraced(victim, keyspace, sequences);
-        const viaVictimAfter = await quorumReadVia(victim, keyspace, sequences[0]!);
         console.log(
           `ring partition: ${JSON.stringify({ ...report, whileCut, viaVictim, viaVictimAfter, drops, acksPer2s: Array.from({ length: Math.ceil((CUT_MS + 3000) / 2000) }, (_, i) => acksBetween(outcomes, times.cut! + 2000 * i, times.cut! + 2000 * (i + 1))), failures: outcomes.filter((o) => o.kind !== 'ack' && o.kind !== 'conflict' && 'at' in o).map((o) => ('at' in o ? `${o.at - times.cut!} ${o.kind}` : '')), lackedAfterAll: held === undefined ? 'unknown' : missing(held, stored) })}`,
         );

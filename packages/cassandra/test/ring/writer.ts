@@ -63,11 +63,12 @@ async function main(): Promise<void> {
       position: first! + i,
       data: JSON.stringify({ writer: task.writer, n: counter++ }),
     }));
+    const startedAt = Date.now();
     try {
       await strategy.append(
         items.map((item) => new SequencedItem(sequence, item.position, TOPIC, item.data)),
       );
-      emit({ kind: 'ack', writer: task.writer, sequence, items, at: Date.now() });
+      emit({ kind: 'ack', writer: task.writer, sequence, items, startedAt, at: Date.now() });
       next.set(sequence, first + items.length);
     } catch (error) {
       const kind =
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
             : error instanceof StoreConnectionError
               ? 'unavailable'
               : 'untyped';
-      emit({ kind, writer: task.writer, sequence, items, error: describe(error), at: Date.now() });
+      emit({ kind, writer: task.writer, sequence, items, error: describe(error), startedAt, at: Date.now() });
       next.delete(sequence); // read the head again
       if (kind !== 'conflict') await sleep(100);
     }
