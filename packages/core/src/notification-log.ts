@@ -1,7 +1,7 @@
 import type { DomainEvent } from './events.js';
 import type { SequencedItemMapper } from './mapper.js';
 import { type ApplicationRecorder, requireNotificationLog } from './recorders.js';
-import { type Notification, notificationItem } from './sequenced-item.js';
+import { type Notification, type SequencedItem, notificationItem } from './sequenced-item.js';
 import { ValidationError } from './errors.js';
 import { readAhead } from './read-ahead.js';
 
@@ -69,7 +69,7 @@ export class NotificationLogReader {
  * is its own sequenced item (NotificationItem), decoded as it is: no item copied from it per row.
  */
 function decodePage(
-  mapper: SequencedItemMapper<any>,
+  mapper: SequencedItemMapper<SequencedItem>,
   page: readonly Notification[],
 ): { id: number; event: DomainEvent }[] {
   const events = new Array<{ id: number; event: DomainEvent }>(page.length);

@@ -95,7 +95,9 @@ export function boundPostgresPool(pool: PostgresPool, timeoutMs: number): Postgr
 }
 
 export function boundMysqlPool(pool: MysqlPool, timeoutMs: number): MysqlPool {
-  type Callback = (error: Error | null, rows: any) => void;
+  // The parameter and callback types of MysqlPoolConnection (mysql.ts says why they hold `any`).
+  type Statement = Parameters<MysqlPoolConnection['execute']>;
+  type Callback = Statement[2];
   // One bound connection per pooled one, made on its first checkout: an append checks a connection out
   // once, and its wrapper and closures cost more than the statement's own client work.
   const bound = new WeakMap<MysqlPoolConnection, MysqlPoolConnection>();
@@ -103,7 +105,7 @@ export function boundMysqlPool(pool: MysqlPool, timeoutMs: number): MysqlPool {
     const timer = new Bound(timeoutMs);
     const call =
       (method: 'execute' | 'query') =>
-      (sql: Parameters<MysqlPoolConnection['execute']>[0], values: any[], callback: Callback): void =>
+      (sql: Statement[0], values: Statement[1], callback: Callback): void =>
         // A string, or execute's options (a read's rowsAsArray): passed on as they are.
         timer.send(
           (done) => (connection[method] as MysqlPoolConnection['execute'])(sql, values, done),

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { EsError, SequencedItem } from '@es/core';
+import { SequencedItem } from '@es/core';
 import {
   SqlActiveRecordStrategy,
   SqlDatastore,
@@ -13,6 +13,7 @@ import {
   SqlTrackingRecorder,
   StorageFullError,
 } from '../src/index.js';
+import { expectRefusedWhenFull } from './disk-full-checks.js';
 
 /**
  * The disk full, on a SQLite file store (WAL, synchronous FULL, as `SqliteConnection.open` makes it):
@@ -77,17 +78,7 @@ describe('SQLite: the disk full (PRAGMA max_page_count)', () => {
     expect(acked.get(single)).toBeGreaterThan(10); // it did write until the limit
     // Full: a batch of 30 (a transaction of several statements) and several sequences' batches at once
     // (one transaction) fail alike, and leave nothing.
-    await expect(store.append(batch(batched, 0, 30))).rejects.toBeInstanceOf(StorageFullError);
-    const together = await Promise.allSettled(others.map((id) => store.append(batch(id, 0, 20))));
-    for (const outcome of together) {
-      expect(outcome.status).toBe('rejected');
-      failures.push((outcome as PromiseRejectedResult).reason);
-    }
-    for (const failure of failures) {
-      expect(failure).toBeInstanceOf(StorageFullError);
-      expect(failure).toBeInstanceOf(EsError);
-      expect((failure as Error).message).toMatch(/full.*nothing was written/);
-    }
+    await expectRefusedWhenFull((items) => store.append(items), batch, { batched, others }, failures);
     expect(await stored(single)).toEqual(Array.from({ length: acked.get(single)! }, (_, p) => p));
     expect(await stored(batched)).toEqual([]);
     for (const id of others) expect(await stored(id)).toEqual([]);

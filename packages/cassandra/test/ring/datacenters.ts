@@ -20,7 +20,6 @@ import {
   dc2,
   env,
   expectSound,
-  hosts,
   missing,
   readAtAll,
   readFromNode,
@@ -28,6 +27,7 @@ import {
   sleep,
   writeThrough,
   twoDcAvailable,
+  twoDcUrl,
 } from './harness.js';
 import { type StoredItem, TOPIC } from './ledger.js';
 
@@ -35,9 +35,8 @@ export function describeDatacenters(): void {
   describeIfAvailable(twoDcAvailable, `a keyspace over two data centres of the ring '${RING}'`, () => {
     it('setupTables creates NetworkTopologyStrategy over both; the second holds the data and sees its positions taken', async () => {
       const keyspace = testKeyspace('twodc');
-      const replication = `datacenter1:3,datacenter2:${dc2.length}`;
       const url = (dc: string, nodes: readonly NodeConfig[], extra = '') =>
-        `cassandra://${hosts(nodes)}/${keyspace}?localDataCenter=${dc}&replication=${replication}${extra}`;
+        twoDcUrl(keyspace, dc, nodes, extra);
       const near = new CassandraDatastore({
         settings: new CassandraSettings({ url: url('datacenter1', dc1) }),
         tables: [CqlIntegerSequencedItem],
@@ -101,7 +100,7 @@ export function describeDatacenters(): void {
 
 /** The store's URL in datacenter1 for a keyspace over both data centres; `extra` adds options. */
 const bothUrl = (keyspace: string, extra = '') =>
-  `cassandra://${hosts(dc1)}/${keyspace}?localDataCenter=datacenter1&replication=datacenter1:3,datacenter2:${dc2.length}&requestTimeoutMs=5000${extra}`;
+  twoDcUrl(keyspace, 'datacenter1', dc1, `&requestTimeoutMs=5000${extra}`);
 
 async function datacenterLost(): Promise<void> {
   const keyspace = testKeyspace('dclost');

@@ -84,6 +84,9 @@ export const hosts = (nodes: readonly NodeConfig[]) =>
 /** The store's URL: requests bounded at 5 s, so a dead replica costs a bounded wait. */
 export const storeUrl = (keyspace: string, nodes: readonly NodeConfig[] = dc1) =>
   `cassandra://${hosts(nodes)}/${keyspace}?localDataCenter=datacenter1&replication=datacenter1:3&requestTimeoutMs=5000`;
+/** A URL for a keyspace over both data centres (`datacenter1:3,datacenter2:<its nodes>`), from `dc`'s side. */
+export const twoDcUrl = (keyspace: string, dc: string, nodes: readonly NodeConfig[], extra = '') =>
+  `cassandra://${hosts(nodes)}/${keyspace}?localDataCenter=${dc}&replication=datacenter1:3,datacenter2:${dc2.length}${extra}`;
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const root = join(__dirname, '../../../..');
 

@@ -13,10 +13,10 @@ import {
   dc1,
   dc2,
   expectSound,
-  hosts,
   partitionsAvailable,
   sleep,
   twoDcAvailable,
+  twoDcUrl,
   writeThrough,
 } from './harness.js';
 import type { Outcome } from './ledger.js';
@@ -31,8 +31,12 @@ export function describeSplit(): void {
       it('writers of the same sequences in both data centres, at SERIAL and QUORUM; the data centres cut apart for 20 s: datacenter1 (3 of 5 replicas) goes on, datacenter2 acknowledges nothing and fails typed, one winner per position across both, nothing acknowledged lost; healed, datacenter2 writes again', async () => {
         const keyspace = testKeyspace('split');
         const url = (dc: string, nodes: readonly NodeConfig[]) =>
-          `cassandra://${hosts(nodes)}/${keyspace}?localDataCenter=${dc}&replication=datacenter1:3,datacenter2:${dc2.length}` +
-          '&requestTimeoutMs=5000&serialConsistency=SERIAL&readConsistency=QUORUM&writeConsistency=QUORUM';
+          twoDcUrl(
+            keyspace,
+            dc,
+            nodes,
+            '&requestTimeoutMs=5000&serialConsistency=SERIAL&readConsistency=QUORUM&writeConsistency=QUORUM',
+          );
         const setup = new CassandraDatastore({
           settings: new CassandraSettings({ url: url('datacenter1', dc1) }),
           tables: [CqlIntegerSequencedItem],
