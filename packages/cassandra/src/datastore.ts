@@ -180,8 +180,10 @@ export function clientOptions(s: CassandraSettings, extra: Partial<ClientOptions
     ...extra,
     contactPoints: [...s.hosts],
     // The data centre goes to the policy rather than `localDataCenter`: with the latter, a wrong name
-    // makes the driver (4.10) leave a socket open after connect() fails.
+    // makes the driver (4.10) leave a socket open after connect() fails. The caller's other policies
+    // (a timestamp generator, say) stay.
     policies: {
+      ...extra.policies,
       loadBalancing: new policies.loadBalancing.DefaultLoadBalancingPolicy({
         localDc: s.localDataCenter,
       }),

@@ -11,6 +11,9 @@ import { type CassandraDatastore, type CqlSession, connectionError, defaultSessi
 import { NEVER_RETRY, explain, outcomeMayBeUnknown } from './outcome.js';
 import { toNumber } from './bound-table.js';
 
+/** The notification id of deleteTracking's fence row: notification ids start at 1. */
+const FENCE = 0;
+
 export interface CassandraTrackingRecorderOptions {
   /** Default `tracking`. A plain identifier. */
   tableName?: string;
@@ -95,18 +98,70 @@ export class CassandraTrackingRecorder implements ProjectionRecorder<CqlSession>
     return result;
   }
 
-  /** Runs `run(session)` (deleting the read model, say), then forgets every record under the name. */
+  /**
+   * Runs `run(session)` (deleting the read model, say), then forgets every record under the name.
+   *
+   * The records are written by lightweight transaction, so their write timestamps are their coordinators'
+   * Paxos ballots, on the nodes' clocks. A plain DELETE would take the client's clock (the driver's
+   * timestamp): a client behind the node that wrote a record deletes nothing (the read model is rebuilt
+   * without the notifications still tracked), and one ahead hides the records written after it until its
+   * clock is caught up with (a notification is recorded, and its effects run, again and again). So the
+   * partition is deleted in a lightweight transaction too, whose ballot Paxos orders after every record
+   * already written and before every record written later, whatever the clocks say. A conditional batch
+   * needs a condition: the insert of a fence row (notification 0, which no notification can be), which a
+   * second lightweight transaction deletes. A fence left by a failure in between is deleted by the next
+   * call, and reads as "nothing tracked" (maxTrackingId 0) meanwhile.
+   */
   async deleteTracking(
     applicationName: string,
     run?: (session: CqlSession) => Promise<void> | void,
   ): Promise<void> {
     const name = validateTrackingName(applicationName);
     await run?.(this.session);
-    await this.run(
-      `DELETE FROM ${this.ref} WHERE application_name = ?`,
-      [name],
-      this.session.settings.consistencyCodes.write,
-    );
+    for (let attempt = 1; ; attempt++) {
+      const forgotten = await this.conditional([
+        {
+          query: `INSERT INTO ${this.ref} (application_name, notification_id) VALUES (?, ?) IF NOT EXISTS`,
+          params: [name, FENCE],
+        },
+        { query: `DELETE FROM ${this.ref} WHERE application_name = ?`, params: [name] },
+      ]);
+      await this.conditional([
+        {
+          query: `DELETE FROM ${this.ref} WHERE application_name = ? AND notification_id = ? IF EXISTS`,
+          params: [name, FENCE],
+        },
+      ]);
+      // Not applied: a fence from an interrupted call was there, and is gone now.
+      if (forgotten) return;
+      if (attempt === 3) {
+        throw new StoreConnectionError(
+          `the tracking records of ${JSON.stringify(name)} were not deleted: its fence row (notification 0) was back ${attempt} times; is another deleteTracking of the same name running?`,
+        );
+      }
+    }
+  }
+
+  /** One lightweight transaction (a conditional batch): whether it applied. Errors as connection errors. */
+  private async conditional(statements: { query: string; params: unknown[] }[]): Promise<boolean> {
+    const { settings } = this.session;
+    try {
+      const options = {
+        prepare: true,
+        consistency: settings.consistencyCodes.write,
+        serialConsistency: settings.consistencyCodes.serial,
+        readTimeout: settings.requestTimeoutMs,
+        isIdempotent: false,
+        retry: NEVER_RETRY,
+      };
+      const result =
+        statements.length === 1
+          ? await this.session.client.execute(statements[0]!.query, statements[0]!.params, options)
+          : await this.session.client.batch(statements, { ...options, logged: true });
+      return result.wasApplied();
+    } catch (error) {
+      throw connectionError(error, settings);
+    }
   }
 
   private async tracked(record: Tracking): Promise<boolean> {

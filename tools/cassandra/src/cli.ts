@@ -50,7 +50,9 @@ async function run(command: Command): Promise<number> {
       await killRingNode(command.name, command.node, env);
       return 0;
     case 'ring restart':
-      await restartRingNode(command.name, command.node, env);
+      await restartRingNode(command.name, command.node, env, {
+        ...(command.clockOffsetSeconds !== undefined && { clockOffsetSeconds: command.clockOffsetSeconds }),
+      });
       return 0;
     case 'ring check': {
       const report = await checkRing(command.name, env);

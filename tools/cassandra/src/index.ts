@@ -7,12 +7,21 @@ export {
   type RingOptions,
   type ToolEnvironment,
   UsageError,
+  clockOffset,
   parseCommand,
   toolEnvironment,
 } from './options.js';
 export { type NodeConfig, cassandraYaml, jvmArgs, ringNodes, singleNode } from './config.js';
 export { fetchCassandra, hasMaven, isFetched } from './fetch.js';
-export { findJava, nodeUrl, probeNode } from './node.js';
+export {
+  clockOffsetEnv,
+  clockOffsetUnavailable,
+  faketimeLibrary,
+  findJava,
+  nodeUrl,
+  probeNode,
+  processClockOffset,
+} from './node.js';
 export {
   type NodeStatus,
   type StartResult,
@@ -30,6 +39,7 @@ export {
   killRingNode,
   readRing,
   restartRingNode,
+  ringNodeClockOffset,
   ringNodePid,
   ringNotRunning,
   ringStatus,

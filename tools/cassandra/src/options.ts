@@ -55,7 +55,17 @@ export type Command =
   | { readonly command: 'ring start'; readonly ring: RingOptions }
   | { readonly command: 'ring stop' | 'ring status' | 'ring check'; readonly name: string }
   /** `node`: the node's number in the ring (1 = the seed) or its address; `ring wait` without one waits for all. */
-  | { readonly command: 'ring kill' | 'ring restart'; readonly name: string; readonly node: string }
+  | { readonly command: 'ring kill'; readonly name: string; readonly node: string }
+  /**
+   * `clockOffsetSeconds`: restart the node (stopping it first if it runs) with its wall clock that far off
+   * (libfaketime); 0 restores the true clock. Absent: start a stopped node on the true clock, as before.
+   */
+  | {
+      readonly command: 'ring restart';
+      readonly name: string;
+      readonly node: string;
+      readonly clockOffsetSeconds?: number;
+    }
   | { readonly command: 'ring wait'; readonly name: string; readonly node: string | undefined };
 
 /** A command line the tool cannot run: the message says what to change. */
@@ -119,6 +129,10 @@ Commands:
   ring stop [--name NAME]   Stop every node of the ring.
   ring kill NODE            SIGKILL one node (NODE: its number, 1 = the seed, or its address); its data stays.
   ring restart NODE         Start a killed or stopped node on its data; wait until it is back in the ring.
+      --clock-offset OFFSET Stop the node if it runs, then start it with its wall clock OFFSET off the
+                            machine's (libfaketime; monotonic time untouched): +20s, -30s, +2m, -1h, or
+                            0 for the true clock again (a negative one with =: --clock-offset=-30s).
+                            Needs libfaketime (apt-get install libfaketime); ring status shows offsets.
   ring wait [NODE]          Wait until the node (default: every node) is up and seen as normal by the others.
   ring check                Kill the last node during QUORUM writes, restart it, read everything at ALL.
 
@@ -153,6 +167,8 @@ const RING_FLAGS = {
 } as const;
 
 const NAME_FLAG = { name: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
+
+const RESTART_FLAGS = { ...NAME_FLAG, 'clock-offset': { type: 'string' } } as const;
 
 /** Parses `pnpm cassandra ...`'s arguments; a mistake throws UsageError naming it. */
 export function parseCommand(argv: readonly string[]): Command {
@@ -195,8 +211,22 @@ function parseRing(argv: readonly string[]): Command {
       if (values.help) return { command: 'help' };
       return { command: `ring ${sub}`, name: instanceName(values.name ?? 'ring') };
     }
+    case 'restart': {
+      const { values, positionals } = parse(rest, RESTART_FLAGS, 1);
+      if (values.help) return { command: 'help' };
+      const name = instanceName(values.name ?? 'ring');
+      const node = positionals[0];
+      if (node === undefined)
+        throw new UsageError('ring restart needs a node: its number (1 = the seed) or address');
+      const offset = values['clock-offset'];
+      return {
+        command: 'ring restart',
+        name,
+        node,
+        ...(offset !== undefined && { clockOffsetSeconds: clockOffset(offset) }),
+      };
+    }
     case 'kill':
-    case 'restart':
     case 'wait': {
       const { values, positionals } = parse(rest, NAME_FLAG, 1);
       if (values.help) return { command: 'help' };
@@ -290,6 +320,28 @@ function count(flag: string, value: string, min: number, max: number): number {
 function heapSize(value: string): string {
   if (!/^[1-9]\d*[MG]$/.test(value)) throw new UsageError(`--heap must look like 512M or 1G, not ${value}`);
   return value;
+}
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600 };
+
+/**
+ * A clock offset in whole seconds: a sign and a number with a unit (s, m, h), e.g. +20s, -30s, +2m; or 0.
+ * At most a day either way (libfaketime takes more, but a ring whose node is days off is not a test).
+ */
+export function clockOffset(value: string): number {
+  const match = /^([+-])(\d{1,5})([smh])$/.exec(value);
+  const seconds =
+    value === '0'
+      ? 0
+      : match
+        ? (match[1] === '-' ? -1 : 1) * Number(match[2]) * UNIT_SECONDS[match[3]!]!
+        : NaN;
+  if (!Number.isSafeInteger(seconds) || Math.abs(seconds) > 86_400) {
+    throw new UsageError(
+      `--clock-offset must be a signed duration of at most a day, such as +20s, -30s, +2m or -1h (or 0), not ${value}`,
+    );
+  }
+  return seconds === 0 ? 0 : seconds; // never -0
 }
 
 function mode(value: string): Mode {

@@ -10,11 +10,13 @@ import { Client } from 'cassandra-driver';
 import { type NodeConfig, nodePaths, ringFile, ringNodes } from './config.js';
 import { log, sleep } from './log.js';
 import {
+  clockOffsetUnavailable,
   describeRss,
   killPid,
   launchNode,
   portInUse,
   probeNode,
+  processClockOffset,
   runningPid,
   seconds,
   stopPid,
@@ -153,19 +155,51 @@ export async function killRingNode(name: string, spec: string, env: ToolEnvironm
   return true;
 }
 
+/**
+ * The clock offset (seconds) a ring node's process runs with: 0 on the true clock; undefined when it is
+ * not running (or its environment cannot be read).
+ */
+export function ringNodeClockOffset(name: string, spec: string, env: ToolEnvironment): number | undefined {
+  const pid = ringNodePid(name, spec, env);
+  return pid === undefined ? undefined : processClockOffset(pid);
+}
+
 /** The pid of a ring node's process, undefined when it is not running (for tests that signal it themselves). */
 export function ringNodePid(name: string, spec: string, env: ToolEnvironment): number | undefined {
   return runningPid(nodePaths(env, ringNode(readRing(name, env), spec).name));
 }
 
-/** Starts a node that was killed or stopped, on its data, and waits until the others see it as normal again. */
-export async function restartRingNode(name: string, spec: string, env: ToolEnvironment): Promise<number> {
+/**
+ * Starts a node that was killed or stopped, on its data, and waits until the others see it as normal again.
+ * With `clockOffsetSeconds`, the node is stopped first if it runs (SIGTERM: it drains) and started with its
+ * wall clock that far off (libfaketime, see clockOffsetEnv); 0 brings it back to the true clock. Returns
+ * the seconds it took.
+ */
+export async function restartRingNode(
+  name: string,
+  spec: string,
+  env: ToolEnvironment,
+  options: { clockOffsetSeconds?: number } = {},
+): Promise<number> {
   const ring = readRing(name, env);
   const node = ringNode(ring, spec);
   const since = Date.now();
-  let pid = runningPid(nodePaths(env, node.name));
+  const paths = nodePaths(env, node.name);
+  let pid = runningPid(paths);
+  const offset = options.clockOffsetSeconds;
+  if (offset !== undefined) {
+    if (offset !== 0 && clockOffsetUnavailable() !== undefined) throw new Error(clockOffsetUnavailable());
+    if (pid !== undefined) {
+      log(`stopping '${node.name}' (pid ${pid}) to restart it with its clock ${offset} s off`);
+      await stopPid(pid, paths, 60_000);
+      pid = undefined;
+    }
+  }
   if (pid === undefined) {
-    pid = await launchNode(node, env, { keepData: true });
+    pid = await launchNode(node, env, {
+      keepData: true,
+      ...(offset !== undefined && { clockOffsetSeconds: offset }),
+    });
     await waitUntilAnswering(node, env, pid, { killOnTimeout: false });
   } else {
     log(`'${node.name}' already running (pid ${pid})`);
@@ -285,6 +319,8 @@ export interface RingNodeStatus {
   readonly state: string;
   readonly pid?: number;
   readonly rssMb?: number;
+  /** The wall clock offset (seconds) its process runs with (`ring restart --clock-offset`), when not 0. */
+  readonly clockOffsetSeconds?: number;
 }
 
 export interface RingStatus {
@@ -317,6 +353,7 @@ export async function ringStatus(name: string, env: ToolEnvironment): Promise<Ri
     nodes: ring.nodes.map((node, i) => {
       const pid = runningPid(nodePaths(env, node.name));
       const rss = pid === undefined ? undefined : rssMb(pid);
+      const offset = pid === undefined ? undefined : processClockOffset(pid);
       const gossip = view?.get(node.address)?.status;
       return {
         name: node.name,
@@ -327,6 +364,7 @@ export async function ringStatus(name: string, env: ToolEnvironment): Promise<Ri
         state: `${up[i] ? 'U' : 'D'}${(gossip && STATE_LETTERS[gossip]) ?? '?'}`,
         ...(pid !== undefined && { pid }),
         ...(rss !== undefined && { rssMb: rss }),
+        ...(offset !== undefined && offset !== 0 && { clockOffsetSeconds: offset }),
       };
     }),
   };
@@ -334,7 +372,7 @@ export async function ringStatus(name: string, env: ToolEnvironment): Promise<Ri
 
 export function describeRingStatus(status: RingStatus): string {
   const rows = [
-    ['--', 'Address', 'DC', 'Rack', 'Pid', 'RSS', 'Token'],
+    ['--', 'Address', 'DC', 'Rack', 'Pid', 'RSS', 'Clock', 'Token'],
     ...status.nodes.map((n) => [
       n.state,
       n.address,
@@ -342,6 +380,9 @@ export function describeRingStatus(status: RingStatus): string {
       n.rack,
       String(n.pid ?? '-'),
       n.rssMb === undefined ? '-' : `${n.rssMb} MB`,
+      n.clockOffsetSeconds === undefined
+        ? '-'
+        : `${n.clockOffsetSeconds > 0 ? '+' : ''}${n.clockOffsetSeconds}s`,
       n.token,
     ]),
   ];

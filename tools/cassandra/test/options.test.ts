@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import { UsageError, parseCommand, toolEnvironment } from '../src/options.js';
+import { UsageError, clockOffset, parseCommand, toolEnvironment } from '../src/options.js';
 
 describe('pnpm cassandra start', () => {
   it('defaults to the shared node: main on 127.0.0.1:9042, storage 7000, 1G, no auth, fresh data, mode fast', () => {
@@ -123,6 +123,62 @@ describe('pnpm cassandra ring', () => {
     });
     expect(parseCommand(['ring', 'wait'])).toEqual({ command: 'ring wait', name: 'ring', node: undefined });
     expect(parseCommand(['ring', 'status'])).toEqual({ command: 'ring status', name: 'ring' });
+  });
+
+  it('restarts a node with its clock off: --clock-offset in seconds, minutes or hours, either sign, or 0', () => {
+    expect(parseCommand(['ring', 'restart', '3', '--name', 'skew', '--clock-offset', '+20s'])).toEqual({
+      command: 'ring restart',
+      name: 'skew',
+      node: '3',
+      clockOffsetSeconds: 20,
+    });
+    expect(parseCommand(['ring', 'restart', '3', '--clock-offset=-30s'])).toMatchObject({
+      clockOffsetSeconds: -30,
+    });
+    expect(parseCommand(['ring', 'restart', '3', '--clock-offset', '+2m'])).toMatchObject({
+      clockOffsetSeconds: 120,
+    });
+    expect(parseCommand(['ring', 'restart', '3', '--clock-offset=-1h'])).toMatchObject({
+      clockOffsetSeconds: -3600,
+    });
+    const zero = parseCommand(['ring', 'restart', '3', '--clock-offset', '0']);
+    expect(zero).toMatchObject({ clockOffsetSeconds: 0 });
+    expect(Object.is((zero as { clockOffsetSeconds: number }).clockOffsetSeconds, 0)).toBe(true);
+    // Without the flag: no offset at all (a stopped node starts on the true clock; a running one stays).
+    expect(parseCommand(['ring', 'restart', '3'])).not.toHaveProperty('clockOffsetSeconds');
+    expect(clockOffset('-0s')).toBe(0);
+    expect(Object.is(clockOffset('-0s'), 0)).toBe(true);
+    expect(clockOffset('+24h')).toBe(86_400);
+  });
+
+  it.each([
+    ['20s', 'a sign'],
+    ['+20', 'no unit'],
+    ['+1.5s', 'a fraction'],
+    ['+20d', 'days'],
+    ['+25h', 'more than a day'],
+    ['-86401s', 'more than a day'],
+    ['', 'empty'],
+    ['+ 20s', 'a space'],
+  ])('refuses --clock-offset %j (%s)', (value) => {
+    expect(() => parseCommand(['ring', 'restart', '1', `--clock-offset=${value}`])).toThrow(
+      `--clock-offset must be a signed duration of at most a day, such as +20s, -30s, +2m or -1h (or 0), not ${value}`,
+    );
+  });
+
+  it('takes --clock-offset only on ring restart, a negative one only with =', () => {
+    expect(() => parseCommand(['ring', 'restart', '1', '--clock-offset', '-30s'])).toThrow(
+      "To specify an option argument starting with a dash use '--clock-offset=-XYZ'",
+    );
+    expect(() => parseCommand(['ring', 'kill', '1', '--clock-offset', '+20s'])).toThrow(
+      "Unknown option '--clock-offset'",
+    );
+    expect(() => parseCommand(['ring', 'start', '--clock-offset', '+20s'])).toThrow(
+      "Unknown option '--clock-offset'",
+    );
+    expect(() => parseCommand(['ring', 'restart', '--clock-offset', '+20s'])).toThrow(
+      'ring restart needs a node',
+    );
   });
 
   it.each([
