@@ -53,6 +53,7 @@ export {
   type ItemQuery,
   type NotificationQuery,
   type PositionKind,
+  type RowDecoder,
   type SequenceIdKind,
   type SnapshotTail,
   type SnapshotTailQuery,
