@@ -1,7 +1,7 @@
 import { type DomainEvent, sealEvent } from './events.js';
 import type { SequencedItemMapper } from './mapper.js';
 import { OrderedWrites } from './ordered-writes.js';
-import type { AggregateRecorder, ItemQuery, RowDecoder } from './recorders.js';
+import type { AggregateRecorder, ItemQuery } from './recorders.js';
 import { checkPageSize } from './record-strategy.js';
 import type { SequencedItem } from './sequenced-item.js';
 
@@ -20,8 +20,6 @@ export class EventStore<E extends DomainEvent = DomainEvent, I = SequencedItem> 
   readonly activeRecordStrategy: AggregateRecorder<I>;
   readonly sequencedItemMapper: SequencedItemMapper<I>;
   private readonly writes = new OrderedWrites();
-  /** See rowDecoder: null until found. */
-  private decoder: RowDecoder<E> | undefined | null = null;
 
   constructor(options: EventStoreOptions<I>) {
     this.activeRecordStrategy = options.activeRecordStrategy;
@@ -80,31 +78,10 @@ export class EventStore<E extends DomainEvent = DomainEvent, I = SequencedItem> 
   async getDomainEvents(sequenceId: string, query: ItemQuery = {}): Promise<E[]> {
     const queued = this.settle(sequenceId);
     if (queued !== undefined) await queued;
-    const decode = this.rowDecoder();
-    if (decode !== undefined) return this.activeRecordStrategy.getDecoded!(sequenceId, query, decode);
     return decodeAll<E, I>(
       this.sequencedItemMapper,
       await this.activeRecordStrategy.getItems(sequenceId, query),
     );
-  }
-
-  /**
-   * The mapper's row decoder when the strategy decodes rows (AggregateRecorder.decodesRows) and the
-   * mapper's decoding is its own (SequencedItemMapper.rowDecoder): reads then make no item per row.
-   * Fixed by the two, so found once.
-   */
-  private rowDecoder(): RowDecoder<E> | undefined {
-    if (this.decoder === null) {
-      const strategy = this.activeRecordStrategy;
-      this.decoder =
-        strategy.decodesRows === true &&
-        typeof strategy.getDecoded === 'function' &&
-        typeof strategy.iterateDecodedPages === 'function' &&
-        typeof this.sequencedItemMapper.rowDecoder === 'function'
-          ? (this.sequencedItemMapper.rowDecoder() as RowDecoder<E> | undefined)
-          : undefined;
-    }
-    return this.decoder;
   }
 
   /** The events of a sequence, read page by page: for streams too long to hold at once. */
@@ -122,11 +99,6 @@ export class EventStore<E extends DomainEvent = DomainEvent, I = SequencedItem> 
   ): AsyncIterable<E[]> {
     const queued = this.settle(sequenceId);
     if (queued !== undefined) await queued;
-    const decode = this.rowDecoder();
-    if (decode !== undefined) {
-      yield* this.activeRecordStrategy.iterateDecodedPages!(sequenceId, query, decode);
-      return;
-    }
     const mapper = this.sequencedItemMapper;
     for await (const page of this.activeRecordStrategy.iteratePages(sequenceId, query)) {
       yield decodeAll<E, I>(mapper, page);

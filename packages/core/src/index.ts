@@ -53,7 +53,6 @@ export {
   type ItemQuery,
   type NotificationQuery,
   type PositionKind,
-  type RowDecoder,
   type SequenceIdKind,
   type SnapshotTail,
   type SnapshotTailQuery,

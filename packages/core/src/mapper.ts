@@ -3,8 +3,7 @@ import { DataIntegrityError, EventSchemaError, ValidationError } from './errors.
 import { checkSchema } from './schemas.js';
 import type { DomainEvent } from './events.js';
 import { ItemShape, SequencedItem, type SequencedItemClass } from './sequenced-item.js';
-import { DataCodec, type DataCodecOptions, type StoredAt } from './transcoding.js';
-import type { RowDecoder } from './recorders.js';
+import { DataCodec, type DataCodecOptions } from './transcoding.js';
 import { type TopicRegistry, defaultTopics } from './topics.js';
 
 export interface SequencedItemMapperOptions<I = SequencedItem> extends DataCodecOptions {
@@ -128,48 +127,13 @@ export class SequencedItemMapper<I = SequencedItem> {
     return event;
   }
 
-  /**
-   * The event of one stored row, decoded as `fromSequencedItem` decodes its item, or undefined when a
-   * subclass overrides `fromSequencedItem`: an event store then reads items, so that the override
-   * (an upcaster, say) sees every event. What a recorder that `decodesRows` is handed per row.
-   */
-  rowDecoder(): RowDecoder<DomainEvent> | undefined {
-    return this.fromSequencedItem === SequencedItemMapper.prototype.fromSequencedItem
-      ? this.decodeRow
-      : undefined;
-  }
-
-  private readonly decodeRow = (
-    sequenceId: string,
-    position: number,
-    topic: string,
-    data: string,
-  ): DomainEvent =>
-    // Where it is stored matters only to a cipher (which binds its ciphertext to it).
-    this.decodeStored(
-      sequenceId,
-      position,
-      topic,
-      data,
-      this.bindsPlace ? { sequenceId, position, topic } : undefined,
-    );
-
   private decode(item: I): DomainEvent {
     const stored = this.shape.toCanonical(item);
-    // The canonical item is where the data is stored (StoredAt): no object made per decode.
-    return this.decodeStored(stored.sequenceId, stored.position, stored.topic, stored.data, stored);
-  }
-
-  private decodeStored(
-    sequenceId: string,
-    position: number,
-    topic: string,
-    data: string,
-    at: StoredAt | undefined,
-  ): DomainEvent {
+    const { sequenceId, position, topic, data } = stored;
     const resolved = this.topics.resolveStored(topic);
     const cls = resolved.cls as unknown as EventClass;
-    let payload = this.codec.decode(data, at) as Record<string, unknown>;
+    // The canonical item is where the data is stored (StoredAt): no object made per decode.
+    let payload = this.codec.decode(data, stored) as Record<string, unknown>;
     if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
       throw new EventSchemaError(`stored data of ${topic} is not an object`, topic, undefined);
     }

@@ -3,7 +3,6 @@ import type {
   AggregateRecorder,
   ItemQuery,
   PositionKind,
-  RowDecoder,
   SequenceIdKind,
   SnapshotTail,
   SnapshotTailQuery,
@@ -197,87 +196,6 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Snapsho
       return this.select(id, { lower, lowerInclusive, upper, upperInclusive, limit, descending });
     });
     for await (const page of pages) yield this.shape.fromCanonicalList(page);
-  }
-
-  /**
-   * True when the backend implements `selectDecoded` (see AggregateRecorder.decodesRows): its reads can
-   * then decode rows straight into events. The base class does not, nor does the in-memory store (its
-   * items are kept objects, which the mapper decodes once and keeps).
-   */
-  get decodesRows(): boolean {
-    return this.selectDecoded !== undefined;
-  }
-
-  /**
-   * The backend's half of `getDecoded` and `iterateDecodedPages`, over validated input: as `select`, but
-   * each row handed to `decode` (its canonical fields) instead of made an item, in a new array. When
-   * `page` is given, its `last` is set to the position of the page's last row (for the next page's
-   * bound). Optional: a backend without it reads through `select` only.
-   */
-  protected selectDecoded?<E>(
-    sequenceId: string,
-    query: NormalizedQuery,
-    decode: RowDecoder<E>,
-    page?: { last: number },
-  ): Promise<E[]>;
-
-  /** As getItems, each row decoded by `decode` (see AggregateRecorder.getDecoded). Needs `decodesRows`. */
-  getDecoded<E>(sequenceId: string, query: ItemQuery, decode: RowDecoder<E>): Promise<E[]> {
-    let id: string;
-    let q: NormalizedQuery;
-    try {
-      id = this.validateSequenceId(sequenceId);
-      q = this.normalizeQuery(query);
-      this.requireDecodesRows();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (isEmptyRange(q)) return Promise.resolve([]);
-    return this.selectDecoded!(id, q, decode);
-  }
-
-  /** As iteratePages, each row decoded by `decode` (see AggregateRecorder.iterateDecodedPages). */
-  async *iterateDecodedPages<E>(
-    sequenceId: string,
-    query: ItemQuery & { pageSize?: number },
-    decode: RowDecoder<E>,
-  ): AsyncIterable<E[]> {
-    const id = this.validateSequenceId(sequenceId);
-    const pageSize = query.pageSize ?? this.pageSize;
-    checkPageSize(pageSize);
-    const q = this.normalizeQuery(query);
-    this.requireDecodesRows();
-    if (isEmptyRange(q)) return;
-    let remaining = q.limit ?? Infinity;
-    let { lower, lowerInclusive, upper, upperInclusive } = q;
-    const descending = q.descending;
-    // Reads run one after the other (each starts once the one before it is in): one holder serves them all.
-    const page = { last: 0 };
-    yield* readAhead<E>((previous) => {
-      if (previous !== undefined) {
-        remaining -= previous.length;
-        if (previous.length < pageSize || remaining <= 0) return undefined;
-        if (descending) {
-          upper = page.last;
-          upperInclusive = false;
-        } else {
-          lower = page.last;
-          lowerInclusive = false;
-        }
-      }
-      const limit = Math.min(pageSize, remaining);
-      return this.selectDecoded!(
-        id,
-        { lower, lowerInclusive, upper, upperInclusive, limit, descending },
-        decode,
-        page,
-      );
-    });
-  }
-
-  private requireDecodesRows(): void {
-    if (this.selectDecoded === undefined)
-      throw new NotSupportedError(`${this.constructor.name} does not decode rows: read its items`);
   }
 
   listSequenceIds(): Promise<string[]> {

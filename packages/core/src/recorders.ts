@@ -57,31 +57,7 @@ export interface AggregateRecorder<I = SequencedItem> {
   iteratePages(sequenceId: string, query?: ItemQuery & { pageSize?: number }): AsyncIterable<I[]>;
   listSequenceIds(): Promise<string[]>;
   close(): Promise<void>;
-  /**
-   * True when the recorder reads rows straight into the caller's values (`getDecoded`,
-   * `iterateDecodedPages`): an event store then decodes a page's rows into events with no item per row.
-   * Absent or false: reads go through items (getItems, iteratePages), as they always may.
-   */
-  readonly decodesRows?: boolean;
-  /**
-   * Where `decodesRows`: the items in the range as `getItems` would return them, in its order, each
-   * handed to `decode` with its canonical fields as it comes from the backend (no item made), in a new
-   * array. A value `decode` throws rejects the read.
-   */
-  getDecoded?<E>(sequenceId: string, query: ItemQuery, decode: RowDecoder<E>): Promise<E[]>;
-  /** The same a page at a time, as `iteratePages` (each page read before the one before it is handed over). */
-  iterateDecodedPages?<E>(
-    sequenceId: string,
-    query: ItemQuery & { pageSize?: number },
-    decode: RowDecoder<E>,
-  ): AsyncIterable<E[]>;
 }
-
-/**
- * One stored row (its canonical sequence id, position, topic and data) made into the caller's value:
- * what a recorder that `decodesRows` calls per row instead of making a SequencedItem.
- */
-export type RowDecoder<E> = (sequenceId: string, position: number, topic: string, data: string) => E;
 
 /**
  * What a load from a snapshot reads: the newest snapshot at or below `snapshotLte`, and the first `limit`

@@ -6,7 +6,6 @@ import {
   NotificationItem,
   NotSupportedError,
   type ProcessAppends,
-  type RowDecoder,
   SequencedItem,
   type SnapshotTail,
   type Tracking,
@@ -135,47 +134,8 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
 
   /** Not `async`: the rows become items in the read's own `then` (an async frame here cost a turn). */
   protected select(sequenceId: string, q: NormalizedQuery): Promise<SequencedItem[]> {
-    const rows = this.selectRows(sequenceId, q);
-    if (rows === undefined) return Promise.resolve([]);
-    return rows.then((rows) => {
-      const items = new Array<SequencedItem>(rows.length);
-      for (let i = 0; i < rows.length; i++) {
-        const [position, topic, data] = rows[i]!;
-        items[i] = new SequencedItem(sequenceId, Number(position), topic as string, data as string);
-      }
-      return items;
-    });
-  }
-
-  /**
-   * The rows of `select`, each handed to `decode` as it is read: no SequencedItem per row, no array
-   * of items (a load's rows go straight into events; see ActiveRecordStrategy.selectDecoded).
-   */
-  protected override selectDecoded<E>(
-    sequenceId: string,
-    q: NormalizedQuery,
-    decode: RowDecoder<E>,
-    page?: { last: number },
-  ): Promise<E[]> {
-    const rows = this.selectRows(sequenceId, q);
-    if (rows === undefined) return Promise.resolve([]);
-    return rows.then((rows) => {
-      const values = new Array<E>(rows.length);
-      let position = 0;
-      for (let i = 0; i < rows.length; i++) {
-        const row = rows[i]!;
-        position = Number(row[0]);
-        values[i] = decode(sequenceId, position, row[1] as string, row[2] as string);
-      }
-      if (page !== undefined) page.last = position;
-      return values;
-    });
-  }
-
-  /** The rows (`position, topic, data`) of a validated range, or undefined when nothing can match. */
-  private selectRows(sequenceId: string, q: NormalizedQuery): Promise<Row[]> | undefined {
     const bounds = this.bounds(q);
-    if (bounds === undefined) return undefined;
+    if (bounds === undefined) return Promise.resolve([]);
     const { lower, lowerOp, upper, upperOp } = bounds;
     // One item (a snapshot, the newest event, an item at a position): `limit 1` written out, a statement
     // of its own that SQLite runs ~0.5 µs faster than one with the limit as a parameter.
@@ -192,7 +152,7 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
     if (lower !== undefined) params.push(lower);
     if (upper !== undefined) params.push(upper);
     if (limit !== undefined) params.push(limit);
-    return this.read(shape, params, (db) => {
+    const rows = this.read(shape, params, (db) => {
       let query = db
         .selectFrom(this.table.tableName)
         .select(['position', 'topic', 'data'])
@@ -202,6 +162,14 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
       query = query.orderBy('position', q.descending ? 'desc' : 'asc');
       if (one) return query.limit(sql.lit(1));
       return limit === undefined ? query : query.limit(this.limitOf(limit));
+    });
+    return rows.then((rows) => {
+      const items = new Array<SequencedItem>(rows.length);
+      for (let i = 0; i < rows.length; i++) {
+        const [position, topic, data] = rows[i]!;
+        items[i] = new SequencedItem(sequenceId, Number(position), topic as string, data as string);
+      }
+      return items;
     });
   }
 
