@@ -18,7 +18,6 @@ import {
 import { describeIfAvailable } from '@es/testing/conformance';
 import { CassandraDatastore, CassandraSettings, CqlIntegerSequencedItem } from '../../src/index.js';
 import { testKeyspace } from '../helpers.js';
-import { describeClockSkew } from './clock-skew.js';
 import { describeDatacenters } from './datacenters.js';
 import { describeSplit } from './split.js';
 import {
@@ -265,4 +264,3 @@ describeIfAvailable(
 
 describeDatacenters();
 describeSplit();
-describeClockSkew();
