@@ -24,6 +24,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { Duplex } from 'node:stream';
 import pg from 'pg';
 import type { BenchAdapter, EventSpec } from '../src/adapter.js';
 import { variantEntity } from './variant-parts.js';
@@ -84,12 +85,17 @@ interface Figures {
   client: number[];
   server: number[];
   trips: number[];
+  /** CPU of the process's other threads (V8's helpers, libuv's pool, tsx's loader), part of `client`. */
+  threads: number[];
 }
+/** The main thread's CPU in ns (/proc/self/task/<pid>/schedstat). */
+const mainThreadNs = () =>
+  Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]);
 
 async function measure(candidates: Map<string, Candidate>): Promise<void> {
   const names = [...candidates.keys()];
   const results = new Map<string, Figures>(
-    names.map((name) => [name, { wall: [], client: [], server: [], trips: [] }]),
+    names.map((name) => [name, { wall: [], client: [], server: [], trips: [], threads: [] }]),
   );
   for (const candidate of candidates.values()) {
     await candidate.before?.();
@@ -103,11 +109,13 @@ async function measure(candidates: Map<string, Candidate>): Promise<void> {
       await candidate.before?.();
       const s0 = await backendNs();
       queries = 0;
+      const m0 = mainThreadNs();
       const c0 = process.cpuUsage();
       const t0 = performance.now();
       await candidate.run(n);
       const wall = performance.now() - t0;
       const c = process.cpuUsage(c0);
+      const main = (mainThreadNs() - m0) / 1000;
       const trips = queries;
       const server = await serverNsSince(s0);
       const f = results.get(name)!;
@@ -115,6 +123,7 @@ async function measure(candidates: Map<string, Candidate>): Promise<void> {
       f.client.push((c.user + c.system) / n);
       f.server.push(server / 1000 / n);
       f.trips.push(trips / n);
+      f.threads.push((c.user + c.system - main) / n);
     }
   }
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
@@ -124,11 +133,11 @@ async function measure(candidates: Map<string, Candidate>): Promise<void> {
   };
   console.log(`${mode}: µs per append, median (min) of ${rounds} interleaved rounds of ${n}; load ${load}`);
   console.log(
-    `${''.padEnd(34)}${'wall'.padStart(12)}${'client CPU'.padStart(12)}${'server CPU'.padStart(12)}  trips`,
+    `${''.padEnd(34)}${'wall'.padStart(12)}${'client CPU'.padStart(12)}${'server CPU'.padStart(12)}${'threads'.padStart(12)}  trips`,
   );
   for (const [name, f] of results)
     console.log(
-      `${name.padEnd(34)}${fmt(f.wall)}${fmt(f.client)}${fmt(f.server)}  ${(f.trips.reduce((a, b) => a + b, 0) / f.trips.length).toFixed(2)}`,
+      `${name.padEnd(34)}${fmt(f.wall)}${fmt(f.client)}${fmt(f.server)}${fmt(f.threads)}  ${(f.trips.reduce((a, b) => a + b, 0) / f.trips.length).toFixed(2)}`,
     );
 }
 
@@ -180,20 +189,23 @@ async function shapes(): Promise<void> {
       },
     };
   };
+  const all = new Map([
+    ['library (unnest, named)', shape(library, arrays)],
+    ['library, unnamed', shape(library, arrays, { named: false })],
+    ['library, force_custom_plan', shape(library, arrays, { planCache: 'force_custom_plan' })],
+    ['library, force_generic_plan', shape(library, arrays, { planCache: 'force_generic_plan' })],
+    ['single (plain $1..$4, named)', shape(single, plain)],
+    ['single, force_generic_plan', shape(single, plain, { planCache: 'force_generic_plan' })],
+    ['single, lock in where', shape(valuesLock, plain)],
+    ['single, no lock', shape(singleNoLock, plain)],
+    ['single, no check', shape(singleNoCheck, plain)],
+    ['raw (unnamed, as the adapter)', shape(raw, plain, { named: false })],
+    ['raw, named', shape(raw, plain)],
+  ]);
+  // SHAPES=library,single,raw: only the shapes whose names start so.
+  const wanted = process.env.SHAPES?.split(',');
   await measure(
-    new Map([
-      ['library (unnest, named)', shape(library, arrays)],
-      ['library, unnamed', shape(library, arrays, { named: false })],
-      ['library, force_custom_plan', shape(library, arrays, { planCache: 'force_custom_plan' })],
-      ['library, force_generic_plan', shape(library, arrays, { planCache: 'force_generic_plan' })],
-      ['single (plain $1..$4, named)', shape(single, plain)],
-      ['single, force_generic_plan', shape(single, plain, { planCache: 'force_generic_plan' })],
-      ['single, lock in where', shape(valuesLock, plain)],
-      ['single, no lock', shape(singleNoLock, plain)],
-      ['single, no check', shape(singleNoCheck, plain)],
-      ['raw (unnamed, as the adapter)', shape(raw, plain, { named: false })],
-      ['raw, named', shape(raw, plain)],
-    ]),
+    new Map([...all].filter(([name]) => wanted === undefined || wanted.some((w) => name.startsWith(w)))),
   );
   await client.query(`drop table ${T}`);
   await client.end();
@@ -262,6 +274,132 @@ async function paths(): Promise<void> {
   for (const close of closers) await close();
 }
 
+/**
+ * A PostgreSQL server in process for `client`: it answers every message at once (a statement inserts
+ * one row and returns none), so that only the client's CPU is measured: the library's or raw's code,
+ * pg's serialisation of the statement and its parsing of the answer, without a socket or a server.
+ */
+class FakeServer extends Duplex {
+  private pending = Buffer.alloc(0);
+  private started = false;
+  setNoDelay(): void {}
+  setKeepAlive(): void {}
+  ref(): void {}
+  unref(): void {}
+  connect(): this {
+    process.nextTick(() => this.emit('connect'));
+    return this;
+  }
+  override _read(): void {}
+  override _write(chunk: Buffer, _: BufferEncoding, done: () => void): void {
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    const out: Buffer[] = [];
+    const message = (type: string, body: Buffer = Buffer.alloc(0)) => {
+      const head = Buffer.alloc(5);
+      head.write(type, 0, 'latin1');
+      head.writeInt32BE(body.length + 4, 1);
+      out.push(head, body);
+    };
+    const ready = () => message('Z', Buffer.from('I'));
+    for (;;) {
+      if (!this.started) {
+        if (this.pending.length < 4) break;
+        const length = this.pending.readInt32BE(0);
+        if (this.pending.length < length) break;
+        this.pending = this.pending.subarray(length);
+        this.started = true;
+        message('R', Buffer.alloc(4)); // AuthenticationOk
+        ready();
+        continue;
+      }
+      if (this.pending.length < 5) break;
+      const type = String.fromCharCode(this.pending[0]!);
+      const length = this.pending.readInt32BE(1);
+      if (this.pending.length < length + 1) break;
+      this.pending = this.pending.subarray(length + 1);
+      if (type === 'P') message('1');
+      else if (type === 'B') message('2');
+      else if (type === 'D') message('n');
+      else if (type === 'E') message('C', Buffer.from('INSERT 0 1\0'));
+      else if (type === 'S') ready();
+      else if (type === 'Q') {
+        message('C', Buffer.from('SELECT 0\0'));
+        ready();
+      } else if (type === 'X') {
+        this.push(null);
+        break;
+      }
+    }
+    if (out.length > 0) {
+      const answer = Buffer.concat(out);
+      process.nextTick(() => this.push(answer));
+    }
+    done();
+  }
+}
+
+/** `client`: client CPU alone, against FakeServer; raw as src/adapters/raw-postgres.ts appends. */
+async function clientOnly(): Promise<void> {
+  const candidates = new Map<string, Candidate>();
+  const closers: (() => Promise<void>)[] = [];
+  const fakePool = () => new pg.Pool({ stream: () => new FakeServer(), max: 10 } as pg.PoolConfig);
+  {
+    const pool = fakePool();
+    closers.push(() => pool.end());
+    const text =
+      'INSERT INTO es_bench_raw_events (sequence_id, position, topic, data) VALUES ($1, $2, $3, $4)';
+    candidates.set('raw', {
+      async run(count) {
+        for (let i = 0; i < count; i++) {
+          const data = `{"value":"${randomUUID()}"}`;
+          const client = await pool.connect();
+          try {
+            await client.query(text, [randomUUID(), 0, 'bench.Created', data]);
+          } finally {
+            client.release();
+          }
+        }
+      },
+    });
+  }
+  const es = async (name: string, core: any, sqlp: any, E: any): Promise<Candidate> => {
+    const EVENTS = sqlp.SqlIntegerSequencedItem.withTableName(`pg_probe_${name}`);
+    const pool = fakePool();
+    const datastore = new sqlp.SqlDatastore({ client: { dialect: 'postgres', pool }, tables: [EVENTS] });
+    closers.push(async () => {
+      await datastore.close();
+      await pool.end();
+    });
+    const events = new sqlp.SqlActiveRecordStrategy({ datastore, table: EVENTS });
+    const store = new core.EventStore({
+      activeRecordStrategy: events,
+      sequencedItemMapper: new core.SequencedItemMapper(),
+    });
+    return {
+      async run(count) {
+        for (let i = 0; i < count; i++)
+          await store.append([
+            new E.Created({ originatorId: randomUUID(), originatorVersion: 0, value: randomUUID() }),
+          ]);
+      },
+    };
+  };
+  if (only.includes('es')) {
+    const core = await import('@es/core');
+    const sqlp = await import('@es/sql');
+    candidates.set('es (workspace sources)', await es('es', core, sqlp, variantEntity(core, 'probe.es')));
+  }
+  for (const name of variants) {
+    const root = new URL(`./variants/${name}/node_modules/@es/`, import.meta.url).pathname;
+    const core: any = await import(`${root}core/dist/index.js`);
+    const sqlp: any = await import(`${root}sql/dist/index.js`);
+    candidates.set(name, await es(name, core, sqlp, variantEntity(core, `probe.${name}`)));
+  }
+  await measure(candidates);
+  for (const close of closers) await close();
+}
+
 if (mode === 'shapes') await shapes();
+else if (mode === 'client') await clientOnly();
 else await paths();
 await monitor.end();
