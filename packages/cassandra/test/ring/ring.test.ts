@@ -19,6 +19,7 @@ import { describeIfAvailable } from '@es/testing/conformance';
 import { CassandraDatastore, CassandraSettings, CqlIntegerSequencedItem } from '../../src/index.js';
 import { testKeyspace } from '../helpers.js';
 import { describeDatacenters } from './datacenters.js';
+import { describeRingFeed } from './feed.js';
 import { describeSplit } from './split.js';
 import {
   RING,
@@ -264,3 +265,4 @@ describeIfAvailable(
 
 describeDatacenters();
 describeSplit();
+describeRingFeed();
