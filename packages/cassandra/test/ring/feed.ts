@@ -97,6 +97,9 @@ function followFeed(store: CassandraActiveRecordStrategy<SequencedItem, 'integer
 
 async function feedThroughFaults(): Promise<void> {
   const started = Date.now();
+  // Each step as it happens (a run that times out still shows where its time went).
+  const step = (what: string) =>
+    process.stderr.write(`[ring feed] +${((Date.now() - started) / 1000).toFixed(1)} s ${what}\n`);
   const keyspace = testKeyspace('ringfeed');
   const table = feedTable(TABLE);
   const url = twoDcUrl(keyspace, 'datacenter1', dc1, '&requestTimeoutMs=5000');
@@ -116,6 +119,7 @@ async function feedThroughFaults(): Promise<void> {
   let fromMiddle: ReturnType<typeof followFeed> | undefined;
   try {
     await datastore.setupTables();
+    step('tables set up');
     const store = new CassandraActiveRecordStrategy({ datastore, table });
     sequencer.start();
     follower = followFeed(store, 0);
@@ -135,6 +139,7 @@ async function feedThroughFaults(): Promise<void> {
         )
           await sleep(250);
         checkpoint = follower!.seen[follower!.seen.length - 1]?.id ?? 0;
+        step(`writing and followed (checkpoint ${checkpoint}): cutting ${victim.address} off`);
         fromMiddle = followFeed(store, checkpoint);
         partition(
           [victim],
@@ -148,12 +153,15 @@ async function feedThroughFaults(): Promise<void> {
           healPartitions();
         }
         times.healed = Date.now();
+        step('healed');
         await waitForRing(RING, env);
         times.whole = Date.now();
+        step('the ring is whole');
         await sleep(2000);
         times.killed = Date.now();
         const killed = await Promise.all(dc2.map((node) => killRingNode(RING, node.address, env)));
         expect(killed).toEqual(dc2.map(() => true));
+        step('datacenter2 killed');
         await sleep(5000);
         times.stopped = Date.now();
       },
@@ -161,6 +169,7 @@ async function feedThroughFaults(): Promise<void> {
     // datacenter2 restarted (minutes on a loaded machine) while the feed is checked as the faults left it;
     // then appends from this process, with the ring whole again, and the same checks once more.
     times.restarting = Date.now();
+    step('writers stopped; restarting datacenter2');
     const restarted = Promise.all(dc2.map((node) => restartRingNode(RING, node.address, env))).then(
       () => (times.restarted = Date.now()),
     );
@@ -199,7 +208,9 @@ async function feedThroughFaults(): Promise<void> {
       return full;
     };
     const drainSeconds = await drained();
+    step('hints drained');
     const faulted = await checkFeed(sequences, acknowledged);
+    step('feed checked');
     const followedAfterFaults = follower.seen.length;
     console.log(
       `ring feed, the faults over (datacenter2 restarting): ${JSON.stringify({ ...report, notifications: faulted.length, followed: followedAfterFaults, fromCheckpoint: fromMiddle!.seen.length, checkpoint, drainSeconds })}`,
@@ -208,6 +219,7 @@ async function feedThroughFaults(): Promise<void> {
     expect(fromMiddle!.seen).toEqual(faulted.slice(checkpoint));
 
     await restarted;
+    step('datacenter2 restarted');
     const after = randomUUID();
     const afterAcks: string[] = [];
     for (let position = 0; position < 6; position += 2) {

@@ -20,7 +20,7 @@ import { CassandraDatastore, CassandraSettings, CqlIntegerSequencedItem } from '
 import { testKeyspace } from '../helpers.js';
 import { describeDatacenters } from './datacenters.js';
 import { describeRingFeed } from './feed.js';
-import { describeSplit } from './split.js';
+import { describeSplit, describeTwoDcNodeKill } from './split.js';
 import {
   RING,
   acksBetween,
@@ -265,4 +265,5 @@ describeIfAvailable(
 
 describeDatacenters();
 describeSplit();
+describeTwoDcNodeKill();
 describeRingFeed();
