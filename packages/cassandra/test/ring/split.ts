@@ -219,7 +219,7 @@ export function describeTwoDcNodeKill(): void {
           await setup.client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => undefined);
           await setup.close();
         }
-      }, 400_000);
+      }, 500_000);
     },
   );
 }
