@@ -22,7 +22,9 @@ import {
   CassandraDatastore,
   CassandraSettings,
   CqlIntegerSequencedItem,
+  type CqlTable,
 } from '../../src/index.js';
+import { feedTable } from '../feed-helpers.js';
 import {
   type LedgerReport,
   type Outcome,
@@ -91,13 +93,23 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 const root = join(__dirname, '../../../..');
 
 /** Writer processes (writer.ts) appending to `sequences` until `stop()`, which returns every outcome. */
-async function startWriters(count: number, urls: readonly string[], sequences: readonly string[]) {
+async function startWriters(
+  count: number,
+  urls: readonly string[],
+  sequences: readonly string[],
+  feedTable?: string,
+) {
   const outcomes: Outcome[] = [];
   const children: ChildProcess[] = [];
   const exits: Promise<number | null>[] = [];
   const ready: Promise<void>[] = [];
   for (let writer = 1; writer <= count; writer++) {
-    const task: WriterTask = { url: urls[(writer - 1) % urls.length]!, writer, sequences };
+    const task: WriterTask = {
+      url: urls[(writer - 1) % urls.length]!,
+      writer,
+      sequences,
+      ...(feedTable === undefined ? {} : { feedTable }),
+    };
     const child = spawn(join(root, 'node_modules/.bin/tsx'), [join(__dirname, 'writer.ts')], {
       cwd: join(__dirname, '../..'),
       env: { ...process.env, ES_RING_WRITER: JSON.stringify(task) },
@@ -146,11 +158,13 @@ export async function writeThrough(
     url: string | readonly string[];
     sequences: readonly string[];
     readUrl?: string;
+    /** The writers append to this feed table (feed-helpers' feedTable layout) instead of the plain one. */
+    feedTable?: string;
   },
   fault: (outcomes: readonly Outcome[]) => Promise<void>,
 ): Promise<{ outcomes: Outcome[]; stored: Map<string, StoredItem[]>; report: LedgerReport }> {
   const urls = typeof options.url === 'string' ? [options.url] : options.url;
-  const writers = await startWriters(options.writers, urls, options.sequences);
+  const writers = await startWriters(options.writers, urls, options.sequences, options.feedTable);
   let outcomes: Outcome[];
   try {
     await fault(writers.outcomes);
@@ -159,16 +173,21 @@ export async function writeThrough(
     writers.kill();
     throw error;
   }
-  const stored = await readAll(options.readUrl ?? urls[0]!, options.sequences);
+  const table = options.feedTable === undefined ? CqlIntegerSequencedItem : feedTable(options.feedTable);
+  const stored = await readAll(options.readUrl ?? urls[0]!, options.sequences, table);
   return { outcomes, stored, report: checkLedger(outcomes, stored) };
 }
 
-/** Every sequence read in full through a fresh store, at LOCAL_QUORUM. */
-export async function readAll(url: string, sequences: readonly string[]): Promise<Map<string, StoredItem[]>> {
+/** Every sequence read in full through a fresh store, at LOCAL_QUORUM (or the URL's level). */
+export async function readAll(
+  url: string,
+  sequences: readonly string[],
+  table: CqlTable<'integer'> = CqlIntegerSequencedItem,
+): Promise<Map<string, StoredItem[]>> {
   const datastore = new CassandraDatastore({ settings: new CassandraSettings({ url }) });
   await datastore.setupConnection();
   try {
-    const strategy = new CassandraActiveRecordStrategy({ datastore, table: CqlIntegerSequencedItem });
+    const strategy = new CassandraActiveRecordStrategy({ datastore, table });
     const stored = new Map<string, StoredItem[]>();
     for (const sequence of sequences) {
       const items = await strategy.getItems(sequence);

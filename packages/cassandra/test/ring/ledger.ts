@@ -8,6 +8,8 @@ export interface WriterTask {
   readonly url: string;
   readonly writer: number;
   readonly sequences: readonly string[];
+  /** A feed table's name (feed-helpers' feedTable layout): appends then write the feed's hints too. */
+  readonly feedTable?: string;
 }
 
 export interface AppendOutcome {

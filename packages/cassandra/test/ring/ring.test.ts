@@ -19,7 +19,8 @@ import { describeIfAvailable } from '@es/testing/conformance';
 import { CassandraDatastore, CassandraSettings, CqlIntegerSequencedItem } from '../../src/index.js';
 import { testKeyspace } from '../helpers.js';
 import { describeDatacenters } from './datacenters.js';
-import { describeSplit } from './split.js';
+import { describeRingFeed } from './feed.js';
+import { describeSplit, describeTwoDcNodeKill } from './split.js';
 import {
   RING,
   acksBetween,
@@ -264,3 +265,5 @@ describeIfAvailable(
 
 describeDatacenters();
 describeSplit();
+describeTwoDcNodeKill();
+describeRingFeed();

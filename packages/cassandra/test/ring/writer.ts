@@ -3,6 +3,7 @@
  * as fast as it can, each append at the position it believes is next, until its stdin closes. Every
  * outcome is one JSON line on stdout (see Outcome): the parent checks them against what the ring holds.
  * Each append's data is unique (writer, counter), so the parent can tell whose write is stored where.
+ * With `feedTable`, it appends to that table of the feed's layout (each append writes its hint first).
  */
 import { randomInt } from 'node:crypto';
 import {
@@ -18,6 +19,7 @@ import {
   CassandraSettings,
   CqlIntegerSequencedItem,
 } from '../../src/index.js';
+import { feedTable } from '../feed-helpers.js';
 import { type Outcome, TOPIC, type WriterTask } from './ledger.js';
 
 const task = JSON.parse(process.env.ES_RING_WRITER ?? '{}') as WriterTask;
@@ -34,7 +36,8 @@ async function main(): Promise<void> {
 
   const datastore = new CassandraDatastore({ settings: new CassandraSettings({ url: task.url }) });
   await datastore.setupConnection();
-  const strategy = new CassandraActiveRecordStrategy({ datastore, table: CqlIntegerSequencedItem });
+  const table = task.feedTable === undefined ? CqlIntegerSequencedItem : feedTable(task.feedTable);
+  const strategy = new CassandraActiveRecordStrategy({ datastore, table });
   emit({ kind: 'ready', writer: task.writer });
 
   const next = new Map<string, number>(); // the position each sequence is believed to continue at
