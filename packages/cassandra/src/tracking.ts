@@ -1,5 +1,6 @@
 import {
   AlreadyProcessedError,
+  ConcurrencyError,
   OutcomeUnknownError,
   type ProjectionRecorder,
   StoreConnectionError,
@@ -13,6 +14,8 @@ import { toNumber } from './bound-table.js';
 
 /** The notification id of deleteTracking's fence row: notification ids start at 1. */
 const FENCE = 0;
+/** Tries of deleteTracking's two steps before its error is the caller's. */
+const DELETE_ATTEMPTS = 3;
 
 export interface CassandraTrackingRecorderOptions {
   /** Default `tracking`. A plain identifier. */
@@ -109,8 +112,11 @@ export class CassandraTrackingRecorder implements ProjectionRecorder<CqlSession>
    * partition is deleted in a lightweight transaction too, whose ballot Paxos orders after every record
    * already written and before every record written later, whatever the clocks say. A conditional batch
    * needs a condition: the insert of a fence row (notification 0, which no notification can be), which a
-   * second lightweight transaction deletes. A fence left by a failure in between is deleted by the next
-   * call, and reads as "nothing tracked" (maxTrackingId 0) meanwhile.
+   * second lightweight transaction deletes (the batch's deletion is stamped just below its ballot, so the
+   * fence it inserts survives it). A fence left by a failure in between is deleted by the next call, and
+   * is never a notification (maxTrackingId reads past it). Both steps are safe to repeat: a step whose
+   * outcome is unknown (a timeout) is run again, up to three tries, then an OutcomeUnknownError; a fence
+   * found three times (other deleteTracking calls of the name at once) is a ConcurrencyError.
    */
   async deleteTracking(
     applicationName: string,
@@ -119,24 +125,32 @@ export class CassandraTrackingRecorder implements ProjectionRecorder<CqlSession>
     const name = validateTrackingName(applicationName);
     await run?.(this.session);
     for (let attempt = 1; ; attempt++) {
-      const forgotten = await this.conditional([
-        {
-          query: `INSERT INTO ${this.ref} (application_name, notification_id) VALUES (?, ?) IF NOT EXISTS`,
-          params: [name, FENCE],
-        },
-        { query: `DELETE FROM ${this.ref} WHERE application_name = ?`, params: [name] },
-      ]);
-      await this.conditional([
-        {
-          query: `DELETE FROM ${this.ref} WHERE application_name = ? AND notification_id = ? IF EXISTS`,
-          params: [name, FENCE],
-        },
-      ]);
-      // Not applied: a fence from an interrupted call was there, and is gone now.
+      let forgotten: boolean;
+      try {
+        forgotten = await this.conditional([
+          {
+            query: `INSERT INTO ${this.ref} (application_name, notification_id) VALUES (?, ?) IF NOT EXISTS`,
+            params: [name, FENCE],
+          },
+          { query: `DELETE FROM ${this.ref} WHERE application_name = ?`, params: [name] },
+        ]);
+        await this.conditional([
+          {
+            query: `DELETE FROM ${this.ref} WHERE application_name = ? AND notification_id = ? IF EXISTS`,
+            params: [name, FENCE],
+          },
+        ]);
+      } catch (error) {
+        // Both steps are safe to run again: a timeout's outcome is settled by the next attempt.
+        if (error instanceof OutcomeUnknownError && attempt < DELETE_ATTEMPTS) continue;
+        throw error;
+      }
+      // Not applied: a fence was there (another deleteTracking of the name, or an interrupted one), and is
+      // gone now.
       if (forgotten) return;
-      if (attempt === 3) {
-        throw new StoreConnectionError(
-          `the tracking records of ${JSON.stringify(name)} were not deleted: its fence row (notification 0) was back ${attempt} times; is another deleteTracking of the same name running?`,
+      if (attempt >= DELETE_ATTEMPTS) {
+        throw new ConcurrencyError(
+          `the tracking records of ${JSON.stringify(name)} were not deleted: its fence row (notification 0) was there ${attempt} times; another deleteTracking of the same name is running`,
         );
       }
     }
@@ -160,7 +174,11 @@ export class CassandraTrackingRecorder implements ProjectionRecorder<CqlSession>
           : await this.session.client.batch(statements, { ...options, logged: true });
       return result.wasApplied();
     } catch (error) {
-      throw connectionError(error, settings);
+      if (!outcomeMayBeUnknown(error)) throw connectionError(error, settings);
+      throw new OutcomeUnknownError(
+        `deleting tracking records: a lightweight transaction's outcome is unknown (${explain(error)}); deleteTracking is safe to call again`,
+        { cause: error },
+      );
     }
   }
 
