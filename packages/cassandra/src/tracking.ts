@@ -156,18 +156,27 @@ export class CassandraTrackingRecorder implements ProjectionRecorder<CqlSession>
     }
   }
 
-  /** One lightweight transaction (a conditional batch): whether it applied. Errors as connection errors. */
+  /** A lightweight transaction's options: never resent by the driver (its outcome is settled by us). */
+  private lwtOptions() {
+    const { settings } = this.session;
+    return {
+      prepare: true,
+      consistency: settings.consistencyCodes.write,
+      serialConsistency: settings.consistencyCodes.serial,
+      readTimeout: settings.requestTimeoutMs,
+      isIdempotent: false,
+      retry: NEVER_RETRY,
+    };
+  }
+
+  /**
+   * One lightweight transaction (a conditional batch): whether it applied. A failure that may have applied
+   * is an OutcomeUnknownError, any other a connection error.
+   */
   private async conditional(statements: { query: string; params: unknown[] }[]): Promise<boolean> {
     const { settings } = this.session;
     try {
-      const options = {
-        prepare: true,
-        consistency: settings.consistencyCodes.write,
-        serialConsistency: settings.consistencyCodes.serial,
-        readTimeout: settings.requestTimeoutMs,
-        isIdempotent: false,
-        retry: NEVER_RETRY,
-      };
+      const options = this.lwtOptions();
       const result =
         statements.length === 1
           ? await this.session.client.execute(statements[0]!.query, statements[0]!.params, options)
@@ -197,14 +206,7 @@ export class CassandraTrackingRecorder implements ProjectionRecorder<CqlSession>
       const result = await this.session.client.execute(
         `INSERT INTO ${this.ref} (application_name, notification_id) VALUES (?, ?) IF NOT EXISTS`,
         [record.applicationName, record.notificationId],
-        {
-          prepare: true,
-          consistency: settings.consistencyCodes.write,
-          serialConsistency: settings.consistencyCodes.serial,
-          readTimeout: settings.requestTimeoutMs,
-          isIdempotent: false,
-          retry: NEVER_RETRY,
-        },
+        this.lwtOptions(),
       );
       if (!result.wasApplied())
         throw new AlreadyProcessedError(record.applicationName, record.notificationId);
