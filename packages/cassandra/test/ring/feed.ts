@@ -11,14 +11,7 @@
  * processes), and cost a process start on a loaded machine.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  healPartitions,
-  killRingNode,
-  partition,
-  partitionDrops,
-  restartRingNode,
-  waitForRing,
-} from '@es/cassandra-server';
+import { healPartitions, killRingNode, restartRingNode, waitForRing } from '@es/cassandra-server';
 import { EsError, type Notification, NotificationLogReader, SequencedItem } from '@es/core';
 import { describeIfAvailable } from '@es/testing/conformance';
 import { types } from 'cassandra-driver';
@@ -33,6 +26,7 @@ import { testKeyspace } from '../helpers.js';
 import {
   RING,
   acksBetween,
+  cutFor,
   dc1,
   dc2,
   env,
@@ -142,18 +136,14 @@ async function feedThroughFaults(): Promise<void> {
         checkpoint = follower!.seen[follower!.seen.length - 1]?.id ?? 0;
         step(`writing and followed (checkpoint ${checkpoint}): cutting ${victim.address} off`);
         fromMiddle = followFeed(store, checkpoint);
-        partition(
+        const cut = await cutFor(
           [victim],
           ring!.nodes.filter((node) => node !== victim),
+          CUT_MS,
         );
-        times.cut = Date.now(); // every rule in force (one iptables-restore transaction)
-        try {
-          await sleep(CUT_MS);
-          drops = partitionDrops();
-        } finally {
-          healPartitions();
-        }
-        times.healed = Date.now();
+        times.cut = cut.cut;
+        times.healed = cut.healed;
+        drops = cut.drops;
         step('healed');
         await waitForRing(RING, env);
         times.whole = Date.now();

@@ -9,6 +9,9 @@ import { createInterface } from 'node:readline';
 import {
   type NodeConfig,
   groupsMismatch,
+  healPartitions,
+  partition,
+  partitionDrops,
   partitionUnavailable,
   readRing,
   ringNodePid,
@@ -90,6 +93,27 @@ export const storeUrl = (keyspace: string, nodes: readonly NodeConfig[] = dc1) =
 export const twoDcUrl = (keyspace: string, dc: string, nodes: readonly NodeConfig[], extra = '') =>
   `cassandra://${hosts(nodes)}/${keyspace}?localDataCenter=${dc}&replication=datacenter1:3,datacenter2:${dc2.length}${extra}`;
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Cuts `sideA` off from `sideB` for `ms` (every rule in force at once: one iptables-restore transaction),
+ * then heals: when the cut was in force and when it was healed, and the packets it dropped each way.
+ */
+export async function cutFor(
+  sideA: readonly NodeConfig[],
+  sideB: readonly NodeConfig[],
+  ms: number,
+): Promise<{ cut: number; healed: number; drops: Record<string, number> }> {
+  partition(sideA, sideB);
+  const cut = Date.now();
+  let drops: Record<string, number> = {};
+  try {
+    await sleep(ms);
+    drops = partitionDrops();
+  } finally {
+    healPartitions();
+  }
+  return { cut, healed: Date.now(), drops };
+}
 const root = join(__dirname, '../../../..');
 
 /** Writer processes (writer.ts) appending to `sequences` until `stop()`, which returns every outcome. */

@@ -5,19 +5,13 @@
  * and a datacenter1 replica SIGKILLed and restarted.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  type NodeConfig,
-  healPartitions,
-  killRingNode,
-  partition,
-  partitionDrops,
-  restartRingNode,
-} from '@es/cassandra-server';
+import { type NodeConfig, healPartitions, killRingNode, restartRingNode } from '@es/cassandra-server';
 import { describeIfAvailable } from '@es/testing/conformance';
 import { CassandraDatastore, CassandraSettings, CqlIntegerSequencedItem } from '../../src/index.js';
 import { testKeyspace } from '../helpers.js';
 import {
   RING,
+  cutFor,
   dc1,
   dc2,
   env,
@@ -81,18 +75,13 @@ export function describeSplit(): void {
             async (live) => {
               // Cut once both sides write (Paxos across data centres starts slowly on a loaded machine).
               await untilBothWrite(live, 3);
-              partition(dc1, dc2);
-              times.cut = Date.now(); // every rule in force (one iptables-restore transaction)
-              try {
-                await sleep(CUT_MS);
-                drops = partitionDrops();
-              } finally {
-                healPartitions();
-              }
-              times.healed = Date.now();
+              const cut = await cutFor(dc1, dc2, CUT_MS);
+              times.cut = cut.cut;
+              times.healed = cut.healed;
+              drops = cut.drops;
               // Until datacenter2 writes again (the cut-off side refuses for a while after a heal: its TCP
               // retransmissions back off, then gossip marks the others up), at most 60 s.
-              const healed = times.healed;
+              const healed = cut.healed;
               const farAgain = () =>
                 live.some((o) => o.kind === 'ack' && !inDc1(o) && 'at' in o && o.at > healed);
               while (!farAgain() && Date.now() - healed < 60_000) await sleep(500);
