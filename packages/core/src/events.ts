@@ -4,15 +4,18 @@ import type { PayloadSchema } from './schemas.js';
 import { ValidationError } from './errors.js';
 
 let lastTimestamp = 0;
-// Read once: `performance.timeOrigin` is a getter that costs more than the clock read itself.
-const TIME_ORIGIN = performance.timeOrigin;
 
 /**
- * Milliseconds since the epoch with microsecond resolution, strictly increasing within this process,
- * so that events sequenced by timestamp never share a position when created in the same millisecond.
+ * Milliseconds since the epoch by the wall clock, strictly increasing within this process: events
+ * created in the same millisecond (or while the wall clock is set back) get the last timestamp plus
+ * one microsecond, so that events sequenced by timestamp never share a position.
+ *
+ * Read from `Date.now()`, not from `performance.timeOrigin + performance.now()`: the monotonic clock
+ * is not corrected when the wall clock is (NTP, a suspended machine), so a long-running process would
+ * stamp events further and further from the time every other process reads.
  */
 export function createTimestamp(): number {
-  const now = Math.round((TIME_ORIGIN + performance.now()) * 1000) / 1000;
+  const now = Date.now();
   lastTimestamp = now > lastTimestamp ? now : Math.round((lastTimestamp + 0.001) * 1000) / 1000;
   return lastTimestamp;
 }

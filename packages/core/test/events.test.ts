@@ -54,6 +54,24 @@ describe('DomainEvent', () => {
     expect(b).toBeGreaterThan(a);
   });
 
+  it('follows the wall clock when it moves away from the monotonic clock, and never goes back', () => {
+    jest.useFakeTimers({ now: 1_800_000_000_000 });
+    try {
+      const first = createTimestamp();
+      expect(first).toBeGreaterThanOrEqual(1_800_000_000_000);
+      // NTP corrects the wall clock by five seconds; performance.now() does not move.
+      jest.setSystemTime(1_800_000_005_000);
+      const corrected = createTimestamp();
+      expect(corrected).toBe(1_800_000_005_000);
+      // The wall clock is set back: timestamps still increase, by a microsecond each.
+      jest.setSystemTime(1_800_000_001_000);
+      expect(createTimestamp()).toBe(1_800_000_005_000.001);
+      expect(createTimestamp()).toBe(1_800_000_005_000.002);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('the event classes of entities form a hierarchy', () => {
     const event = new VersionedEntityEvent({ originatorId: 'x', originatorVersion: 3 });
     expect(event).toBeInstanceOf(EntityEvent);
