@@ -38,7 +38,7 @@ import {
   twoDcUrl,
   writeThrough,
 } from './harness.js';
-import { TOPIC } from './ledger.js';
+import { type Outcome, TOPIC } from './ledger.js';
 
 const CUT_MS = 15_000;
 const TABLE = 'ringfeed';
@@ -56,7 +56,10 @@ export function describeRingFeed(): void {
 }
 
 /** A follower of the feed through the public reader: re-reads from its last id after a failed read. */
-function followFeed(store: CassandraActiveRecordStrategy<SequencedItem, 'integer', true>, after: number) {
+export function followFeed(
+  store: CassandraActiveRecordStrategy<SequencedItem, 'integer', true>,
+  after: number,
+) {
   const reader = new NotificationLogReader(store);
   const seen: Notification[] = [];
   const seenAt: number[] = [];
@@ -88,6 +91,38 @@ function followFeed(store: CassandraActiveRecordStrategy<SequencedItem, 'integer
     },
   };
 }
+
+/**
+ * Seconds until every hint of `table` is retired (an absent append's hint after its horizon, deadline +
+ * request timeout + skew): the sequencer has copied everything it ever will. At most 60 s, asserted.
+ */
+export async function hintsDrained(
+  datastore: CassandraDatastore,
+  table: ReturnType<typeof feedTable>,
+): Promise<number> {
+  const hints = async () =>
+    (
+      (
+        await datastore.client.execute(
+          `SELECT count(*) FROM ${datastore.settings.keyspace}.${table.hintsTableName}`,
+        )
+      )
+        .first()
+        ?.get('count') as types.Long
+    ).toNumber();
+  const since = Date.now();
+  let left = await hints();
+  while (left > 0 && Date.now() - since < 60_000) {
+    await sleep(500);
+    left = await hints();
+  }
+  expect(left).toBe(0);
+  return (Date.now() - since) / 1000;
+}
+
+/** `sequence/position` of every item the writers' outcomes acknowledged (what expectFeedExact takes). */
+export const acknowledgedItems = (outcomes: readonly Outcome[]) =>
+  outcomes.flatMap((o) => (o.kind === 'ack' ? o.items.map((item) => `${o.sequence}/${item.position}`) : []));
 
 async function feedThroughFaults(): Promise<void> {
   const started = Date.now();
@@ -166,27 +201,8 @@ async function feedThroughFaults(): Promise<void> {
     );
     restarted.catch(() => undefined); // awaited below; a failure is reported there
 
-    // Every hint retired (an absent append's hint after its horizon, deadline + 5 s + 1 s): the sequencer
-    // has copied everything it ever will.
-    const hints = async () =>
-      (
-        (await datastore.client.execute(`SELECT count(*) FROM ${keyspace}.${table.hintsTableName}`))
-          .first()
-          ?.get('count') as types.Long
-      ).toNumber();
-    const drained = async () => {
-      const since = Date.now();
-      let left = await hints();
-      while (left > 0 && Date.now() - since < 60_000) {
-        await sleep(500);
-        left = await hints();
-      }
-      expect(left).toBe(0);
-      return (Date.now() - since) / 1000;
-    };
-    const acknowledged = outcomes.flatMap((o) =>
-      o.kind === 'ack' ? o.items.map((item) => `${o.sequence}/${item.position}`) : [],
-    );
+    const drained = () => hintsDrained(datastore, table);
+    const acknowledged = acknowledgedItems(outcomes);
     /** The feed's full read checked, and both followers caught up with it (at most 30 s). */
     const checkFeed = async (ids: readonly string[], acks: readonly string[]) => {
       const full = await expectFeedExact(store, ids, acks);

@@ -31,7 +31,7 @@ import { type Outcome, checkLedger } from './ledger.js';
 const CUT_MS = 20_000;
 
 /** A writer's URL in data centre `dc`: SERIAL, QUORUM reads and writes, requests bounded at 5 s. */
-const bothDcUrl = (keyspace: string, dc: string, nodes: readonly NodeConfig[]) =>
+export const bothDcUrl = (keyspace: string, dc: string, nodes: readonly NodeConfig[]) =>
   twoDcUrl(
     keyspace,
     dc,
@@ -39,13 +39,19 @@ const bothDcUrl = (keyspace: string, dc: string, nodes: readonly NodeConfig[]) =
     '&requestTimeoutMs=5000&serialConsistency=SERIAL&readConsistency=QUORUM&writeConsistency=QUORUM',
   );
 /** Writers 1 and 3 in datacenter1, 2 and 4 in datacenter2 (writeThrough gives writer n URL n). */
-const inDc1 = (o: Outcome) => 'writer' in o && o.writer % 2 === 1;
+export const inDc1 = (o: Outcome) => 'writer' in o && o.writer % 2 === 1;
 /** Appends of `kind` from one side, answered between `from` and `to`. */
-const answered = (outcomes: readonly Outcome[], kind: string, near: boolean, from: number, to: number) =>
+export const answered = (
+  outcomes: readonly Outcome[],
+  kind: string,
+  near: boolean,
+  from: number,
+  to: number,
+) =>
   outcomes.filter((o) => o.kind === kind && inDc1(o) === near && 'at' in o && o.at > from && o.at < to)
     .length;
 /** Until both sides have acknowledged `count` appends (Paxos across data centres starts slowly), at most 60 s. */
-async function untilBothWrite(live: readonly Outcome[], count: number): Promise<void> {
+export async function untilBothWrite(live: readonly Outcome[], count: number): Promise<void> {
   const since = Date.now();
   const acks = (near: boolean) => live.filter((o) => o.kind === 'ack' && inDc1(o) === near).length;
   while ((acks(true) < count || acks(false) < count) && Date.now() - since < 60_000) await sleep(500);
