@@ -115,12 +115,16 @@ export function describeDatacenterLossBothSides(): void {
               step('datacenter2 restarted');
               // The follower resumes from its checkpoint, on a new connection.
               await farFollower.resume();
-              // Until datacenter2's writers are acknowledged again (their drivers reconnect), at most 90 s.
+              // Until datacenter2's writers are acknowledged again. Their drivers see no node of their data
+              // centre come back (their control connection was there too): they try again on the driver's
+              // exponential schedule (1 s, doubling, up to 10 min), which waits at most about as long again
+              // as the outage lasted; at least 90 s.
               const farAgain = () =>
                 live.some(
                   (o) => o.kind === 'ack' && !inDc1(o) && 'startedAt' in o && o.startedAt > times.restarted!,
                 );
-              while (!farAgain() && Date.now() - times.restarted! < 90_000) await sleep(500);
+              const bound = Math.max(90_000, times.restarted - times.killed + 10_000);
+              while (!farAgain() && Date.now() - times.restarted < bound) await sleep(500);
               times.farAgain = Date.now();
               step('datacenter2 writes again');
               await sleep(2000);
@@ -129,6 +133,10 @@ export function describeDatacenterLossBothSides(): void {
           );
           step('writers stopped');
           const drainSeconds = await hintsDrained(setup, table);
+          // How far the follower in datacenter2 lags: seconds until it has the tail the feed has now.
+          const tailAtStop = await store.maxNotificationId();
+          const lagSeconds = await farFollower.until(tailAtStop - checkpoint, 120_000);
+          const followedAtStop = farFollower.seen.length;
           // Every replica of both data centres answers a read at ALL (read repair fills datacenter2): the
           // ledger again on what it returns.
           const atAll = await readAtAllRetried(
@@ -179,18 +187,20 @@ export function describeDatacenterLossBothSides(): void {
             farStartedWhileDown: outcomes.filter(
               (o) => o.kind === 'ack' && !inDc1(o) && o.startedAt > killed && o.startedAt < restarted,
             ).length,
-            farFailures: farFailed.reduce<Record<string, number>>(
-              (counts, o) => ({ ...counts, [o.kind]: (counts[o.kind] ?? 0) + 1 }),
-              {},
-            ),
+            farFailures: countNames(farFailed.map((o) => o.kind)),
             checkpoint,
             notifications: full.length,
             followed: {
               beforeKill: followedBeforeKill,
-              total: followed.length,
               resumedAt: farFollower.resumedAt,
+              // The feed's tail once the writers stopped and every hint was retired, and how long the
+              // follower took to reach it; then the whole tail, after the checks.
+              tailAtStop,
+              followedAtStop,
+              lagSeconds,
+              total: followed.length,
               catchUpSeconds: catchUp,
-              errors: farFollower.errors,
+              errors: countNames(farFollower.errors),
             },
             sequencerErrors: countNames(sequencerErrors),
             seconds: {
