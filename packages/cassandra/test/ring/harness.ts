@@ -122,6 +122,7 @@ async function startWriters(
   urls: readonly string[],
   sequences: readonly string[],
   feedTable?: string,
+  reconnectMs?: number,
 ) {
   const outcomes: Outcome[] = [];
   const children: ChildProcess[] = [];
@@ -133,6 +134,7 @@ async function startWriters(
       writer,
       sequences,
       ...(feedTable === undefined ? {} : { feedTable }),
+      ...(reconnectMs === undefined ? {} : { reconnectMs }),
     };
     const child = spawn(join(root, 'node_modules/.bin/tsx'), [join(__dirname, 'writer.ts')], {
       cwd: join(__dirname, '../..'),
@@ -184,11 +186,19 @@ export async function writeThrough(
     readUrl?: string;
     /** The writers append to this feed table (feed-helpers' feedTable layout) instead of the plain one. */
     feedTable?: string;
+    /** The writers' drivers try a lost node again at this constant interval (WriterTask.reconnectMs). */
+    reconnectMs?: number;
   },
   fault: (outcomes: readonly Outcome[]) => Promise<void>,
 ): Promise<{ outcomes: Outcome[]; stored: Map<string, StoredItem[]>; report: LedgerReport }> {
   const urls = typeof options.url === 'string' ? [options.url] : options.url;
-  const writers = await startWriters(options.writers, urls, options.sequences, options.feedTable);
+  const writers = await startWriters(
+    options.writers,
+    urls,
+    options.sequences,
+    options.feedTable,
+    options.reconnectMs,
+  );
   let outcomes: Outcome[];
   try {
     await fault(writers.outcomes);

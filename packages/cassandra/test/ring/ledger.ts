@@ -10,6 +10,11 @@ export interface WriterTask {
   readonly sequences: readonly string[];
   /** A feed table's name (feed-helpers' feedTable layout): appends then write the feed's hints too. */
   readonly feedTable?: string;
+  /**
+   * The driver tries a lost node again every `reconnectMs` (its constant reconnection policy) instead of on
+   * its default schedule (1 s, doubling, up to 10 min), which after a long outage waits minutes more.
+   */
+  readonly reconnectMs?: number;
 }
 
 export interface AppendOutcome {

@@ -19,6 +19,7 @@ import {
   CassandraSettings,
   CqlIntegerSequencedItem,
 } from '../../src/index.js';
+import { policies } from 'cassandra-driver';
 import { feedTable } from '../feed-helpers.js';
 import { type Outcome, TOPIC, type WriterTask } from './ledger.js';
 
@@ -34,7 +35,14 @@ async function main(): Promise<void> {
   process.stdin.on('close', () => (stopping = true));
   process.stdin.resume();
 
-  const datastore = new CassandraDatastore({ settings: new CassandraSettings({ url: task.url }) });
+  const datastore = new CassandraDatastore({
+    settings: new CassandraSettings({ url: task.url }),
+    ...(task.reconnectMs !== undefined && {
+      clientOptions: {
+        policies: { reconnection: new policies.reconnection.ConstantReconnectionPolicy(task.reconnectMs) },
+      },
+    }),
+  });
   await datastore.setupConnection();
   const table = task.feedTable === undefined ? CqlIntegerSequencedItem : feedTable(task.feedTable);
   const strategy = new CassandraActiveRecordStrategy({ datastore, table });
