@@ -168,7 +168,16 @@ async function startWriters(
       expect(codes).toEqual(children.map(() => 0));
       return outcomes;
     },
-    kill: () => children.forEach((child) => child.kill('SIGKILL')),
+    /**
+     * Stops the writers at once. Their stdin is closed first: tsx's CLI runs the script in a grandchild,
+     * which a SIGKILL of the child leaves running (appending, and holding jest open after a failed test);
+     * it stops itself at the end of its stdin.
+     */
+    kill: () =>
+      children.forEach((child) => {
+        child.stdin!.end();
+        child.kill('SIGKILL');
+      }),
   };
 }
 
