@@ -235,3 +235,82 @@ async function withUnhandledRejections(test: (unhandled: unknown[]) => Promise<v
     process.off('unhandledRejection', listener);
   }
 }
+
+/**
+ * A backend whose requests leave the process on a later tick, as a mysql2 or pg pool hands a statement
+ * its connection: `sent` counts the requests that have left.
+ */
+class LaterBackend extends ScriptedBackend {
+  sent = 0;
+  protected override select(sequenceId: string, query: NormalizedQuery): Promise<SequencedItem[]> {
+    const read = super.select(sequenceId, query);
+    process.nextTick(() => this.sent++);
+    return read;
+  }
+}
+
+describe('a read ahead whose requests start on a later tick (readsStartLater)', () => {
+  it('is false unless the strategy says so', () => {
+    expect(new ScriptedBackend().readsStartLater).toBe(false);
+    expect(new LaterBackend({ readsStartLater: true }).readsStartLater).toBe(true);
+  });
+
+  it("has the next page's request sent before the caller gets a full page", async () => {
+    const backend = new LaterBackend({ readsStartLater: true });
+    const id = uuid();
+    const pages = backend.iteratePages(id, { pageSize: 2 })[Symbol.asyncIterator]();
+    const first = pages.next();
+    await settle();
+    backend.reads[0]!.answer(items(id, 0, 2));
+    await first;
+    // Without the turn the second request would leave only once the caller awaits the next page.
+    expect(backend.sent).toBe(2);
+    backend.reads[1]!.answer(items(id, 2, 1));
+    expect((await pages.next()).value.map((i: SequencedItem) => i.position)).toEqual([2]);
+  });
+
+  it("has a replay's second request sent before the first page is decoded and replayed", async () => {
+    const backend = new LaterBackend({ readsStartLater: true });
+    const id = uuid();
+    const sentWhenReplayed: number[] = [];
+    const done = new EventStore<Counted>({
+      activeRecordStrategy: backend,
+      sequencedItemMapper: new SequencedItemMapper(),
+    }).replayDomainEvents(id, { pageSize: 2 }, () => void sentWhenReplayed.push(backend.sent));
+    await settle();
+    backend.reads[0]!.answer(counted(id, 0, 2));
+    await settle();
+    backend.reads[1]!.answer(counted(id, 2, 1));
+    await done;
+    expect(sentWhenReplayed).toEqual([2, 2]);
+  });
+
+  it("has the log's next request sent before a full page is handed over", async () => {
+    let sent = 0;
+    const reads: ((page: Notification[]) => void)[] = [];
+    const recorder = {
+      supportsNotifications: true,
+      readsStartLater: true,
+      selectNotifications: () => {
+        process.nextTick(() => sent++);
+        return new Promise<Notification[]>((answer) => reads.push(answer));
+      },
+      maxNotificationId: async () => 0,
+    } as unknown as ApplicationRecorder;
+    const note = (id: number): Notification => ({
+      id,
+      sequenceId: uuid(),
+      position: 0,
+      topic: 't',
+      data: '{}',
+    });
+    const pages = new NotificationLogReader(recorder).readPages({ pageSize: 2 })[Symbol.asyncIterator]();
+    const first = pages.next();
+    await settle();
+    reads[0]!([note(1), note(2)]);
+    await first;
+    expect(sent).toBe(2);
+    reads[1]!([]);
+    expect((await pages.next()).done).toBe(true);
+  });
+});
