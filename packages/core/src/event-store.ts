@@ -111,8 +111,6 @@ export class EventStore<E extends DomainEvent = DomainEvent, I = SequencedItem> 
    * with no async iterator around it: a short sequence, or what follows a snapshot, is all on it. Only
    * a full first page goes on page by page (iterateDomainEventPages, after its last event), and that
    * read starts before `replay` gets the first page, so that the database works while `replay` does.
-   * A store whose reads start on a later tick (`readsStartLater`: a server's pool) reads every page
-   * through the read ahead, so that the second page's statement is sent before the first is decoded.
    * `firstPage`, when given, is that first page already read (with a snapshot: see
    * SnapshotStrategy.getSnapshotAndEvents): the range's first `pageSize` events, ascending.
    */
@@ -124,14 +122,6 @@ export class EventStore<E extends DomainEvent = DomainEvent, I = SequencedItem> 
   ): Promise<void> {
     const { gt, gte, lt, lte, pageSize } = query;
     checkPageSize(pageSize);
-    if (firstPage === undefined && this.activeRecordStrategy.readsStartLater === true) {
-      // A server's read: through the pages' read ahead from the first page on, so that the second
-      // page's statement is sent before the first page is decoded (see readAhead). A read that is one
-      // page costs the iterator's few microseconds, against a round trip's hundreds.
-      for await (const page of this.iterateDomainEventPages(sequenceId, { gt, gte, lt, lte, pageSize }))
-        replay(page);
-      return;
-    }
     const first =
       firstPage ?? (await this.getDomainEvents(sequenceId, { gt, gte, lt, lte, limit: pageSize }));
     if (first.length < pageSize) {

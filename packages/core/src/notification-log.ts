@@ -40,7 +40,7 @@ export class NotificationLogReader {
       if (previous === undefined) return this.strategy.selectNotifications(after + 1, pageSize);
       if (previous.length < pageSize) return undefined;
       return this.strategy.selectNotifications(previous[previous.length - 1]!.id + 1, pageSize);
-    }, this.strategy.readsStartLater === true);
+    });
   }
 
   /** The notifications decoded into domain events with their notification ids. */

@@ -8,24 +8,15 @@
  * returns undefined when there is nothing more to read. Empty pages are not handed over. A read ahead
  * is handled as soon as it is made: its failure reaches the caller at the page it would have given, and
  * a caller that stops early never hears of it (nor does the process, as an unhandled rejection).
- *
- * `startsLater`: the read's request leaves the process only on a later turn of the event loop (a pool
- * that hands its connection over on a later tick, as mysql2's and pg's do). Without a turn before the
- * page is handed over, the request would wait for the caller's synchronous work on the page (decoding
- * thousands of rows) and the two sides would take turns after all (docs/benchmarks.md, Round 2h: reads).
  */
 export async function* readAhead<T>(
   read: (previous: T[] | undefined) => Promise<T[]> | undefined,
-  startsLater = false,
 ): AsyncGenerator<T[], void, undefined> {
   let next = read(undefined);
   while (next !== undefined) {
     const page = await next;
     next = read(page);
-    if (next !== undefined) {
-      next.catch(() => {});
-      if (startsLater) await new Promise<void>((resolve) => setImmediate(resolve));
-    }
+    next?.catch(() => {});
     if (page.length > 0) yield page;
   }
 }

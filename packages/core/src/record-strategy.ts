@@ -34,8 +34,6 @@ export interface ActiveRecordStrategyOptions<I = SequencedItem> {
    * replay). Default 1,000; SQL strategies 5,000 (each page is a statement).
    */
   pageSize?: number;
-  /** See AggregateRecorder.readsStartLater. Default false; @es/sql's PostgreSQL and MySQL strategies true. */
-  readsStartLater?: boolean;
   /**
    * Integer sequences only: an append must start exactly one past the sequence's last position (at 0
    * on an empty one), checked atomically with the write. Default true for integer positions: versions
@@ -64,7 +62,6 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Snapsho
   readonly maxItemBytes: number;
   readonly maxBatchSize: number;
   readonly pageSize: number;
-  readonly readsStartLater: boolean;
   /** True when appends must continue their sequence with no gap (see the option). */
   readonly contiguous: boolean;
   protected readonly shape: ItemShape<I>;
@@ -81,7 +78,6 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Snapsho
     this.maxBatchSize = options.maxBatchSize ?? 10_000;
     this.pageSize = options.pageSize ?? 1000;
     checkPageSize(this.pageSize);
-    this.readsStartLater = options.readsStartLater ?? false;
     this.contiguous = this.positionKind === 'integer' && (options.contiguous ?? true);
     ActiveRecordStrategy.setAppendTurns(this, true);
     if (!Number.isSafeInteger(this.maxItemBytes) || this.maxItemBytes < 1) {
@@ -198,7 +194,7 @@ export abstract class ActiveRecordStrategy<I = SequencedItem> implements Snapsho
       }
       const limit = Math.min(pageSize, remaining);
       return this.select(id, { lower, lowerInclusive, upper, upperInclusive, limit, descending });
-    }, this.readsStartLater);
+    });
     for await (const page of pages) yield this.shape.fromCanonicalList(page);
   }
 

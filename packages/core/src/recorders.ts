@@ -46,14 +46,6 @@ export interface AggregateRecorder<I = SequencedItem> {
    * what suits the backend. Absent: 1,000.
    */
   readonly pageSize?: number;
-  /**
-   * True when a read's request leaves the process only on a later turn of the event loop (mysql2's and
-   * pg's pools hand a connection over on a later tick): a read ahead (`iteratePages`, a
-   * NotificationLogReader) then lets the loop turn once after starting the next page's read, before it
-   * hands over the page it has, so that the server reads the next page while the caller decodes this
-   * one. Absent: false (the read is under way when `select` returns, or there is nothing to overlap).
-   */
-  readonly readsStartLater?: boolean;
 
   append(items: I | readonly I[]): Promise<void>;
   /** The item at a position; rejects with NotFoundError when there is none. */

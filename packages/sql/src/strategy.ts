@@ -108,8 +108,6 @@ export class SqlActiveRecordStrategy<I = SequencedItem, K extends SqlTableKind =
       // Each page of a long read is a statement: a 10,000-event load on PostgreSQL or MariaDB spent ~20-50%
       // less CPU in pages of 5,000 than of 1,000 (docs/benchmarks.md, Round 2d: loads).
       pageSize: rest.pageSize ?? 5000,
-      // mysql2's and pg's pools send a statement on a later tick; better-sqlite3 reads at once.
-      readsStartLater: rest.readsStartLater ?? datastore.settings.dialect !== 'sqlite',
     });
     this.datastore = datastore;
     this.table = table;

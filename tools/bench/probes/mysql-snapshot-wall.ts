@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import mysql from 'mysql2/promise';
 import mysqlCallbacks from 'mysql2';
-import type { EventSpec } from '../src/adapter.js';
+import type { BenchAdapter, EventSpec } from '../src/adapter.js';
 import { libraryMysql } from '../src/adapters/library-mysql.js';
 import { rawMysql } from '../src/adapters/raw-mysql.js';
 
@@ -28,7 +28,7 @@ const LENGTH = 10_000;
 
 // Statements sent, counted (and the store's snapshot statement kept) on mysql2's connection class.
 let statements = 0;
-let tailSql: { sql: string; params: unknown[] } | undefined;
+let tailSql: { sql: string; params: (string | number)[] } | undefined;
 const proto = (mysqlCallbacks as unknown as { Connection: { prototype: Record<string, Function> } })
   .Connection.prototype;
 for (const method of ['execute', 'query'] as const) {
@@ -37,7 +37,7 @@ for (const method of ['execute', 'query'] as const) {
     statements++;
     const text = typeof args[0] === 'string' ? args[0] : (args[0] as { sql?: string }).sql;
     if (text?.includes('union all') && tailSql === undefined)
-      tailSql = { sql: text, params: [...(args[1] as unknown[])] };
+      tailSql = { sql: text, params: [...(args[1] as (string | number)[])] };
     return original.apply(this, args);
   };
 }
@@ -47,10 +47,11 @@ const specs = (n: number, from: number): EventSpec[] =>
 const lib = libraryMysql(url);
 const raw = rawMysql(url);
 const streams = new Map<string, string>();
+// `any`: the two adapters' row types differ; each appends its own rows.
 for (const [name, adapter] of [
   ['lib', lib],
   ['raw', raw],
-] as const) {
+] as [string, BenchAdapter<any>][]) {
   await adapter.open();
   const stream = randomUUID();
   for (let v = 0; v < LENGTH; v += 100) await adapter.append(stream, v, adapter.prepare(specs(100, v)));

@@ -2,9 +2,10 @@
  * When does a read ahead's next statement leave the process? @es/sql's `iteratePages` over a
  * 10,000-item sequence in pages of 5,000, each page held for 20 ms of synchronous work (as decoding it
  * is): the times at which each statement is sent (mysql2's `execute`, pg's `query`, hooked) and each
- * page is handed over, twice. Before Round 2h the next page's statement was sent only after the
- * caller's work on the page ("busy done" then "execute sent"): the pools hand a connection over on a
- * later tick. Now it is sent before the page is handed over. Not a test, not part of `pnpm bench`.
+ * page is handed over, twice. The next page's statement is sent only after the caller's work on the
+ * page ("busy done" then "execute sent"): the pools hand a connection over on a later tick. With
+ * commit ef20316 (`readsStartLater`, not merged: docs/benchmarks.md, Round 2h: reads) it is sent before
+ * the page is handed over. Not a test, not part of `pnpm bench`.
  *
  *     cd tools/bench && ES_MYSQL_URL=mysql://root@127.0.0.1:3306/<db> npx tsx probes/read-ahead-timeline.ts
  *     cd tools/bench && ES_MYSQL_URL=postgres://postgres@127.0.0.1:5432/<db> npx tsx probes/read-ahead-timeline.ts
