@@ -29,8 +29,9 @@ const LENGTH = 10_000;
 // Statements sent, counted (and the store's snapshot statement kept) on mysql2's connection class.
 let statements = 0;
 let tailSql: { sql: string; params: (string | number)[] } | undefined;
-const proto = (mysqlCallbacks as unknown as { Connection: { prototype: Record<string, Function> } })
-  .Connection.prototype;
+const proto = (
+  mysqlCallbacks as unknown as { Connection: { prototype: Record<string, (...args: unknown[]) => unknown> } }
+).Connection.prototype;
 for (const method of ['execute', 'query'] as const) {
   const original = proto[method]!;
   proto[method] = function (this: unknown, ...args: unknown[]) {

@@ -65,11 +65,17 @@ function serverMs(): number {
 
 // Statements sent, counted on mysql2's own connection class (the promise API and pools go through it).
 let statements = 0;
-const proto: Record<string, Function> = isMysql
-  ? (mysqlCallbacks as unknown as { Connection: { prototype: Record<string, Function> } }).Connection
-      .prototype
-  : ((await import('pg')) as unknown as { default: { Client: { prototype: Record<string, Function> } } })
-      .default.Client.prototype;
+const proto: Record<string, (...args: unknown[]) => unknown> = isMysql
+  ? (
+      mysqlCallbacks as unknown as {
+        Connection: { prototype: Record<string, (...args: unknown[]) => unknown> };
+      }
+    ).Connection.prototype
+  : (
+      (await import('pg')) as unknown as {
+        default: { Client: { prototype: Record<string, (...args: unknown[]) => unknown> } };
+      }
+    ).default.Client.prototype;
 for (const method of isMysql ? (['execute', 'query'] as const) : (['query'] as const)) {
   const original = proto[method]!;
   proto[method] = function (this: unknown, ...args: unknown[]) {
