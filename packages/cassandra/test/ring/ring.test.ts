@@ -18,6 +18,7 @@ import {
 import { describeIfAvailable } from '@es/testing/conformance';
 import { CassandraDatastore, CassandraSettings, CqlIntegerSequencedItem } from '../../src/index.js';
 import { testKeyspace } from '../helpers.js';
+import { describeClockSkew } from './clock-skew.js';
 import { describeDatacenters } from './datacenters.js';
 import { describeRingFeed } from './feed.js';
 import { describeSplit, describeTwoDcNodeKill } from './split.js';
@@ -267,3 +268,4 @@ describeDatacenters();
 describeSplit();
 describeTwoDcNodeKill();
 describeRingFeed();
+describeClockSkew();
