@@ -112,31 +112,44 @@ export function describeClockSkew(): void {
     () => {
       const keyspace = testKeyspace('skew');
       const victim = dc1[2]!;
-      let datastore: CassandraDatastore | undefined;
+      let setUp = false;
+      /** A store for the schema changes: 60 s requests, as they are slow on a loaded machine. */
+      const schemaStore = () =>
+        new CassandraDatastore({
+          settings: new CassandraSettings({
+            url: storeUrl(keyspace).replace('requestTimeoutMs=5000', 'requestTimeoutMs=60000'),
+          }),
+          tables: [CqlIntegerSequencedItem],
+        });
 
       afterAll(async () => {
         // The true clock again, whatever a failed test left.
         // Also when the node is not running (undefined): a failure mid-restart leaves it stopped.
         if (ringNodeClockOffset(RING, victim.address, env) !== 0)
           await restartRingNode(RING, victim.address, env, { clockOffsetSeconds: 0 });
-        await datastore?.client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => undefined);
-        await datastore?.close();
+        if (setUp) {
+          const datastore = schemaStore();
+          await datastore.setupConnection();
+          await datastore.client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => undefined);
+          await datastore.close();
+        }
       }, 900_000);
 
       it(`its clock skewed ${SKEW_SECONDS} s ahead, then true again, during appends from 4 processes through it and two others: one winner per position, nothing acknowledged lost, typed errors only; tracking forgotten through another node is forgotten`, async () => {
         await waitForRing(RING, env);
-        // Set up with a long request timeout: schema changes are slow on a loaded machine.
-        datastore = new CassandraDatastore({
-          settings: new CassandraSettings({
-            url: storeUrl(keyspace).replace('requestTimeoutMs=5000', 'requestTimeoutMs=60000'),
-          }),
-          tables: [CqlIntegerSequencedItem],
-        });
+        // Closed before the node restarts: a jest run that kept it open across them did not exit, with three
+        // connections to the restarted node left open.
+        const datastore = schemaStore();
+        setUp = true;
         await datastore.setupConnection();
-        await datastore.setupTables();
+        try {
+          await datastore.setupTables();
+          await new CassandraTrackingRecorder({ datastore }).setupTable();
+        } finally {
+          await datastore.close();
+        }
         // The tracking recorders below run at the writers' 5 s.
         const settings = new CassandraSettings({ url: storeUrl(keyspace) });
-        await new CassandraTrackingRecorder({ datastore }).setupTable();
 
         const times: Record<string, number> = { restarting: Date.now() };
         await restartRingNode(RING, victim.address, env, { clockOffsetSeconds: SKEW_SECONDS });
