@@ -1,5 +1,80 @@
-import { EsError, type SequencedItem } from '@es/core';
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EsError, SequencedItem } from '@es/core';
+import { requireServer } from '@es/testing/conformance';
 import { StorageFullError } from '../src/index.js';
+
+/**
+ * Whether this process can mount a tmpfs (root): the real full disks of PostgreSQL and MariaDB are a tmpfs
+ * the test mounts. Under CI=true (root here) a machine that cannot fails the file; asked once per file.
+ */
+export function canMountTmpfs(server: string): boolean {
+  return requireServer(
+    `a tmpfs mounted by the test (a real full disk for ${server})`,
+    () => {
+      if (process.getuid?.() !== 0) throw new Error('mounting a tmpfs needs root');
+      const probe = mkdtempSync(join(tmpdir(), 'es-mount-probe-'));
+      try {
+        execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe], { stdio: 'pipe' });
+        execFileSync('umount', [probe], { stdio: 'pipe' });
+      } finally {
+        rmSync(probe, { recursive: true, force: true });
+      }
+      return true;
+    },
+    `run the tests as root on the machine that runs ${server}`,
+  );
+}
+
+/** Mounts a tmpfs of `size` (e.g. '1m') on a new directory; `unmount` detaches it even when busy. */
+export function mountTmpfs(
+  prefix: string,
+  size: string,
+): { path: string; grow(size: string): void; unmount(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', path], { stdio: 'pipe' });
+  return {
+    path,
+    grow: (larger) => execFileSync('mount', ['-o', `remount,size=${larger}`, path], { stdio: 'pipe' }),
+    unmount: () => {
+      try {
+        execFileSync('umount', [path], { stdio: 'pipe' });
+      } catch {
+        execFileSync('umount', ['-l', path], { stdio: 'pipe' }); // busy: detach it now
+      }
+      rmSync(path, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Text that does not compress, so each item takes its room in the table's pages (~1.7 kB). */
+export const incompressible = (n: number) =>
+  JSON.stringify({ n, filler: Array.from({ length: 48 }, () => randomUUID()).join('') });
+
+/** `count` items of sequence `id` from position `from`. */
+export const itemsOf = (id: string, from: number, count: number) =>
+  Array.from({ length: count }, (_, i) => new SequencedItem(id, from + i, 't', incompressible(from + i)));
+
+/**
+ * Appends single items to a new sequence until the first failure; returns how many were acknowledged and
+ * the failure (the loop gives up after 5,000: a volume that never fills fails the caller's checks).
+ */
+export async function appendUntilFull(
+  append: (items: SequencedItem[]) => Promise<unknown>,
+  id: string,
+): Promise<{ acked: number; failure: unknown }> {
+  for (let p = 0; p < 5_000; p++) {
+    try {
+      await append(itemsOf(id, p, 1));
+    } catch (failure) {
+      return { acked: p, failure };
+    }
+  }
+  return { acked: 5_000, failure: undefined };
+}
 
 /**
  * What both disk-full tests check once the store is full (SQLite's page limit, PostgreSQL's tmpfs): a

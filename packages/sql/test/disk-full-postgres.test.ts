@@ -1,31 +1,19 @@
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chownSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { SequencedItem } from '@es/core';
-import { requireServer } from '@es/testing/conformance';
+import type { SequencedItem } from '@es/core';
 import { SqlActiveRecordStrategy, SqlDatastore, SqlIntegerSequencedItem } from '../src/index.js';
 import { type TestDialect, describeEachDialect, uniqueName } from './dialects.js';
-import { expectRefusedWhenFull } from './disk-full-checks.js';
+import {
+  appendUntilFull,
+  canMountTmpfs,
+  expectRefusedWhenFull,
+  itemsOf,
+  mountTmpfs,
+} from './disk-full-checks.js';
 
-/** Mounting a tmpfs needs root; under CI=true (root here) a machine that cannot fails this file. */
-const canMount = requireServer(
-  'a tmpfs mounted by the test (a real full disk for PostgreSQL)',
-  () => {
-    if (process.getuid?.() !== 0) throw new Error('mounting a tmpfs needs root');
-    const probe = mkdtempSync(join(tmpdir(), 'es-mount-probe-'));
-    try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe], { stdio: 'pipe' });
-      execFileSync('umount', [probe], { stdio: 'pipe' });
-    } finally {
-      rmSync(probe, { recursive: true, force: true });
-    }
-    return true;
-  },
-  'run the tests as root on the machine that runs PostgreSQL',
-);
+const canMount = canMountTmpfs('PostgreSQL');
 
 /**
  * A real full disk on PostgreSQL (docs/reliability.md, A disk full): the store's table, its TOAST table and
@@ -47,8 +35,7 @@ describeEachDialect(
     }
     const events = SqlIntegerSequencedItem.withTableName(uniqueName('full_events'));
     const tablespace = uniqueName('es_full');
-    let mountPoint = '';
-    let mounted = false;
+    let volume: ReturnType<typeof mountTmpfs> | undefined;
     let admin: pg.Client;
     let datastore: SqlDatastore;
     let store: SqlActiveRecordStrategy<SequencedItem, 'integer'>;
@@ -65,10 +52,8 @@ describeEachDialect(
         );
       }
       const { uid, gid } = statSync(dataDirectory);
-      mountPoint = mkdtempSync(join(tmpdir(), 'es-pg-full-'));
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mountPoint], { stdio: 'pipe' });
-      mounted = true;
-      const location = join(mountPoint, 'tablespace');
+      volume = mountTmpfs('es-pg-full-', '1m');
+      const location = join(volume.path, 'tablespace');
       mkdirSync(location);
       chownSync(location, uid, gid);
       await admin.query(`CREATE TABLESPACE ${tablespace} LOCATION '${location}'`);
@@ -93,18 +78,7 @@ describeEachDialect(
         ['close the datastore', () => datastore?.close()],
         ['drop the tablespace', () => admin?.query(`DROP TABLESPACE IF EXISTS ${tablespace}`)],
         ['close the admin connection', () => admin?.end()],
-        [
-          'unmount',
-          () => {
-            if (!mounted) return;
-            try {
-              execFileSync('umount', [mountPoint], { stdio: 'pipe' });
-            } catch {
-              execFileSync('umount', ['-l', mountPoint], { stdio: 'pipe' }); // busy: detach it now
-            }
-          },
-        ],
-        ['remove the mount point', () => mountPoint && rmSync(mountPoint, { recursive: true, force: true })],
+        ['unmount', () => volume?.unmount()],
       ];
       const failed: string[] = [];
       for (const [step, run] of steps) {
@@ -117,11 +91,6 @@ describeEachDialect(
       if (failed.length > 0) throw new Error(`cleaning up failed: ${failed.join('; ')}`);
     });
 
-    // Text that does not compress, so each item takes its room in the table's pages.
-    const payload = (n: number) =>
-      JSON.stringify({ n, filler: Array.from({ length: 48 }, () => randomUUID()).join('') });
-    const batch = (id: string, from: number, count: number) =>
-      Array.from({ length: count }, (_, i) => new SequencedItem(id, from + i, 't', payload(from + i)));
     const stored = async (id: string) => (await store.getItems(id)).map((item) => item.position);
 
     it(
@@ -130,19 +99,10 @@ describeEachDialect(
         const single = randomUUID();
         const batched = randomUUID();
         const others = [randomUUID(), randomUUID()];
-        let acked = 0;
-        const failures: unknown[] = [];
-        for (let p = 0; failures.length === 0 && p < 5_000; p++) {
-          try {
-            await store.append(batch(single, p, 1));
-            acked = p + 1;
-          } catch (error) {
-            failures.push(error);
-          }
-        }
-        expect(failures).toHaveLength(1);
+        const { acked, failure } = await appendUntilFull((items) => store.append(items), single);
+        const failures: unknown[] = [failure];
         expect(acked).toBeGreaterThan(10); // it did write until the volume was full
-        await expectRefusedWhenFull((items) => store.append(items), batch, { batched, others }, failures);
+        await expectRefusedWhenFull((items) => store.append(items), itemsOf, { batched, others }, failures);
         for (const failure of failures)
           expect(String((failure as Error).cause)).toMatch(/No space left on device/);
         expect(await stored(single)).toEqual(Array.from({ length: acked }, (_, p) => p));
@@ -150,10 +110,10 @@ describeEachDialect(
         for (const id of others) expect(await stored(id)).toEqual([]);
 
         // Space added to the volume: the same store, the same positions.
-        execFileSync('mount', ['-o', 'remount,size=16m', mountPoint], { stdio: 'pipe' });
-        await store.append(batch(single, acked, 1));
-        await store.append(batch(batched, 0, 30));
-        await Promise.all(others.map((id) => store.append(batch(id, 0, 20))));
+        volume!.grow('16m');
+        await store.append(itemsOf(single, acked, 1));
+        await store.append(itemsOf(batched, 0, 30));
+        await Promise.all(others.map((id) => store.append(itemsOf(id, 0, 20))));
         expect(await stored(single)).toHaveLength(acked + 1);
         expect(await stored(batched)).toHaveLength(30);
         for (const id of others) expect(await stored(id)).toHaveLength(20);

@@ -212,6 +212,47 @@ async function shapes(): Promise<void> {
   await client.end();
 }
 
+/**
+ * Adds @es's candidates to `candidates`: the workspace's sources (when ONLY has `es`), then each variant's
+ * build, each appending one new entity's Created event a time through an EventStore over the datastore
+ * `open` gives for its table.
+ */
+async function addEsCandidates(
+  candidates: Map<string, Candidate>,
+  open: (sqlp: any, table: any) => Promise<unknown>,
+): Promise<void> {
+  const es = async (name: string, core: any, sqlp: any): Promise<Candidate> => {
+    const table = sqlp.SqlIntegerSequencedItem.withTableName(`pg_probe_${name}`);
+    const datastore = await open(sqlp, table);
+    const events = new sqlp.SqlActiveRecordStrategy({ datastore, table });
+    const store = new core.EventStore({
+      activeRecordStrategy: events,
+      sequencedItemMapper: new core.SequencedItemMapper(),
+    });
+    const E = variantEntity(core, `probe.${name}`);
+    return {
+      async run(count) {
+        for (let i = 0; i < count; i++)
+          await store.append([
+            new E.Created({ originatorId: randomUUID(), originatorVersion: 0, value: randomUUID() }),
+          ]);
+      },
+    };
+  };
+  if (only.includes('es'))
+    candidates.set(
+      'es (workspace sources)',
+      await es('es', await import('@es/core'), await import('@es/sql')),
+    );
+  for (const name of variants) {
+    const root = new URL(`./variants/${name}/node_modules/@es/`, import.meta.url).pathname;
+    // `any`: a variant is a build imported by path at run time, not the workspace's typed sources.
+    const core: any = await import(`${root}core/dist/index.js`);
+    const sqlp: any = await import(`${root}sql/dist/index.js`);
+    candidates.set(name, await es(name, core, sqlp));
+  }
+}
+
 async function paths(): Promise<void> {
   const candidates = new Map<string, Candidate>();
   const closers: (() => Promise<void>)[] = [];
@@ -238,39 +279,14 @@ async function paths(): Promise<void> {
       'emmett',
       await adapterCandidate((await import('../src/adapters/emmett-postgres.js')).emmettPostgres(url)),
     );
-  const es = async (name: string, core: any, sqlp: any, E: any): Promise<Candidate> => {
-    const EVENTS = sqlp.SqlIntegerSequencedItem.withTableName(`pg_probe_${name}`);
-    const datastore = new sqlp.SqlDatastore({ settings: new sqlp.SqlSettings({ url }), tables: [EVENTS] });
+  await addEsCandidates(candidates, async (sqlp, table) => {
+    const datastore = new sqlp.SqlDatastore({ settings: new sqlp.SqlSettings({ url }), tables: [table] });
     await datastore.setupConnection();
     await datastore.dropTables();
     await datastore.setupTables();
     closers.push(() => datastore.close());
-    const events = new sqlp.SqlActiveRecordStrategy({ datastore, table: EVENTS });
-    const store = new core.EventStore({
-      activeRecordStrategy: events,
-      sequencedItemMapper: new core.SequencedItemMapper(),
-    });
-    return {
-      async run(count) {
-        for (let i = 0; i < count; i++)
-          await store.append([
-            new E.Created({ originatorId: randomUUID(), originatorVersion: 0, value: randomUUID() }),
-          ]);
-      },
-    };
-  };
-  if (only.includes('es')) {
-    const core = await import('@es/core');
-    const sqlp = await import('@es/sql');
-    candidates.set('es (workspace sources)', await es('es', core, sqlp, variantEntity(core, 'probe.es')));
-  }
-  for (const name of variants) {
-    const root = new URL(`./variants/${name}/node_modules/@es/`, import.meta.url).pathname;
-    // `any`: a variant is a build imported by path at run time, not the workspace's typed sources.
-    const core: any = await import(`${root}core/dist/index.js`);
-    const sqlp: any = await import(`${root}sql/dist/index.js`);
-    candidates.set(name, await es(name, core, sqlp, variantEntity(core, `probe.${name}`)));
-  }
+    return datastore;
+  });
   await measure(candidates);
   for (const close of closers) await close();
 }
@@ -363,39 +379,15 @@ async function clientOnly(): Promise<void> {
       },
     });
   }
-  const es = async (name: string, core: any, sqlp: any, E: any): Promise<Candidate> => {
-    const EVENTS = sqlp.SqlIntegerSequencedItem.withTableName(`pg_probe_${name}`);
+  await addEsCandidates(candidates, async (sqlp, table) => {
     const pool = fakePool();
-    const datastore = new sqlp.SqlDatastore({ client: { dialect: 'postgres', pool }, tables: [EVENTS] });
+    const datastore = new sqlp.SqlDatastore({ client: { dialect: 'postgres', pool }, tables: [table] });
     closers.push(async () => {
       await datastore.close();
       await pool.end();
     });
-    const events = new sqlp.SqlActiveRecordStrategy({ datastore, table: EVENTS });
-    const store = new core.EventStore({
-      activeRecordStrategy: events,
-      sequencedItemMapper: new core.SequencedItemMapper(),
-    });
-    return {
-      async run(count) {
-        for (let i = 0; i < count; i++)
-          await store.append([
-            new E.Created({ originatorId: randomUUID(), originatorVersion: 0, value: randomUUID() }),
-          ]);
-      },
-    };
-  };
-  if (only.includes('es')) {
-    const core = await import('@es/core');
-    const sqlp = await import('@es/sql');
-    candidates.set('es (workspace sources)', await es('es', core, sqlp, variantEntity(core, 'probe.es')));
-  }
-  for (const name of variants) {
-    const root = new URL(`./variants/${name}/node_modules/@es/`, import.meta.url).pathname;
-    const core: any = await import(`${root}core/dist/index.js`);
-    const sqlp: any = await import(`${root}sql/dist/index.js`);
-    candidates.set(name, await es(name, core, sqlp, variantEntity(core, `probe.${name}`)));
-  }
+    return datastore;
+  });
   await measure(candidates);
   for (const close of closers) await close();
 }

@@ -1,7 +1,7 @@
 import { type NodeConfig, ringNodes } from '../src/config.js';
 import { rootLauncher } from '../src/node.js';
 import { parseCommand } from '../src/options.js';
-import { PARTITION_CHAIN, groupsMismatch, nodeGroupId, partitionRules } from '../src/partition.js';
+import { groupsMismatch, nodeGroupId, partitionRules } from '../src/partition.js';
 
 function ring(...argv: string[]) {
   const command = parseCommand(['ring', 'start', ...argv]);
@@ -35,31 +35,20 @@ describe('partitions', () => {
     const nodes = ring('--nodes', '3');
     const [a, b, c] = nodes as [NodeConfig, NodeConfig, NodeConfig];
     const rules = partitionRules([c], [a, b]);
-    const rule = (from: NodeConfig, to: NodeConfig, direction: string) => [
-      '-A',
-      PARTITION_CHAIN,
-      '-p',
-      'tcp',
-      '-m',
-      'owner',
-      '--gid-owner',
-      String(nodeGroupId(from.address)),
-      '-d',
-      to.address,
-      '--dport',
-      String(to.storagePort),
-      '-m',
-      'comment',
-      '--comment',
-      direction,
-      '-j',
-      'DROP',
-    ];
-    expect(rules).toEqual([
-      rule(c, a, 'a-to-b'),
-      rule(a, c, 'b-to-a'),
-      rule(c, b, 'a-to-b'),
-      rule(b, c, 'b-to-a'),
+    // Written out: node n's group is 20000 + 256 * third octet + fourth octet (127.0.0.2-4: 20002-20004).
+    const line = (gid: number, to: string, direction: string) =>
+      `-A ES_CASSANDRA_PARTITION -p tcp -m owner --gid-owner ${gid} -d ${to} --dport 7000 -m comment --comment ${direction} -j DROP`;
+    expect([a.address, b.address, c.address, a.storagePort]).toEqual([
+      '127.0.0.2',
+      '127.0.0.3',
+      '127.0.0.4',
+      7000,
+    ]);
+    expect(rules.map((r) => r.join(' '))).toEqual([
+      line(20004, '127.0.0.2', 'a-to-b'),
+      line(20002, '127.0.0.4', 'b-to-a'),
+      line(20004, '127.0.0.3', 'a-to-b'),
+      line(20003, '127.0.0.4', 'b-to-a'),
     ]);
     expect(rules.flat()).not.toContain(String(c.port));
     expect(partitionRules(nodes.slice(0, 2), nodes.slice(2))).toHaveLength(4);
