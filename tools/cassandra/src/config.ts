@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type ClockOffset, clockOffsetProperties } from './clock.js';
 import type { Mode, NodeOptions, RingOptions, ToolEnvironment } from './options.js';
 
 /** Everything about one node that its files and its command line are made from; saved as node.json. */
@@ -185,6 +186,7 @@ export function jvmArgs(
   paths: NodePaths,
   lib: string,
   jamm: string | undefined,
+  clock?: ClockOffset,
 ): string[] {
   return [
     `-Xms${config.heap}`,
@@ -254,8 +256,10 @@ export function jvmArgs(
     // jamm is optional in 5.0 but upstream always loads it as an agent (more exact memtable sizing).
     ...(jamm === undefined ? [] : [`-javaagent:${jamm}`]),
     ...(config.jmxPort === undefined ? [] : [`-Dcassandra.jmx.local.port=${config.jmxPort}`]),
+    // A skewed clock (clock.ts): Cassandra's own Clock.Global reads OffsetClock, which the class path adds.
+    ...(clock === undefined ? [] : clockOffsetProperties(clock.offsetSeconds)),
     '-cp',
-    `${lib}/*`,
+    clock === undefined ? `${lib}/*` : `${lib}/*:${clock.classes}`,
     'org.apache.cassandra.service.CassandraDaemon',
   ];
 }

@@ -13,15 +13,17 @@ export {
 } from './options.js';
 export { type NodeConfig, cassandraYaml, jvmArgs, ringNodes, singleNode } from './config.js';
 export { fetchCassandra, hasMaven, isFetched } from './fetch.js';
+export { findJava, nodeUrl, probeNode } from './node.js';
 export {
-  clockOffsetEnv,
-  clockOffsetUnavailable,
-  faketimeLibrary,
-  findJava,
-  nodeUrl,
-  probeNode,
+  OFFSET_CLOCK_CLASS,
+  OFFSET_CLOCK_SOURCE,
+  OFFSET_PROPERTY,
+  clockOffsetProperties,
+  commandLineClockOffset,
+  findJavac,
+  offsetClockClasses,
   processClockOffset,
-} from './node.js';
+} from './clock.js';
 export {
   type NodeStatus,
   type StartResult,

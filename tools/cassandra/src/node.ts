@@ -28,6 +28,7 @@ import {
   nodePaths,
   rackdcProperties,
 } from './config.js';
+import { offsetClockClasses } from './clock.js';
 import { nodeGroupId } from './partition.js';
 import { fetchCassandra } from './fetch.js';
 import { log, sleep } from './log.js';
@@ -136,62 +137,9 @@ export function logTail(paths: NodePaths, lines = 60): string {
     .join('\n');
 }
 
-/** Where Debian's libfaketime puts its library (multiarch first). */
-const FAKETIME_LIBS = [
-  `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu/faketime/libfaketime.so.1`,
-  '/usr/lib/faketime/libfaketime.so.1',
-  '/usr/local/lib/faketime/libfaketime.so.1',
-];
-
-/** The libfaketime library a node with a clock offset is started with, or undefined when none is installed. */
-export function faketimeLibrary(): string | undefined {
-  return FAKETIME_LIBS.find((file) => existsSync(file));
-}
-
-/** Why a node cannot be started with a clock offset here (undefined when it can). */
-export function clockOffsetUnavailable(): string | undefined {
-  return faketimeLibrary() === undefined
-    ? `libfaketime is not installed (looked for ${FAKETIME_LIBS.join(', ')}): apt-get install libfaketime`
-    : undefined;
-}
-
-/**
- * The environment that starts a process with its wall clock \`seconds\` off (libfaketime, preloaded): a
- * relative offset that keeps the clock running. Monotonic clocks stay true (FAKETIME_DONT_FAKE_MONOTONIC),
- * which the JVM needs: its timers and System.nanoTime run on CLOCK_MONOTONIC, and faking it hangs or
- * confuses them; Cassandra's timestamps (System.currentTimeMillis, its micros clock) read CLOCK_REALTIME.
- */
-export function clockOffsetEnv(seconds: number): Record<string, string> {
-  const library = faketimeLibrary();
-  if (library === undefined) throw new Error(clockOffsetUnavailable());
-  return {
-    LD_PRELOAD: library,
-    FAKETIME: `${seconds < 0 ? '-' : '+'}${Math.abs(seconds)}`,
-    FAKETIME_DONT_FAKE_MONOTONIC: '1',
-  };
-}
-
-/**
- * The clock offset (seconds) a running process was started with, from its environment (FAKETIME under
- * libfaketime, as clockOffsetEnv sets it); 0 when it runs on the true clock, undefined when unreadable.
- */
-export function processClockOffset(pid: number): number | undefined {
-  let environ: string[];
-  try {
-    environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
-  } catch {
-    return undefined;
-  }
-  const preloaded = environ.some((v) => v.startsWith('LD_PRELOAD=') && v.includes('libfaketime'));
-  const faketime = environ.find((v) => v.startsWith('FAKETIME='))?.slice('FAKETIME='.length);
-  if (!preloaded || faketime === undefined) return 0;
-  const match = /^([+-])(\d+)$/.exec(faketime);
-  return match ? (match[1] === '-' ? -1 : 1) * Number(match[2]) : undefined;
-}
-
 /**
  * Writes the node's files and starts its JVM in the background; returns the pid. With
- * \`clockOffsetSeconds\` (not 0), the node's wall clock runs that far off the machine's (clockOffsetEnv).
+ * `clockOffsetSeconds` (not 0), the node's wall clock runs that far off the machine's (clock.ts).
  */
 export async function launchNode(
   config: NodeConfig,
@@ -215,7 +163,10 @@ export async function launchNode(
 
   const lib = libDir(env);
   const jamm = readdirSync(lib).find((jar) => /^jamm-.*\.jar$/.test(jar));
-  const args = jvmArgs(config, paths, lib, jamm && join(lib, jamm));
+  const offset = options.clockOffsetSeconds ?? 0;
+  const clock =
+    offset === 0 ? undefined : { offsetSeconds: offset, classes: offsetClockClasses(lib, env.version, java) };
+  const args = jvmArgs(config, paths, lib, jamm && join(lib, jamm), clock);
   // As root the JVM holds CAP_IPC_LOCK, so Cassandra's mlockall(MCL_CURRENT) succeeds and faults the whole heap
   // into RAM (measured: +2.6 s start-up, ~+800 MB RSS). A test server needs no locked memory: drop just that
   // capability and mlockall fails with a harmless "Unable to lock JVM memory (ENOMEM)" warning, as it does
@@ -225,13 +176,10 @@ export async function launchNode(
   const asRoot =
     process.getuid?.() === 0 && spawnSync('setpriv', ['--version'], { stdio: 'ignore' }).status === 0;
   const [command, ...launcherArgs] = asRoot ? rootLauncher(config, java) : [java];
-  const offset = options.clockOffsetSeconds ?? 0;
-  // The variables go to this node only, never to the tool's own process.
-  const childEnv = offset === 0 ? process.env : { ...process.env, ...clockOffsetEnv(offset) };
   log(
     `starting '${config.name}': Cassandra ${env.version} on ${config.address}:${config.port} ` +
       `(storage ${config.storagePort}, dc ${config.dc}, heap ${config.heap}, auth ${config.auth}, mode ${config.mode}` +
-      `${offset === 0 ? '' : `, clock ${childEnv.FAKETIME} s`})`,
+      `${offset === 0 ? '' : `, clock ${offset > 0 ? '+' : ''}${offset} s`})`,
   );
   const output = openSync(paths.consoleLog, 'a');
   try {
@@ -239,7 +187,6 @@ export async function launchNode(
     // `stop`. cwd = instance dir so nothing (hs_err, jna temp files) lands in the repo.
     const child = spawn(command!, [...launcherArgs, ...args], {
       cwd: paths.dir,
-      env: childEnv,
       detached: true,
       stdio: ['ignore', output, output],
     });

@@ -58,7 +58,7 @@ export type Command =
   | { readonly command: 'ring kill'; readonly name: string; readonly node: string }
   /**
    * `clockOffsetSeconds`: restart the node (stopping it first if it runs) with its wall clock that far off
-   * (libfaketime); 0 restores the true clock. Absent: start a stopped node on the true clock, as before.
+   * (Cassandra's cassandra.clock hook, clock.ts); 0 restores the true clock. Absent: start a stopped node on the true clock, as before.
    */
   | {
       readonly command: 'ring restart';
@@ -130,9 +130,9 @@ Commands:
   ring kill NODE            SIGKILL one node (NODE: its number, 1 = the seed, or its address); its data stays.
   ring restart NODE         Start a killed or stopped node on its data; wait until it is back in the ring.
       --clock-offset OFFSET Stop the node if it runs, then start it with its wall clock OFFSET off the
-                            machine's (libfaketime; monotonic time untouched): +20s, -30s, +2m, -1h, or
-                            0 for the true clock again (a negative one with =: --clock-offset=-30s).
-                            Needs libfaketime (apt-get install libfaketime); ring status shows offsets.
+                            machine's (Cassandra's cassandra.clock hook; monotonic time untouched): +20s,
+                            -30s, +2m, -1h, or 0 for the true clock again (a negative one with =:
+                            --clock-offset=-30s). Needs javac (JDK 17); ring status shows offsets.
   ring wait [NODE]          Wait until the node (default: every node) is up and seen as normal by the others.
   ring check                Kill the last node during QUORUM writes, restart it, read everything at ALL.
 
@@ -326,7 +326,7 @@ const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600 };
 
 /**
  * A clock offset in whole seconds: a sign and a number with a unit (s, m, h), e.g. +20s, -30s, +2m; or 0.
- * At most a day either way (libfaketime takes more, but a ring whose node is days off is not a test).
+ * At most a day either way (a ring whose node is days off is not a test).
  */
 export function clockOffset(value: string): number {
   const match = /^([+-])(\d{1,5})([smh])$/.exec(value);

@@ -7,16 +7,16 @@ import { healPartitions } from './partition.js';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Client } from 'cassandra-driver';
-import { type NodeConfig, nodePaths, ringFile, ringNodes } from './config.js';
+import { type NodeConfig, libDir, nodePaths, ringFile, ringNodes } from './config.js';
 import { log, sleep } from './log.js';
+import { offsetClockClasses, processClockOffset } from './clock.js';
 import {
-  clockOffsetUnavailable,
   describeRss,
+  findJava,
   killPid,
   launchNode,
   portInUse,
   probeNode,
-  processClockOffset,
   runningPid,
   seconds,
   stopPid,
@@ -157,7 +157,7 @@ export async function killRingNode(name: string, spec: string, env: ToolEnvironm
 
 /**
  * The clock offset (seconds) a ring node's process runs with: 0 on the true clock; undefined when it is
- * not running (or its environment cannot be read).
+ * not running (or its command line cannot be read).
  */
 export function ringNodeClockOffset(name: string, spec: string, env: ToolEnvironment): number | undefined {
   const pid = ringNodePid(name, spec, env);
@@ -172,8 +172,8 @@ export function ringNodePid(name: string, spec: string, env: ToolEnvironment): n
 /**
  * Starts a node that was killed or stopped, on its data, and waits until the others see it as normal again.
  * With `clockOffsetSeconds`, the node is stopped first if it runs (SIGTERM: it drains) and started with its
- * wall clock that far off (libfaketime, see clockOffsetEnv); 0 brings it back to the true clock. Returns
- * the seconds it took.
+ * wall clock that far off (Cassandra's `cassandra.clock` hook, see clock.ts); 0 brings it back to the true
+ * clock. Returns the seconds it took.
  */
 export async function restartRingNode(
   name: string,
@@ -188,7 +188,8 @@ export async function restartRingNode(
   let pid = runningPid(paths);
   const offset = options.clockOffsetSeconds;
   if (offset !== undefined) {
-    if (offset !== 0 && clockOffsetUnavailable() !== undefined) throw new Error(clockOffsetUnavailable());
+    // Compiled (or failed: no javac) before the node is stopped, not after.
+    if (offset !== 0) offsetClockClasses(libDir(env), env.version, findJava());
     if (pid !== undefined) {
       log(`stopping '${node.name}' (pid ${pid}) to restart it with its clock ${offset} s off`);
       await stopPid(pid, paths, 60_000);

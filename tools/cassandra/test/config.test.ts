@@ -10,6 +10,7 @@ import {
   ringNodes,
   singleNode,
 } from '../src/config.js';
+import { commandLineClockOffset } from '../src/clock.js';
 import { parseCommand, toolEnvironment } from '../src/options.js';
 
 const env = toolEnvironment({ ES_CASSANDRA_HOME: '/cache' });
@@ -114,6 +115,25 @@ describe('the JVM command line', () => {
     expect(jvmArgs(node('--jmx-port', '7199'), paths, '/l', undefined)).toContain(
       '-Dcassandra.jmx.local.port=7199',
     );
+  });
+
+  it('with a clock offset, names OffsetClock and its offset in ms, and adds its classes to the classpath', () => {
+    const skewed = jvmArgs(node(), paths, '/l', undefined, {
+      offsetSeconds: -30,
+      classes: '/c/offset-clock-1',
+    });
+    expect(skewed.slice(-3)).toEqual([
+      '-cp',
+      '/l/*:/c/offset-clock-1',
+      'org.apache.cassandra.service.CassandraDaemon',
+    ]);
+    expect(skewed).toEqual(
+      expect.arrayContaining(['-Dcassandra.clock=es.cassandra.OffsetClock', '-Des.clock.offset.ms=-30000']),
+    );
+    // ring status reads the offset back from the command line; a node without one is on the true clock.
+    expect(commandLineClockOffset(skewed)).toBe(-30);
+    expect(commandLineClockOffset(jvmArgs(node(), paths, '/l', undefined))).toBe(0);
+    expect(jvmArgs(node(), paths, '/l', undefined).filter((a) => /clock|offset-clock/.test(a))).toEqual([]);
   });
 });
 

@@ -18,6 +18,7 @@ import {
 import { describeIfAvailable } from '@es/testing/conformance';
 import { CassandraDatastore, CassandraSettings, CqlIntegerSequencedItem } from '../../src/index.js';
 import { testKeyspace } from '../helpers.js';
+import { describeClockSkew } from './clock-skew.js';
 import { describeDatacenterLossBothSides } from './dcloss.js';
 import { describeDatacenters } from './datacenters.js';
 import { describeRingFeed } from './feed.js';
@@ -269,3 +270,4 @@ describeSplit();
 describeTwoDcNodeKill();
 describeRingFeed();
 describeDatacenterLossBothSides();
+describeClockSkew();
