@@ -124,6 +124,7 @@ export class CassandraDatastore {
         (error) => error instanceof MissingTableError,
       );
     }
+    await awaitSchemaAgreement(this.client);
   }
 
   /** Drops every table (the keyspace stays). */
@@ -284,6 +285,24 @@ async function whileSchemaSpreads<T>(
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
+}
+
+/**
+ * Waits, at most SCHEMA_WAIT_MS, until every node that is up has the same schema version. The node that
+ * coordinated a `CREATE` may list the new table while a replica has not received it yet, and a write that
+ * replica is sent then fails ("Unknown CF ..."). The driver waits for agreement after each schema change
+ * for at most `maxSchemaAgreementWaitSeconds` (10 s) and goes on silently; on a loaded ring that was not
+ * enough (a ring test's first write after setting up a table failed so). After the wait it goes on too: a
+ * node that still lags converges by gossip, and a write it refuses meanwhile is a typed failure. A client
+ * without the driver's metadata (a test's stand-in) is not waited for.
+ */
+export async function awaitSchemaAgreement(client: CqlClient): Promise<void> {
+  // The driver has it (lib/metadata/index.js) but its typings (4.10) do not declare it.
+  const metadata = (client as { metadata?: { checkSchemaAgreement?: () => Promise<boolean> } }).metadata;
+  if (typeof metadata?.checkSchemaAgreement !== 'function') return;
+  const since = Date.now();
+  while (!(await metadata.checkSchemaAgreement()) && Date.now() - since < SCHEMA_WAIT_MS)
+    await new Promise((resolve) => setTimeout(resolve, 250));
 }
 
 /**

@@ -8,7 +8,13 @@ import {
 } from '@es/core';
 import { assertIdentifier, validateTrackingList, validateTrackingName } from '@es/core/backend';
 import type { types } from 'cassandra-driver';
-import { type CassandraDatastore, type CqlSession, connectionError, defaultSession } from './datastore.js';
+import {
+  type CassandraDatastore,
+  type CqlSession,
+  awaitSchemaAgreement,
+  connectionError,
+  defaultSession,
+} from './datastore.js';
 import { NEVER_RETRY, explain, outcomeMayBeUnknown } from './outcome.js';
 import { toNumber } from './bound-table.js';
 
@@ -70,6 +76,7 @@ export class CassandraTrackingRecorder implements ProjectionRecorder<CqlSession>
       [],
       this.session.settings.consistencyCodes.write,
     );
+    await awaitSchemaAgreement(this.session.client);
   }
 
   async maxTrackingId(applicationName: string): Promise<number> {
