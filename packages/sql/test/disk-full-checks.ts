@@ -35,15 +35,19 @@ export function mountTmpfs(
   size: string,
 ): { path: string; grow(size: string): void; unmount(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
-  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', path], { stdio: 'pipe' });
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', path], {
+    stdio: 'pipe',
+    timeout: 30_000,
+  });
   return {
     path,
-    grow: (larger) => execFileSync('mount', ['-o', `remount,size=${larger}`, path], { stdio: 'pipe' }),
+    grow: (larger) =>
+      execFileSync('mount', ['-o', `remount,size=${larger}`, path], { stdio: 'pipe', timeout: 30_000 }),
     unmount: () => {
       try {
-        execFileSync('umount', [path], { stdio: 'pipe' });
+        execFileSync('umount', [path], { stdio: 'pipe', timeout: 30_000 });
       } catch {
-        execFileSync('umount', ['-l', path], { stdio: 'pipe' }); // busy: detach it now
+        execFileSync('umount', ['-l', path], { stdio: 'pipe', timeout: 30_000 }); // busy: detach it now
       }
       rmSync(path, { recursive: true, force: true });
     },

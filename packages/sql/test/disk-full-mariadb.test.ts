@@ -89,7 +89,7 @@ class PrivateMariaDb {
         '--auth-root-authentication-method=normal',
         '--skip-test-db',
       ],
-      { stdio: 'pipe' },
+      { stdio: 'pipe', timeout: 120_000 }, // a hung bootstrap must not block the worker for good
     );
   }
 
@@ -112,7 +112,8 @@ class PrivateMariaDb {
     this.#process = child;
     const deadline = Date.now() + 60_000;
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`mariadbd exited at start; its log: ${this.log}`);
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`mariadbd exited at start; its log: ${this.log}`);
       try {
         const connection = await createConnection({ host: '127.0.0.1', port: this.port, user: 'root' });
         await connection.end();
@@ -221,7 +222,10 @@ describeEachDialect(
           () => 'stored',
           (error: unknown) => error,
         );
-        const serverDied = !server!.running || (await server!.exited(5_000));
+        // A crash takes a moment (InnoDB's abort writes its report); a refusal leaves the server up.
+        const serverDied =
+          !server!.running ||
+          (await server!.exited(batchOutcome instanceof OutcomeUnknownError ? 30_000 : 5_000));
         console.log(
           `MariaDB, full volume: ${acked} single appends acknowledged; the batch: ${
             batchOutcome instanceof Error ? batchOutcome.constructor.name : batchOutcome
