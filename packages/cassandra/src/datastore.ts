@@ -1,6 +1,6 @@
 import { MissingTableError, SettingsError, StoreConnectionError } from '@es/core';
 import { InFlight } from '@es/core/backend';
-import { Client, type ClientOptions, ExecutionProfile, errors, policies } from 'cassandra-driver';
+import { Client, type ClientOptions, ExecutionProfile, type HostMap, errors, policies } from 'cassandra-driver';
 import { CassandraSettings } from './settings.js';
 import type { CqlTable } from './tables.js';
 
@@ -292,17 +292,40 @@ async function whileSchemaSpreads<T>(
  * coordinated a `CREATE` may list the new table while a replica has not received it yet, and a write that
  * replica is sent then fails ("Unknown CF ..."). The driver waits for agreement after each schema change
  * for at most `maxSchemaAgreementWaitSeconds` (10 s) and goes on silently; on a loaded ring that was not
- * enough (a ring test's first write after setting up a table failed so). After the wait it goes on too: a
- * node that still lags converges by gossip, and a write it refuses meanwhile is a typed failure. A client
- * without the driver's metadata (a test's stand-in) is not waited for.
+ * enough (a ring test's first write after setting up a table failed so). The driver's own check counts
+ * the nodes that are down too (their last known version), which would hold every setup for the whole wait
+ * during an outage; this one asks one node that is up for its version and its peers', and compares those
+ * of the nodes the driver sees up. After the wait it goes on: a node that still lags converges by gossip,
+ * and a write it refuses meanwhile is a typed failure. A client without the driver's host list (a test's
+ * stand-in) is not waited for.
  */
 export async function awaitSchemaAgreement(client: CqlClient): Promise<void> {
-  // The driver has it (lib/metadata/index.js) but its typings (4.10) do not declare it.
-  const metadata = (client as { metadata?: { checkSchemaAgreement?: () => Promise<boolean> } }).metadata;
-  if (typeof metadata?.checkSchemaAgreement !== 'function') return;
+  const hosts = (client as Partial<Pick<Client, 'hosts'>>).hosts;
+  if (hosts === undefined) return;
   const since = Date.now();
-  while (!(await metadata.checkSchemaAgreement()) && Date.now() - since < SCHEMA_WAIT_MS)
+  while (!(await schemaAgrees(client, hosts)) && Date.now() - since < SCHEMA_WAIT_MS)
     await new Promise((resolve) => setTimeout(resolve, 250));
+}
+
+async function schemaAgrees(client: CqlClient, hosts: HostMap): Promise<boolean> {
+  const up = hosts.values().filter((host) => host.isUp());
+  const asked = up[0];
+  if (asked === undefined) return false;
+  const upAddresses = new Set(up.map((host) => host.address.replace(/:\d+$/, '')));
+  try {
+    const local = await client.execute('SELECT schema_version FROM system.local', [], { host: asked });
+    const peers = await client.execute('SELECT peer, rpc_address, schema_version FROM system.peers', [], {
+      host: asked,
+    });
+    const versions = new Set([String(local.first()?.get('schema_version'))]);
+    for (const row of peers.rows) {
+      const address = String(row.get('rpc_address') ?? row.get('peer'));
+      if (upAddresses.has(address)) versions.add(String(row.get('schema_version')));
+    }
+    return versions.size === 1;
+  } catch {
+    return false; // that node went away meanwhile: ask again
+  }
 }
 
 /**
