@@ -1,6 +1,13 @@
 import { MissingTableError, SettingsError, StoreConnectionError } from '@es/core';
 import { InFlight } from '@es/core/backend';
-import { Client, type ClientOptions, ExecutionProfile, type HostMap, errors, policies } from 'cassandra-driver';
+import {
+  Client,
+  type ClientOptions,
+  ExecutionProfile,
+  type HostMap,
+  errors,
+  policies,
+} from 'cassandra-driver';
 import { CassandraSettings } from './settings.js';
 import type { CqlTable } from './tables.js';
 
