@@ -187,6 +187,18 @@ async function startWriters(
  * With several URLs, writer n uses URL n (round robin): writers in several data centres. `fault` sees the
  * outcomes so far, as they come.
  */
+/** The kill of every writeThrough's writers still running. */
+const running = new Set<() => void>();
+
+/**
+ * Kills the writer processes of a writeThrough still running: one a test's time limit cut short (jest
+ * goes on to afterAll while the test's promise, and its writers, run on). For an afterAll.
+ */
+export function killRunningWriters(): void {
+  for (const kill of running) kill();
+  running.clear();
+}
+
 export async function writeThrough(
   options: {
     writers: number;
@@ -208,6 +220,7 @@ export async function writeThrough(
     options.feedTable,
     options.reconnectMs,
   );
+  running.add(writers.kill);
   let outcomes: Outcome[];
   try {
     await fault(writers.outcomes);
@@ -215,6 +228,8 @@ export async function writeThrough(
   } catch (error) {
     writers.kill();
     throw error;
+  } finally {
+    running.delete(writers.kill);
   }
   const table = options.feedTable === undefined ? CqlIntegerSequencedItem : feedTable(options.feedTable);
   const stored = await readAll(options.readUrl ?? urls[0]!, options.sequences, table);

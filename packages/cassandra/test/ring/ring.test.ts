@@ -29,6 +29,7 @@ import {
   dc1,
   env,
   expectSound,
+  killRunningWriters,
   missing,
   partitionsAvailable,
   quorumReadVia,
@@ -41,6 +42,10 @@ import {
   storeUrl,
   writeThrough,
 } from './harness.js';
+
+// A test cut short by its time limit leaves its writeThrough running: its writer processes would go on
+// appending into the next test's faults and keep jest from exiting.
+afterEach(killRunningWriters);
 
 describeIfAvailable(
   ringAvailable,
