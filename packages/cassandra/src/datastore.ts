@@ -90,9 +90,10 @@ export class CassandraDatastore {
     if (this.#connected === undefined) {
       const s = this.settings;
       const client = new Client(clientOptions(s, this.clientOptions));
+      const connecting = client.connect();
       try {
         await withDeadline(
-          client.connect(),
+          connecting,
           s.connectTimeoutMs + 1000,
           () =>
             new StoreConnectionError(
@@ -100,6 +101,14 @@ export class CassandraDatastore {
             ),
         );
       } catch (error) {
+        // The driver's shutdown() does nothing while its connect() is under way (4.10: no hosts yet), and a
+        // connect past our deadline goes on: shut the client down again once it has settled, or the
+        // connections it then opens stay, and a process holding them never exits (a ring test's follower
+        // reconnecting to a slow data centre left jest running so).
+        void connecting.then(
+          () => client.shutdown().catch(() => undefined),
+          () => client.shutdown().catch(() => undefined),
+        );
         await client.shutdown().catch(() => undefined);
         throw connectionError(error, s);
       }
