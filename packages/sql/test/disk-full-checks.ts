@@ -104,3 +104,16 @@ export async function expectRefusedWhenFull(
     expect((failure as Error).message).toMatch(/full.*nothing was written/);
   }
 }
+
+/** Runs every cleaning step, each on its own (one that fails does not stop the others), then reports failures. */
+export async function cleanUp(steps: readonly [string, () => unknown][]): Promise<void> {
+  const failed: string[] = [];
+  for (const [step, run] of steps) {
+    try {
+      await run();
+    } catch (error) {
+      failed.push(`${step}: ${String(error)}`);
+    }
+  }
+  if (failed.length > 0) throw new Error(`cleaning up failed: ${failed.join('; ')}`);
+}

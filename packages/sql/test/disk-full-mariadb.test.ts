@@ -24,7 +24,7 @@ import {
   StorageFullError,
 } from '../src/index.js';
 import { describeEachDialect } from './dialects.js';
-import { appendUntilFull, canMountTmpfs, itemsOf, mountTmpfs } from './disk-full-checks.js';
+import { appendUntilFull, canMountTmpfs, cleanUp, itemsOf, mountTmpfs } from './disk-full-checks.js';
 
 /**
  * A real full disk on MariaDB (docs/reliability.md, A disk full). InnoDB can abort the whole server when a
@@ -194,15 +194,7 @@ describeEachDialect(
         ['unmount', () => volume?.unmount()],
         ['remove the server directory', () => home && rmSync(home, { recursive: true, force: true })],
       ];
-      const failed: string[] = [];
-      for (const [step, run] of steps) {
-        try {
-          await run();
-        } catch (error) {
-          failed.push(`${step}: ${String(error)}`);
-        }
-      }
-      if (failed.length > 0) throw new Error(`cleaning up failed: ${failed.join('; ')}`);
+      await cleanUp(steps);
     }, 60_000);
 
     const stored = async (id: string) => (await store.getItems(id)).map((item) => item.position);

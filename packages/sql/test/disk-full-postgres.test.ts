@@ -8,6 +8,7 @@ import { type TestDialect, describeEachDialect, uniqueName } from './dialects.js
 import {
   appendUntilFull,
   canMountTmpfs,
+  cleanUp,
   expectRefusedWhenFull,
   itemsOf,
   mountTmpfs,
@@ -80,15 +81,7 @@ describeEachDialect(
         ['close the admin connection', () => admin?.end()],
         ['unmount', () => volume?.unmount()],
       ];
-      const failed: string[] = [];
-      for (const [step, run] of steps) {
-        try {
-          await run();
-        } catch (error) {
-          failed.push(`${step}: ${String(error)}`);
-        }
-      }
-      if (failed.length > 0) throw new Error(`cleaning up failed: ${failed.join('; ')}`);
+      await cleanUp(steps);
     });
 
     const stored = async (id: string) => (await store.getItems(id)).map((item) => item.position);
