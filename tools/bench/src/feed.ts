@@ -104,24 +104,29 @@ async function sequencerProcess(settings: CassandraSettings): Promise<ChildProce
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
-  await new Promise<void>((leading, failed) => {
-    let out = '';
-    const timer = setTimeout(
-      () => failed(new Error('feed sequencer process: not leading after 60 s')),
-      60_000,
-    );
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (/^feed sequencer: leading$/m.test(out)) {
+  try {
+    await new Promise<void>((leading, failed) => {
+      let out = '';
+      const timer = setTimeout(
+        () => failed(new Error('feed sequencer process: not leading after 60 s')),
+        60_000,
+      );
+      child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (/^feed sequencer: leading$/m.test(out)) {
+          clearTimeout(timer);
+          leading();
+        }
+      });
+      child.once('exit', (code) => {
         clearTimeout(timer);
-        leading();
-      }
+        failed(new Error(`feed sequencer process exited (${code}) before leading: ${out}`));
+      });
     });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      failed(new Error(`feed sequencer process exited (${code}) before leading: ${out}`));
-    });
-  });
+  } catch (error) {
+    await stopProcess(child);
+    throw error;
+  }
   return child;
 }
 
@@ -200,8 +205,9 @@ async function latency(
     await measure();
   } finally {
     polling = false;
-    await poller.catch(() => undefined);
     await stopProcess(child);
+    // A failed read ends the poller; its error is the run's (not appends silently left out).
+    await poller;
   }
   return feedLatency(started, landed, {
     sequencer: 'process',
