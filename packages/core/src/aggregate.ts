@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { EntityState, Mutator } from './entity.js';
+import type { ClassMutator, EntityState, Mutator } from './entity.js';
 import { NotFoundError, OriginatorError, SettingsError, ValidationError } from './errors.js';
 import { DomainEvent, type EventMetadata, joinFields, newEventMetadata, sealEvent } from './events.js';
 import { type PayloadSchema, checkSchema } from './schemas.js';
@@ -216,10 +216,10 @@ export abstract class Aggregate<M extends EventMap = EventMap> {
    * The mutator of this class (what a repository replays with): an event at version 0 starts a new
    * aggregate, later ones update it. Events of another aggregate class are a NotFoundError.
    */
-  static get mutate(): Mutator<any> {
+  static get mutate(): ClassMutator<Aggregate<any>> {
     const cls = this as unknown as AggregateClass;
     const events = eventClassOf(cls);
-    return (initial: Aggregate<any> | undefined, event: DomainEvent) => {
+    const mutate: Mutator<Aggregate<any>> = (initial, event) => {
       if (!(event instanceof events)) {
         const id = (event as { originatorId?: string }).originatorId;
         throw new NotFoundError(`${id} is not a ${cls.name}: it has a ${event.constructor.name} event`, id);
@@ -232,6 +232,8 @@ export abstract class Aggregate<M extends EventMap = EventMap> {
       aggregate.#applyEvent(event);
       return aggregate;
     };
+    // It makes aggregates of the class it was read from; which class that is, the caller's type argument says.
+    return mutate as ClassMutator<Aggregate<any>>;
   }
 
   /** The state a snapshot stores: the aggregate's own fields. */

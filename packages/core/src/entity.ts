@@ -17,6 +17,16 @@ import { isUuid } from './validation.js';
 /** Rebuilds an entity from its events, one at a time: `entity = mutate(entity, event)`. */
 export type Mutator<T> = (initial: T | undefined, event: DomainEvent) => T;
 
+/**
+ * The type of a class's `mutate` (entities, aggregates). A static getter cannot name the class it is read
+ * from, so: a repository given it without a type argument infers `Base` (TypeScript infers from the last
+ * signature), and one that names its class (`new EventSourcedRepository<Example>({ mutator:
+ * Example.mutate })`, the seed's wiring) is given that class (the first). At run time the function refuses
+ * another class's events.
+ */
+export type ClassMutator<Base> = (<E extends Base>(initial: E | undefined, event: DomainEvent) => E) &
+  Mutator<Base>;
+
 /** The state a snapshot stores, and from which an entity is restored without replaying its events. */
 export interface EntityState {
   readonly id: string;
@@ -227,12 +237,15 @@ export class DomainEntity<A extends Attributes = Record<string, unknown>> {
 
   /**
    * This class's mutator, bound to the class it was read from: `mutator: Example.mutate` rebuilds
-   * Examples, as the seed's `Example.mutate` does. (Typed loosely, because a static getter cannot name
-   * the class it is read from: `repository({ entity: Example })` infers the entity type instead.)
+   * Examples, as the seed's `Example.mutate` does. Typed by ClassMutator: without a type argument a
+   * repository holds `DomainEntity`s (not `any`); `new EventSourcedRepository<Example>({ mutator:
+   * Example.mutate })` or `{ entity: Example }` holds Examples.
    */
-  static get mutate(): Mutator<any> {
+  static get mutate(): ClassMutator<DomainEntity<any>> {
     const cls = this as unknown as EntityClass<DomainEntity>;
-    return (initial, event) => mutateEntity(cls, initial, event);
+    const mutate: Mutator<DomainEntity> = (initial, event) => mutateEntity(cls, initial, event);
+    // It makes entities of the class it was read from; which class that is, the caller's type argument says.
+    return mutate as ClassMutator<DomainEntity<any>>;
   }
 }
 

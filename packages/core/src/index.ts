@@ -31,6 +31,7 @@ export {
   type EntityClass,
   type EntityState,
   type Mutator,
+  type ClassMutator,
 } from './entity.js';
 export { registerEntity } from './entity-events.js';
 export {

@@ -11,7 +11,16 @@ import { BACKEND_NAMES, SERVER_NAMES, isCi, serverUrl } from '@es/servers';
 import type { Connections } from './backends.js';
 import { parseCommandLine } from './command-line.js';
 import { runBackends } from './orchestration.js';
-import { machine, readResults, resultsPath, sourceState, writeResults } from './results-file.js';
+import {
+  formatLoad,
+  formatRunHeader,
+  loadAverage,
+  machine,
+  readResults,
+  resultsPath,
+  sourceState,
+  writeResults,
+} from './results-file.js';
 import { formatBackend } from './table.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -23,7 +32,9 @@ async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   const options = parseCommandLine(argv);
   if (options.report !== undefined) {
-    for (const report of readResults(fromCaller(options.report)).reports)
+    const results = readResults(fromCaller(options.report));
+    process.stdout.write(`${formatRunHeader(results)}\n`);
+    for (const report of results.reports)
       process.stdout.write(`${formatBackend(report, options.scenarios)}\n`);
     return 0;
   }
@@ -34,6 +45,7 @@ async function main(): Promise<number> {
     sqliteDir,
   };
   const started = new Date();
+  const loadAtStart = loadAverage();
   process.stderr.write(
     `bench: ${options.quick ? 'QUICK (tiny sizes: a breakage check, not figures)' : 'full'} run (${options.rounds} round${options.rounds > 1 ? 's' : ''}) of ${options.scenarios.join(',')} ` +
       `on ${backends.join(',')} for ${options.implementations.join(',')}\n`,
@@ -61,18 +73,20 @@ async function main(): Promise<number> {
   const skipped = outcome.reports.filter((report) => report.skipped);
   if (skipped.length > 0)
     process.stderr.write(`bench: SKIPPED ${skipped.map((r) => `${r.backend} (${r.skipped})`).join('; ')}\n`);
+  const loadAtEnd = loadAverage();
   const out =
     options.out !== undefined ? fromCaller(options.out) : resultsPath(resultsDir, started, options.quick);
   writeResults(out, {
     started: started.toISOString(),
     command: argv,
     source: sourceState(root),
-    machine: machine(),
+    machine: machine({ start: loadAtStart, end: loadAtEnd }),
     rounds: options.rounds,
     reports: outcome.reports,
   });
   process.stderr.write(
-    `bench: results written to ${out} (${((Date.now() - started.getTime()) / 1000).toFixed(0)} s)\n`,
+    `bench: results written to ${out} (${((Date.now() - started.getTime()) / 1000).toFixed(0)} s; ` +
+      `load average ${formatLoad(loadAtStart)} at the start, ${formatLoad(loadAtEnd)} at the end)\n`,
   );
   if (outcome.failed)
     process.stderr.write(

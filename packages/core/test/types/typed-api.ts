@@ -132,3 +132,17 @@ export class CheckedAccount extends Aggregate<AccountEvents> {
   };
   protected apply(): void {}
 }
+
+// The seed's wiring, `mutator: Example.mutate`, without a type argument: the repository holds entities
+// (not `any`), so a misspelt member is an error; with the type argument, the class's own members.
+const byMutator = new EventSourcedRepository({ eventStore, mutator: Example.mutate });
+const byAggregateMutator = new EventSourcedRepository({ eventStore, mutator: Account.mutate });
+const typedByMutator = new EventSourcedRepository<Example>({ eventStore, mutator: Example.mutate });
+export async function mutatorRepositoriesAreNotAny(id: string): Promise<void> {
+  // @ts-expect-error DomainEntity has no member 'nothing' (with Mutator<any> this compiled)
+  void (await byMutator.get(id)).nothing;
+  // @ts-expect-error Aggregate has no member 'nothing'
+  void (await byAggregateMutator.get(id)).nothing;
+  const example: Example = await typedByMutator.get(id);
+  void example;
+}

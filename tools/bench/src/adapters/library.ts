@@ -83,11 +83,11 @@ export class LibraryAdapter implements BenchAdapter<EventSpec> {
       activeRecordStrategy: snapshots,
       sequencedItemMapper: this.mapper,
     });
-    this.repository = new EventSourcedRepository({
+    this.repository = new EventSourcedRepository<BenchEntity>({
       eventStore: this.eventStore,
       mutator: BenchEntity.mutate,
     });
-    this.snapshotRepository = new EventSourcedRepository({
+    this.snapshotRepository = new EventSourcedRepository<BenchEntity>({
       eventStore: this.eventStore,
       mutator: BenchEntity.mutate,
       snapshotStrategy: new SnapshotStrategy({ snapshotStore }),
