@@ -35,6 +35,9 @@ export async function checkRing(name: string, env: ToolEnvironment, rows = 100):
     contactPoints: ring.nodes.map((node) => `${node.address}:${node.port}`),
     localDataCenter: ring.nodes[0]!.dc,
     queryOptions: { consistency: types.consistencies.quorum, serialConsistency: types.consistencies.serial },
+    // No heartbeat: a node this check kills can close a connection in a way that leaves the driver's
+    // heartbeat timer running after shutdown (see @es/servers' probe.ts), holding the command open ~60 s.
+    pooling: { heartBeatInterval: 0 },
   });
   // The same row again is the same row: the driver may retry a write its coordinator died under on another
   // node (a request in flight on the killed node's socket fails with "Socket was closed" otherwise).

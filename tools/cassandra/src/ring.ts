@@ -240,7 +240,8 @@ async function gossipView(node: NodeConfig, timeoutMs = 3000): Promise<Map<strin
     contactPoints: [contact],
     localDataCenter: node.dc,
     socketOptions: { connectTimeout: timeoutMs, readTimeout: timeoutMs },
-    pooling: { warmup: false },
+    // Short-lived, like the probe: no heartbeat (see probe.ts: its timer can outlive a closed connection).
+    pooling: { warmup: false, heartBeatInterval: 0 },
   });
   try {
     await client.connect();

@@ -110,8 +110,11 @@ const QUERIES: Record<ServerName, (url: string, timeoutMs: number) => Promise<st
         authProvider: new auth.PlainTextAuthProvider(credentials.username, credentials.password),
       }),
       socketOptions: { connectTimeout: timeoutMs, readTimeout: timeoutMs },
-      // A probe must not linger: one attempt, no reconnection schedule.
-      pooling: { warmup: false },
+      // A probe must not linger: one attempt, no reconnection schedule, and no heartbeat. The driver
+      // (4.10) arms a connection's 30 s heartbeat after a request is written; when the server closes the
+      // socket during the handshake (a node stopping or restarting), the timer survives the closed
+      // connection and the client's shutdown, and keeps the process alive about 60 s (two heartbeats).
+      pooling: { warmup: false, heartBeatInterval: 0 },
     });
     try {
       await client.connect();

@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { type Server, type Socket, createServer } from 'node:net';
+import { join } from 'node:path';
 import { describeProbe, probe } from '../src/index.js';
 import { requireBackend } from '../src/jest.js';
 
@@ -36,6 +38,19 @@ describe('probe', () => {
     const result = await probe('postgres', { url: `postgres://postgres@127.0.0.1:${free}/test` });
     expect(result).toMatchObject({ ok: false, reason: expect.stringMatching(/ECONNREFUSED/) });
   });
+
+  it('leaves nothing behind when Cassandra closes the connection during the handshake', () => {
+    // Before the probe turned the driver's heartbeat off, the child lived ~60 s after its last line (the
+    // heartbeat timer outlived the closed connection and the client's shutdown); jest waited on it.
+    const tsx = join(__dirname, '..', 'node_modules', '.bin', 'tsx');
+    const started = Date.now();
+    const child = spawnSync(tsx, [join(__dirname, 'probe-exit.ts')], { encoding: 'utf8', timeout: 45_000 });
+    const seconds = (Date.now() - started) / 1000;
+    expect(child.signal).toBeNull(); // not killed at the 45 s limit
+    expect(JSON.parse(child.stdout)).toMatchObject({ ok: false });
+    // tsx's start and the probe's 1.5 s, not the ~60 s of a heartbeat timer left armed.
+    expect(seconds).toBeLessThan(20);
+  }, 60_000);
 
   // The real servers, as every test file sees them: ready ones answer with their version.
   for (const name of ['postgres', 'mysql', 'cassandra'] as const) {
