@@ -23,9 +23,8 @@ export interface FeedSequencerOptions {
   /** How often a running sequencer looks for new hints (and a standby for a free lease). Default 100 ms. */
   pollIntervalMs?: number;
   /**
-   * How long the lease lasts unless renewed (the holder renews it before a pass once a third of it has
-   * passed). A standby takes over at most this long (plus one poll) after the holder stops renewing.
-   * Default 10 s.
+   * How long the lease lasts unless renewed (each pass renews it). A standby takes over at most this
+   * long (plus one poll) after the holder stops renewing. Default 10 s.
    */
   leaseSeconds?: number;
   /** Most items in one conditional batch of the log. Default 500. */
@@ -140,33 +139,19 @@ export class FeedSequencer {
     if (this.loop !== undefined) return;
     const stopping = (this.stopping = new AbortController());
     const hinted = hintSignalFor(feedKey(this.sessionNow(), this.table));
-    // The lease is renewed only when a third of it has passed (a claim is a lightweight transaction:
-    // several round trips, which a claim before every pass added to every append's way into the log).
-    // Timed from before the claim was sent, so the row's TTL ends no earlier than this sequencer thinks;
-    // a pass thus starts at most a third of the lease after a claim that held, and a sequencer whose
-    // renewal fails stops passing. A standby (not leading) claims at every poll, and only a lapsed lease.
-    const renewAfterMs = (this.options.leaseSeconds * 1000) / 3;
-    let claimedAt: number | undefined;
     this.loop = (async () => {
       while (!stopping.signal.aborted) {
         const seen = hinted.count;
         try {
-          if (!this.leading || claimedAt === undefined || performance.now() - claimedAt >= renewAfterMs) {
-            const sent = performance.now();
-            this.leading = await this.tracked(async () =>
-              (await this.feed()).claimLease(this.holder, this.options.leaseSeconds),
-            );
-            claimedAt = this.leading ? sent : undefined;
-          }
+          this.leading = await this.tracked(async () =>
+            (await this.feed()).claimLease(this.holder, this.options.leaseSeconds),
+          );
           if (this.leading && !stopping.signal.aborted) {
             const pass = await this.runOnce();
-            // Another sequencer extended the log: the lease is checked again before the next pass.
-            if (pass.lostRace) claimedAt = undefined;
             if (pass.copied > 0) continue; // more may be waiting: no pause
           }
         } catch (error) {
           this.leading = false;
-          claimedAt = undefined;
           this.lastErrorValue = error;
           // A closed datastore never comes back: the loop ends instead of failing every pollIntervalMs
           // (and keeping the process alive). Its lease lapses after leaseSeconds.
