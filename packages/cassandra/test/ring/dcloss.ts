@@ -1,8 +1,10 @@
 // HELD BACK from ring.test.ts (docs/reliability.md, (m)): it passed on its own (runs 1 and 5), but in
 // the CI run from a clone, where datacenter2's restart needed its second start, every test passed and
 // jest then did not exit (4 driver connections to the restarted datacenter2 nodes left open); the same
-// happened in the helper's runs whose restarts failed. To run it: import and call
-// describeDatacenterLossBothSides() in ring.test.ts, then `npx jest test/ring/ring.test.ts -t 'datacenter2 follower'`.
+// happened in the helper's runs whose restarts failed. To run it: add
+// `import { describeDatacenterLossBothSides } from './dcloss.js';` to ring.test.ts and the call
+// `describeDatacenterLossBothSides();` between `describeRingFeed();` and `describeClockSkew();`, then, with the
+// ring running, `ES_CASSANDRA_START_TIMEOUT=360 npx jest test/ring/ring.test.ts -t 'datacenter2 follower of the feed'`.
 /**
  * datacenter2 lost whole while writers in both data centres append to the same sequences and a follower of
  * the feed reads datacenter2's own replicas (meant to run after ring.test.ts's other faults, so that no
