@@ -14,6 +14,7 @@
  * append. A variant named `src` is the workspace's sources (no build needed).
  */
 import { randomUUID } from 'node:crypto';
+import { cassandraContact, serverUrl } from '@es/servers';
 import { Client } from 'cassandra-driver';
 import type { BenchAdapter, EventSpec } from '../src/adapter.js';
 import { rawCassandra } from '../src/adapters/raw-cassandra.js';
@@ -23,7 +24,7 @@ const names = (process.argv[2] ?? 'src').split(',');
 const what = (process.argv[3] ?? 'load,items,writers').split(',');
 const n = Number(process.argv[4] ?? 5);
 const rounds = Number(process.argv[5] ?? 9);
-const url = process.env.ES_CASSANDRA_URL ?? 'cassandra://127.0.0.1:9042/?localDataCenter=datacenter1';
+const url = serverUrl('cassandra');
 const length = 10_000;
 const WRITERS = 8;
 
@@ -112,10 +113,7 @@ async function variant(name: string): Promise<{ tests: Tests; close: () => Promi
 async function raw(): Promise<{ tests: Tests; close: () => Promise<void> }> {
   const a: BenchAdapter<unknown> = rawCassandra(url);
   await a.open();
-  const client = new Client({
-    contactPoints: ['127.0.0.1:9042'],
-    localDataCenter: 'datacenter1',
-  });
+  const client = new Client(cassandraContact(url));
   await client.connect();
   const specs = (count: number, from: number): EventSpec[] =>
     Array.from({ length: count }, (_, i) => ({

@@ -15,6 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client } from 'cassandra-driver';
+import { serverUrl } from '@es/servers';
 import type { BenchAdapter, EventSpec } from '../src/adapter.js';
 import {
   CassandraActiveRecordStrategy,
@@ -30,7 +31,7 @@ import { rawCassandra } from '../src/adapters/raw-cassandra.js';
 const what = process.argv[2] ?? 'snap';
 const impls = (process.argv[3] ?? 'library,raw').split(',');
 const n = Number(process.argv[4] ?? 500);
-const url = process.env.ES_CASSANDRA_URL ?? 'cassandra://127.0.0.1:9042/?localDataCenter=datacenter1';
+const url = serverUrl('cassandra');
 
 const counts = { execute: 0, batch: 0, replayed: 0 };
 /**

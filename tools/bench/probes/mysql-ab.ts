@@ -11,11 +11,12 @@
 import { execSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { serverUrl } from '@es/servers';
 import type { BenchAdapter, EventSpec } from '../src/adapter.js';
 import { libraryMysql } from '../src/adapters/library-mysql.js';
 import { rawMysql } from '../src/adapters/raw-mysql.js';
 
-const url = process.env.ES_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+const url = serverUrl('mysql');
 const pid = Number(execSync('pgrep -x mariadbd || pgrep -x mysqld').toString().split('\n')[0]);
 const what = process.argv[2] ?? 'log';
 const rounds = Number(process.argv[3] ?? 7);

@@ -10,10 +10,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { SequencedItem } from '@es/core';
+import { serverUrl } from '@es/servers';
 import { SqlActiveRecordStrategy, SqlDatastore, SqlIntegerSequencedItem, SqlSettings } from '@es/sql';
 import mysql from 'mysql2/promise';
 
-const url = process.env.ES_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+const url = serverUrl('mysql');
 const what = process.argv[2] ?? 'load';
 const ROWS = 10_000;
 const PAGE = 1_000;

@@ -11,9 +11,10 @@
 import { execSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { serverUrl } from '@es/servers';
 import mysql from 'mysql2/promise';
 
-const url = process.env.ES_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+const url = serverUrl('mysql');
 const pid = Number(execSync('pgrep -x mariadbd || pgrep -x mysqld').toString().split('\n')[0]);
 const rounds = Number(process.argv[2] ?? 5);
 const n = Number(process.argv[3] ?? 300);

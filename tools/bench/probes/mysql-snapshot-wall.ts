@@ -14,13 +14,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { serverUrl } from '@es/servers';
 import mysql from 'mysql2/promise';
 import mysqlCallbacks from 'mysql2';
 import type { BenchAdapter, EventSpec } from '../src/adapter.js';
 import { libraryMysql } from '../src/adapters/library-mysql.js';
 import { rawMysql } from '../src/adapters/raw-mysql.js';
 
-const url = process.env.ES_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+const url = serverUrl('mysql');
 const names = (process.argv[2] ?? 'raw,lib,m2-lib,m2-two').split(',');
 const rounds = Number(process.argv[3] ?? 15);
 const perRound = Number(process.argv[4] ?? 100);

@@ -15,11 +15,12 @@ import { execSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConcurrencyError, SequencedItem } from '@es/core';
+import { serverUrl } from '@es/servers';
 import { SqlActiveRecordStrategy, SqlDatastore, SqlIntegerSequencedItem, SqlSettings } from '@es/sql';
 import mysql from 'mysql2/promise';
 import { mulberry32 } from '../src/scenarios/contention.js';
 
-const url = process.env.ES_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+const url = serverUrl('mysql');
 const pid = Number(execSync('pgrep -x mariadbd || pgrep -x mysqld').toString().split('\n')[0]);
 const what = process.argv[2] ?? 'writers';
 const WRITERS = 8;

@@ -13,10 +13,11 @@ import { execSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { SequencedItem } from '@es/core';
+import { serverUrl } from '@es/servers';
 import { SqlActiveRecordStrategy, SqlDatastore, SqlIntegerSequencedItem, SqlSettings } from '@es/sql';
 import mysql from 'mysql2/promise';
 
-const url = process.env.ES_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+const url = serverUrl('mysql');
 const pid = Number(
   process.env.MARIADBD_PID ?? execSync('pgrep -x mariadbd || pgrep -x mysqld').toString().split('\n')[0],
 );

@@ -18,7 +18,7 @@
  * with the number of pg `Client.query` calls (round trips) per append.
  *
  * Server CPU is the run time of the backends (/proc/<pid>/schedstat) of the probe's own database
- * (ES_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/pgsingle: `createdb pgsingle` first, so
+ * (ES_POSTGRES_URL, default the table's server (@es/servers) with database pgsingle: `createdb pgsingle` first, so
  * that no other run's backends are counted), less the backend that reads it. Client CPU is
  * process.cpuUsage. Figures are µs per append: median (min) of the rounds.
  */
@@ -26,10 +26,14 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Duplex } from 'node:stream';
 import pg from 'pg';
+import { serverUrl } from '@es/servers';
 import type { BenchAdapter, EventSpec } from '../src/adapter.js';
 import { variantEntity } from './variant-parts.js';
 
-const url = process.env.ES_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/pgsingle';
+// Unless ES_POSTGRES_URL says otherwise, the table's server with the probe's own database (see above).
+const url = process.env.ES_POSTGRES_URL?.trim()
+  ? serverUrl('postgres')
+  : serverUrl('postgres').replace(/\/[^/?#]*$/, '/pgsingle');
 const mode = process.argv[2] ?? 'shapes';
 const rounds = Number(process.argv[3] ?? 9);
 const n = Number(process.argv[4] ?? 300);

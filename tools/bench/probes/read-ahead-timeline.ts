@@ -9,12 +9,15 @@
  *
  *     cd tools/bench && ES_MYSQL_URL=mysql://root@127.0.0.1:3306/<db> npx tsx probes/read-ahead-timeline.ts
  *     cd tools/bench && ES_MYSQL_URL=postgres://postgres@127.0.0.1:5432/<db> npx tsx probes/read-ahead-timeline.ts
+ *
+ * ES_MYSQL_URL unset: the table's MariaDB (@es/servers); a postgres:// URL in it runs the same on PostgreSQL.
  */
 import { randomUUID } from 'node:crypto';
 import { SequencedItem } from '@es/core';
+import { serverUrl } from '@es/servers';
 import { SqlActiveRecordStrategy, SqlDatastore, SqlIntegerSequencedItem, SqlSettings } from '@es/sql';
 import mysqlCallbacks from 'mysql2';
-const url = process.env.ES_MYSQL_URL!;
+const url = serverUrl('mysql');
 const t0 = performance.now();
 const log: string[] = [];
 const at = (s: string) => log.push(`${(performance.now() - t0).toFixed(1)} ${s}`);

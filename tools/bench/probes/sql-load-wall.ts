@@ -30,6 +30,7 @@
 import { execSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { serverUrl } from '@es/servers';
 import {
   type ApplicationRecorder,
   EventSourcedRepository,
@@ -46,7 +47,7 @@ import { rawMysql } from '../src/adapters/raw-mysql.js';
 import { rawPostgres } from '../src/adapters/raw-postgres.js';
 import { BenchEntity, type FoldedState, fold } from '../src/domain.js';
 
-const url = process.env.ES_SQL_URL ?? process.env.ES_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+const url = process.env.ES_SQL_URL ?? serverUrl('mysql');
 const isMysql = url.startsWith('mysql');
 const names = (
   process.argv[2] ?? 'raw,m2-data,m2-3col,m2-3col-pages,m2-3col-query,lib,lib-1page,lib-items,lib-decode'

@@ -14,14 +14,15 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { serverUrl } from '@es/servers';
 import type { BenchAdapter, EventSpec } from '../src/adapter.js';
 
 const backend = process.argv[2] ?? 'sqlite';
 const what = process.argv[3] ?? 'load';
 const impls = (process.argv[4] ?? 'library,raw').split(',');
 const n = Number(process.argv[5] ?? (what === 'snap' ? 2000 : 20));
-const pg = process.env.ES_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const my = process.env.ES_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+const pg = serverUrl('postgres');
+const my = serverUrl('mysql');
 const dir = mkdtempSync(join(tmpdir(), 'es-sql-reads-'));
 
 async function adapter(impl: string): Promise<BenchAdapter<unknown>> {
