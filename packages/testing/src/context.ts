@@ -82,6 +82,28 @@ export type StrategyRef = () => AggregateRecorder;
 export const HOOK_TIMEOUT = 120_000;
 export const TEST_TIMEOUT = 60_000;
 
+/**
+ * Registers, in the calling describe, the `beforeAll` that opens a suite's one recorder and the
+ * `afterAll` that closes it (with `closeRecorder`, else its own `close()`); returns its getter. The
+ * process-recorder, subscription and projection suites each follow one store.
+ */
+export function useRecorder<R extends { close(): Promise<void> }>(options: {
+  createRecorder: () => Promise<R>;
+  closeRecorder?: (recorder: R) => Promise<void>;
+}): () => R {
+  let recorder: R | undefined;
+  beforeAll(async () => {
+    recorder = await options.createRecorder();
+  }, HOOK_TIMEOUT);
+  afterAll(async () => {
+    if (recorder !== undefined) await (options.closeRecorder ?? ((r) => r.close()))(recorder);
+  }, HOOK_TIMEOUT);
+  return () => {
+    if (recorder === undefined) throw new Error('createRecorder() did not complete');
+    return recorder;
+  };
+}
+
 export const TOPIC = 'es-testing.Item';
 
 export const newSequenceId = (): string => randomUUID();

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import {
   AlreadyProcessedError,
   ConcurrencyError,
@@ -7,7 +7,7 @@ import {
   type SequencedItem,
   ValidationError,
 } from '@es/core';
-import { HOOK_TIMEOUT, TEST_TIMEOUT, item, items, newSequenceId, rejectionOf } from './context.js';
+import { TEST_TIMEOUT, item, items, newSequenceId, rejectionOf, useRecorder } from './context.js';
 
 /** A read model the suite writes through a transaction's handle: one number per key. */
 export interface SuiteReadModel<H> {
@@ -36,17 +36,7 @@ export interface ProcessRecorderSuiteOptions<H> {
  */
 export function defineProcessRecorderSuite<H>(options: ProcessRecorderSuiteOptions<H>): void {
   describe(`${options.name}: process recorder conformance`, () => {
-    let recorder: ProcessRecorder<SequencedItem, H> | undefined;
-    beforeAll(async () => {
-      recorder = await options.createRecorder();
-    }, HOOK_TIMEOUT);
-    afterAll(async () => {
-      if (recorder !== undefined) await (options.closeRecorder ?? ((r) => r.close()))(recorder);
-    }, HOOK_TIMEOUT);
-    const r = (): ProcessRecorder<SequencedItem, H> => {
-      if (recorder === undefined) throw new Error('createRecorder() did not complete');
-      return recorder;
-    };
+    const r = useRecorder(options);
     const name = (): string => `es-testing-${randomUUID()}`;
     const ours = async (mark: number, sequenceIds: readonly string[]) =>
       (await r().selectNotifications(mark + 1, 10_000)).filter((n) => sequenceIds.includes(n.sequenceId));

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import {
   type Projection,
   ProjectionRunner,
@@ -7,7 +7,7 @@ import {
   type SequencedItem,
   SequencedItemMapper,
 } from '@es/core';
-import { HOOK_TIMEOUT, TEST_TIMEOUT } from './context.js';
+import { TEST_TIMEOUT, useRecorder } from './context.js';
 import { SCORED, Scored, followingTopics } from './following-events.js';
 
 /** A read model of totals by key, written through a transaction's handle. */
@@ -36,19 +36,9 @@ export interface ProjectionSuiteOptions<H> {
  */
 export function defineProjectionSuite<H>(options: ProjectionSuiteOptions<H>): void {
   describe(`${options.name}: projection conformance`, () => {
-    let recorder: ProcessRecorder<SequencedItem, H> | undefined;
     const mapper = new SequencedItemMapper({ topics: followingTopics });
     const model = options.readModel;
-    beforeAll(async () => {
-      recorder = await options.createRecorder();
-    }, HOOK_TIMEOUT);
-    afterAll(async () => {
-      if (recorder !== undefined) await (options.closeRecorder ?? ((r) => r.close()))(recorder);
-    }, HOOK_TIMEOUT);
-    const r = (): ProcessRecorder<SequencedItem, H> => {
-      if (recorder === undefined) throw new Error('createRecorder() did not complete');
-      return recorder;
-    };
+    const r = useRecorder(options);
     /** A stream's next scores, appended one event at a time; returns what they add up to. */
     const versions = new Map<string, number>();
     const score = async (stream: string, points: readonly number[]): Promise<void> => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { type ApplicationRecorder, SequencedItemMapper, Subscription, type SubscribedEvent } from '@es/core';
-import { HOOK_TIMEOUT, TEST_TIMEOUT } from './context.js';
+import { TEST_TIMEOUT, useRecorder } from './context.js';
 import { TOCKED, TICKED, Ticked, Tocked, followingTopics as topics } from './following-events.js';
 
 export interface SubscriptionSuiteOptions {
@@ -22,18 +22,8 @@ type SuiteEvent = Ticked | Tocked;
  */
 export function defineSubscriptionSuite(options: SubscriptionSuiteOptions): void {
   describe(`${options.name}: subscription conformance`, () => {
-    let recorder: ApplicationRecorder | undefined;
     const mapper = new SequencedItemMapper({ topics });
-    beforeAll(async () => {
-      recorder = await options.createRecorder();
-    }, HOOK_TIMEOUT);
-    afterAll(async () => {
-      if (recorder !== undefined) await (options.closeRecorder ?? ((r) => r.close()))(recorder);
-    }, HOOK_TIMEOUT);
-    const r = (): ApplicationRecorder => {
-      if (recorder === undefined) throw new Error('createRecorder() did not complete');
-      return recorder;
-    };
+    const r = useRecorder(options);
     /** Appends `count` events to a stream, one append each, as a writer does. */
     const write = async (
       stream: string,
