@@ -216,10 +216,10 @@ export abstract class Aggregate<M extends EventMap = EventMap> {
    * The mutator of this class (what a repository replays with): an event at version 0 starts a new
    * aggregate, later ones update it. Events of another aggregate class are a NotFoundError.
    */
-  static get mutate(): ClassMutator<Aggregate<any>> {
+  static get mutate(): ClassMutator<Aggregate> {
     const cls = this as unknown as AggregateClass;
     const events = eventClassOf(cls);
-    const mutate: Mutator<Aggregate<any>> = (initial, event) => {
+    const mutate: Mutator<Aggregate> = (initial, event) => {
       if (!(event instanceof events)) {
         const id = (event as { originatorId?: string }).originatorId;
         throw new NotFoundError(`${id} is not a ${cls.name}: it has a ${event.constructor.name} event`, id);
@@ -233,7 +233,7 @@ export abstract class Aggregate<M extends EventMap = EventMap> {
       return aggregate;
     };
     // It makes aggregates of the class it was read from; which class that is, the caller's type argument says.
-    return mutate as ClassMutator<Aggregate<any>>;
+    return mutate as ClassMutator<Aggregate>;
   }
 
   /** The state a snapshot stores: the aggregate's own fields. */

@@ -241,11 +241,11 @@ export class DomainEntity<A extends Attributes = Record<string, unknown>> {
    * repository holds `DomainEntity`s (not `any`); `new EventSourcedRepository<Example>({ mutator:
    * Example.mutate })` or `{ entity: Example }` holds Examples.
    */
-  static get mutate(): ClassMutator<DomainEntity<any>> {
+  static get mutate(): ClassMutator<DomainEntity> {
     const cls = this as unknown as EntityClass<DomainEntity>;
     const mutate: Mutator<DomainEntity> = (initial, event) => mutateEntity(cls, initial, event);
     // It makes entities of the class it was read from; which class that is, the caller's type argument says.
-    return mutate as ClassMutator<DomainEntity<any>>;
+    return mutate as ClassMutator<DomainEntity>;
   }
 }
 
