@@ -116,14 +116,25 @@ function program(): Command {
 }
 
 /**
+ * The options `command` reads from `argv` (the arguments after the script's name). With `exit: false`, bad
+ * input and `--help` throw commander's error (with its exit code) instead of printing and exiting.
+ */
+export function parsedOptions(
+  command: Command,
+  argv: readonly string[],
+  exit: boolean,
+): Record<string, unknown> {
+  if (!exit) command.exitOverride().configureOutput({ writeOut: () => {}, writeErr: () => {} });
+  command.parse(argv, { from: 'user' });
+  return command.opts<Record<string, unknown>>();
+}
+
+/**
  * The options of a command line (the arguments after `pnpm bench`). With `exit: false`, bad input and
  * `--help` throw commander's error (with its exit code) instead of printing and exiting.
  */
 export function parseCommandLine(argv: readonly string[], { exit = true } = {}): BenchOptions {
-  const command = program();
-  if (!exit) command.exitOverride().configureOutput({ writeOut: () => {}, writeErr: () => {} });
-  command.parse(argv, { from: 'user' });
-  const opts = command.opts<Record<string, unknown>>();
+  const opts = parsedOptions(program(), argv, exit);
   const sizes: Partial<Sizes> = {};
   for (const [key] of SIZE_OPTIONS) {
     if (typeof opts[key] === 'number') sizes[key] = opts[key];

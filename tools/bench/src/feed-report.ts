@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Command, Option } from 'commander';
-import { parsePositive } from './command-line.js';
+import { parsePositive, parsedOptions } from './command-line.js';
 import { type Latency, latencyOf } from './following-measure.js';
 import { median } from './medians.js';
 import type { Machine, SourceState } from './results-file.js';
@@ -76,10 +76,7 @@ function program(): Command {
  * and `--help` throw commander's error instead of printing and exiting.
  */
 export function parseFeedCommandLine(argv: readonly string[], { exit = true } = {}): FeedOptions {
-  const command = program();
-  if (!exit) command.exitOverride().configureOutput({ writeOut: () => {}, writeErr: () => {} });
-  command.parse(argv, { from: 'user' });
-  const opts = command.opts<Record<string, unknown>>();
+  const opts = parsedOptions(program(), argv, exit);
   const quick = opts.quick === true;
   const sizes: Record<keyof FeedSizes, number> = { ...feedSizes(quick) };
   for (const [key] of SIZE_OPTIONS) if (typeof opts[key] === 'number') sizes[key] = opts[key];

@@ -1,20 +1,11 @@
-import { CommanderError } from 'commander';
+import { refusalOf } from './refusal.js';
 import { SCENARIOS } from '../src/adapter.js';
 import { IMPLEMENTATIONS, parseCommandLine, parseList, parsePositive } from '../src/command-line.js';
 import { FULL_SIZES, QUICK_SIZES, sizesFor } from '../src/scenarios/sizes.js';
 
 const parse = (...argv: string[]) => parseCommandLine(argv, { exit: false });
 
-/** The commander error a command line gives (its message names the option and why). */
-function refusal(...argv: string[]): CommanderError {
-  try {
-    parse(...argv);
-  } catch (error) {
-    if (error instanceof CommanderError) return error;
-    throw error;
-  }
-  throw new Error(`accepted: ${argv.join(' ')}`);
-}
+const refusal = (...argv: string[]) => refusalOf(parse, ...argv);
 
 describe('the command line', () => {
   it('runs everything once at full size by default, every backend optional', () => {

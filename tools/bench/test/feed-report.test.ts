@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CommanderError } from 'commander';
+import { refusalOf } from './refusal.js';
 import {
   type FeedResults,
   feedLatency,
@@ -16,16 +16,7 @@ import {
 
 const parse = (...argv: string[]) => parseFeedCommandLine(argv, { exit: false });
 
-/** The commander error a command line gives (its message names the option and why). */
-function refusal(...argv: string[]): CommanderError {
-  try {
-    parse(...argv);
-  } catch (error) {
-    if (error instanceof CommanderError) return error;
-    throw error;
-  }
-  throw new Error(`accepted: ${argv.join(' ')}`);
-}
+const refusal = (...argv: string[]) => refusalOf(parse, ...argv);
 
 describe("bench:feed's command line", () => {
   it('runs the full sizes with the sequencer in process and no results file by default', () => {

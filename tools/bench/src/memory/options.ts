@@ -1,7 +1,7 @@
 /** `pnpm bench:memory`'s command line: what it accepts, and the options it turns into. */
 import { type BackendName, BACKEND_NAMES } from '@es/servers';
 import { Command, Option } from 'commander';
-import { backendsOption, parseList, parsePositive } from '../command-line.js';
+import { backendsOption, parseList, parsePositive, parsedOptions } from '../command-line.js';
 
 /**
  * The reads measured, each in a fresh process over a filled store:
@@ -70,10 +70,7 @@ function program(): Command {
 
 /** The options of a command line; with `exit: false`, bad input throws commander's error instead of exiting. */
 export function parseMemoryCommandLine(argv: readonly string[], { exit = true } = {}): MemoryOptions {
-  const command = program();
-  if (!exit) command.exitOverride().configureOutput({ writeOut: () => {}, writeErr: () => {} });
-  command.parse(argv, { from: 'user' });
-  const opts = command.opts<Record<string, unknown>>();
+  const opts = parsedOptions(program(), argv, exit);
   const quick = opts.quick === true;
   const base = quick ? QUICK : FULL;
   const given = opts.backends as BackendName[] | undefined;
